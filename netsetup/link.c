@@ -1,0 +1,229 @@
+/* Links: bridge, veth, up/down, delete, list. */
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+
+#include "nl.h"
+
+static int check_name(const char *name, struct lab_error **err)
+{
+	/* libnl would cut a long name silently; the caller checked, this is the last line */
+	if (!name || !*name || strnlen(name, IFNAMSIZ) >= IFNAMSIZ)
+		return lab_err(err, EINVAL, "interface name '%s' is empty or too long",
+			       name ? name : "");
+	return 0;
+}
+
+static void apply_spec(struct rtnl_link *l, const struct nets_link_spec *spec)
+{
+	/* no alias here: the kernel applies IFLA_IFALIAS only to existing links (set_alias) */
+	rtnl_link_set_name(l, spec->name);
+	if (spec->group)
+		rtnl_link_set_group(l, spec->group);
+	if (spec->master)
+		rtnl_link_set_master(l, spec->master);
+	if (spec->up)
+		rtnl_link_set_flags(l, IFF_UP);
+}
+
+/* RTM_NEWLINK on an existing link, found by name: libnl's change request wants a full "orig"
+ * object, so this one is built by hand. */
+static int set_alias(struct nets *n, const char *name, const char *alias, struct lab_error **err)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg;
+	char what[96];
+	int r;
+
+	if (!alias)
+		return 0;
+	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	if (!msg)
+		return lab_err(err, ENOMEM, "alias %s", name);
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(msg, IFLA_IFNAME, name) < 0 || nla_put_string(msg, IFLA_IFALIAS, alias) < 0) {
+		nlmsg_free(msg);
+		return lab_err(err, ENOMEM, "alias %s", name);
+	}
+	r = nl_send_sync(n->sk, msg);	/* frees msg */
+	if (r < 0) {
+		snprintf(what, sizeof(what), "set alias '%s' on %s", alias, name);
+		return nets_nlerr(err, r, what);
+	}
+	return 0;
+}
+
+int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_ifindex,
+		    struct lab_error **err)
+{
+	_cleanup_link_ struct rtnl_link *l = NULL;
+	char what[64];
+	int r;
+
+	if (check_name(spec->name, err) < 0)
+		return -1;
+	l = rtnl_link_bridge_alloc();
+	if (!l)
+		return lab_err(err, ENOMEM, "bridge %s", spec->name);
+	apply_spec(l, spec);
+	r = rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	snprintf(what, sizeof(what), "create bridge %s", spec->name);
+	if (r < 0)
+		return nets_nlerr(err, r, what);
+	if (set_alias(n, spec->name, spec->alias, err) < 0)
+		return -1;
+	return out_ifindex ? nets_ifindex(n, spec->name, out_ifindex, err) : 0;
+}
+
+int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char *peer_name,
+		  pid_t peer_pid, int *out_ifindex, struct lab_error **err)
+{
+	_cleanup_link_ struct rtnl_link *l = NULL;
+	_cleanup_link_ struct rtnl_link *peer = NULL;
+	char what[96];
+	int r;
+
+	if (check_name(spec->name, err) < 0 || check_name(peer_name, err) < 0)
+		return -1;
+	l = rtnl_link_veth_alloc();
+	if (!l)
+		return lab_err(err, ENOMEM, "veth %s", spec->name);
+	apply_spec(l, spec);
+	peer = rtnl_link_veth_get_peer(l);	/* a new reference: put by the cleanup */
+	rtnl_link_set_name(peer, peer_name);
+	/* the peer cannot be set up here: the kernel refuses (ENOTCONN) an up peer in another netns */
+	rtnl_link_set_ns_pid(peer, peer_pid);
+	r = rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "create veth %s (peer %s in the netns of pid %d)",
+			 spec->name, peer_name, (int)peer_pid);
+		return nets_nlerr(err, r, what);
+	}
+	if (set_alias(n, spec->name, spec->alias, err) < 0)
+		return -1;
+	return out_ifindex ? nets_ifindex(n, spec->name, out_ifindex, err) : 0;
+}
+
+int nets_ifindex(struct nets *n, const char *name, int *out_ifindex, struct lab_error **err)
+{
+	_cleanup_link_ struct rtnl_link *l = NULL;
+	char what[64];
+	int r;
+
+	if (check_name(name, err) < 0)
+		return -1;
+	r = rtnl_link_get_kernel(n->sk, 0, name, &l);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "look up interface %s", name);
+		return nets_nlerr(err, r, what);
+	}
+	*out_ifindex = rtnl_link_get_ifindex(l);
+	return 0;
+}
+
+int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **err)
+{
+	_cleanup_link_ struct rtnl_link *l = rtnl_link_alloc();
+	char what[64];
+	int r;
+
+	if (!l)
+		return lab_err(err, ENOMEM, "link %d", ifindex);
+	rtnl_link_set_ifindex(l, ifindex);
+	if (up)
+		rtnl_link_set_flags(l, IFF_UP);
+	else
+		rtnl_link_unset_flags(l, IFF_UP);
+	r = rtnl_link_change(n->sk, l, l, 0);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "set interface %d %s", ifindex, up ? "up" : "down");
+		return nets_nlerr(err, r, what);
+	}
+	return 0;
+}
+
+int nets_link_del(struct nets *n, int ifindex, struct lab_error **err)
+{
+	_cleanup_link_ struct rtnl_link *l = rtnl_link_alloc();
+	char what[64];
+	int r;
+
+	if (!l)
+		return lab_err(err, ENOMEM, "link %d", ifindex);
+	rtnl_link_set_ifindex(l, ifindex);
+	r = rtnl_link_delete(n->sk, l);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "delete interface %d", ifindex);
+		return nets_nlerr(err, r, what);
+	}
+	return 0;
+}
+
+int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err)
+{
+	/* libnl's delete request wants an index or a name; RTM_DELLINK by IFLA_GROUP is built by hand */
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELLINK, 0);
+	char what[64];
+	int r;
+
+	if (!msg)
+		return lab_err(err, ENOMEM, "delete group %u", group);
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_GROUP, group) < 0) {
+		nlmsg_free(msg);
+		return lab_err(err, ENOMEM, "delete group %u", group);
+	}
+	r = nl_send_sync(n->sk, msg);	/* frees msg */
+	if (r < 0) {
+		snprintf(what, sizeof(what), "delete interfaces of group %u", group);
+		return nets_nlerr(err, r, what);
+	}
+	return 0;
+}
+
+int nets_link_list(struct nets *n, struct nets_link **out, size_t *out_count, struct lab_error **err)
+{
+	_cleanup_cache_ struct nl_cache *cache = NULL;
+	struct nets_link *v;
+	size_t count = 0;
+	int r;
+
+	r = rtnl_link_alloc_cache(n->sk, AF_UNSPEC, &cache);
+	if (r < 0)
+		return nets_nlerr(err, r, "list interfaces");
+	v = calloc((size_t)nl_cache_nitems(cache) + 1, sizeof(*v));
+	if (!v)
+		return lab_err(err, ENOMEM, "list interfaces");
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		struct nets_link *e = &v[count++];
+		struct nl_addr *mac = rtnl_link_get_addr(l);
+		const char *s;
+
+		e->ifindex = rtnl_link_get_ifindex(l);
+		e->master = rtnl_link_get_master(l);
+		e->group = rtnl_link_get_group(l);
+		e->flags = rtnl_link_get_flags(l);
+		snprintf(e->name, sizeof(e->name), "%s", rtnl_link_get_name(l) ?: "");
+		s = rtnl_link_get_type(l);
+		snprintf(e->kind, sizeof(e->kind), "%s", s ? s : "");
+		s = rtnl_link_get_ifalias(l);
+		snprintf(e->alias, sizeof(e->alias), "%s", s ? s : "");
+		if (mac && nl_addr_get_len(mac) == 6) {
+			const unsigned char *b = nl_addr_get_binary_addr(mac);
+			snprintf(e->mac, sizeof(e->mac), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1],
+				 b[2], b[3], b[4], b[5]);
+		}
+	}
+	*out = v;
+	*out_count = count;
+	return 0;
+}

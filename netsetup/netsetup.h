@@ -1,0 +1,75 @@
+/* netsetup: the libnl-route layer. Bridges, veths, addresses, routes; nothing about hosts or labs.
+ * Every function returns >= 0 on success and < 0 with *err filled (message from nl_geterror). */
+#ifndef NETLAB_NETSETUP_H
+#define NETLAB_NETSETUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../src/error.h"
+
+/* A NETLINK_ROUTE socket bound to the network namespace it was opened in. */
+struct nets;
+
+/* Open in the caller's network namespace. */
+int nets_open(struct nets **out, struct lab_error **err);
+/* Open in the network namespace of nsfd (a netns fd or a pidfd); the caller's netns is restored. */
+int nets_open_at(int nsfd, struct nets **out, struct lab_error **err);
+void nets_close(struct nets *n);
+
+struct nets_link_spec {
+	const char *name;
+	const char *alias;	/* IFLA_IFALIAS: netlab's ownership marker */
+	uint32_t group;		/* IFLA_GROUP, 0 = default */
+	int master;		/* ifindex of the bridge to enslave to, 0 = none */
+	bool up;
+};
+
+/* Create a Linux bridge (STP off, so ports forward at once). NLM_F_EXCL: an existing name fails. */
+int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_ifindex,
+		    struct lab_error **err);
+
+/* Create a veth pair in one request: this end as spec says, the peer created directly inside the
+ * network namespace of peer_pid and named peer_name (down: bring it up from inside). The alias
+ * takes a second request: the kernel ignores it on creation. */
+int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char *peer_name,
+		  pid_t peer_pid, int *out_ifindex, struct lab_error **err);
+
+int nets_ifindex(struct nets *n, const char *name, int *out_ifindex, struct lab_error **err);
+int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **err);
+int nets_link_del(struct nets *n, int ifindex, struct lab_error **err);
+/* Delete every link in a netdevice group with one request: the kernel batches the work. */
+int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
+
+int nets_addr4_add(struct nets *n, int ifindex, uint32_t addr, int prefix, struct lab_error **err);
+
+struct nets_link {
+	int ifindex;
+	int master;
+	uint32_t group;
+	unsigned int flags;	/* IFF_* */
+	char name[16];
+	char kind[16];
+	char alias[128];
+	char mac[18];		/* "" when the link has no hardware address */
+};
+
+struct nets_addr {
+	int ifindex;
+	int family;		/* AF_INET or AF_INET6 */
+	int prefix;
+	char text[48];		/* address without prefix */
+};
+
+/* One dump each. The arrays are malloc'd; free() them. */
+int nets_link_list(struct nets *n, struct nets_link **out, size_t *out_count, struct lab_error **err);
+int nets_addr_list(struct nets *n, struct nets_addr **out, size_t *out_count, struct lab_error **err);
+
+/* Is there an IPv4 route (any table, default routes excepted) overlapping addr/prefix?
+ * Returns 1 and describes it in desc ("192.0.2.0/24 dev eth0"), 0 if none, < 0 on error. */
+int nets_route4_overlap(struct nets *n, uint32_t addr, int prefix, char *desc, size_t desclen,
+			struct lab_error **err);
+
+#endif

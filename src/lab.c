@@ -1,0 +1,1195 @@
+#include "lab.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../netsetup/netsetup.h"
+#include "cleanup.h"
+#include "util.h"
+
+#define READY_TIMEOUT_MS 30000
+#define EXIT_TIMEOUT_MS 10000
+#define ALIAS_PREFIX "netlab:"
+
+/* ---------------------------------------------------------------------------------------------
+ * /run/netlab: a root-only directory, one subdirectory per lab. flock on the top directory
+ * serialises allocation (names, numbers, subnets); flock on a lab's directory is held by whoever
+ * builds or tears that lab down.
+ */
+
+static int check_private_dir(int fd, const char *path, struct lab_error **err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return lab_err(err, errno, "stat %s", path);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077))
+		return lab_err(err, 0, "refusing to use %s: not a root-owned directory with mode 0700 "
+				       "(remove it and run netlab again)", path);
+	return 0;
+}
+
+/* Open (creating if needed) /run/netlab, locked exclusively. Returns the fd. */
+static int run_dir_lock(bool create, struct lab_error **err)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		_cleanup_close_ int fd = -1;
+		struct stat st;
+
+		if (create && mkdir(LAB_RUN_DIR, 0700) < 0 && errno != EEXIST)
+			return lab_err(err, errno, "create %s", LAB_RUN_DIR);
+		fd = open(LAB_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT && !create)
+				return -ENOENT;
+			if (errno == ENOENT)
+				continue;	/* removed between mkdir and open */
+			return lab_err(err, errno, "open %s", LAB_RUN_DIR);
+		}
+		if (check_private_dir(fd, LAB_RUN_DIR, err) < 0)
+			return -1;
+		if (TEMP_FAILURE_RETRY(flock(fd, LOCK_EX)) < 0)
+			return lab_err(err, errno, "lock %s", LAB_RUN_DIR);
+		/* the last `down` may have removed it while we waited for the lock */
+		if (fstat(fd, &st) == 0 && st.st_nlink > 0)
+			return TAKE_FD(fd);
+	}
+	return lab_err(err, EAGAIN, "lock %s", LAB_RUN_DIR);
+}
+
+/* Remove /run/netlab and /run/netns if they are empty: leave the machine as it was. */
+static void remove_empty_dirs(void)
+{
+	int fd = run_dir_lock(false, NULL);
+
+	if (fd >= 0) {
+		rmdir(LAB_RUN_DIR);	/* fails with ENOTEMPTY while other labs are up */
+		close(fd);
+	}
+	rmdir(LAB_NETNS_DIR);	/* fails if not empty or if it is a mount point (iproute2's) */
+}
+
+static int open_lab_dir(int rundir, const char *name, struct lab_error **err)
+{
+	int fd = openat(rundir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		if (errno == ELOOP || errno == ENOTDIR)
+			return lab_err(err, errno, "%s/%s is not a directory", LAB_RUN_DIR, name);
+		return lab_err(err, errno, "open %s/%s", LAB_RUN_DIR, name);
+	}
+	return fd;
+}
+
+static int read_state_at(int labfd, const char *name, struct lab *out, struct lab_error **err)
+{
+	char where[128], *buf = NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	snprintf(where, sizeof(where), "%s/%s/state", LAB_RUN_DIR, name);
+	if (check_private_dir(labfd, where, err) < 0)
+		return -1;
+	fd = openat(labfd, "state", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return lab_err(err, ELOOP, "%s is a symbolic link; refusing to read it", where);
+		return lab_err(err, errno, "open %s", where);
+	}
+	if (fstat(fd, &st) < 0)
+		return lab_err(err, errno, "stat %s", where);
+	if (!S_ISREG(st.st_mode) || st.st_size > 1 << 20)
+		return lab_err(err, 0, "%s is not a regular state file", where);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return lab_err(err, ENOMEM, "read %s", where);
+	n = util_read_all(fd, buf, (size_t)st.st_size);
+	if (n < 0) {
+		free(buf);
+		return lab_err(err, errno, "read %s", where);
+	}
+	buf[n] = '\0';
+	r = state_parse(buf, where, out, err);
+	free(buf);
+	if (r == 0 && strcmp(out->name, name)) {
+		state_free(out);
+		return lab_err(err, 0, "%s names lab '%s'", where, out->name);
+	}
+	return r;
+}
+
+static int write_state_at(int labfd, const struct lab *lab, struct lab_error **err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+
+	if (state_format(lab, &text, &len, err) < 0)
+		return -1;
+	return util_write_atomic(labfd, "state", text, len, 0600, err);
+}
+
+int lab_load(const char *name, struct lab *out, struct lab_error **err)
+{
+	_cleanup_close_ int rundir = open(LAB_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int labfd = -1;
+
+	if (rundir < 0) {
+		if (errno == ENOENT)
+			return lab_err(err, 0, "no lab '%s' is up", name), -ENOENT;
+		return lab_err(err, errno, "open %s", LAB_RUN_DIR);
+	}
+	labfd = open_lab_dir(rundir, name, err);
+	if (labfd == -ENOENT)
+		return lab_err(err, 0, "no lab '%s' is up", name), -ENOENT;
+	if (labfd < 0)
+		return -1;
+	return read_state_at(labfd, name, out, err);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lab_names(char ***out, size_t *out_count, struct lab_error **err)
+{
+	DIR *d = opendir(LAB_RUN_DIR);
+	struct dirent *e;
+	char **v = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	*out_count = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : lab_err(err, errno, "open %s", LAB_RUN_DIR);
+	while ((e = readdir(d))) {
+		char **nv;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' || names_check_lab(e->d_name, NULL) < 0)
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv || !(nv[n] = strdup(e->d_name))) {
+			v = nv ? nv : v;
+			lab_names_free(v, n);
+			closedir(d);
+			return lab_err(err, ENOMEM, "list labs");
+		}
+		v = nv;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*out = v;
+	*out_count = n;
+	return 0;
+}
+
+void lab_names_free(char **names, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+}
+
+int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab, size_t *out_index,
+		     struct lab_error **err)
+{
+	char lab[LAB_NAME_MAX + 1], host[HOST_NAME_MAX_LEN + 1];
+	char **names = NULL;
+	size_t count = 0;
+	int r;
+
+	if (names_split_host(arg, lab, host, err) < 0)
+		return -EINVAL;
+	if (!lab[0] && lab_name)
+		snprintf(lab, sizeof(lab), "%s", lab_name);
+	if (!lab[0]) {
+		if (lab_names(&names, &count, err) < 0)
+			return -1;
+		if (count == 1)
+			snprintf(lab, sizeof(lab), "%s", names[0]);
+		lab_names_free(names, count);
+		if (count == 0)
+			return lab_err(err, 0, "no lab is up (start one with 'netlab up')");
+		if (count > 1)
+			return lab_err(err, 0, "several labs are up: name the host as LAB/%s "
+					       "(see 'netlab status')", host);
+	}
+	r = lab_load(lab, out_lab, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < out_lab->nhosts; i++) {
+		if (!strcmp(out_lab->hosts[i].name, host)) {
+			*out_index = i;
+			return 0;
+		}
+	}
+	lab_err(err, 0, "lab '%s' has no host '%s' (it has %s..%s)", lab, host,
+		out_lab->nhosts ? out_lab->hosts[0].name : "none",
+		out_lab->nhosts ? out_lab->hosts[out_lab->nhosts - 1].name : "none");
+	state_free(out_lab);
+	return -ENOENT;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Teardown: one routine for rollback, `down` and `clean`, in the reverse order of `up`:
+ * netns mounts, then links (bridge and veths in one batched request), then processes, then state.
+ * Best effort: every step runs; the first error is reported.
+ */
+
+struct teardown {
+	const struct lab *lab;
+	struct ns_child *children;	/* our own children during rollback, else NULL */
+	int labfd;
+	void (*report)(const char *what, void *arg);
+	void *arg;
+};
+
+static void say(const struct teardown *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct teardown *t, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	if (!t->report)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	t->report(buf, t->arg);
+}
+
+static void netns_path(char *buf, size_t len, const char *lab, const char *host)
+{
+	snprintf(buf, len, "%s/%s-%s", LAB_NETNS_DIR, lab, host);
+}
+
+static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
+{
+	char path[128];
+	int r = 0;
+
+	for (size_t i = 0; i < t->lab->nhosts; i++) {
+		netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
+		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+			say(t, "unmounted %s", path);
+		else if (errno != EINVAL && errno != ENOENT)
+			r = lab_err(err, errno, "unmount %s", path);
+		/* unlinking the mount point also detaches copies in other mount namespaces */
+		if (unlink(path) < 0 && errno != ENOENT)
+			r = lab_err(err, errno, "remove %s", path);
+	}
+	return r;
+}
+
+static bool alias_is_lab(const char *alias, const char *lab)
+{
+	size_t n = strlen(lab);
+
+	return !strncmp(alias, ALIAS_PREFIX, strlen(ALIAS_PREFIX)) &&
+	       !strncmp(alias + strlen(ALIAS_PREFIX), lab, n) && alias[strlen(ALIAS_PREFIX) + n] == ':';
+}
+
+/* Ours: the alias says so, or (killed between creating a link and naming it) the lab's group and
+ * a name the lab planned. Two markers, never a name alone. */
+static bool link_is_ours(const struct lab *lab, const struct nets_link *l)
+{
+	if (alias_is_lab(l->alias, lab->name))
+		return true;
+	if (!lab->number || l->group != lab_group(lab))
+		return false;
+	if (!strcmp(l->name, lab->bridge))
+		return true;
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if (lab->hosts[i].networked && !strcmp(l->name, lab->hosts[i].veth))
+			return true;
+	return false;
+}
+
+static int remove_links(const struct teardown *t, struct lab_error **err)
+{
+	struct nets *n = NULL;
+	struct nets_link *links = NULL;
+	size_t count = 0, ours = 0;
+	bool foreign = false;
+	uint32_t group = t->lab->number ? lab_group(t->lab) : 0;
+	int r;
+
+	r = nets_open(&n, err);
+	if (r < 0)
+		return r;
+	r = nets_link_list(n, &links, &count, err);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		if (link_is_ours(t->lab, &links[i]))
+			ours++;
+		else if (group && links[i].group == group)
+			foreign = true;
+	}
+	if (ours == 0)
+		goto out;
+	/* one request deletes the bridge and every veth (and so their peers inside the hosts) */
+	if (group && !foreign) {
+		r = nets_group_del(n, group, err);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (!link_is_ours(t->lab, &links[i]))
+			continue;
+		if ((!group || foreign || links[i].group != group) &&
+		    nets_link_del(n, links[i].ifindex, err) < 0 && r == 0)
+			r = lab_err_wrap(err, "interface %s", links[i].name);
+		say(t, "deleted interface %s", links[i].name);
+	}
+out:
+	free(links);
+	nets_close(n);
+	return r;
+}
+
+static int wait_exit(int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int r = TEMP_FAILURE_RETRY(poll(&p, 1, timeout_ms));
+
+	return r == 1 ? 0 : -1;
+}
+
+static int kill_hosts(const struct teardown *t, struct lab_error **err)
+{
+	const struct lab *lab = t->lab;
+	int *fds, r = 0;
+
+	if (t->children) {
+		/* our own children: kill all, then reap all */
+		for (size_t i = 0; i < lab->nhosts; i++)
+			if (t->children[i].pid > 0)
+				pidfd_send_signal(t->children[i].pidfd, SIGKILL, NULL, 0);
+		for (size_t i = 0; i < lab->nhosts; i++)
+			ns_abort(&t->children[i]);
+		return 0;
+	}
+	fds = malloc((lab->nhosts + 1) * sizeof(*fds));
+	if (!fds)
+		return lab_err(err, ENOMEM, "kill hosts");
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		const struct lab_host *h = &lab->hosts[i];
+
+		fds[i] = h->pid > 0 ? ns_pidfd_verified(h->pid, h->start, NULL) : -1;
+		if (fds[i] >= 0) {
+			/* killing a PID 1 kills its whole PID namespace */
+			if (pidfd_send_signal(fds[i], SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+				r = lab_err(err, errno, "kill host %s (pid %d)", h->name, (int)h->pid);
+			say(t, "killed host %s (pid %d)", h->name, (int)h->pid);
+		}
+	}
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (wait_exit(fds[i], EXIT_TIMEOUT_MS) < 0 && r == 0)
+			r = lab_err(err, ETIMEDOUT, "host %s (pid %d) did not exit", lab->hosts[i].name,
+				    (int)lab->hosts[i].pid);
+		close(fds[i]);
+	}
+	free(fds);
+	return r;
+}
+
+static int remove_state(const struct teardown *t, struct lab_error **err)
+{
+	_cleanup_close_ int rundir = open(LAB_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	static const char *const files[] = { "hosts", "state", ".state.tmp", ".hosts.tmp" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (unlinkat(t->labfd, files[i], 0) < 0 && errno != ENOENT)
+			return lab_err(err, errno, "remove %s/%s/%s", LAB_RUN_DIR, t->lab->name, files[i]);
+	if (rundir < 0 || unlinkat(rundir, t->lab->name, AT_REMOVEDIR) < 0)
+		return lab_err(err, errno, "remove %s/%s", LAB_RUN_DIR, t->lab->name);
+	say(t, "removed %s/%s", LAB_RUN_DIR, t->lab->name);
+	return 0;
+}
+
+static int teardown(const struct teardown *t, struct lab_error **err)
+{
+	int r = 0;
+
+	if (remove_netns_mounts(t, err) < 0)
+		r = -1;
+	if (remove_links(t, err) < 0)
+		r = -1;
+	if (kill_hosts(t, err) < 0)
+		r = -1;
+	/* keep the state while something could not be undone: `down` or `clean` can try again */
+	if (r == 0 && remove_state(t, err) < 0)
+		r = -1;
+	remove_empty_dirs();
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * up
+ */
+
+struct up {
+	const struct lab_spec *spec;
+	struct lab *lab;
+	struct ns_child *children;
+	struct nets *root;
+	int labfd;
+	int sigfd;
+	int bridge_ifindex;
+	unsigned step, fail_at;
+	bool created_dir;
+};
+
+/* Every step of `up` passes here: a pending SIGINT/SIGTERM/SIGHUP aborts it (and rolls back), and
+ * NETLAB_FAIL_AT=K makes step K fail, so tests can break `up` anywhere. */
+static int up_step(struct up *u, const char *what, struct lab_error **err)
+{
+	struct signalfd_siginfo si;
+
+	u->step++;
+	if (u->fail_at && u->step == u->fail_at)
+		return lab_err(err, 0, "injected failure at step %u (%s) [NETLAB_FAIL_AT]", u->step, what);
+	if (u->sigfd >= 0 && read(u->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int r = lab_err(err, EINTR, "interrupted by %s while %s", strsignal((int)si.ssi_signo),
+				what);
+		if (*err)
+			(*err)->signo = (int)si.ssi_signo;
+		return r;
+	}
+	return 0;
+}
+
+static int check_preconditions(struct lab_error **err)
+{
+	char buf[32];
+	unsigned long v;
+
+	if (geteuid() != 0)
+		return lab_err(err, EPERM, "netlab up needs root (it creates namespaces, a bridge and "
+					   "veths): run it with sudo");
+	if (util_read_file("/proc/sys/user/max_user_namespaces", buf, sizeof(buf), NULL) > 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (util_parse_ulong(buf, 0, ~0ul, &v) == 0 && v == 0)
+			return lab_err(err, 0, "user namespaces are disabled "
+					       "(/proc/sys/user/max_user_namespaces is 0): run "
+					       "'sysctl -w user.max_user_namespaces=15000' (on CentOS 7 also "
+					       "boot with user_namespace.enable=1)");
+	}
+	return 0;
+}
+
+static void raise_fd_limit(size_t hosts)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)hosts * 3 + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int plan_hosts(struct up *u, struct lab_error **err)
+{
+	const struct lab_spec *s = u->spec;
+	struct lab *lab = u->lab;
+
+	lab->nhosts = s->hosts + s->empty;
+	lab->hosts = calloc(lab->nhosts, sizeof(*lab->hosts));
+	u->children = calloc(lab->nhosts, sizeof(*u->children));
+	if (!lab->hosts || !u->children)
+		return lab_err(err, ENOMEM, "plan lab");
+	for (size_t i = 0; i < lab->nhosts; i++)
+		u->children[i].pidfd = u->children[i].sync_fd = -1;
+	if (names_ifname(lab->bridge, err, "%s-br", lab->name) < 0)
+		return -1;
+	for (unsigned i = 0; i < s->hosts; i++) {
+		struct lab_host *h = &lab->hosts[i];
+
+		snprintf(h->name, sizeof(h->name), "h%u", i + 1);
+		h->networked = true;
+		h->addr = ipv4_host(&lab->subnet, i + 1);
+		if (names_ifname(h->veth, err, "%s-%s", lab->name, h->name) < 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < s->empty; i++)
+		snprintf(lab->hosts[s->hosts + i].name, sizeof(lab->hosts[0].name), "e%u", i + 1);
+	return 0;
+}
+
+/* Pick a lab number and a subnet no other lab and no route of the machine uses. Runs under the
+ * /run/netlab lock. */
+static int allocate(struct up *u, int rundir, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	char **names = NULL, desc[96], text[20];
+	size_t count = 0;
+	struct ipv4_net *nets = NULL;
+	unsigned char *used = NULL;
+	size_t nnets = 0;
+	int r = 0;
+
+	(void)rundir;
+	used = calloc(65536, 1);
+	if (!used)
+		return lab_err(err, ENOMEM, "allocate");
+	r = lab_names(&names, &count, err);
+	if (r < 0)
+		goto out;
+	nets = calloc(count + 1, sizeof(*nets));
+	if (!nets) {
+		r = lab_err(err, ENOMEM, "allocate");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct lab other;
+		struct lab_error *ignored = NULL;
+
+		if (!strcmp(names[i], lab->name))
+			continue;
+		if (lab_load(names[i], &other, &ignored) < 0) {
+			lab_err_free(&ignored);	/* a corrupt lab blocks nothing; clean reports it */
+			continue;
+		}
+		used[other.number] = 1;
+		nets[nnets++] = other.subnet;
+		state_free(&other);
+	}
+	for (lab->number = 1; lab->number < 65536 && used[lab->number]; lab->number++)
+		;
+	if (lab->number >= 65536) {
+		r = lab_err(err, 0, "too many labs are up");
+		goto out;
+	}
+
+	if (u->spec->has_subnet) {
+		lab->subnet = u->spec->subnet;
+		for (size_t i = 0; i < nnets; i++)
+			if (ipv4_overlap(&lab->subnet, &nets[i])) {
+				r = lab_err(err, 0, "subnet %s overlaps %s of another lab: choose another "
+						    "--subnet",
+					    ipv4_fmt_net(&lab->subnet, text, sizeof(text)),
+					    ipv4_fmt_net(&nets[i], desc, sizeof(desc)));
+				goto out;
+			}
+		r = nets_route4_overlap(u->root, lab->subnet.addr, lab->subnet.prefix, desc,
+					sizeof(desc), err);
+		if (r > 0)
+			r = lab_err(err, 0, "subnet %s overlaps the route %s on this machine: choose "
+					    "another --subnet",
+				    ipv4_fmt_net(&lab->subnet, text, sizeof(text)), desc);
+		goto out;
+	}
+	/* default: the first free block of 10.77.0.0/16 big enough for the hosts */
+	lab->subnet.prefix = ipv4_prefix_for(u->spec->hosts);
+	if (lab->subnet.prefix > 24)
+		lab->subnet.prefix = 24;	/* a /24 at least: room for students to add hosts */
+	for (uint32_t a = 0x0a4d0100; a < 0x0a4e0000; a += 1u << (32 - lab->subnet.prefix)) {
+		bool clash = false;
+
+		lab->subnet.addr = a & ipv4_mask(lab->subnet.prefix);
+		if (lab->subnet.addr < 0x0a4d0100)
+			continue;
+		for (size_t i = 0; i < nnets && !clash; i++)
+			clash = ipv4_overlap(&lab->subnet, &nets[i]);
+		if (clash)
+			continue;
+		r = nets_route4_overlap(u->root, lab->subnet.addr, lab->subnet.prefix, desc,
+					sizeof(desc), err);
+		if (r <= 0)
+			goto out;
+	}
+	r = lab_err(err, 0, "no free subnet left in 10.77.0.0/16: give one with --subnet");
+out:
+	lab_names_free(names, count);
+	free(nets);
+	free(used);
+	return r < 0 ? r : 0;
+}
+
+static int write_hosts_file(struct up *u, struct lab_error **err)
+{
+	char *text = NULL, a[16];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return lab_err(err, errno, "hosts file");
+	fputs("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", f);
+	for (size_t i = 0; i < u->lab->nhosts; i++)
+		if (u->lab->hosts[i].networked)
+			fprintf(f, "%s\t%s\n", ipv4_fmt(u->lab->hosts[i].addr, a, sizeof(a)),
+				u->lab->hosts[i].name);
+	fclose(f);
+	r = util_write_atomic(u->labfd, "hosts", text, len, 0644, err);
+	free(text);
+	return r;
+}
+
+static int reserve(struct up *u, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	_cleanup_close_ int rundir = -1;
+	struct lab_error *sub = NULL;
+	char net[20];
+	int r;
+
+	rundir = run_dir_lock(true, err);
+	if (rundir < 0)
+		return -1;
+	if (mkdirat(rundir, lab->name, 0700) < 0) {
+		struct lab other;
+
+		if (errno != EEXIST)
+			return lab_err(err, errno, "create %s/%s", LAB_RUN_DIR, lab->name);
+		r = lab_load(lab->name, &other, &sub);
+		if (r == 0 && !other.complete) {
+			state_free(&other);
+			return lab_err(err, EEXIST, "lab '%s' is being built, or its `netlab up` died: "
+						    "run 'netlab clean' if no netlab up is running",
+				       lab->name);
+		}
+		if (r == 0)
+			state_free(&other);
+		lab_err_free(&sub);
+		return lab_err(err, EEXIST, "lab '%s' is already up (see 'netlab status %s', end it "
+					    "with 'netlab down %s')", lab->name, lab->name, lab->name);
+	}
+	u->created_dir = true;
+	u->labfd = open_lab_dir(rundir, lab->name, err);
+	if (u->labfd < 0)
+		return -1;
+	if (flock(u->labfd, LOCK_EX | LOCK_NB) < 0)
+		return lab_err(err, errno, "lock %s/%s", LAB_RUN_DIR, lab->name);
+	r = nets_open(&u->root, err);
+	if (r < 0)
+		return r;
+	r = allocate(u, rundir, err);
+	if (r < 0)
+		return r;
+	if (u->spec->hosts > ipv4_capacity(lab->subnet.prefix))
+		return lab_err(err, 0, "subnet %s holds %u hosts, not %u: use a larger one",
+			       ipv4_fmt_net(&lab->subnet, net, sizeof(net)),
+			       ipv4_capacity(lab->subnet.prefix), u->spec->hosts);
+	if (plan_hosts(u, err) < 0)
+		return -1;
+	lab->builder = getpid();
+	util_proc_starttime(lab->builder, &lab->builder_start);
+	/* recorded before anything is made: a killed `up` leaves a plan `clean` can follow */
+	if (write_state_at(u->labfd, lab, err) < 0 || write_hosts_file(u, err) < 0)
+		return -1;
+	return 0;	/* the /run/netlab lock is released here: the name and subnet are ours */
+}
+
+struct host_setup_arg {
+	const struct lab *lab;
+	const struct lab_host *host;
+};
+
+/* Runs inside the host, as its root: its network, through a socket opened in its own netns. */
+static int host_setup(void *arg, struct lab_error **err)
+{
+	const struct host_setup_arg *a = arg;
+	struct nets *n = NULL;
+	int r, ifindex;
+
+	if (!a->host->networked)
+		return 0;	/* the control: a fresh netns, lo down, as the kernel makes it */
+	r = nets_open(&n, err);
+	if (r < 0)
+		return r;
+	r = nets_link_set_up(n, 1, true, err);	/* lo is ifindex 1 in every netns */
+	if (r >= 0)
+		r = nets_ifindex(n, "eth0", &ifindex, err);
+	if (r >= 0)
+		r = nets_link_set_up(n, ifindex, true, err);
+	if (r >= 0)
+		r = nets_addr4_add(n, ifindex, a->host->addr, a->lab->subnet.prefix, err);
+	nets_close(n);
+	return r < 0 ? lab_err_wrap(err, "host %s", a->host->name) : 0;
+}
+
+static int wait_ready(struct up *u, size_t i, struct lab_error **err)
+{
+	struct pollfd p[2] = { { .fd = u->children[i].sync_fd, .events = POLLIN },
+			       { .fd = u->sigfd, .events = POLLIN } };
+	int r = TEMP_FAILURE_RETRY(poll(p, 2, READY_TIMEOUT_MS));
+
+	if (r == 0)
+		return lab_err(err, ETIMEDOUT, "host %s did not report ready", u->lab->hosts[i].name);
+	if (r < 0)
+		return lab_err(err, errno, "wait for host %s", u->lab->hosts[i].name);
+	if (p[1].revents & POLLIN)
+		return up_step(u, "waiting for hosts", err);
+	if (ns_read_ready(&u->children[i], err) < 0)
+		return lab_err_wrap(err, "host %s", u->lab->hosts[i].name);
+	return 0;
+}
+
+static int mount_netns(const struct lab *lab, const struct lab_host *h, struct lab_error **err)
+{
+	char path[128], src[64];
+	int fd;
+
+	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)
+		return lab_err(err, errno, "create %s", LAB_NETNS_DIR);
+	netns_path(path, sizeof(path), lab->name, h->name);
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return lab_err(err, errno, "create %s", path);
+	close(fd);
+	snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)h->pid);
+	if (mount(src, path, NULL, MS_BIND, NULL) < 0) {
+		int e = errno;
+		unlink(path);
+		return lab_err(err, e, "bind %s to %s", src, path);
+	}
+	return 0;
+}
+
+static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	char alias[64], title[64], hosts_path[64];
+	uint64_t t0 = util_now_ns();
+	int r;
+
+	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
+	r = up_step(u, "creating the bridge", err);
+	if (r >= 0) {
+		struct nets_link_spec br = { .name = lab->bridge, .alias = alias,
+					     .group = lab_group(lab), .up = true };
+		r = nets_bridge_add(u->root, &br, &u->bridge_ifindex, err);
+	}
+	if (r < 0)
+		return r;
+	snprintf(hosts_path, sizeof(hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
+
+	/* spawn, cable and release each host in turn: hosts set themselves up in parallel with us */
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		struct lab_host *h = &lab->hosts[i];
+		struct host_setup_arg arg = { lab, h };	/* the child reads its copy of this */
+		struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = hosts_path,
+					.setup = host_setup, .arg = &arg };
+
+		snprintf(title, sizeof(title), "netlab-init %s/%s", lab->name, h->name);
+		if ((r = up_step(u, "spawning a host", err)) < 0 ||
+		    (r = ns_spawn(&spec, &u->children[i], err)) < 0)
+			return lab_err_wrap(err, "host %s", h->name);
+		h->pid = u->children[i].pid;
+		if (h->networked) {
+			struct nets_link_spec veth = { .name = h->veth, .alias = alias,
+						       .group = lab_group(lab),
+						       .master = u->bridge_ifindex, .up = true };
+
+			snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
+			if ((r = up_step(u, "creating a veth pair", err)) < 0 ||
+			    (r = nets_veth_add(u->root, &veth, "eth0", h->pid, NULL, err)) < 0)
+				return lab_err_wrap(err, "host %s", h->name);
+		}
+		if ((r = ns_go(&u->children[i], err)) < 0)
+			return r;
+	}
+	t->spawn = util_now_ns() - t0;
+	t0 = util_now_ns();
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if ((r = wait_ready(u, i, err)) < 0)
+			return r;
+	t->ready = util_now_ns() - t0;
+	t0 = util_now_ns();
+	/* after the hosts made their mounts private, so these never propagate into them */
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if ((r = up_step(u, "mounting a netns", err)) < 0 ||
+		    (r = mount_netns(lab, &lab->hosts[i], err)) < 0)
+			return r;
+	t->mounts = util_now_ns() - t0;
+	return 0;
+}
+
+static int commit(struct up *u, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	int r;
+
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if (util_proc_starttime(lab->hosts[i].pid, &lab->hosts[i].start) < 0)
+			return lab_err(err, ESRCH, "host %s died during setup", lab->hosts[i].name);
+	if ((r = up_step(u, "recording the lab", err)) < 0)
+		return r;
+	lab->complete = true;
+	if (write_state_at(u->labfd, lab, err) < 0) {
+		lab->complete = false;
+		return -1;
+	}
+	/* from here the hosts outlive us; a failure still rolls everything back */
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if ((r = ns_commit(&u->children[i], err)) < 0)
+			goto fail;
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if ((r = ns_committed(&u->children[i], err)) < 0)
+			goto fail;
+	return 0;
+fail:
+	lab->complete = false;
+	return r;
+}
+
+int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timing,
+	   struct lab_error **err)
+{
+	struct lab lab = { 0 };
+	struct up u = { .spec = spec, .lab = &lab, .labfd = -1, .sigfd = -1 };
+	struct lab_timing t = { 0 };
+	sigset_t block, old;
+	unsigned long fail_at = 0;
+	uint64_t t0 = util_now_ns(), t1;
+	int r;
+
+	if (check_preconditions(err) < 0)
+		return -1;
+	snprintf(lab.name, sizeof(lab.name), "%s", spec->name);
+	if (getenv("NETLAB_FAIL_AT") && util_parse_ulong(getenv("NETLAB_FAIL_AT"), 1, ~0u, &fail_at) == 0)
+		u.fail_at = (unsigned)fail_at;
+	raise_fd_limit(spec->hosts + spec->empty);
+
+	/* SIGINT/SIGTERM/SIGHUP are read at each step and roll the lab back (exit 130/143/129) */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	u.sigfd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	r = reserve(&u, err);
+	t.reserve = util_now_ns() - t0;
+	if (r >= 0)
+		r = build(&u, &t, err);
+	t1 = util_now_ns();
+	if (r >= 0)
+		r = commit(&u, err);
+	t.commit = util_now_ns() - t1;
+
+	if (r < 0 && u.created_dir) {
+		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd };
+		struct lab_error *ignored = NULL;
+
+		if (teardown(&td, &ignored) < 0 && *err && ignored)
+			lab_err_wrap(err, "(rollback incomplete: %s; run 'netlab clean')", ignored->msg);
+		lab_err_free(&ignored);
+	}
+	for (size_t i = 0; u.children && i < lab.nhosts; i++) {
+		if (u.children[i].pidfd >= 0)
+			close(u.children[i].pidfd);
+		if (u.children[i].sync_fd >= 0)
+			close(u.children[i].sync_fd);
+	}
+	free(u.children);
+	nets_close(u.root);
+	if (u.labfd >= 0)
+		close(u.labfd);	/* releases the lab lock */
+	if (u.sigfd >= 0)
+		close(u.sigfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0) {
+		state_free(&lab);
+		return r;
+	}
+	t.total = util_now_ns() - t0;
+	if (timing)
+		*timing = t;
+	*out = lab;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * down, clean
+ */
+
+static int down_locked(int labfd, const char *name, void (*report)(const char *, void *),
+		       void *arg, struct lab_error **err)
+{
+	struct lab lab = { 0 };
+	struct lab_error *bad = NULL;
+	struct teardown t = { .lab = &lab, .labfd = labfd, .report = report, .arg = arg };
+	int r;
+
+	r = read_state_at(labfd, name, &lab, &bad);
+	if (r < 0) {
+		/* a corrupt state file is not trusted: remove by markers (aliases) only */
+		snprintf(lab.name, sizeof(lab.name), "%s", name);
+		if (report && bad)
+			report(bad->msg, arg);
+		lab_err_free(&bad);
+	}
+	r = teardown(&t, err);
+	state_free(&lab);
+	return r;
+}
+
+int lab_down(const char *name, struct lab_error **err)
+{
+	_cleanup_close_ int rundir = open(LAB_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int labfd = -1;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return lab_err(err, EPERM, "netlab down needs root: run it with sudo");
+	if (rundir < 0)
+		return errno == ENOENT ? 0 : lab_err(err, errno, "open %s", LAB_RUN_DIR);
+	labfd = open_lab_dir(rundir, name, err);
+	if (labfd == -ENOENT)
+		return 0;
+	if (labfd < 0)
+		return -1;
+	/* wait for an `up` or `down` of the same lab to finish */
+	if (TEMP_FAILURE_RETRY(flock(labfd, LOCK_EX)) < 0)
+		return lab_err(err, errno, "lock %s/%s", LAB_RUN_DIR, name);
+	if (fstat(labfd, &st) < 0 || st.st_nlink == 0)
+		return 0;	/* removed while we waited */
+	if (down_locked(labfd, name, NULL, NULL, err) < 0)
+		return lab_err_wrap(err, "lab %s", name);
+	return 1;
+}
+
+static bool any_alive(const struct lab *lab)
+{
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		int fd = ns_pidfd_verified(lab->hosts[i].pid, lab->hosts[i].start, NULL);
+		if (fd >= 0) {
+			close(fd);
+			return true;
+		}
+	}
+	return false;
+}
+
+int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab_error **err)
+{
+	char **names = NULL;
+	size_t count = 0;
+	struct nets *n = NULL;
+	struct nets_link *links = NULL;
+	size_t nlinks = 0;
+	int r = 0;
+
+	if (geteuid() != 0)
+		return lab_err(err, EPERM, "netlab clean needs root: run it with sudo");
+	if (lab_names(&names, &count, err) < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		_cleanup_close_ int labfd = -1;
+		struct lab lab = { 0 };
+		struct lab_error *bad = NULL;
+		bool stale;
+		int rundir = open(LAB_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (rundir < 0)
+			break;
+		labfd = open_lab_dir(rundir, names[i], NULL);
+		close(rundir);
+		if (labfd < 0)
+			continue;
+		if (flock(labfd, LOCK_EX | LOCK_NB) < 0)
+			continue;	/* an up/down is working on it right now */
+		if (read_state_at(labfd, names[i], &lab, &bad) < 0)
+			stale = true;	/* corrupt: nobody can use it */
+		else
+			stale = !lab.complete || !any_alive(&lab);
+		state_free(&lab);
+		lab_err_free(&bad);
+		if (!stale)
+			continue;
+		if (down_locked(labfd, names[i], report, arg, err) < 0)
+			r = lab_err_wrap(err, "lab %s", names[i]);
+	}
+	lab_names_free(names, count);
+
+	/* interfaces marked as netlab's whose lab has no state any more */
+	if (nets_open(&n, err) < 0)
+		return -1;
+	if (nets_link_list(n, &links, &nlinks, err) < 0) {
+		nets_close(n);
+		return -1;
+	}
+	for (size_t i = 0; i < nlinks; i++) {
+		char lab[LAB_NAME_MAX + 2];
+		const char *a = links[i].alias, *colon;
+		struct stat st;
+		char path[128];
+
+		if (strncmp(a, ALIAS_PREFIX, strlen(ALIAS_PREFIX)))
+			continue;
+		a += strlen(ALIAS_PREFIX);
+		colon = strchr(a, ':');
+		if (!colon || colon - a > LAB_NAME_MAX)
+			continue;
+		snprintf(lab, sizeof(lab), "%.*s", (int)(colon - a), a);
+		snprintf(path, sizeof(path), "%s/%s", LAB_RUN_DIR, lab);
+		if (lstat(path, &st) == 0)
+			continue;	/* its lab is up */
+		if (nets_link_del(n, links[i].ifindex, err) < 0 && errno != ENODEV) {
+			r = -1;
+			continue;
+		}
+		if (report) {
+			char what[96];
+			snprintf(what, sizeof(what), "deleted interface %s (of lab %s)", links[i].name, lab);
+			report(what, arg);
+		}
+	}
+	free(links);
+	nets_close(n);
+	remove_empty_dirs();
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * status, exec
+ */
+
+int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct lab_error **err)
+{
+	_cleanup_close_ int pidfd = ns_pidfd_verified(h->pid, h->start, NULL);
+	struct nets *n = NULL;
+	struct nets_link *links = NULL;
+	struct nets_addr *addrs = NULL;
+	size_t nl = 0, na = 0;
+	int eth0 = 0, r;
+
+	memset(out, 0, sizeof(*out));
+	if (pidfd < 0)
+		return 0;
+	out->alive = true;
+	for (int i = 0; i < NS_KINDS_ALL; i++)
+		out->ns[i] = ns_inode(h->pid, ns_kinds[i].name);
+	r = nets_open_at(pidfd, &n, err);
+	if (r < 0)
+		return r;
+	if ((r = nets_link_list(n, &links, &nl, err)) < 0 || (r = nets_addr_list(n, &addrs, &na, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < nl; i++) {
+		size_t len = strlen(out->links);
+
+		snprintf(out->links + len, sizeof(out->links) - len, "%s%s(%s)", len ? " " : "",
+			 links[i].name, (links[i].flags & IFF_UP) ? "up" : "down");
+		if (!strcmp(links[i].name, "eth0")) {
+			eth0 = links[i].ifindex;
+			snprintf(out->mac, sizeof(out->mac), "%s", links[i].mac);
+		}
+	}
+	for (size_t i = 0; i < na; i++) {
+		size_t len = strlen(out->addrs);
+
+		if (addrs[i].ifindex != eth0 || !eth0)
+			continue;
+		snprintf(out->addrs + len, sizeof(out->addrs) - len, "%s%s/%d", len ? " " : "",
+			 addrs[i].text, addrs[i].prefix);
+	}
+out:
+	free(links);
+	free(addrs);
+	nets_close(n);
+	return r;
+}
+
+static pid_t exec_child;
+
+static void forward_signal(int sig)
+{
+	if (exec_child > 0)
+		kill(exec_child, sig);
+}
+
+int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[],
+	     const char *const env[], int *out_status, struct lab_error **err)
+{
+	_cleanup_close_ int pidfd = -1;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, fwd = { .sa_handler = forward_signal };
+	int pipefd[2], status, child_errno = 0;
+	ssize_t n;
+	pid_t pid;
+
+	pidfd = ns_pidfd_verified(h->pid, h->start, err);
+	if (pidfd == -ESRCH)
+		return lab_err(err, ESRCH, "host %s of lab %s (pid %d) is not running any more: "
+					   "'netlab down %s' cleans the lab up",
+			       h->name, lab->name, (int)h->pid, lab->name);
+	if (pidfd < 0)
+		return -1;
+	if (ns_enter(pidfd, err) < 0)
+		return lab_err_wrap(err, "host %s", h->name);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return lab_err(err, errno, "pipe");
+	/* like system(): the terminal's ^C and ^\ are for the command, not for us */
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGQUIT, &ign, NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return lab_err(err, errno, "fork");
+	}
+	if (pid == 0) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		sigset_t none;
+		struct lab_error *e = NULL;
+
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGQUIT, &dfl, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(pipefd[0]);
+		if (ns_become_root(&e) < 0 || chdir("/tmp") < 0) {
+			child_errno = e ? e->errnum : errno;
+			goto fail;
+		}
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execvp(argv[0], argv);
+		child_errno = errno;
+fail:
+		(void)!write(pipefd[1], &child_errno, sizeof(child_errno));
+		_exit(child_errno == ENOENT ? 127 : 126);
+	}
+	close(pipefd[1]);
+	exec_child = pid;
+	sigaction(SIGTERM, &fwd, NULL);
+	sigaction(SIGHUP, &fwd, NULL);
+	n = util_read_all(pipefd[0], &child_errno, sizeof(child_errno));
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return lab_err(err, errno, "waitpid");
+	exec_child = 0;
+	if (n == (ssize_t)sizeof(child_errno)) {
+		*out_status = child_errno == ENOENT ? 127 : 126;
+		return lab_err(err, child_errno, "host %s: cannot run '%s'", h->name, argv[0]);
+	}
+	*out_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}

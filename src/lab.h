@@ -1,0 +1,68 @@
+/* A lab: its hosts and their network, built, recorded, inspected and torn down. No libnl here. */
+#ifndef NETLAB_LAB_H
+#define NETLAB_LAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "ipv4.h"
+#include "ns.h"
+#include "state.h"
+
+#define LAB_RUN_DIR "/run/netlab"
+#define LAB_NETNS_DIR "/run/netns"
+#define LAB_DEFAULT_NAME "lab"
+
+struct lab_spec {
+	const char *name;
+	unsigned hosts;		/* networked hosts h1..hN */
+	unsigned empty;		/* empty-netns control hosts e1..eM */
+	bool has_subnet;
+	struct ipv4_net subnet;
+};
+
+/* Wall time of each phase of `up`, in nanoseconds. */
+struct lab_timing {
+	uint64_t reserve, spawn, ready, mounts, commit, total;
+};
+
+/* Build a lab; on success *out describes it (state_free it). On failure everything made so far is
+ * undone in reverse order; err->signo is set when SIGINT/SIGTERM/SIGHUP interrupted it. */
+int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timing,
+	   struct lab_error **err);
+
+/* Tear a lab down. Returns 1 when it was up and is now gone, 0 when there was nothing to do. */
+int lab_down(const char *name, struct lab_error **err);
+
+/* Names of the labs under /run/netlab, sorted. Free with lab_names_free. */
+int lab_names(char ***out, size_t *out_count, struct lab_error **err);
+void lab_names_free(char **names, size_t count);
+
+/* Read a lab's state. -ENOENT (with *err filled) when no such lab is up. */
+int lab_load(const char *name, struct lab *out, struct lab_error **err);
+
+/* "h1" (when exactly one lab is up, or lab_name is given) or "LAB/h1" -> lab and host index. */
+int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab, size_t *out_index,
+		     struct lab_error **err);
+
+struct lab_host_info {
+	bool alive;
+	unsigned long ns[NS_KINDS_ALL];	/* inodes of /proc/PID/ns/ entries, in ns_kinds order */
+	char mac[18];			/* of eth0, "" if none */
+	char addrs[512];		/* "10.77.1.1/24 fe80::1/64" on eth0 */
+	char links[256];		/* "lo(up) eth0(up)" */
+};
+
+int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct lab_error **err);
+
+/* Run argv inside every namespace of the host, as its root, cwd /tmp. *out_status is the exit code
+ * to pass on: the command's, 128+signal if it was killed, 126/127 if it could not be executed. */
+int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[],
+	     const char *const env[], int *out_status, struct lab_error **err);
+
+/* Remove what crashed labs left: labs whose `up` died, labs whose hosts are all dead, interfaces
+ * marked as netlab's that belong to no lab. report() is called once per thing removed. */
+int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab_error **err);
+
+#endif

@@ -1,0 +1,314 @@
+#include "ns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "init.h"
+#include "util.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Order is significant: the user namespace comes first, so that the others are owned by it. */
+const struct ns_kind ns_kinds[NS_KINDS_ALL] = {
+	{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS },  { "pid", CLONE_NEWPID },
+	{ "net", CLONE_NEWNET },   { "uts", CLONE_NEWUTS }, { "ipc", CLONE_NEWIPC },
+	{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+};
+
+static int host_ns_flags(void)
+{
+	int flags = 0;
+
+	for (int i = 0; i < NS_KINDS; i++)
+		flags |= ns_kinds[i].flag;
+	return flags;
+}
+
+/* struct clone_args of <linux/sched.h>, version 0 (64 bytes): that header clashes with glibc's */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+enum { MSG_GO = 'G', MSG_COMMIT = 'C', MSG_COMMITTED = 'c' };
+
+struct ns_report {
+	int32_t failed;
+	int32_t errnum;
+	char msg[496];
+};
+
+int ns_become_root(struct lab_error **err)
+{
+	/* drop real root's supplementary groups first: group 0 outside must not come along */
+	if (setgroups(0, NULL) < 0)
+		return lab_err(err, errno, "setgroups");
+	if (setresgid(0, 0, 0) < 0)
+		return lab_err(err, errno, "setresgid to root of the host");
+	if (setresuid(0, 0, 0) < 0)
+		return lab_err(err, errno, "setresuid to root of the host");
+	return 0;
+}
+
+static int child_isolate(const struct ns_spec *spec, int sync_fd, struct lab_error **err)
+{
+	struct pollfd pfd = { .fd = sync_fd, .events = POLLIN };
+
+	/* nothing mounted in here may propagate back to the real machine, or in from it */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return lab_err(err, errno, "make mounts private");
+	/* still real uid 0 here, so root-only /run/netlab can be traversed; mount(2) wants a
+	 * source in our own mount namespace, which an fd opened by the parent is not */
+	if (spec->hosts_path && mount(spec->hosts_path, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
+		return lab_err(err, errno, "bind %s over /etc/hosts", spec->hosts_path);
+	if (ns_become_root(err) < 0)
+		return -1;
+	/* a change of uid clears the parent-death signal: set it again, then make sure the
+	 * parent did not die in between (its end of the socket would have hung up) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return lab_err(err, errno, "prctl(PR_SET_PDEATHSIG)");
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+		_exit(1);
+	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		return lab_err(err, errno, "sethostname %s", spec->hostname);
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return lab_err(err, errno, "mount a fresh /proc");
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return lab_err(err, errno, "mount /sys for the host's netns");
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return lab_err(err, errno, "mount a private /tmp");
+	if (chdir("/") < 0)
+		return lab_err(err, errno, "chdir /");
+	return 0;
+}
+
+static void report(int sync_fd, const struct lab_error *e)
+{
+	struct ns_report r = { 0 };
+
+	if (e) {
+		r.failed = 1;
+		r.errnum = e->errnum;
+		snprintf(r.msg, sizeof(r.msg), "%s", e->msg ? e->msg : "error");
+	}
+	(void)TEMP_FAILURE_RETRY(send(sync_fd, &r, sizeof(r), MSG_NOSIGNAL));
+}
+
+static int wait_msg(int sync_fd, char want)
+{
+	char c;
+	ssize_t n = TEMP_FAILURE_RETRY(recv(sync_fd, &c, 1, 0));
+
+	return n == 1 && c == want ? 0 : -1;
+}
+
+static void close_all_but(int keep)
+{
+	if (keep > 3)
+		close_range(3, (unsigned)keep - 1, 0);
+	close_range((unsigned)keep + 1, ~0u, 0);
+}
+
+__attribute__((noreturn)) static void child_main(const struct ns_spec *spec, int sync_fd)
+{
+	struct lab_error *err = NULL;
+	int fd;
+
+	/* while `up` is building, a host dies with it: a killed `up` leaves little behind */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		/* an init must not hold the user's terminal or pipe open */
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	close_all_but(sync_fd);
+
+	if (wait_msg(sync_fd, MSG_GO) < 0)
+		_exit(1);	/* parent gone or gave up */
+	if (child_isolate(spec, sync_fd, &err) < 0 || (spec->setup && spec->setup(spec->arg, &err) < 0)) {
+		report(sync_fd, err);
+		_exit(1);
+	}
+	report(sync_fd, NULL);
+	if (wait_msg(sync_fd, MSG_COMMIT) < 0)
+		_exit(1);
+	prctl(PR_SET_PDEATHSIG, 0);	/* the lab is recorded: live until `down` */
+	/* only now may the parent exit: before this, its death would still kill us */
+	{
+		char m = MSG_COMMITTED;
+		if (TEMP_FAILURE_RETRY(send(sync_fd, &m, 1, MSG_NOSIGNAL)) != 1)
+			_exit(1);
+	}
+	close(sync_fd);
+	util_proctitle_set(spec->title);
+	init_run();
+}
+
+static int spawn_error(struct lab_error **err, int e)
+{
+	if (e == EPERM || e == EACCES)
+		return lab_err(err, e, "clone3 with new namespaces refused (user namespaces disabled? "
+				       "check /proc/sys/user/max_user_namespaces, or boot with "
+				       "user_namespace.enable=1 on CentOS 7)");
+	if (e == ENOSPC || e == EUSERS)
+		return lab_err(err, e, "clone3: namespace limit reached "
+				       "(raise /proc/sys/user/max_*_namespaces)");
+	return lab_err(err, e, "clone3 with new namespaces");
+}
+
+int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error **err)
+{
+	struct clone3_args args = { 0 };
+	int sp[2], pidfd = -1;
+	char path[64], map[64];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return lab_err(err, errno, "socketpair");
+	args.flags = (uint64_t)(host_ns_flags() | CLONE_PIDFD);
+	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	args.exit_signal = SIGCHLD;
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0) {
+		int e = errno;
+		close(sp[0]);
+		close(sp[1]);
+		return spawn_error(err, e);
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		child_main(spec, sp[1]);
+	}
+	close(sp[1]);
+	out->pid = pid;
+	out->pidfd = pidfd;
+	out->sync_fd = sp[0];
+
+	/* root inside is an unprivileged id outside: it cannot write the real machine's files */
+	snprintf(map, sizeof(map), "0 %u %u\n", NS_ID_BASE, NS_ID_COUNT);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	if (util_write_file(path, map, err) < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	if (util_write_file(path, map, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	ns_abort(out);
+	return -1;
+}
+
+int ns_go(struct ns_child *c, struct lab_error **err)
+{
+	char m = MSG_GO;
+
+	if (TEMP_FAILURE_RETRY(send(c->sync_fd, &m, 1, MSG_NOSIGNAL)) != 1)
+		return lab_err(err, errno, "start host process %d", (int)c->pid);
+	return 0;
+}
+
+int ns_read_ready(struct ns_child *c, struct lab_error **err)
+{
+	struct ns_report r;
+	ssize_t n = TEMP_FAILURE_RETRY(recv(c->sync_fd, &r, sizeof(r), 0));
+
+	if (n < 0)
+		return lab_err(err, errno, "read from host process %d", (int)c->pid);
+	if (n != (ssize_t)sizeof(r))
+		return lab_err(err, 0, "host process %d died while setting up", (int)c->pid);
+	if (r.failed) {
+		r.msg[sizeof(r.msg) - 1] = '\0';
+		return lab_err(err, r.errnum, "%s", r.msg);
+	}
+	return 0;
+}
+
+int ns_commit(struct ns_child *c, struct lab_error **err)
+{
+	char m = MSG_COMMIT;
+
+	if (TEMP_FAILURE_RETRY(send(c->sync_fd, &m, 1, MSG_NOSIGNAL)) != 1)
+		return lab_err(err, errno, "commit host process %d", (int)c->pid);
+	return 0;
+}
+
+int ns_committed(struct ns_child *c, struct lab_error **err)
+{
+	if (wait_msg(c->sync_fd, MSG_COMMITTED) < 0)
+		return lab_err(err, 0, "host process %d died before it was committed", (int)c->pid);
+	close(c->sync_fd);
+	c->sync_fd = -1;
+	return 0;
+}
+
+void ns_abort(struct ns_child *c)
+{
+	if (c->pid > 0) {
+		if (c->pidfd >= 0)
+			pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+		else
+			kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		c->pid = 0;
+	}
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->sync_fd >= 0)
+		close(c->sync_fd);
+	c->pidfd = c->sync_fd = -1;
+}
+
+int ns_pidfd_verified(pid_t pid, unsigned long long start_ticks, struct lab_error **err)
+{
+	unsigned long long now;
+	int fd;
+
+	if (pid <= 0)
+		return lab_err(err, ESRCH, "no process recorded");
+	fd = pidfd_open(pid, 0);
+	if (fd < 0)
+		return errno == ESRCH ? -ESRCH : lab_err(err, errno, "pidfd_open %d", (int)pid);
+	/* the pidfd pins whatever process has this PID now: make sure it is the one we started */
+	if (util_proc_starttime(pid, &now) < 0 || now != start_ticks) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
+int ns_enter(int pidfd, struct lab_error **err)
+{
+	/* one setns with a pidfd joins all of them at once, the user namespace first (Linux >= 5.8) */
+	if (setns(pidfd, host_ns_flags()) < 0)
+		return lab_err(err, errno, "setns into the host's namespaces");
+	return 0;
+}
+
+unsigned long ns_inode(pid_t pid, const char *name)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, name);
+	return stat(path, &st) == 0 ? (unsigned long)st.st_ino : 0;
+}

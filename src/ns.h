@@ -1,0 +1,72 @@
+/* Namespaces: spawn a host (clone3 into new namespaces), its PID 1, and joining it later. */
+#ifndef NETLAB_NS_H
+#define NETLAB_NS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* The namespaces of a host, user first: the order setns and the tables follow (like nsenter). */
+struct ns_kind {
+	const char *name;	/* as in /proc/PID/ns/<name> */
+	int flag;		/* CLONE_NEW* */
+};
+extern const struct ns_kind ns_kinds[];
+#define NS_KINDS 6	/* user mnt pid net uts ipc: what every host gets */
+#define NS_KINDS_ALL 8	/* ... plus cgroup and time, which the kernel also has */
+
+/* Root inside a host is this uid/gid outside, with NS_ID_COUNT ids mapped from there. */
+#define NS_ID_BASE 1000000000u
+#define NS_ID_COUNT 65536u
+
+struct ns_spec {
+	const char *hostname;
+	const char *title;	/* what ps shows for the host's init, e.g. "netlab-init lab/h1" */
+	const char *hosts_path;	/* bind-mounted over /etc/hosts; NULL for none */
+	/* runs inside the host, as its root, after the mounts, before it reports ready */
+	int (*setup)(void *arg, struct lab_error **err);
+	void *arg;
+};
+
+struct ns_child {
+	pid_t pid;
+	int pidfd;
+	int sync_fd;		/* parent's end of the handshake socket */
+};
+
+/* clone3 a child in new user, mnt, pid, net, uts and ipc namespaces (CLONE_PIDFD), write its
+ * uid/gid maps, and leave it waiting for ns_go(). On failure nothing is left running. */
+int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error **err);
+
+/* Let the child set itself up (its network end must already be in place). */
+int ns_go(struct ns_child *c, struct lab_error **err);
+
+/* Read the child's report: 0 when it is ready, < 0 with its error. Blocks. */
+int ns_read_ready(struct ns_child *c, struct lab_error **err);
+
+/* The lab is recorded: the child stops dying with its parent and becomes a plain PID 1.
+ * ns_commit sends the word, ns_committed waits for the child's answer; until then the parent must
+ * not exit. Split in two so a whole lab is committed in one round trip. */
+int ns_commit(struct ns_child *c, struct lab_error **err);
+int ns_committed(struct ns_child *c, struct lab_error **err);
+
+/* Kill (SIGKILL through the pidfd) and reap a child of ours; closes its fds. */
+void ns_abort(struct ns_child *c);
+
+/* Open a pidfd for pid, but only if it is still the process that started at start_ticks.
+ * Returns the pidfd, -ESRCH if that process is gone (or the PID was reused). */
+int ns_pidfd_verified(pid_t pid, unsigned long long start_ticks, struct lab_error **err);
+
+/* Enter all namespaces of the process behind pidfd (user first), then become root inside. The
+ * calling process itself moves; children it forks are in the host's PID namespace. */
+int ns_enter(int pidfd, struct lab_error **err);
+
+/* After ns_enter, in a forked child: become uid/gid 0 of the host (drops real root). */
+int ns_become_root(struct lab_error **err);
+
+/* Inode of /proc/PID/ns/<name>, 0 if unreadable. */
+unsigned long ns_inode(pid_t pid, const char *name);
+
+#endif

@@ -12,9 +12,10 @@ NL_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(NL_CFLAGS)
 
 BUILD ?= build
+BIN ?= netlab
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard netsetup/*.c)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
-TEST_SRC := $(wildcard tests/test_*.c)
+TEST_SRC := $(wildcard tests/test_*.c) tests/helpers.c
 TEST_BIN := $(BUILD)/tests/netlab-tests
 HDRS := $(wildcard src/*.h netsetup/*.h)
 
@@ -32,12 +33,12 @@ $(BUILD)/%.o: %.c $(HDRS)
 $(BUILD)/libnetlab.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-netlab: $(BUILD)/src/main.o $(BUILD)/libnetlab.a
+$(BIN): $(BUILD)/src/main.o $(BUILD)/libnetlab.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(NL_LIBS) $(LDFLAGS)
 
-$(TEST_BIN): $(TEST_SRC) tests/helpers.h $(BUILD)/libnetlab.a netlab
+$(TEST_BIN): $(TEST_SRC) tests/helpers.h $(BUILD)/libnetlab.a $(BIN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(TEST_SRC) $(BUILD)/libnetlab.a $(NL_LIBS) -lcriterion $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(TEST_SRC) $(BUILD)/libnetlab.a $(NL_LIBS) -lcriterion $$(pkg-config --libs json-c) $(LDFLAGS)
 
 # The README's main-job command: fresh machine -> a running lab.
 up: deps
@@ -46,14 +47,15 @@ up: deps
 
 # The README's test command (and what .ci/run calls): everything, as root, on the real kernel.
 test: deps
-	@$(MAKE) --no-print-directory netlab $(TEST_BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
 	@./scripts/check-clean.sh snapshot $(BUILD)/before.txt
-	NETLAB=$(CURDIR)/netlab $(TEST_BIN) --jobs=$$(nproc) $(TEST_ARGS)
+	NETLAB=$(CURDIR)/$(BIN) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		$(TEST_BIN) --jobs=$$(nproc) $(TEST_ARGS)
 	@./scripts/check-clean.sh compare $(BUILD)/before.txt
 
 # Same suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build tree.
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/netlab \
 		CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" test
 

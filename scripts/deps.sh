@@ -3,7 +3,7 @@
 # The one list of dependencies: keep it here and nowhere else.
 set -eu
 
-PKGS="build-essential pkg-config libnl-3-dev libnl-route-3-dev libcriterion-dev \
+PKGS="build-essential pkg-config libnl-3-dev libnl-route-3-dev libcriterion-dev libjson-c-dev \
 iproute2 iputils-ping procps net-tools util-linux bash"
 
 missing=""

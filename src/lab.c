@@ -18,6 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "../netsetup/netsetup.h"
 #include "cleanup.h"
 #include "util.h"
@@ -405,10 +409,14 @@ static int kill_hosts(const struct teardown *t, struct lab_error **err)
 			say(t, "killed host %s (pid %d)", h->name, (int)h->pid);
 		}
 	}
+	uint64_t deadline = util_now_ns() + (uint64_t)EXIT_TIMEOUT_MS * 1000000u;
 	for (size_t i = 0; i < lab->nhosts; i++) {
+		uint64_t now = util_now_ns();
+
 		if (fds[i] < 0)
 			continue;
-		if (wait_exit(fds[i], EXIT_TIMEOUT_MS) < 0 && r == 0)
+		if (wait_exit(fds[i], now < deadline ? (int)((deadline - now) / 1000000u) : 0) < 0 &&
+		    r == 0)
 			r = lab_err(err, ETIMEDOUT, "host %s (pid %d) did not exit", lab->hosts[i].name,
 				    (int)lab->hosts[i].pid);
 		close(fds[i]);
@@ -460,17 +468,20 @@ struct up {
 	int labfd;
 	int sigfd;
 	int bridge_ifindex;
-	unsigned step, fail_at;
+	unsigned step, fail_at, stop_at;
 	bool created_dir;
 };
 
-/* Every step of `up` passes here: a pending SIGINT/SIGTERM/SIGHUP aborts it (and rolls back), and
- * NETLAB_FAIL_AT=K makes step K fail, so tests can break `up` anywhere. */
+/* Every step of `up` passes here: a pending SIGINT/SIGTERM/SIGHUP aborts it (and rolls back).
+ * For tests: NETLAB_FAIL_AT=K makes step K fail; NETLAB_STOP_AT=K stops the process (SIGSTOP) at
+ * step K, so that a test can kill it at exactly that point. */
 static int up_step(struct up *u, const char *what, struct lab_error **err)
 {
 	struct signalfd_siginfo si;
 
 	u->step++;
+	if (u->stop_at && u->step == u->stop_at)
+		raise(SIGSTOP);
 	if (u->fail_at && u->step == u->fail_at)
 		return lab_err(err, 0, "injected failure at step %u (%s) [NETLAB_FAIL_AT]", u->step, what);
 	if (u->sigfd >= 0 && read(u->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -875,6 +886,8 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	snprintf(lab.name, sizeof(lab.name), "%s", spec->name);
 	if (getenv("NETLAB_FAIL_AT") && util_parse_ulong(getenv("NETLAB_FAIL_AT"), 1, ~0u, &fail_at) == 0)
 		u.fail_at = (unsigned)fail_at;
+	if (getenv("NETLAB_STOP_AT") && util_parse_ulong(getenv("NETLAB_STOP_AT"), 1, ~0u, &fail_at) == 0)
+		u.stop_at = (unsigned)fail_at;
 	raise_fd_limit(spec->hosts + spec->empty);
 
 	/* SIGINT/SIGTERM/SIGHUP are read at each step and roll the lab back (exit 130/143/129) */
@@ -1141,6 +1154,11 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 			       h->name, lab->name, (int)h->pid, lab->name);
 	if (pidfd < 0)
 		return -1;
+#ifdef __SANITIZE_ADDRESS__
+	/* once we are in the host's user namespace LeakSanitizer can no longer ptrace this process
+	 * (it would spin at exit): check for leaks now, which also disables the check at exit */
+	__lsan_do_leak_check();
+#endif
 	if (ns_enter(pidfd, err) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)

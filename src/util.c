@@ -190,7 +190,8 @@ void util_proctitle_set(const char *title)
 {
 	char comm[16];
 
-	snprintf(comm, sizeof(comm), "%s", title);
+	/* comm holds 15 characters: the first word; the whole title goes in the cmdline */
+	snprintf(comm, sizeof(comm), "%.*s", (int)strcspn(title, " "), title);
 	prctl(PR_SET_NAME, comm);
 	if (!title_start || title_len == 0)
 		return;

@@ -1,0 +1,227 @@
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int run_argv(struct run *r, char *const argv[])
+{
+	int out[2], err[2], status;
+	size_t no = 0, ne = 0;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		return r->status = -1;
+	pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		dup2(devnull, 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+	int open_fds = 2;
+	while (open_fds > 0) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			char buf[4096];
+			ssize_t n;
+
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_fds--;
+				continue;
+			}
+			char *dst = i == 0 ? r->out : r->err;
+			size_t cap = i == 0 ? sizeof(r->out) : sizeof(r->err), *len = i == 0 ? &no : &ne;
+			size_t take = (size_t)n < cap - 1 - *len ? (size_t)n : cap - 1 - *len;
+			memcpy(dst + *len, buf, take);
+			*len += take;
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return r->status;
+}
+
+static int run_va(struct run *r, const char *prefix, const char *first, va_list ap)
+{
+	char *argv[64];
+	int n = 0;
+
+	if (prefix)
+		argv[n++] = (char *)prefix;
+	for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	argv[n] = NULL;
+	return run_argv(r, argv);
+}
+
+int run(struct run *r, const char *first, ...)
+{
+	va_list ap;
+	int s;
+
+	va_start(ap, first);
+	s = run_va(r, NULL, first, ap);
+	va_end(ap);
+	return s;
+}
+
+const char *netlab_bin(void)
+{
+	const char *b = getenv("NETLAB");
+	return b && *b ? b : "./netlab";
+}
+
+int nl(struct run *r, const char *first, ...)
+{
+	va_list ap;
+	int s;
+
+	va_start(ap, first);
+	s = run_va(r, netlab_bin(), first, ap);
+	va_end(ap);
+	return s;
+}
+
+int nl_sh(struct run *r, const char *lab, const char *host, const char *script)
+{
+	char target[64];
+
+	snprintf(target, sizeof(target), "%s/%s", lab, host);
+	return nl(r, "exec", target, "--", "sh", "-c", script, NULL);
+}
+
+void lab_up_or_die(const char *lab, const char *subnet, const char *hosts, const char *empty)
+{
+	static struct run r;
+
+	nl(&r, "up", hosts, "--name", lab, "--subnet", subnet, "--empty", empty, "-q", NULL);
+	cr_assert_eq(r.status, 0, "netlab up %s failed (%d): %s", lab, r.status, r.err);
+}
+
+void lab_down_quiet(const char *lab)
+{
+	static struct run r;
+
+	nl(&r, "down", lab, NULL);
+}
+
+pid_t host_pid(const char *lab, const char *host)
+{
+	char path[128], line[256], want[32];
+	FILE *f;
+	pid_t pid = 0;
+
+	snprintf(path, sizeof(path), "/run/netlab/%s/state", lab);
+	snprintf(want, sizeof(want), "host %s ", host);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char name[16], kind[8], addr[20], veth[20];
+		int p;
+		unsigned long long st;
+
+		if (strncmp(line, want, strlen(want)))
+			continue;
+		if (sscanf(line, "host %15s %7s %19s %19s %d %llu", name, kind, addr, veth, &p, &st) == 6)
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
+static bool alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool live = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+		live = p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return live;
+}
+
+bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what, size_t len)
+{
+	char prefix[32], path[128];
+	static struct run r;
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(prefix, sizeof(prefix), "%s-", lab);
+	run(&r, "ip", "-br", "link", NULL);
+	for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"))
+		if (!strncmp(line, prefix, strlen(prefix))) {
+			snprintf(what, len, "interface %s", line);
+			return true;
+		}
+	d = opendir("/run/netns");
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+			snprintf(what, len, "/run/netns/%s", e->d_name);
+			closedir(d);
+			return true;
+		}
+	if (d)
+		closedir(d);
+	snprintf(path, sizeof(path), "/run/netlab/%s", lab);
+	if (lstat(path, &st) == 0) {
+		snprintf(what, len, "%s", path);
+		return true;
+	}
+	for (size_t i = 0; i < npids; i++)
+		if (pids[i] > 0 && alive(pids[i])) {
+			snprintf(what, len, "process %d", (int)pids[i]);
+			return true;
+		}
+	return false;
+}
+
+int count_lines(const char *s, const char *needle)
+{
+	int n = 0;
+	const char *line = s;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[1024];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1),
+			 line);
+		if (strstr(buf, needle))
+			n++;
+		line = nl ? nl + 1 : NULL;
+	}
+	return n;
+}

@@ -1,0 +1,600 @@
+/* Integration tests: real labs on the real kernel, as root. Each test has its own lab name and
+ * subnet (10.99.N.0/24) so that tests run in parallel, and leaves nothing behind. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static struct run r;	/* big: static, one per test process */
+
+static const char *const ns6[] = { "user", "mnt", "pid", "net", "uts", "ipc" };
+
+static unsigned long inode_of(pid_t pid, const char *ns)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+	return stat(path, &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+static void assert_gone(const char *lab, const pid_t *pids, size_t n)
+{
+	char what[256];
+
+	cr_assert(!lab_leftovers(lab, pids, n, what, sizeof(what)), "lab %s left %s", lab, what);
+}
+
+/* ------------------------------------------------------------------ the lab as a student sees it */
+
+/* Each test of this suite runs in its own process, in parallel: its own lab, named after its PID,
+ * on the subnet netlab allocates (atomically) by default. */
+static char LAB[16], NET[32];	/* "tc12345", "10.77.3." */
+static char H1[64], H2[64], E1[64];
+
+static void up_tcore(void)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(LAB, sizeof(LAB), "tc%d", (int)(getpid() % 100000));
+	snprintf(H1, sizeof(H1), "%s/h1", LAB);
+	snprintf(H2, sizeof(H2), "%s/h2", LAB);
+	snprintf(E1, sizeof(E1), "%s/e1", LAB);
+	nl(&r, "up", "2", "--name", LAB, "-q", NULL);
+	cr_assert_eq(r.status, 0, "netlab up %s: %s", LAB, r.err);
+	snprintf(path, sizeof(path), "/run/netlab/%s/state", LAB);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "subnet %31[0-9.]", NET) == 1)
+			break;
+	fclose(f);
+	*strrchr(NET, '.') = '\0';
+	strcat(NET, ".");
+}
+static void down_tcore(void) { lab_down_quiet(LAB); }
+
+static const char *addr_of(int host, const char *suffix)
+{
+	static char buf[2][64];
+	static int k;
+
+	k ^= 1;
+	snprintf(buf[k], sizeof(buf[k]), "%s%d%s", NET, host, suffix);
+	return buf[k];
+}
+
+TestSuite(core, .init = up_tcore, .fini = down_tcore, .timeout = 60);
+
+
+Test(core, networked_host_has_exactly_lo_and_eth0_with_its_address)
+{
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ip", "-br", "-4", "addr", NULL), 0, "%s", r.err);
+	cr_assert_eq(count_lines(r.out, ""), 2, "expected lo and eth0 only:\n%s", r.out);
+	cr_assert(strstr(r.out, "127.0.0.1/8"), "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "eth0"), 1, "%s", r.out);
+	cr_assert(strstr(r.out, addr_of(1, "/24")), "%s", r.out);
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ip", "-br", "link", NULL), 0);
+	cr_assert_eq(count_lines(r.out, ""), 2, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, " UP "), 1, "eth0 is up:\n%s", r.out);
+}
+
+Test(core, empty_host_has_only_lo_and_it_is_down)
+{
+	cr_assert_eq(nl(&r, "exec", E1, "--", "ip", "-br", "link", NULL), 0, "%s", r.err);
+	cr_assert_eq(count_lines(r.out, ""), 1, "%s", r.out);
+	cr_assert(!strncmp(r.out, "lo ", 3) && strstr(r.out, "DOWN"), "%s", r.out);
+	cr_assert_eq(nl(&r, "exec", E1, "--", "ip", "-br", "addr", NULL), 0);
+	cr_assert(!strstr(r.out, "127.0.0.1"), "lo has no address while down:\n%s", r.out);
+}
+
+Test(core, hosts_reach_each_other_by_address_and_name_and_the_empty_host_reaches_nobody)
+{
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ping", "-c1", "-W2", addr_of(2, ""), NULL), 0,
+		     "%s%s", r.out, r.err);
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ping", "-c1", "-W2", "h2", NULL), 0, "%s%s",
+		     r.out, r.err);
+	cr_assert(strstr(r.out, addr_of(2, "")), "h2 resolves through the lab's /etc/hosts: %s", r.out);
+	cr_assert_eq(nl(&r, "exec", H2, "--", "ping", "-c1", "-W2", "h1", NULL), 0);
+	cr_assert_neq(nl(&r, "exec", E1, "--", "ping", "-c1", "-W1", addr_of(1, ""), NULL), 0,
+		      "e1 must reach nobody: %s", r.out);
+	cr_assert_neq(nl(&r, "exec", H1, "--", "ping", "-c1", "-W1", "192.0.2.1", NULL), 0,
+		      "a host must not reach outside the lab");
+}
+
+Test(core, six_namespaces_differ_from_the_machine_and_from_each_other)
+{
+	pid_t pids[3] = { host_pid(LAB, "h1"), host_pid(LAB, "h2"), host_pid(LAB, "e1") };
+
+	for (int h = 0; h < 3; h++) {
+		cr_assert_gt(pids[h], 0);
+		for (int k = 0; k < 6; k++) {
+			unsigned long mine = inode_of(pids[h], ns6[k]);
+			cr_assert_neq(mine, 0);
+			cr_assert_neq(mine, inode_of(0, ns6[k]), "host %d shares %s with the machine", h,
+				      ns6[k]);
+			for (int o = 0; o < h; o++)
+				cr_assert_neq(mine, inode_of(pids[o], ns6[k]), "hosts %d and %d share %s",
+					      h, o, ns6[k]);
+		}
+		/* not requested: shared with the machine */
+		cr_assert_eq(inode_of(pids[h], "cgroup"), inode_of(0, "cgroup"));
+	}
+}
+
+Test(core, uts_hostname_is_the_host_name)
+{
+	char real[256];
+
+	gethostname(real, sizeof(real));
+	cr_assert_eq(nl(&r, "exec", H2, "--", "hostname", NULL), 0);
+	cr_assert_str_eq(r.out, "h2\n");
+	cr_assert_eq(nl(&r, "exec", E1, "--", "hostname", NULL), 0);
+	cr_assert_str_eq(r.out, "e1\n");
+	char now[256];
+	gethostname(now, sizeof(now));
+	cr_assert_str_eq(now, real, "the machine's hostname is untouched");
+}
+
+Test(core, pid_namespace_has_netlab_init_as_pid1_and_nothing_else)
+{
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "cat /proc/1/comm; echo $$; ps -e --no-headers | wc -l"),
+		     0, "%s", r.err);
+	char comm[32];
+	int shell_pid, nproc;
+	cr_assert_eq(sscanf(r.out, "%31s %d %d", comm, &shell_pid, &nproc), 3, "%s", r.out);
+	cr_assert_str_eq(comm, "netlab-init");
+	cr_assert_lt(shell_pid, 10, "the shell's PID inside is small: %d", shell_pid);
+	cr_assert_eq(nproc, 4, "init, sh, ps and wc only: %d", nproc);
+	cr_assert_eq(nl(&r, "exec", H1, "--", "cat", "/proc/1/cmdline", NULL), 0);
+	char title[64];
+	snprintf(title, sizeof(title), "netlab-init %s/h1", LAB);
+	cr_assert(strstr(r.out, title), "%s", r.out);
+}
+
+Test(core, ipc_queue_made_inside_is_invisible_outside_and_in_other_hosts)
+{
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "ipcmk -Q >/dev/null && ipcs -q | awk '/^0x/ {print $1}'"),
+		     0, "%s", r.err);
+	char key[32] = "";
+	sscanf(r.out, "%31s", key);
+	cr_assert(!strncmp(key, "0x", 2), "no queue key in: %s", r.out);
+	cr_assert_eq(run(&r, "ipcs", "-q", NULL), 0);
+	cr_assert(!strstr(r.out, key), "queue %s leaked to the machine", key);
+	cr_assert_eq(nl_sh(&r, LAB, "h2", "ipcs -q | grep -c '^0x' || true"), 0);
+	cr_assert_str_eq(r.out, "0\n", "h2 sees h1's queue");
+}
+
+Test(core, root_inside_is_an_unprivileged_id_outside)
+{
+	pid_t pid = host_pid(LAB, "h1");
+	char path[64], line[256];
+	FILE *f;
+	unsigned uid = 0;
+
+	cr_assert_eq(nl(&r, "exec", H1, "--", "id", "-u", NULL), 0);
+	cr_assert_str_eq(r.out, "0\n");
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u", &uid) == 1)
+			break;
+	fclose(f);
+	cr_assert_eq(uid, 1000000000u, "uid outside is %u", uid);
+	/* and so root in a host cannot write the real machine's files */
+	cr_assert_neq(nl_sh(&r, LAB, "h1", "echo x > /etc/netlab-probe"), 0);
+	cr_assert_eq(access("/etc/netlab-probe", F_OK), -1);
+}
+
+Test(core, mounts_inside_stay_inside_and_tmp_is_private)
+{
+	cr_assert_eq(nl_sh(&r, LAB, "h1",
+			   "mkdir -p /tmp/m && mount -t tmpfs x /tmp/m && grep -c ' /tmp/m ' /proc/mounts; "
+			   "echo hi > /tmp/netlab-private-probe; pwd; echo $HOME"), 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "1\n/tmp\n/tmp\n");
+	cr_assert_eq(run(&r, "findmnt", "/tmp/m", NULL), 1, "the mount leaked out");
+	cr_assert_eq(access("/tmp/netlab-private-probe", F_OK), -1, "/tmp is not private");
+	cr_assert_eq(nl_sh(&r, LAB, "h2", "ls /tmp/netlab-private-probe 2>/dev/null | wc -l"), 0);
+	cr_assert_str_eq(r.out, "0\n");
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "ls /proc | grep -c '^[0-9]'"), 0);
+	cr_assert_lt(atoi(r.out), 6, "a fresh /proc shows the host's processes only: %s", r.out);
+}
+
+Test(core, exec_passes_exit_status_through)
+{
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "exit 7"), 7);
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "kill -TERM $$"), 143);
+	cr_assert_eq(nl(&r, "exec", H1, "--", "/nonexistent-cmd", NULL), 127);
+	cr_assert(strstr(r.err, "cannot run '/nonexistent-cmd'"), "%s", r.err);
+	char h9[32];
+	snprintf(h9, sizeof(h9), "%s/h9", LAB);
+	cr_assert_eq(nl(&r, "exec", h9, "--", "true", NULL), 1);
+	cr_assert(strstr(r.err, "no host 'h9'"), "%s", r.err);
+	cr_assert_eq(nl(&r, "exec", "--lab", LAB, "h2", "--", "true", NULL), 0, "%s", r.err);
+}
+
+Test(core, netns_is_visible_to_ip_netns)
+{
+	char ns[32];
+	snprintf(ns, sizeof(ns), "%s-h2", LAB);
+	cr_assert_eq(run(&r, "ip", "netns", "exec", ns, "ip", "-br", "-4", "addr", NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, addr_of(2, "/24")), "%s", r.out);
+}
+
+Test(core, status_json_is_parseable_and_true)
+{
+	cr_assert_eq(nl(&r, "status", LAB, "--json", NULL), 0, "%s", r.err);
+	struct json_object *root = json_tokener_parse(r.out), *labs, *lab, *hosts, *v;
+	cr_assert_not_null(root, "not JSON: %s", r.out);
+	cr_assert(json_object_object_get_ex(root, "version", &v) && json_object_get_int(v) == 1);
+	cr_assert(json_object_object_get_ex(root, "labs", &labs));
+	cr_assert_eq(json_object_array_length(labs), 1);
+	lab = json_object_array_get_idx(labs, 0);
+	cr_assert(json_object_object_get_ex(lab, "name", &v));
+	cr_assert_str_eq(json_object_get_string(v), LAB);
+	cr_assert(json_object_object_get_ex(lab, "subnet", &v));
+	cr_assert_str_eq(json_object_get_string(v), addr_of(0, "/24"));
+	cr_assert(json_object_object_get_ex(lab, "hosts", &hosts));
+	cr_assert_eq(json_object_array_length(hosts), 3);
+	for (size_t i = 0; i < 3; i++) {
+		struct json_object *h = json_object_array_get_idx(hosts, i), *ns, *name, *pid, *alive, *mac;
+		cr_assert(json_object_object_get_ex(h, "name", &name));
+		cr_assert(json_object_object_get_ex(h, "pid", &pid));
+		cr_assert(json_object_object_get_ex(h, "alive", &alive) && json_object_get_boolean(alive));
+		cr_assert(json_object_object_get_ex(h, "namespaces", &ns));
+		cr_assert_eq(json_object_object_length(ns), 8);
+		cr_assert(json_object_object_get_ex(ns, "net", &v));
+		cr_assert_eq((unsigned long)json_object_get_int64(v),
+			     inode_of(json_object_get_int(pid), "net"));
+		cr_assert(json_object_object_get_ex(h, "mac", &mac));
+		if (!strcmp(json_object_get_string(name), "h1")) {
+			cr_assert(json_object_object_get_ex(h, "address", &v));
+			cr_assert_str_eq(json_object_get_string(v), addr_of(1, "/24"));
+			/* the MAC is eth0's as the host itself sees it */
+			cr_assert_eq(nl(&r, "exec", H1, "--", "cat", "/sys/class/net/eth0/address",
+					NULL), 0);
+			r.out[strcspn(r.out, "\n")] = '\0';
+			cr_assert_str_eq(json_object_get_string(mac), r.out);
+		}
+		if (!strcmp(json_object_get_string(name), "e1"))
+			cr_assert(json_object_is_type(mac, json_type_null));
+	}
+	json_object_put(root);
+}
+
+/* --------------------------------------------------------------------------------- lifecycle */
+
+Test(lifecycle, down_leaves_nothing_and_is_idempotent, .timeout = 60)
+{
+	pid_t pids[3];
+
+	lab_up_or_die("tdown", "10.99.2.0/24", "2", "1");
+	pids[0] = host_pid("tdown", "h1");
+	pids[1] = host_pid("tdown", "h2");
+	pids[2] = host_pid("tdown", "e1");
+	cr_assert_eq(nl(&r, "down", "tdown", NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, "lab \"tdown\" down"), "%s", r.out);
+	assert_gone("tdown", pids, 3);
+	cr_assert_eq(nl(&r, "down", "tdown", NULL), 0);
+	cr_assert(strstr(r.out, "nothing to do"), "%s", r.out);
+}
+
+Test(lifecycle, a_lab_cannot_be_up_twice_and_subnets_do_not_overlap, .timeout = 60)
+{
+	lab_up_or_die("tdup", "10.99.3.0/24", "1", "0");
+	cr_assert_eq(nl(&r, "up", "1", "--name", "tdup", "--subnet", "10.99.4.0/24", NULL), 1);
+	cr_assert(strstr(r.err, "lab 'tdup' is already up"), "%s", r.err);
+	cr_assert_eq(nl(&r, "up", "1", "--name", "tdup2", "--subnet", "10.99.3.128/25", NULL), 1);
+	cr_assert(strstr(r.err, "overlaps 10.99.3.0/24 of another lab"), "%s", r.err);
+	cr_assert_eq(nl(&r, "exec", "tdup/h1", "--", "true", NULL), 0, "the first lab still works");
+	lab_down_quiet("tdup");
+	assert_gone("tdup", NULL, 0);
+	assert_gone("tdup2", NULL, 0);
+}
+
+Test(lifecycle, a_subnet_overlapping_a_route_of_the_machine_is_refused, .timeout = 60)
+{
+	/* our own test interface and private address give the machine a route to collide with */
+	cr_assert_eq(run(&r, "ip", "link", "add", "troute0", "type", "veth", "peer", "name", "troute1",
+			 NULL), 0, "%s", r.err);
+	run(&r, "ip", "link", "set", "troute0", "up", NULL);
+	run(&r, "ip", "addr", "add", "10.99.5.1/24", "dev", "troute0", NULL);
+	nl(&r, "up", "1", "--name", "troute", "--subnet", "10.99.5.0/24", NULL);
+	int status = r.status;
+	static char err[sizeof(r.err)];
+	snprintf(err, sizeof(err), "%s", r.err);
+	run(&r, "ip", "link", "del", "troute0", NULL);
+	cr_assert_eq(status, 1, "%s", err);
+	cr_assert(strstr(err, "overlaps the route 10.99.5.0/24 dev troute0"), "%s", err);
+	assert_gone("troute", NULL, 0);
+}
+
+Test(lifecycle, default_subnet_avoids_other_labs, .timeout = 60)
+{
+	char first[64];
+
+	cr_assert_eq(nl(&r, "up", "1", "--name", "tsub1", "--empty", "0", NULL), 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "(10.77."), "%s", r.out);
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(strstr(r.out, "(10.77."), ")") + 1,
+		 strstr(r.out, "(10.77."));
+	cr_assert_eq(nl(&r, "up", "1", "--name", "tsub2", "--empty", "0", NULL), 0, "%s", r.err);
+	cr_assert(!strstr(r.out, first), "took the busy subnet %s: %s", first, r.out);
+	cr_assert(strstr(r.out, "(10.77."), "%s", r.out);
+	lab_down_quiet("tsub2");
+	lab_down_quiet("tsub1");
+	assert_gone("tsub1", NULL, 0);
+	assert_gone("tsub2", NULL, 0);
+}
+
+Test(lifecycle, a_dead_host_shows_dead_and_down_still_cleans_up, .timeout = 60)
+{
+	pid_t pids[2];
+
+	lab_up_or_die("tdead", "10.99.6.0/24", "2", "0");
+	pids[0] = host_pid("tdead", "h1");
+	pids[1] = host_pid("tdead", "h2");
+	cr_assert_eq(kill(pids[1], SIGKILL), 0);
+	for (int i = 0; i < 100 && kill(pids[1], 0) == 0; i++) {
+		char p[64];
+		struct stat st;
+		snprintf(p, sizeof(p), "/proc/%d/stat", (int)pids[1]);
+		FILE *f = fopen(p, "r");
+		char buf[256] = "";
+		if (f) {
+			(void)!fgets(buf, sizeof(buf), f);
+			fclose(f);
+		}
+		if (!f || strstr(buf, ") Z "))
+			break;
+		(void)st;
+		usleep(20000);
+	}
+	cr_assert_eq(nl(&r, "status", "tdead", NULL), 0, "%s", r.err);
+	cr_assert_eq(count_lines(r.out, "DEAD"), 1, "%s", r.out);
+	cr_assert_eq(nl(&r, "exec", "tdead/h2", "--", "true", NULL), 1);
+	cr_assert(strstr(r.err, "not running any more"), "%s", r.err);
+	cr_assert_eq(nl(&r, "down", "tdead", NULL), 0, "%s", r.err);
+	assert_gone("tdead", pids, 2);
+}
+
+Test(lifecycle, a_reused_pid_is_never_joined_or_signalled, .timeout = 60)
+{
+	char path[] = "/run/netlab/treuse/state", buf[4096], *p;
+	pid_t pid;
+	FILE *f;
+	size_t n;
+
+	lab_up_or_die("treuse", "10.99.7.0/24", "1", "0");
+	pid = host_pid("treuse", "h1");
+	/* make the record claim another start time: as if PID `pid` now were some other process */
+	f = fopen(path, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strstr(buf, "host h1 ");
+	cr_assert_not_null(p);
+	p = strchr(p, '\n');
+	cr_assert_not_null(p);
+	p[-1] = p[-1] == '9' ? '8' : p[-1] + 1;
+	f = fopen(path, "w");
+	fputs(buf, f);
+	fclose(f);
+
+	cr_assert_eq(nl(&r, "exec", "treuse/h1", "--", "true", NULL), 1);
+	cr_assert(strstr(r.err, "not running any more"), "%s", r.err);
+	cr_assert_eq(nl(&r, "down", "treuse", NULL), 0, "%s", r.err);
+	cr_assert_eq(kill(pid, 0), 0, "down signalled a process that is not (any more) its host");
+	kill(pid, SIGKILL);	/* ours: the test made it look foreign */
+	usleep(100000);
+	assert_gone("treuse", &pid, 1);
+}
+
+/* ---------------------------------------------------------------------------- failures, rollback */
+
+Test(failure, every_failed_step_rolls_back_completely, .timeout = 120)
+{
+	int failed = 0, succeeded = 0;
+
+	for (int k = 1; k <= 14; k++) {
+		char env[32];
+		snprintf(env, sizeof(env), "%d", k);
+		setenv("NETLAB_FAIL_AT", env, 1);
+		nl(&r, "up", "2", "--name", "tfail", "--subnet", "10.99.8.0/24", "--empty", "1", NULL);
+		unsetenv("NETLAB_FAIL_AT");
+		if (r.status == 0) {
+			succeeded++;
+			lab_down_quiet("tfail");
+		} else {
+			failed++;
+			cr_assert_eq(r.status, 1, "step %d: exit %d: %s", k, r.status, r.err);
+			cr_assert(strstr(r.err, "injected failure at step"), "step %d: %s", k, r.err);
+		}
+		assert_gone("tfail", NULL, 0);
+	}
+	cr_assert_eq(failed, 10, "up 2 + 1 empty has 10 steps (bridge, 3 spawns, 2 veths, 3 mounts, "
+				 "record); %d failed", failed);
+	cr_assert_eq(succeeded, 4);
+}
+
+static pid_t start_stopped_up(const char *lab, const char *subnet, int step)
+{
+	char env[16];
+	pid_t pid;
+	int status;
+
+	snprintf(env, sizeof(env), "%d", step);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("NETLAB_STOP_AT", env, 1);
+		execl(netlab_bin(), "netlab", "up", "2", "--name", lab, "--subnet", subnet, NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &status, WUNTRACED), pid);
+	cr_assert(WIFSTOPPED(status), "netlab up did not stop at step %d (status %x)", step, status);
+	return pid;
+}
+
+Test(failure, sigkill_at_any_step_then_clean_restores_the_machine, .timeout = 120)
+{
+	for (int k = 1; k <= 9; k++) {
+		pid_t pid = start_stopped_up("tkill", "10.99.9.0/24", k);
+		int status;
+
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		usleep(20000);	/* hosts die by their parent-death signal */
+		cr_assert_eq(nl(&r, "clean", NULL), 0, "step %d: %s", k, r.err);
+		assert_gone("tkill", NULL, 0);
+	}
+}
+
+Test(failure, sigterm_and_sigint_roll_back_and_exit_128_plus_signal, .timeout = 120)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+	for (int k = 1; k <= 9; k++) {
+		int sig = sigs[k % 3], status;
+		pid_t pid = start_stopped_up("tterm", "10.99.10.0/24", k);
+
+		kill(pid, sig);
+		kill(pid, SIGCONT);
+		waitpid(pid, &status, 0);
+		cr_assert(WIFEXITED(status), "step %d: killed instead of rolling back", k);
+		cr_assert_eq(WEXITSTATUS(status), 128 + sig, "step %d: exit %d", k, WEXITSTATUS(status));
+		assert_gone("tterm", NULL, 0);
+	}
+}
+
+Test(failure, clean_removes_a_crashed_lab_but_not_lookalikes_or_live_labs, .timeout = 60)
+{
+	pid_t pids[2];
+
+	lab_up_or_die("tcln", "10.99.11.0/24", "2", "0");
+	lab_up_or_die("tlive", "10.99.12.0/24", "1", "0");
+	pids[0] = host_pid("tcln", "h1");
+	pids[1] = host_pid("tcln", "h2");
+	kill(pids[0], SIGKILL);
+	kill(pids[1], SIGKILL);
+	usleep(100000);
+	/* a look-alike that netlab did not make: same naming pattern, no marker */
+	cr_assert_eq(run(&r, "ip", "link", "add", "tcln-h9", "type", "veth", "peer", "name", "tcln-h9p",
+			 NULL), 0, "%s", r.err);
+	nl(&r, "clean", NULL);
+	int status = r.status;
+	static char out[sizeof(r.out)];
+	snprintf(out, sizeof(out), "%s", r.out);
+	int kept = run(&r, "ip", "link", "show", "tcln-h9", NULL);
+	run(&r, "ip", "link", "del", "tcln-h9", NULL);
+	cr_assert_eq(status, 0, "%s", out);
+	cr_assert(strstr(out, "deleted interface tcln-br") || strstr(out, "deleted interface"), "%s",
+		  out);
+	cr_assert_eq(kept, 0, "clean removed an interface netlab did not make");
+	assert_gone("tcln", pids, 2);
+	cr_assert_eq(nl(&r, "exec", "tlive/h1", "--", "true", NULL), 0, "clean broke a live lab");
+	lab_down_quiet("tlive");
+	assert_gone("tlive", NULL, 0);
+}
+
+/* --------------------------------------------------------------------------------- bad input */
+
+Test(cli, usage_errors_exit_2_and_change_nothing)
+{
+	static const char *const cases[][8] = {
+		{ "frobnicate", NULL },
+		{ "up", "--bogus", NULL },
+		{ "up", "0", "--name", "tbad", NULL },
+		{ "up", "-1", "--name", "tbad", NULL },
+		{ "up", "abc", "--name", "tbad", NULL },
+		{ "up", "99999", "--name", "tbad", NULL },
+		{ "up", "2", "3", "--name", "tbad", NULL },
+		{ "up", "--name", NULL },
+		{ "up", "--name", "tbad", "--subnet", "10.0.0.0/33", NULL },
+		{ "up", "--name", "tbad", "--subnet", "10.99.13.7/24", NULL },
+		{ "up", "--name", "tbad", "--subnet", "8.8.8.0/24", NULL },
+		{ "up", "--name", "tbad", "--subnet", "banana", NULL },
+		{ "up", "300", "--name", "tbad", "--subnet", "10.99.13.0/24", NULL },
+		{ "up", "--name", "tbadtoolong", NULL },
+		{ "up", "--name", "t/bad", NULL },
+		{ "up", "--name", "..", NULL },
+		{ "up", "--name", "t bad", NULL },
+		{ "up", "--name", "t;rm", NULL },
+		{ "up", "--empty", "1000", "--name", "tbad", NULL },
+		{ "down", "a/b", NULL },
+		{ "down", "--all", "lab", NULL },
+		{ "exec", NULL },
+		{ "exec", "h1", NULL },
+		{ "exec", "h1", "--", NULL },
+		{ "exec", "../h1", "--", "true", NULL },
+		{ "shell", NULL },
+		{ "status", "x-y", NULL },
+		{ "clean", "extra", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[10] = { (char *)netlab_bin() };
+		for (int j = 0; cases[i][j]; j++)
+			argv[j + 1] = (char *)cases[i][j];
+		run_argv(&r, argv);
+		cr_expect_eq(r.status, 2, "case %zu (%s %s): exit %d", i, cases[i][0],
+			     cases[i][1] ? cases[i][1] : "", r.status);
+		cr_expect(strstr(r.err, "netlab: ") && strstr(r.err, "--help"), "case %zu: %s", i, r.err);
+		cr_expect_eq(count_lines(r.err, "netlab: "), 1, "case %zu: one line: %s", i, r.err);
+	}
+	assert_gone("tbad", NULL, 0);
+}
+
+Test(cli, help_and_version_exit_0)
+{
+	static const char *const cmds[] = { "up", "down", "status", "exec", "shell", "clean" };
+
+	cr_assert_eq(nl(&r, "--help", NULL), 0);
+	cr_assert(strstr(r.out, "Usage: netlab"), "%s", r.out);
+	cr_assert_eq(nl(&r, "--version", NULL), 0);
+	cr_assert(!strncmp(r.out, "netlab ", 7));
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		cr_assert_eq(nl(&r, cmds[i], "--help", NULL), 0, "%s --help", cmds[i]);
+		cr_assert(strstr(r.out, "Usage: netlab "), "%s", r.out);
+	}
+}
+
+Test(cli, refuses_without_root_and_says_why)
+{
+	char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			 (char *)netlab_bin(), "up", "--name", "tnoroot", NULL };
+
+	run_argv(&r, argv);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "needs root"), "%s", r.err);
+	assert_gone("tnoroot", NULL, 0);
+}
+
+Test(cli, refuses_when_user_namespaces_are_disabled_and_names_the_fix)
+{
+	char script[512];
+
+	/* a private mount namespace shows netlab a max_user_namespaces of 0; the machine is unchanged */
+	snprintf(script, sizeof(script),
+		 "echo 0 > /tmp/tuserns.$$ && mount --bind /tmp/tuserns.$$ "
+		 "/proc/sys/user/max_user_namespaces && rm /tmp/tuserns.$$ && exec %s up --name tuserns",
+		 netlab_bin());
+	run(&r, "unshare", "-m", "sh", "-c", script, NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "user.max_user_namespaces"), "%s", r.err);
+	assert_gone("tuserns", NULL, 0);
+}

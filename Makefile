@@ -34,7 +34,7 @@ $(BUILD)/libnetlab.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BIN): $(BUILD)/src/main.o $(BUILD)/libnetlab.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(NL_LIBS) $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(NL_LIBS) -lm $(LDFLAGS)
 
 $(TEST_BIN): $(TEST_SRC) tests/helpers.h $(BUILD)/libnetlab.a $(BIN)
 	@mkdir -p $(dir $@)

@@ -215,6 +215,25 @@ void lab_names_free(char **names, size_t count)
 	free(names);
 }
 
+int lab_load_default(const char *name, struct lab *out, struct lab_error **err)
+{
+	char **names = NULL, only[LAB_NAME_MAX + 1] = "";
+	size_t count = 0;
+
+	if (name)
+		return lab_load(name, out, err);
+	if (lab_names(&names, &count, err) < 0)
+		return -1;
+	if (count == 1)
+		util_copy(only, sizeof(only), names[0]);
+	lab_names_free(names, count);
+	if (count == 0)
+		return lab_err(err, 0, "no lab is up (start one with 'netlab up')");
+	if (count > 1)
+		return lab_err(err, 0, "several labs are up: name one (see 'netlab status')");
+	return lab_load(only, out, err);
+}
+
 int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab, size_t *out_index,
 		     struct lab_error **err)
 {
@@ -1208,6 +1227,58 @@ fail:
 		*out_status = child_errno == ENOENT ? 127 : 126;
 		return lab_err(err, child_errno, "host %s: cannot run '%s'", h->name, argv[0]);
 	}
+	*out_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
+int lab_host_pidfd(const struct lab_host *h)
+{
+	return ns_pidfd_verified(h->pid, h->start, NULL);
+}
+
+int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
+		size_t len, int *out_status, struct lab_error **err)
+{
+	int pipefd[2], status;
+	size_t got = 0;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return lab_err(err, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return lab_err(err, errno, "fork");
+	}
+	if (pid == 0) {
+		/* the child joins the host (lab_exec), so that we stay where we are */
+		struct lab_error *e = NULL;
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), st = 127;
+
+		dup2(fd, 0);
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		if (h) {
+			if (lab_exec(lab, h, argv, NULL, &st, &e) < 0)
+				st = st ? st : 1;
+		} else {
+			execvp(argv[0], argv);
+		}
+		_exit(st);
+	}
+	close(pipefd[1]);
+	while (got + 1 < len) {
+		ssize_t n = TEMP_FAILURE_RETRY(read(pipefd[0], out + got, len - 1 - got));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	out[got] = '\0';
+	close(pipefd[0]);	/* a command that prints more than we keep gets SIGPIPE: fine */
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return lab_err(err, errno, "waitpid");
 	*out_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 0;
 }

@@ -42,6 +42,9 @@ void lab_names_free(char **names, size_t count);
 /* Read a lab's state. -ENOENT (with *err filled) when no such lab is up. */
 int lab_load(const char *name, struct lab *out, struct lab_error **err);
 
+/* name, or the only lab that is up when name is NULL. */
+int lab_load_default(const char *name, struct lab *out, struct lab_error **err);
+
 /* "h1" (when exactly one lab is up, or lab_name is given) or "LAB/h1" -> lab and host index. */
 int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab, size_t *out_index,
 		     struct lab_error **err);
@@ -60,6 +63,14 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
  * to pass on: the command's, 128+signal if it was killed, 126/127 if it could not be executed. */
 int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[],
 	     const char *const env[], int *out_status, struct lab_error **err);
+
+/* Like lab_exec, but stdout (and stderr, merged) is captured into out (NUL-terminated, cut at
+ * len-1). h == NULL runs argv on the real machine instead, for side-by-side comparisons. */
+int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
+		size_t len, int *out_status, struct lab_error **err);
+
+/* Open a pidfd for a host, verified against PID reuse; -ESRCH if it is not running. */
+int lab_host_pidfd(const struct lab_host *h);
 
 /* Remove what crashed labs left: labs whose `up` died, labs whose hosts are all dead, interfaces
  * marked as netlab's that belong to no lab. report() is called once per thing removed. */

@@ -11,8 +11,11 @@
 #include "ipv4.h"
 #include "json.h"
 #include "lab.h"
+#include "lesson.h"
 #include "names.h"
 #include "util.h"
+
+#include <math.h>
 
 #ifndef NETLAB_VERSION
 #define NETLAB_VERSION "0.1.0"
@@ -524,6 +527,342 @@ static int cmd_clean(int argc, char **argv)
 	return EXIT_OK;
 }
 
+
+/* Colour only for a terminal, and never when NO_COLOR is set (no-color.org). */
+static bool colour(void)
+{
+	static int on = -1;
+
+	if (on < 0)
+		on = isatty(1) && !getenv("NO_COLOR");
+	return on;
+}
+#define GREEN(s) (colour() ? "\033[32m" s "\033[0m" : s)
+#define RED(s) (colour() ? "\033[1;31m" s "\033[0m" : s)
+
+/* Optional [LAB] argument: returns the lab name or NULL, or sets *bad on a usage error. */
+static const char *lab_arg(const char *cmd, int argc, char **argv, int *bad)
+{
+	struct lab_error *err = NULL;
+
+	*bad = 0;
+	if (optind >= argc)
+		return NULL;
+	if (optind + 1 < argc) {
+		*bad = usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+		return NULL;
+	}
+	if (names_check_lab(argv[optind], &err) < 0) {
+		*bad = usage_err_obj(cmd, &err);
+		return NULL;
+	}
+	return argv[optind];
+}
+
+static int parse_secs(const char *cmd, const char *s, int *out_ms)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || !(v > 0) || v > 60)
+		return usage_error(cmd, "-W '%s': expected seconds, more than 0 and at most 60", s);
+	*out_ms = (int)ceil(v * 1000);
+	return 0;
+}
+
+static int cmd_pingall(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' }, { "count", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 'W' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lab_error *err = NULL;
+	struct pingall_result pr;
+	struct lab lab;
+	unsigned long count = 1;
+	int timeout_ms = 1000, c, bad;
+	bool json = false;
+	const char *name;
+
+	while ((c = getopt_long(argc, argv, "jc:W:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'c':
+			if (util_parse_ulong(optarg, 1, 100, &count) < 0)
+				return usage_error("pingall", "-c '%s': expected a count from 1 to 100", optarg);
+			break;
+		case 'W':
+			if ((bad = parse_secs("pingall", optarg, &timeout_ms)))
+				return bad;
+			break;
+		case 'h':
+			printf("Usage: netlab pingall [LAB] [-c COUNT] [-W SECS] [--json]\n\n"
+			       "Who reaches whom: ICMP echo from inside every host to every other, all pairs\n"
+			       "at once. Networked pairs should answer; empty hosts should reach nobody.\n"
+			       "Exit 0 when reality matches that expectation, 1 otherwise.\n\n"
+			       "Options:\n"
+			       "  -c, --count COUNT   echo requests per pair (default 1); one reply is enough\n"
+			       "  -W, --timeout SECS  how long to wait for replies (default 1)\n"
+			       "  -j, --json          machine-readable output\n"
+			       "  -h, --help          show this help\n\n"
+			       "Example: netlab pingall -W 0.5\n");
+			return EXIT_OK;
+		default:
+			return usage_error("pingall", "invalid option");
+		}
+	}
+	name = lab_arg("pingall", argc, argv, &bad);
+	if (bad)
+		return bad;
+	if (lab_load_default(name, &lab, &err) < 0)
+		return fail(&err);
+	if (lesson_pingall(&lab, (unsigned)count, timeout_ms, &pr, &err) < 0) {
+		state_free(&lab);
+		return fail(&err);
+	}
+	if (json) {
+		printf("{\"version\":1,\"lab\":\"%s\",\"pairs\":%u,\"reachable\":%u,\"expected_reachable\":%u,"
+		       "\"mismatches\":%u,\"seconds\":%.3f,\"matrix\":[", lab.name, pr.pairs, pr.reachable,
+		       pr.expected_reachable, pr.mismatches, pr.seconds);
+		for (size_t s = 0, first = 1; s < pr.n; s++)
+			for (size_t d = 0; d < pr.n; d++) {
+				if (s == d)
+					continue;
+				printf("%s{\"from\":\"%s\",\"to\":\"%s\",\"expected\":%s,\"reachable\":%s,"
+				       "\"replies\":%u}", first ? "" : ",", lab.hosts[s].name,
+				       lab.hosts[d].name, pr.expected[s * pr.n + d] ? "true" : "false",
+				       pr.replies[s * pr.n + d] ? "true" : "false", pr.replies[s * pr.n + d]);
+				first = 0;
+			}
+		printf("]}\n");
+	} else {
+		printf("pingall lab \"%s\": %u/%u pairs reachable (%u expected), %s, %.3f s\n", lab.name,
+		       pr.reachable, pr.pairs, pr.expected_reachable,
+		       pr.mismatches ? "NOT as expected" : "as expected", pr.seconds);
+		if (pr.n <= 16) {
+			printf("  %-6s", "from\\to");
+			for (size_t d = 0; d < pr.n; d++)
+				printf(" %-5s", lab.hosts[d].name);
+			putchar('\n');
+			for (size_t s = 0; s < pr.n; s++) {
+				printf("  %-7s", lab.hosts[s].name);
+				for (size_t d = 0; d < pr.n; d++) {
+					bool got = pr.replies[s * pr.n + d], exp = pr.expected[s * pr.n + d];
+					printf(" %s", s == d ? "-    " : got == exp ? (got ? GREEN("ok   ") : "x    ")
+							       : got ? RED("YES! ") : RED("NO!  "));
+				}
+				putchar('\n');
+			}
+			printf("  ok: reachable, x: unreachable as expected (empty host), NO!/YES!: not as "
+			       "expected\n");
+		}
+		for (size_t s = 0; pr.n > 16 && s < pr.n; s++)
+			for (size_t d = 0; d < pr.n; d++)
+				if (s != d && (pr.replies[s * pr.n + d] > 0) != pr.expected[s * pr.n + d])
+					printf("  %s -> %s: %s\n", lab.hosts[s].name, lab.hosts[d].name,
+					       pr.expected[s * pr.n + d] ? "unreachable, expected reachable"
+									 : "reachable, expected unreachable");
+	}
+	c = pr.mismatches ? EXIT_FAIL : EXIT_OK;
+	lesson_pingall_free(&pr);
+	state_free(&lab);
+	return c;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' }, { "timeout", required_argument, NULL, 'W' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct lab_error *err = NULL;
+	struct check *checks = NULL;
+	size_t n = 0, passed = 0;
+	struct lab lab;
+	int timeout_ms = 1000, c, bad;
+	bool json = false;
+	const char *name;
+
+	while ((c = getopt_long(argc, argv, "jW:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'W':
+			if ((bad = parse_secs("verify", optarg, &timeout_ms)))
+				return bad;
+			break;
+		case 'h':
+			printf("Usage: netlab verify [LAB] [-W SECS] [--json]\n\n"
+			       "Check every isolation claim of every host: running; each of its six\n"
+			       "namespaces differs from the machine's and from every other host's; lo and\n"
+			       "eth0 up with its address (empty hosts: only lo); every networked host\n"
+			       "reaches every other; empty hosts reach nobody. One PASS/FAIL line per check\n"
+			       "with its evidence, then 'N passed, M failed'. Exit 0 only if all pass.\n\n"
+			       "Options:\n"
+			       "  -W, --timeout SECS  how long to wait for ICMP replies (default 1)\n"
+			       "  -j, --json          machine-readable output\n"
+			       "  -h, --help          show this help\n");
+			return EXIT_OK;
+		default:
+			return usage_error("verify", "invalid option");
+		}
+	}
+	name = lab_arg("verify", argc, argv, &bad);
+	if (bad)
+		return bad;
+	if (lab_load_default(name, &lab, &err) < 0)
+		return fail(&err);
+	if (lesson_verify(&lab, timeout_ms, &checks, &n, &err) < 0) {
+		state_free(&lab);
+		return fail(&err);
+	}
+	for (size_t i = 0; i < n; i++)
+		passed += checks[i].pass;
+	if (json) {
+		printf("{\"version\":1,\"lab\":\"%s\",\"passed\":%zu,\"failed\":%zu,\"checks\":[", lab.name,
+		       passed, n - passed);
+		for (size_t i = 0; i < n; i++) {
+			printf("%s{\"host\":\"%s\",\"check\":", i ? "," : "", checks[i].host);
+			json_str(stdout, checks[i].what);
+			printf(",\"pass\":%s,\"evidence\":", checks[i].pass ? "true" : "false");
+			json_str(stdout, checks[i].evidence);
+			putchar('}');
+		}
+		printf("]}\n");
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("%s  %-4s %-36s %s\n", checks[i].pass ? GREEN("PASS") : RED("FAIL"),
+			       checks[i].host, checks[i].what, checks[i].evidence);
+		printf("%zu passed, %zu failed\n", passed, n - passed);
+	}
+	free(checks);
+	state_free(&lab);
+	return passed == n ? EXIT_OK : EXIT_FAIL;
+}
+
+static void print_row(const struct compare_row *r, int exw)
+{
+	printf("%-6s %-*.*s %-17.17s %-17.17s %-17.17s %s\n", r->ns, exw, exw, r->exercise, r->value[0],
+	       r->value[1], r->value[2],
+	       r->isolated ? GREEN("isolated") : strstr(r->verdict, "not requested") ? r->verdict
+								 : RED("SHARED"));
+}
+
+static void json_row(const struct compare_row *r, bool first)
+{
+	printf("%s{\"namespace\":\"%s\",\"exercise\":", first ? "" : ",", r->ns);
+	json_str(stdout, r->exercise);
+	printf(",\"machine\":");
+	json_str(stdout, r->value[0]);
+	printf(",\"host\":");
+	json_str(stdout, r->value[1]);
+	printf(",\"other\":");
+	json_str(stdout, r->value[2]);
+	printf(",\"isolated\":%s,\"verdict\":\"%s\"}", r->isolated ? "true" : "false", r->verdict);
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct lab_error *err = NULL;
+	struct compare_row *rows = NULL, *inodes = NULL;
+	size_t nrows = 0, ninodes = 0, idx, other = (size_t)-1;
+	const char *labname = NULL;
+	struct lab lab;
+	bool json = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "l:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (names_check_lab(optarg, &err) < 0)
+				return usage_err_obj("compare", &err);
+			labname = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			printf("Usage: netlab compare HOST [--json]\n\n"
+			       "The isolation report. Runs the classic exercise of each namespace (hostname,\n"
+			       "ipcs -q, echo $$ and ps, the mount table, id and uid_map, ip addr) on the\n"
+			       "real machine, inside HOST and inside the lab's empty host (or, if HOST is the\n"
+			       "empty one, a networked host), side by side, with a verdict per namespace; then\n"
+			       "the inodes of all eight namespace types. Everything is measured live.\n\n"
+			       "Example: netlab compare h1\n");
+			return EXIT_OK;
+		default:
+			return usage_error("compare", "invalid option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("compare", "missing HOST");
+	if (optind + 1 < argc)
+		return usage_error("compare", "unexpected argument '%s'", argv[optind + 1]);
+	r = lab_resolve_host(argv[optind], labname, &lab, &idx, &err);
+	if (r == -EINVAL)
+		return usage_err_obj("compare", &err);
+	if (r < 0)
+		return fail(&err);
+	/* the other column: the empty-netns control, or a networked host if HOST is the control */
+	for (size_t i = 0; i < lab.nhosts && other == (size_t)-1; i++)
+		if (i != idx && lab.hosts[i].networked != lab.hosts[idx].networked)
+			other = i;
+	for (size_t i = 0; i < lab.nhosts && other == (size_t)-1; i++)
+		if (i != idx)
+			other = i;
+	if (lesson_compare(&lab, idx, other, &rows, &nrows, &inodes, &ninodes, &err) < 0) {
+		state_free(&lab);
+		return fail(&err);
+	}
+	if (json) {
+		printf("{\"version\":1,\"lab\":\"%s\",\"host\":\"%s\",\"other\":", lab.name,
+		       lab.hosts[idx].name);
+		if (other == (size_t)-1)
+			printf("null");
+		else
+			printf("\"%s\"", lab.hosts[other].name);
+		printf(",\"exercises\":[");
+		for (size_t i = 0; i < nrows; i++)
+			json_row(&rows[i], i == 0);
+		printf("],\"inodes\":[");
+		for (size_t i = 0; i < ninodes; i++)
+			json_row(&inodes[i], i == 0);
+		printf("]}\n");
+	} else {
+		const char *oname = other == (size_t)-1 ? "-" : lab.hosts[other].name;
+		char hn[64];
+
+		printf("compare %s (lab \"%s\") with the real machine and %s%s\n", lab.hosts[idx].name,
+		       lab.name, oname, other != (size_t)-1 && !lab.hosts[other].networked
+						? " (empty netns)" : "");
+		printf("(the machine's message queue count includes one netlab made for this report)\n\n");
+		snprintf(hn, sizeof(hn), "%s", lab.hosts[idx].name);
+		printf("%-6s %-14s %-17s %-17s %-17s %s\n", "NS", "EXERCISE", "REAL MACHINE", hn, oname,
+		       "VERDICT");
+		for (size_t i = 0; i < nrows; i++)
+			print_row(&rows[i], 14);
+		printf("\n%-6s %-14s %-17s %-17s %-17s %s\n", "NS", "INODE OF", "REAL MACHINE", hn, oname,
+		       "VERDICT");
+		for (size_t i = 0; i < ninodes; i++)
+			print_row(&inodes[i], 14);
+	}
+	c = 0;
+	for (size_t i = 0; i < nrows; i++)
+		c |= !rows[i].isolated;
+	free(rows);
+	free(inodes);
+	state_free(&lab);
+	return c ? EXIT_FAIL : EXIT_OK;
+}
+
 /* ------------------------------------------------------------------------------------------- */
 
 static const struct command {
@@ -536,6 +875,9 @@ static const struct command {
 	{ "status", cmd_status, "hosts, PIDs, addresses, namespaces: netlab status [LAB] [--json]" },
 	{ "shell", cmd_shell, "interactive shell inside a host: netlab shell HOST" },
 	{ "exec", cmd_exec, "run a command inside a host: netlab exec HOST -- CMD [ARG...]" },
+	{ "compare", cmd_compare, "the isolation report, machine | host | empty: netlab compare h1" },
+	{ "verify", cmd_verify, "check every isolation claim, PASS/FAIL: netlab verify [LAB]" },
+	{ "pingall", cmd_pingall, "who reaches whom, all pairs at once: netlab pingall [LAB]" },
 	{ "clean", cmd_clean, "remove what crashed labs left behind: netlab clean" },
 };
 
@@ -545,7 +887,7 @@ static void usage(void)
 	       "Build small, real networks of hosts out of Linux namespaces on this machine.\n\n"
 	       "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-7s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
 	printf("\nOptions:\n  -h, --help      show this help (netlab COMMAND --help for a command)\n"
 	       "  -V, --version   show the version\n\n"
 	       "Example: netlab up 2 && netlab exec h1 -- ping -c1 h2 && netlab down\n");

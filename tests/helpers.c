@@ -122,6 +122,15 @@ void lab_up_or_die(const char *lab, const char *subnet, const char *hosts, const
 	cr_assert_eq(r.status, 0, "netlab up %s failed (%d): %s", lab, r.status, r.err);
 }
 
+void lab_up_unique(char name[16], const char *prefix, const char *hosts, const char *empty)
+{
+	static struct run r;
+
+	snprintf(name, 16, "%s%d", prefix, (int)(getpid() % 100000));
+	nl(&r, "up", hosts, "--name", name, "--empty", empty, "-q", NULL);
+	cr_assert_eq(r.status, 0, "netlab up %s failed (%d): %s", name, r.status, r.err);
+}
+
 void lab_down_quiet(const char *lab)
 {
 	static struct run r;

@@ -27,6 +27,9 @@ int nl_sh(struct run *r, const char *lab, const char *host, const char *script);
 void lab_up_or_die(const char *lab, const char *subnet, const char *hosts, const char *empty);
 void lab_down_quiet(const char *lab);
 
+/* Bring up a lab named PREFIX<pid> (unique per test process) on the default subnet; asserts. */
+void lab_up_unique(char name[16], const char *prefix, const char *hosts, const char *empty);
+
 /* PID of a host's init from the state file; 0 if none. */
 pid_t host_pid(const char *lab, const char *host);
 

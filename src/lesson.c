@@ -1,0 +1,319 @@
+#include "lesson.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <unistd.h>
+
+#include "ipv4.h"
+#include "lab.h"
+#include "ns.h"
+#include "ping.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------------------------ pingall */
+
+int lesson_pingall(const struct lab *lab, unsigned count, int timeout_ms,
+		   struct pingall_result *out, struct lab_error **err)
+{
+	size_t n = lab->nhosts;
+	struct ping_src *src = calloc(n + 1, sizeof(*src));
+	uint32_t *dst = calloc(n + 1, sizeof(*dst));
+	uint64_t t0 = util_now_ns();
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->n = n;
+	out->replies = calloc(n * n + 1, sizeof(*out->replies));
+	out->expected = calloc(n * n + 1, sizeof(*out->expected));
+	if (!src || !dst || !out->replies || !out->expected) {
+		r = lab_err(err, ENOMEM, "pingall");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		src[i].pidfd = lab_host_pidfd(&lab->hosts[i]);	/* dead host: no source */
+		dst[i] = lab->hosts[i].networked ? lab->hosts[i].addr : 0;
+	}
+	r = ping_matrix(src, n, dst, n, count, timeout_ms, 1, out->replies, err);
+	for (size_t s = 0; s < n; s++)
+		for (size_t d = 0; d < n; d++) {
+			bool exp = s != d && lab->hosts[s].networked && lab->hosts[d].networked;
+			bool got = out->replies[s * n + d] > 0;
+
+			out->expected[s * n + d] = exp;
+			if (s == d)
+				continue;
+			out->pairs++;
+			out->reachable += got;
+			out->expected_reachable += exp;
+			out->mismatches += got != exp;
+		}
+	out->seconds = (double)(util_now_ns() - t0) / 1e9;
+done:
+	for (size_t i = 0; src && i < n; i++)
+		if (src[i].pidfd >= 0)
+			close(src[i].pidfd);
+	free(src);
+	free(dst);
+	if (r < 0)
+		lesson_pingall_free(out);
+	return r;
+}
+
+void lesson_pingall_free(struct pingall_result *r)
+{
+	free(r->replies);
+	free(r->expected);
+	r->replies = NULL;
+	r->expected = NULL;
+}
+
+/* ------------------------------------------------------------------------------------- verify */
+
+struct checks {
+	struct check *v;
+	size_t n, cap;
+};
+
+static void add(struct checks *c, const char *host, bool pass, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void add(struct checks *c, const char *host, bool pass, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	struct check *k;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct check *v = realloc(c->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		c->v = v;
+		c->cap = cap;
+	}
+	k = &c->v[c->n++];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->host, sizeof(k->host), "%s", host);
+	snprintf(k->what, sizeof(k->what), "%s", what);
+	k->pass = pass;
+	va_start(ap, fmt);
+	vsnprintf(k->evidence, sizeof(k->evidence), fmt, ap);
+	va_end(ap);
+}
+
+int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, size_t *out_count,
+		  struct lab_error **err)
+{
+	struct checks c = { 0 };
+	struct pingall_result pr;
+	struct lab_host_info *info = calloc(lab->nhosts + 1, sizeof(*info));
+	size_t n = lab->nhosts;
+	char what[64], a[24];
+
+	if (!info)
+		return lab_err(err, ENOMEM, "verify");
+	for (size_t i = 0; i < n; i++)
+		if (lab_host_info(&lab->hosts[i], &info[i], err) < 0) {
+			free(info);
+			return -1;
+		}
+	for (size_t i = 0; i < n; i++) {
+		const struct lab_host *h = &lab->hosts[i];
+
+		add(&c, h->name, info[i].alive, "running", "pid %d%s", (int)h->pid,
+		    info[i].alive ? "" : ": not running (or its PID now belongs to another process)");
+		if (!info[i].alive)
+			continue;
+		for (int k = 0; k < NS_KINDS; k++) {
+			unsigned long mine = info[i].ns[k], machine = ns_inode(getpid(), ns_kinds[k].name);
+			const char *twin = NULL;
+
+			for (size_t o = 0; o < n && !twin; o++)
+				if (o != i && info[o].alive && info[o].ns[k] == mine)
+					twin = lab->hosts[o].name;
+			snprintf(what, sizeof(what), "%s namespace isolated", ns_kinds[k].name);
+			if (mine == machine)
+				add(&c, h->name, false, what, "%lu is the machine's own", mine);
+			else if (twin)
+				add(&c, h->name, false, what, "%lu is shared with %s", mine, twin);
+			else
+				add(&c, h->name, true, what, "%lu (machine %lu), no other host shares it", mine,
+				    machine);
+		}
+		if (h->networked) {
+			char want[40];
+			bool links = !strcmp(info[i].links, "lo(up) eth0(up)");
+			bool addr;
+
+			snprintf(want, sizeof(want), "%s/%d", ipv4_fmt(h->addr, a, sizeof(a)),
+				 lab->subnet.prefix);
+			addr = strstr(info[i].addrs, want) != NULL;
+			add(&c, h->name, links && addr, "lo, eth0 up with its address",
+			    "links: %s; eth0: %s", info[i].links[0] ? info[i].links : "none",
+			    info[i].addrs[0] ? info[i].addrs : "no address");
+		} else {
+			bool only_lo = !strncmp(info[i].links, "lo(", 3) && !strchr(info[i].links, ' ');
+			add(&c, h->name, only_lo, "only lo (empty netns)", "links: %s", info[i].links);
+		}
+	}
+	if (lesson_pingall(lab, 1, timeout_ms, &pr, err) < 0) {
+		free(info);
+		free(c.v);
+		return -1;
+	}
+	for (size_t s = 0; s < n; s++) {
+		const struct lab_host *h = &lab->hosts[s];
+
+		if (!h->networked) {
+			unsigned got = 0;
+			for (size_t d = 0; d < n; d++)
+				got += pr.replies[s * n + d] > 0;
+			add(&c, h->name, got == 0, "reaches nobody", "%u of %zu hosts answered", got, n - 1);
+			continue;
+		}
+		for (size_t d = 0; d < n; d++) {
+			if (d == s || !lab->hosts[d].networked)
+				continue;
+			snprintf(what, sizeof(what), "reaches %s", lab->hosts[d].name);
+			add(&c, h->name, pr.replies[s * n + d] > 0, what, "ICMP echo to %s: %s",
+			    ipv4_fmt(lab->hosts[d].addr, a, sizeof(a)),
+			    pr.replies[s * n + d] ? "reply" : "no reply");
+		}
+	}
+	lesson_pingall_free(&pr);
+	free(info);
+	*out = c.v;
+	*out_count = c.n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------ compare */
+
+/* First line of s, without its newline. */
+static void first_line(char *dst, size_t len, const char *s)
+{
+	snprintf(dst, len, "%.*s", (int)strcspn(s, "\n"), s);
+}
+
+static void summarize(const char *ns, const char *raw, char *dst, size_t len)
+{
+	if (!strcmp(ns, "uts")) {
+		first_line(dst, len, raw);
+	} else if (!strcmp(ns, "ipc")) {
+		int q = 0;
+		for (const char *p = raw; (p = strstr(p, "\n0x")); p++)
+			q++;
+		snprintf(dst, len, "%d queue%s", q, q == 1 ? "" : "s");
+	} else if (!strcmp(ns, "pid")) {
+		int me = 0, procs = 0;
+		sscanf(raw, "%d %d", &me, &procs);
+		snprintf(dst, len, "$$=%d %d procs", me, procs);
+	} else if (!strcmp(ns, "mnt")) {
+		int mounts = 0;
+		char init[32] = "?";
+		sscanf(raw, "%d %31s", &mounts, init);
+		snprintf(dst, len, "%d, %s /proc", mounts, strcmp(init, "netlab-init") ? "real" : "own");
+	} else if (!strcmp(ns, "user")) {
+		int uid = -1;
+		unsigned in = 0, outside = 0, count = 0;
+		sscanf(raw, "%d %u %u %u", &uid, &in, &outside, &count);
+		snprintf(dst, len, "%d -> %u", uid, outside + ((unsigned)uid - in));
+	} else {	/* net: interfaces, with the IPv4 address of the first that is not lo */
+		char line[128], name[32], addr[48], shown[48] = "";
+		int count = 0;
+
+		for (const char *p = raw; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0)) {
+			first_line(line, sizeof(line), p);
+			addr[0] = '\0';
+			if (sscanf(line, "%31s %*s %47s", name, addr) < 1)
+				continue;
+			name[strcspn(name, "@")] = '\0';
+			count++;
+			if (!shown[0] && strcmp(name, "lo") && strchr(addr, '.'))
+				snprintf(shown, sizeof(shown), "%.*s", (int)strcspn(addr, "/"), addr);
+		}
+		snprintf(dst, len, "%d if, %s", count, shown[0] ? shown : "lo only");
+	}
+}
+
+static const struct {
+	const char *ns;
+	const char *shown;	/* what a student would type */
+	const char *const argv[6];
+} exercises[] = {
+	{ "uts", "hostname", { "hostname", NULL } },
+	{ "ipc", "ipcs -q", { "ipcs", "-q", NULL } },
+	{ "pid", "echo $$; ps -e", { "sh", "-c", "echo $$; ps -e --no-headers | wc -l", NULL } },
+	{ "mnt", "mount; /proc/1", { "sh", "-c", "wc -l < /proc/self/mounts; cat /proc/1/comm", NULL } },
+	{ "user", "id -u; uid_map", { "sh", "-c", "id -u; cat /proc/self/uid_map", NULL } },
+	{ "net", "ip -br addr", { "ip", "-br", "addr", NULL } },
+};
+
+int lesson_compare(const struct lab *lab, size_t host, size_t other, struct compare_row **rows,
+		   size_t *nrows, struct compare_row **inodes, size_t *ninodes, struct lab_error **err)
+{
+	const size_t nex = sizeof(exercises) / sizeof(exercises[0]);
+	struct compare_row *v = calloc(nex, sizeof(*v)), *in = calloc(NS_KINDS_ALL, sizeof(*in));
+	const struct lab_host *where[3] = { NULL, &lab->hosts[host],
+					    other == (size_t)-1 ? NULL : &lab->hosts[other] };
+	pid_t pids[3] = { getpid(), lab->hosts[host].pid, where[2] ? where[2]->pid : 0 };
+	char raw[8192];
+	int probe, status;
+
+	if (!v || !in) {
+		free(v);
+		free(in);
+		return lab_err(err, ENOMEM, "compare");
+	}
+	/* a message queue on the real machine, so that the IPC row has something to (not) see */
+	probe = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	for (size_t e = 0; e < nex; e++) {
+		/* the verdict is the kernel's: does the host's namespace differ from the machine's? */
+		unsigned long mine = ns_inode(pids[1], exercises[e].ns);
+
+		snprintf(v[e].ns, sizeof(v[e].ns), "%s", exercises[e].ns);
+		snprintf(v[e].exercise, sizeof(v[e].exercise), "%s", exercises[e].shown);
+		for (int w = 0; w < 3; w++) {
+			if (w == 2 && !where[2]) {
+				snprintf(v[e].value[w], sizeof(v[e].value[w]), "-");
+				continue;
+			}
+			if (lab_capture(lab, where[w], (char *const *)exercises[e].argv, raw, sizeof(raw),
+					&status, err) < 0)
+				goto fail;
+			summarize(exercises[e].ns, raw, v[e].value[w], sizeof(v[e].value[w]));
+		}
+		v[e].isolated = mine && mine != ns_inode(pids[0], exercises[e].ns);
+		snprintf(v[e].verdict, sizeof(v[e].verdict), "%s", v[e].isolated ? "isolated" : "SHARED");
+	}
+	for (int k = 0; k < NS_KINDS_ALL; k++) {
+		struct compare_row *r = &in[k];
+		unsigned long ino[3];
+
+		snprintf(r->ns, sizeof(r->ns), "%s", ns_kinds[k].name);
+		snprintf(r->exercise, sizeof(r->exercise), "ns/%s", ns_kinds[k].name);
+		for (int w = 0; w < 3; w++) {
+			ino[w] = pids[w] ? ns_inode(pids[w], ns_kinds[k].name) : 0;
+			snprintf(r->value[w], sizeof(r->value[w]), ino[w] ? "%lu" : "-", ino[w]);
+		}
+		r->isolated = ino[1] && ino[1] != ino[0];
+		snprintf(r->verdict, sizeof(r->verdict), "%s",
+			 r->isolated ? "isolated" : k < NS_KINDS ? "SHARED" : "shared (not requested)");
+	}
+	if (probe >= 0)
+		msgctl(probe, IPC_RMID, NULL);
+	*rows = v;
+	*nrows = nex;
+	*inodes = in;
+	*ninodes = NS_KINDS_ALL;
+	return 0;
+fail:
+	if (probe >= 0)
+		msgctl(probe, IPC_RMID, NULL);
+	free(v);
+	free(in);
+	return -1;
+}

@@ -1,0 +1,47 @@
+/* The isolation lesson as commands: pingall, verify, compare. Real measurements every time. */
+#ifndef NETLAB_LESSON_H
+#define NETLAB_LESSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "state.h"
+
+struct pingall_result {
+	size_t n;		/* hosts of the lab, in state order */
+	unsigned *replies;	/* n*n: replies to [from * n + to] */
+	bool *expected;		/* n*n: should `from` reach `to`? (both networked, not the same) */
+	unsigned pairs, reachable, expected_reachable, mismatches;
+	double seconds;
+};
+
+int lesson_pingall(const struct lab *lab, unsigned count, int timeout_ms,
+		   struct pingall_result *out, struct lab_error **err);
+void lesson_pingall_free(struct pingall_result *r);
+
+struct check {
+	char host[16];
+	char what[48];
+	bool pass;
+	char evidence[160];
+};
+
+/* Every isolation claim of every host, checked. *out is malloc'd. */
+int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, size_t *out_count,
+		  struct lab_error **err);
+
+struct compare_row {
+	char ns[8];
+	char exercise[64];
+	char value[3][96];	/* machine, host, other */
+	char verdict[32];
+	bool isolated;
+};
+
+/* The exercises of each namespace run on the machine, in lab->hosts[host] and in
+ * lab->hosts[other] (other may be (size_t)-1: none), then all eight namespace inodes. */
+int lesson_compare(const struct lab *lab, size_t host, size_t other, struct compare_row **rows,
+		   size_t *nrows, struct compare_row **inodes, size_t *ninodes, struct lab_error **err);
+
+#endif

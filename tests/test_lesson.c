@@ -1,0 +1,178 @@
+/* compare, verify, pingall on real labs, including labs broken on purpose. */
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static struct run r;
+static char LAB[16];
+
+static void down(void) { lab_down_quiet(LAB); }
+static void up3(void) { lab_up_unique(LAB, "tl", "3", "1"); }
+
+TestSuite(lesson, .init = up3, .fini = down, .timeout = 60);
+
+static const char *host(const char *h)
+{
+	static char buf[4][32];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", LAB, h);
+	return buf[k];
+}
+
+static const char *netns(const char *h)
+{
+	static char buf[2][32];
+	static int k;
+
+	k ^= 1;
+	snprintf(buf[k], sizeof(buf[k]), "%s-%s", LAB, h);
+	return buf[k];
+}
+
+Test(lesson, compare_shows_six_isolated_rows_and_cgroup_time_shared)
+{
+	cr_assert_eq(nl(&r, "compare", host("h1"), NULL), 0, "%s%s", r.out, r.err);
+	cr_assert_eq(count_lines(r.out, "isolated"), 12, "6 exercises + 6 inodes:\n%s", r.out);
+	cr_assert_eq(count_lines(r.out, "shared (not requested)"), 2, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "SHARED"), 0, "%s", r.out);
+	cr_assert(strstr(r.out, "0 -> 1000000000"), "user row: %s", r.out);
+	cr_assert(strstr(r.out, "1 if, lo only"), "the empty host's net row: %s", r.out);
+	for (const char *p = r.out; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0))
+		cr_assert_leq(strcspn(p, "\n"), 100, "line wider than 100 columns: %.*s",
+			      (int)strcspn(p, "\n"), p);
+	cr_assert(!strstr(r.out, "\033["), "no colour when stdout is not a terminal");
+}
+
+Test(lesson, compare_json_and_an_empty_host_is_compared_with_a_networked_one)
+{
+	struct json_object *root, *v, *rows;
+
+	cr_assert_eq(nl(&r, "compare", host("e1"), "--json", NULL), 0, "%s", r.err);
+	root = json_tokener_parse(r.out);
+	cr_assert_not_null(root, "%s", r.out);
+	cr_assert(json_object_object_get_ex(root, "other", &v));
+	cr_assert_str_eq(json_object_get_string(v), "h1");
+	cr_assert(json_object_object_get_ex(root, "exercises", &rows));
+	cr_assert_eq(json_object_array_length(rows), 6);
+	cr_assert(json_object_object_get_ex(root, "inodes", &rows));
+	cr_assert_eq(json_object_array_length(rows), 8);
+	for (size_t i = 0; i < 8; i++) {
+		struct json_object *row = json_object_array_get_idx(rows, i), *iso, *ns;
+		cr_assert(json_object_object_get_ex(row, "isolated", &iso));
+		cr_assert(json_object_object_get_ex(row, "namespace", &ns));
+		bool want = i < 6;
+		cr_assert_eq(json_object_get_boolean(iso), want, "%s", json_object_get_string(ns));
+	}
+	json_object_put(root);
+}
+
+Test(lesson, verify_passes_on_a_healthy_lab)
+{
+	struct json_object *root, *v;
+
+	cr_assert_eq(nl(&r, "verify", LAB, NULL), 0, "%s%s", r.out, r.err);
+	/* 4 hosts x (running + 6 namespaces + links) + 6 networked pairs + 1 empty host */
+	cr_assert_eq(count_lines(r.out, "PASS"), 39, "%s", r.out);
+	cr_assert(strstr(r.out, "\n39 passed, 0 failed\n"), "%s", r.out);
+	cr_assert_eq(nl(&r, "verify", LAB, "--json", NULL), 0);
+	root = json_tokener_parse(r.out);
+	cr_assert_not_null(root, "%s", r.out);
+	cr_assert(json_object_object_get_ex(root, "failed", &v) && json_object_get_int(v) == 0);
+	cr_assert(json_object_object_get_ex(root, "checks", &v) && json_object_array_length(v) == 39);
+	json_object_put(root);
+}
+
+Test(lesson, eth0_down_in_h2_fails_exactly_the_h2_checks_and_pairs)
+{
+	struct json_object *root, *v;
+	size_t mismatches = 0;
+
+	cr_assert_eq(nl(&r, "exec", host("h2"), "--", "ip", "link", "set", "eth0", "down", NULL), 0);
+	cr_assert_eq(nl(&r, "verify", LAB, "-W", "0.3", NULL), 1, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL"), 5, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h2   lo, eth0 up"), 1, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h2   reaches"), 2, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "reaches h2 "), 2, "%s", r.out);
+	cr_assert(strstr(r.out, "34 passed, 5 failed"), "%s", r.out);
+
+	cr_assert_eq(nl(&r, "pingall", LAB, "-W", "0.3", "--json", NULL), 1, "%s", r.err);
+	root = json_tokener_parse(r.out);
+	cr_assert_not_null(root, "%s", r.out);
+	cr_assert(json_object_object_get_ex(root, "matrix", &v));
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *p = json_object_array_get_idx(v, i), *f, *t, *e, *g;
+		json_object_object_get_ex(p, "from", &f);
+		json_object_object_get_ex(p, "to", &t);
+		json_object_object_get_ex(p, "expected", &e);
+		json_object_object_get_ex(p, "reachable", &g);
+		if (json_object_get_boolean(e) != json_object_get_boolean(g)) {
+			mismatches++;
+			cr_assert(!strcmp(json_object_get_string(f), "h2") ||
+					  !strcmp(json_object_get_string(t), "h2"),
+				  "%s -> %s is not an h2 pair", json_object_get_string(f),
+				  json_object_get_string(t));
+		}
+	}
+	cr_assert_eq(mismatches, 4);
+	json_object_put(root);
+	/* and it heals */
+	cr_assert_eq(nl(&r, "exec", host("h2"), "--", "ip", "link", "set", "eth0", "up", NULL), 0);
+	cr_assert_eq(nl(&r, "pingall", LAB, "-W", "2", NULL), 0, "%s", r.out);
+}
+
+Test(lesson, an_interface_moved_from_h2_into_h1_is_caught)
+{
+	cr_assert_eq(run(&r, "ip", "-n", netns("h2"), "link", "set", "eth0", "netns", netns("h1"),
+			 "name", "eth9", NULL), 0, "%s", r.err);
+	cr_assert_eq(nl(&r, "verify", LAB, "-W", "0.3", NULL), 1);
+	cr_assert_eq(count_lines(r.out, "FAIL  h1   lo, eth0 up"), 1, "h1 has a third link:\n%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h2   lo, eth0 up"), 1, "h2 lost eth0:\n%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h1   reaches h3"), 0, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL"), 6, "2 link checks + the 4 h2 pairs:\n%s", r.out);
+	cr_assert_eq(count_lines(r.out, "PASS  h1   net namespace isolated"), 1, "%s", r.out);
+}
+
+Test(lesson, an_interface_pushed_into_the_empty_host_is_caught)
+{
+	cr_assert_eq(run(&r, "ip", "link", "add", "tlx0", "type", "veth", "peer", "name", "x0", "netns",
+			 netns("e1"), NULL), 0, "%s", r.err);
+	nl(&r, "verify", LAB, "-W", "0.3", NULL);
+	run(&r, "ip", "link", "del", "tlx0", NULL);
+	nl(&r, "verify", LAB, "-W", "0.3", NULL);
+	cr_assert_eq(r.status, 0, "removing it heals the lab: %s", r.out);
+	cr_assert_eq(run(&r, "ip", "link", "add", "tlx1", "type", "veth", "peer", "name", "x1", "netns",
+			 netns("e1"), NULL), 0, "%s", r.err);
+	nl(&r, "verify", LAB, "-W", "0.3", NULL);
+	int status = r.status;
+	int fails = count_lines(r.out, "FAIL"), caught = count_lines(r.out, "FAIL  e1   only lo");
+	run(&r, "ip", "link", "del", "tlx1", NULL);
+	cr_assert_eq(status, 1);
+	cr_assert_eq(fails, 1);
+	cr_assert_eq(caught, 1);
+}
+
+Test(lesson, pingall_counts_pairs_and_takes_count_and_timeout)
+{
+	struct json_object *root, *v;
+
+	cr_assert_eq(nl(&r, "pingall", LAB, "-c", "3", "-W", "2", "--json", NULL), 0, "%s", r.err);
+	root = json_tokener_parse(r.out);
+	cr_assert_not_null(root);
+	cr_assert(json_object_object_get_ex(root, "pairs", &v) && json_object_get_int(v) == 12);
+	cr_assert(json_object_object_get_ex(root, "reachable", &v) && json_object_get_int(v) == 6);
+	cr_assert(json_object_object_get_ex(root, "matrix", &v) && json_object_array_length(v) == 12);
+	struct json_object *first = json_object_array_get_idx(v, 0), *rep;
+	cr_assert(json_object_object_get_ex(first, "replies", &rep));
+	cr_assert_eq(json_object_get_int(rep), 3, "three echo requests, three replies");
+	json_object_put(root);
+	cr_assert_eq(nl(&r, "pingall", LAB, NULL), 0);
+	cr_assert(strstr(r.out, "6/12 pairs reachable (6 expected), as expected"), "%s", r.out);
+	cr_assert_eq(nl(&r, "pingall", LAB, "-W", "0", NULL), 2);
+	cr_assert_eq(nl(&r, "pingall", LAB, "-c", "x", NULL), 2);
+}

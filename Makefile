@@ -19,7 +19,7 @@ TEST_SRC := $(wildcard tests/test_*.c) tests/helpers.c
 TEST_BIN := $(BUILD)/tests/netlab-tests
 HDRS := $(wildcard src/*.h netsetup/*.h)
 
-.PHONY: all deps up test unit asan install clean check-clean
+.PHONY: all deps up test demo asan install clean
 
 all: netlab
 
@@ -52,6 +52,11 @@ test: deps
 	NETLAB=$(CURDIR)/$(BIN) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		$(TEST_BIN) --jobs=$$(nproc) $(TEST_ARGS)
 	@./scripts/check-clean.sh compare $(BUILD)/before.txt
+
+# The students' walkthrough of the six namespaces; checks what it shows, so it is a test too.
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	NETLAB=$(CURDIR)/$(BIN) ./scripts/demo-isolation.sh
 
 # Same suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build tree.
 asan: deps

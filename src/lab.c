@@ -286,7 +286,25 @@ struct teardown {
 	int labfd;
 	void (*report)(const char *what, void *arg);
 	void *arg;
+	void (*explain)(const char *command, void *arg);
+	void *explain_arg;
 };
+
+/* The by-hand equivalent of a step, for --explain. */
+static void explainf(void (*fn)(const char *, void *), void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void explainf(void (*fn)(const char *, void *), void *arg, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fn(buf, arg);
+}
 
 static void say(const struct teardown *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const struct teardown *t, const char *fmt, ...)
@@ -314,6 +332,7 @@ static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
 
 	for (size_t i = 0; i < t->lab->nhosts; i++) {
 		netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
+		explainf(t->explain, t->explain_arg, "umount -l %s; rm -f %s", path, path);
 		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
 			say(t, "unmounted %s", path);
 		else if (errno != EINVAL && errno != ENOENT)
@@ -374,6 +393,7 @@ static int remove_links(const struct teardown *t, struct lab_error **err)
 		goto out;
 	/* one request deletes the bridge and every veth (and so their peers inside the hosts) */
 	if (group && !foreign) {
+		explainf(t->explain, t->explain_arg, "ip link delete group %u", group);
 		r = nets_group_del(n, group, err);
 		if (r < 0)
 			goto out;
@@ -422,6 +442,7 @@ static int kill_hosts(const struct teardown *t, struct lab_error **err)
 
 		fds[i] = h->pid > 0 ? ns_pidfd_verified(h->pid, h->start, NULL) : -1;
 		if (fds[i] >= 0) {
+			explainf(t->explain, t->explain_arg, "kill -KILL %d", (int)h->pid);
 			/* killing a PID 1 kills its whole PID namespace */
 			if (pidfd_send_signal(fds[i], SIGKILL, NULL, 0) < 0 && errno != ESRCH)
 				r = lab_err(err, errno, "kill host %s (pid %d)", h->name, (int)h->pid);
@@ -452,6 +473,7 @@ static int remove_state(const struct teardown *t, struct lab_error **err)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (unlinkat(t->labfd, files[i], 0) < 0 && errno != ENOENT)
 			return lab_err(err, errno, "remove %s/%s/%s", LAB_RUN_DIR, t->lab->name, files[i]);
+	explainf(t->explain, t->explain_arg, "rm -r %s/%s", LAB_RUN_DIR, t->lab->name);
 	if (rundir < 0 || unlinkat(rundir, t->lab->name, AT_REMOVEDIR) < 0)
 		return lab_err(err, errno, "remove %s/%s", LAB_RUN_DIR, t->lab->name);
 	say(t, "removed %s/%s", LAB_RUN_DIR, t->lab->name);
@@ -802,6 +824,18 @@ static int mount_netns(const struct lab *lab, const struct lab_host *h, struct l
 	return 0;
 }
 
+/* What a host does inside, after clone3, as one unshare(1) command. */
+static void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path)
+{
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "unshare --user --map-users=%u,0,%u --map-groups=%u,0,%u --setuid 0 --setgid 0 "
+		 "--mount --propagation private --pid --fork --mount-proc --net --uts --ipc "
+		 "sh -c 'mount --bind %s /etc/hosts; hostname %s; mount -t sysfs sysfs /sys; "
+		 "mount -t tmpfs -o mode=1777 tmpfs /tmp; exec sleep infinity' &   # host %s: pid %d",
+		 NS_ID_BASE, NS_ID_COUNT, NS_ID_BASE, NS_ID_COUNT, hosts_path, h->name, h->name,
+		 (int)h->pid);
+}
+
 static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
@@ -811,6 +845,9 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
 	r = up_step(u, "creating the bridge", err);
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "ip link add %s group %u up type bridge && ip link set %s alias %s", lab->bridge,
+		 lab_group(lab), lab->bridge, alias);
 	if (r >= 0) {
 		struct nets_link_spec br = { .name = lab->bridge, .alias = alias,
 					     .group = lab_group(lab), .up = true };
@@ -832,12 +869,21 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 		    (r = ns_spawn(&spec, &u->children[i], err)) < 0)
 			return lab_err_wrap(err, "host %s", h->name);
 		h->pid = u->children[i].pid;
+		explain_host(u, h, hosts_path);
 		if (h->networked) {
 			struct nets_link_spec veth = { .name = h->veth, .alias = alias,
 						       .group = lab_group(lab),
 						       .master = u->bridge_ifindex, .up = true };
 
 			snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
+			explainf(u->spec->explain, u->spec->explain_arg,
+				 "ip link add %s group %u master %s up type veth peer name eth0 netns %d "
+				 "&& ip link set %s alias %s", h->veth, lab_group(lab), lab->bridge,
+				 (int)h->pid, h->veth, alias);
+			explainf(u->spec->explain, u->spec->explain_arg,
+				 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; "
+				 "ip link set eth0 up; ip addr add %s/%d dev eth0'", (int)h->pid,
+				 ipv4_fmt(h->addr, title, sizeof(title)), lab->subnet.prefix);
 			if ((r = up_step(u, "creating a veth pair", err)) < 0 ||
 			    (r = nets_veth_add(u->root, &veth, "eth0", h->pid, NULL, err)) < 0)
 				return lab_err_wrap(err, "host %s", h->name);
@@ -854,9 +900,17 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	t0 = util_now_ns();
 	/* after the hosts made their mounts private, so these never propagate into them */
 	for (size_t i = 0; i < lab->nhosts; i++)
+	{
+		char path[128];
+
+		netns_path(path, sizeof(path), lab->name, lab->hosts[i].name);
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "mkdir -p %s && touch %s && mount --bind /proc/%d/ns/net %s", LAB_NETNS_DIR, path,
+			 (int)lab->hosts[i].pid, path);
 		if ((r = up_step(u, "mounting a netns", err)) < 0 ||
 		    (r = mount_netns(lab, &lab->hosts[i], err)) < 0)
 			return r;
+	}
 	t->mounts = util_now_ns() - t0;
 	return 0;
 }
@@ -963,11 +1017,13 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
  */
 
 static int down_locked(int labfd, const char *name, void (*report)(const char *, void *),
-		       void *arg, struct lab_error **err)
+		       void *arg, void (*explain)(const char *, void *), void *explain_arg,
+		       struct lab_error **err)
 {
 	struct lab lab = { 0 };
 	struct lab_error *bad = NULL;
-	struct teardown t = { .lab = &lab, .labfd = labfd, .report = report, .arg = arg };
+	struct teardown t = { .lab = &lab, .labfd = labfd, .report = report, .arg = arg,
+			      .explain = explain, .explain_arg = explain_arg };
 	int r;
 
 	r = read_state_at(labfd, name, &lab, &bad);
@@ -983,7 +1039,8 @@ static int down_locked(int labfd, const char *name, void (*report)(const char *,
 	return r;
 }
 
-int lab_down(const char *name, struct lab_error **err)
+int lab_down(const char *name, void (*explain)(const char *command, void *arg), void *explain_arg,
+	     struct lab_error **err)
 {
 	_cleanup_close_ int rundir = open(LAB_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int labfd = -1;
@@ -1003,7 +1060,7 @@ int lab_down(const char *name, struct lab_error **err)
 		return lab_err(err, errno, "lock %s/%s", LAB_RUN_DIR, name);
 	if (fstat(labfd, &st) < 0 || st.st_nlink == 0)
 		return 0;	/* removed while we waited */
-	if (down_locked(labfd, name, NULL, NULL, err) < 0)
+	if (down_locked(labfd, name, NULL, NULL, explain, explain_arg, err) < 0)
 		return lab_err_wrap(err, "lab %s", name);
 	return 1;
 }
@@ -1056,7 +1113,7 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 		lab_err_free(&bad);
 		if (!stale)
 			continue;
-		if (down_locked(labfd, names[i], report, arg, err) < 0)
+		if (down_locked(labfd, names[i], report, arg, NULL, NULL, err) < 0)
 			r = lab_err_wrap(err, "lab %s", names[i]);
 	}
 	lab_names_free(names, count);

@@ -20,6 +20,9 @@ struct lab_spec {
 	unsigned empty;		/* empty-netns control hosts e1..eM */
 	bool has_subnet;
 	struct ipv4_net subnet;
+	/* --explain: called with the by-hand shell equivalent of each step, as it runs */
+	void (*explain)(const char *command, void *arg);
+	void *explain_arg;
 };
 
 /* Wall time of each phase of `up`, in nanoseconds. */
@@ -33,7 +36,8 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	   struct lab_error **err);
 
 /* Tear a lab down. Returns 1 when it was up and is now gone, 0 when there was nothing to do. */
-int lab_down(const char *name, struct lab_error **err);
+int lab_down(const char *name, void (*explain)(const char *command, void *arg), void *explain_arg,
+	     struct lab_error **err);
 
 /* Names of the labs under /run/netlab, sorted. Free with lab_names_free. */
 int lab_names(char ***out, size_t *out_count, struct lab_error **err);

@@ -60,6 +60,13 @@ static int usage_err_obj(const char *cmd, struct lab_error **err)
 
 static const char *const ns_word[] = { "user", "mnt", "pid", "net", "uts", "ipc" };
 
+static void explain_line(const char *command, void *arg)
+{
+	(void)arg;
+	printf("  $ %s\n", command);
+	fflush(stdout);
+}
+
 static void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet)
 {
 	char net[20], a[24];
@@ -97,7 +104,8 @@ static int cmd_up(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' }, { "subnet", required_argument, NULL, 's' },
 		{ "empty", required_argument, NULL, 'e' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+		{ "explain", no_argument, NULL, 'x' },	   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_spec spec = { .name = LAB_DEFAULT_NAME, .hosts = 2, .empty = 1 };
 	struct lab_error *err = NULL;
@@ -107,8 +115,11 @@ static int cmd_up(int argc, char **argv)
 	bool quiet = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:s:e:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:e:qxh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'x':
+			spec.explain = explain_line;
+			break;
 		case 'n':
 			if (names_check_lab(optarg, &err) < 0)
 				return usage_err_obj("up", &err);
@@ -140,6 +151,8 @@ static int cmd_up(int argc, char **argv)
 			       "                      free /24 in 10.77.0.0/16 that no route uses)\n"
 			       "  -e, --empty M       empty-netns control hosts (default 1, at most %d)\n"
 			       "  -q, --quiet         print only the summary line\n"
+			       "  -x, --explain       print, as each step runs, the unshare/ip/nsenter/mount\n"
+			       "                      command that would do the same by hand\n"
 			       "  -h, --help          show this help\n\n"
 			       "Example: netlab up 3 --name week1 --subnet 10.99.0.0/24\n",
 			       LAB_DEFAULT_NAME, LAB_NAME_MAX, LAB_EMPTY_MAX);
@@ -178,27 +191,32 @@ static int cmd_up(int argc, char **argv)
 static int cmd_down(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "all", no_argument, NULL, 'a' }, { "explain", no_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct lab_error *err = NULL;
 	char **names = NULL;
 	size_t count = 0, downed = 0;
-	bool all = false;
+	bool all = false, explain = false;
 	uint64_t t0 = util_now_ns();
 	int c, r, code = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "axh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			all = true;
+			break;
+		case 'x':
+			explain = true;
 			break;
 		case 'h':
 			printf("Usage: netlab down [LAB] | --all\n\n"
 			       "Stop a lab: kill its hosts, delete its bridge and veths, unmount its\n"
 			       "/run/netns entries and remove its state. Doing it twice is harmless.\n\n"
 			       "Options:\n"
-			       "  -a, --all    every lab that is up\n"
-			       "  -h, --help   show this help\n\n"
+			       "  -a, --all       every lab that is up\n"
+			       "  -x, --explain   print the by-hand command of each step as it runs\n"
+			       "  -h, --help      show this help\n\n"
 			       "Example: netlab down week1\n");
 			return EXIT_OK;
 		default:
@@ -223,7 +241,7 @@ static int cmd_down(int argc, char **argv)
 		count = 1;
 	}
 	for (size_t i = 0; i < count; i++) {
-		r = lab_down(names[i], &err);
+		r = lab_down(names[i], explain ? explain_line : NULL, NULL, &err);
 		if (r < 0) {
 			code = fail(&err);
 			continue;
@@ -386,7 +404,7 @@ static int cmd_status(int argc, char **argv)
 }
 
 static int run_in_host(const char *cmd, const char *host_arg, const char *lab_name,
-		       char *const argv[], bool shell)
+		       char *const argv[], bool shell, bool explain)
 {
 	struct lab_error *err = NULL;
 	struct lab lab;
@@ -403,6 +421,13 @@ static int run_in_host(const char *cmd, const char *host_arg, const char *lab_na
 	snprintf(env_host, sizeof(env_host), "NETLAB_HOST=%s", lab.hosts[idx].name);
 	snprintf(env_lab, sizeof(env_lab), "NETLAB_LAB=%s", lab.name);
 	snprintf(env_ps1, sizeof(env_ps1), "PS1=\\u@\\h:\\w\\$ ");
+	if (explain) {
+		printf("  $ nsenter --target %d --all --setuid 0 --setgid 0 --wd=/tmp --", (int)lab.hosts[idx].pid);
+		for (char *const *a = argv; *a; a++)
+			printf(" %s", *a);
+		printf("\n");
+		fflush(stdout);
+	}
 	r = lab_exec(&lab, &lab.hosts[idx], argv, env, &status, &err);
 	state_free(&lab);
 	if (r < 0) {
@@ -415,27 +440,32 @@ static int run_in_host(const char *cmd, const char *host_arg, const char *lab_na
 static int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "lab", required_argument, NULL, 'l' }, { "explain", no_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct lab_error *err = NULL;
 	const char *lab = NULL, *host;
+	bool explain = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+l:xh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'x':
+			explain = true;
+			break;
 		case 'l':
 			if (names_check_lab(optarg, &err) < 0)
 				return usage_err_obj("exec", &err);
 			lab = optarg;
 			break;
 		case 'h':
-			printf("Usage: netlab exec [-l LAB] HOST -- COMMAND [ARG...]\n\n"
+			printf("Usage: netlab exec [-l LAB] [--explain] HOST -- COMMAND [ARG...]\n\n"
 			       "Run COMMAND inside all six namespaces of HOST (h1, or LAB/h1 when several\n"
 			       "labs are up), as root of the host, in its /tmp. Its exit status is\n"
 			       "netlab's (128+N if killed by signal N; 127 if not found).\n\n"
 			       "Options:\n"
 			       "  -l, --lab LAB   the lab HOST belongs to\n"
+			       "  -x, --explain   first print the equivalent nsenter command\n"
 			       "  -h, --help      show this help\n\n"
 			       "Example: netlab exec h1 -- ping -c1 h2\n");
 			return EXIT_OK;
@@ -450,7 +480,7 @@ static int cmd_exec(int argc, char **argv)
 		optind++;
 	if (optind >= argc)
 		return usage_error("exec", "missing COMMAND after '%s --'", host);
-	return run_in_host("exec", host, lab, argv + optind, false);
+	return run_in_host("exec", host, lab, argv + optind, false, explain);
 }
 
 static int cmd_shell(int argc, char **argv)
@@ -489,7 +519,7 @@ static int cmd_shell(int argc, char **argv)
 	if (!shell || shell[0] != '/' || access(shell, X_OK) < 0)
 		shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
 	sh_argv[0] = (char *)shell;
-	return run_in_host("shell", argv[optind], lab, sh_argv, true);
+	return run_in_host("shell", argv[optind], lab, sh_argv, true, false);
 }
 
 static void clean_report(const char *what, void *arg)

@@ -176,3 +176,61 @@ Test(lesson, pingall_counts_pairs_and_takes_count_and_timeout)
 	cr_assert_eq(nl(&r, "pingall", LAB, "-W", "0", NULL), 2);
 	cr_assert_eq(nl(&r, "pingall", LAB, "-c", "x", NULL), 2);
 }
+
+Test(explain, up_and_down_print_what_netlab_actually_does, .timeout = 60)
+{
+	char lab[16], line[256], want[256], out[sizeof(r.out)];
+	pid_t h1, h2, e1;
+	unsigned group = 0;
+
+	snprintf(lab, sizeof(lab), "tx%d", (int)(getpid() % 100000));
+	cr_assert_eq(nl(&r, "up", "2", "--name", lab, "--explain", NULL), 0, "%s", r.err);
+	snprintf(out, sizeof(out), "%s", r.out);
+	h1 = host_pid(lab, "h1");
+	h2 = host_pid(lab, "h2");
+	e1 = host_pid(lab, "e1");
+	/* the kernel's view of what was made */
+	snprintf(line, sizeof(line), "%s-br", lab);
+	cr_assert_eq(run(&r, "ip", "-d", "link", "show", line, NULL), 0);
+	cr_assert(sscanf(strstr(r.out, " group ") ? strstr(r.out, " group ") : "", " group %u", &group) == 1,
+		  "%s", r.out);
+	snprintf(want, sizeof(want), "$ ip link add %s-br group %u up type bridge", lab, group);
+	cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = i ? h2 : h1;
+		snprintf(want, sizeof(want), "$ ip link add %s-h%d group %u master %s-br up type veth peer "
+			 "name eth0 netns %d", lab, i + 1, group, lab, (int)pid);
+		cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
+		/* the address it says it adds is the one the host has */
+		char target[32], addr[32];
+		snprintf(target, sizeof(target), "%s/h%d", lab, i + 1);
+		cr_assert_eq(nl(&r, "exec", target, "--", "ip", "-br", "-4", "addr", "show", "eth0", NULL), 0);
+		cr_assert(sscanf(r.out, "%*s %*s %31s", addr) == 1, "%s", r.out);
+		snprintf(want, sizeof(want), "ip addr add %s dev eth0'", addr);
+		cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
+		snprintf(want, sizeof(want), "hostname h%d;", i + 1);
+		cr_assert(strstr(out, want), "%s", out);
+		snprintf(want, sizeof(want), "mount --bind /proc/%d/ns/net /run/netns/%s-h%d", (int)pid, lab,
+			 i + 1);
+		cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
+	}
+	snprintf(want, sizeof(want), "# host e1: pid %d", (int)e1);
+	cr_assert(strstr(out, want), "%s", out);
+	cr_assert_eq(count_lines(out, "--map-users=1000000000,0,65536"), 3, "%s", out);
+	cr_assert_eq(count_lines(out, "--user --map-users"), 3, "one unshare per host");
+
+	cr_assert_eq(nl(&r, "exec", "--explain", "--lab", lab, "h1", "--", "true", NULL), 0);
+	snprintf(want, sizeof(want), "$ nsenter --target %d --all --setuid 0 --setgid 0", (int)h1);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+
+	cr_assert_eq(nl(&r, "down", lab, "--explain", NULL), 0, "%s", r.err);
+	snprintf(want, sizeof(want), "$ ip link delete group %u", group);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	snprintf(want, sizeof(want), "$ kill -KILL %d", (int)h2);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	snprintf(want, sizeof(want), "$ umount -l /run/netns/%s-e1; rm -f /run/netns/%s-e1", lab, lab);
+	cr_assert(strstr(r.out, want), "%s", r.out);
+	pid_t pids[] = { h1, h2, e1 };
+	char what[128];
+	cr_assert(!lab_leftovers(lab, pids, 3, what, sizeof(what)), "%s", what);
+}

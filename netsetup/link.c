@@ -33,31 +33,50 @@ static void apply_spec(struct rtnl_link *l, const struct nets_link_spec *spec)
 		rtnl_link_set_flags(l, IFF_UP);
 }
 
-/* RTM_NEWLINK on an existing link, found by name: libnl's change request wants a full "orig"
- * object, so this one is built by hand. */
-static int set_alias(struct nets *n, const char *name, const char *alias, struct lab_error **err)
+/* RTM_NEWLINK on an existing link (by index, or by name if ifindex is 0): the alias, and no IPv6
+ * address generation. Both only take effect on existing links, and the latter must come before
+ * the link has carrier: otherwise every link of a lab sends DAD and MLD multicast, which the
+ * bridge floods to every port (quadratic in the size of the lab). libnl's change request wants
+ * a full "orig" object, so this one is built by hand. */
+static int set_link_attrs(struct nets *n, int ifindex, const char *name, const char *alias,
+			  bool no_ipv6, struct lab_error **err)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nlattr *af, *in6;
 	struct nl_msg *msg;
 	char what[96];
 	int r;
 
-	if (!alias)
+	if (!alias && !no_ipv6)
 		return 0;
 	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 	if (!msg)
-		return lab_err(err, ENOMEM, "alias %s", name);
+		return lab_err(err, ENOMEM, "configure %s", name);
 	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_string(msg, IFLA_IFNAME, name) < 0 || nla_put_string(msg, IFLA_IFALIAS, alias) < 0) {
-		nlmsg_free(msg);
-		return lab_err(err, ENOMEM, "alias %s", name);
+	    (!ifindex && nla_put_string(msg, IFLA_IFNAME, name) < 0) ||
+	    (alias && nla_put_string(msg, IFLA_IFALIAS, alias) < 0))
+		goto nomem;
+	if (no_ipv6) {
+		if (!(af = nla_nest_start(msg, IFLA_AF_SPEC)) || !(in6 = nla_nest_start(msg, AF_INET6)) ||
+		    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+			goto nomem;
+		nla_nest_end(msg, in6);
+		nla_nest_end(msg, af);
 	}
 	r = nl_send_sync(n->sk, msg);	/* frees msg */
 	if (r < 0) {
-		snprintf(what, sizeof(what), "set alias '%s' on %s", alias, name);
+		snprintf(what, sizeof(what), "configure interface %s", name);
 		return nets_nlerr(err, r, what);
 	}
 	return 0;
+nomem:
+	nlmsg_free(msg);
+	return lab_err(err, ENOMEM, "configure %s", name);
+}
+
+int nets_link_no_ipv6(struct nets *n, int ifindex, struct lab_error **err)
+{
+	return set_link_attrs(n, ifindex, "", NULL, true, err);
 }
 
 int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_ifindex,
@@ -77,7 +96,7 @@ int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_
 	snprintf(what, sizeof(what), "create bridge %s", spec->name);
 	if (r < 0)
 		return nets_nlerr(err, r, what);
-	if (set_alias(n, spec->name, spec->alias, err) < 0)
+	if (set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, err) < 0)
 		return -1;
 	return out_ifindex ? nets_ifindex(n, spec->name, out_ifindex, err) : 0;
 }
@@ -106,7 +125,7 @@ int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char 
 			 spec->name, peer_name, (int)peer_pid);
 		return nets_nlerr(err, r, what);
 	}
-	if (set_alias(n, spec->name, spec->alias, err) < 0)
+	if (set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, err) < 0)
 		return -1;
 	return out_ifindex ? nets_ifindex(n, spec->name, out_ifindex, err) : 0;
 }

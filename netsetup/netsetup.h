@@ -25,6 +25,7 @@ struct nets_link_spec {
 	uint32_t group;		/* IFLA_GROUP, 0 = default */
 	int master;		/* ifindex of the bridge to enslave to, 0 = none */
 	bool up;
+	bool no_ipv6;		/* no IPv6 address generation (no link-local, DAD or MLD) */
 };
 
 /* Create a Linux bridge (STP off, so ports forward at once). NLM_F_EXCL: an existing name fails. */
@@ -40,6 +41,8 @@ int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char 
 int nets_ifindex(struct nets *n, const char *name, int *out_ifindex, struct lab_error **err);
 int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **err);
 int nets_link_del(struct nets *n, int ifindex, struct lab_error **err);
+/* No IPv6 address generation on this link; call before it gets carrier. */
+int nets_link_no_ipv6(struct nets *n, int ifindex, struct lab_error **err);
 /* Delete every link in a netdevice group with one request: the kernel batches the work. */
 int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
 

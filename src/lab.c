@@ -758,32 +758,29 @@ static int reserve(struct up *u, struct lab_error **err)
 	return 0;	/* the /run/netlab lock is released here: the name and subnet are ours */
 }
 
-struct host_setup_arg {
-	const struct lab *lab;
-	const struct lab_host *host;
-};
-
-/* Runs inside the host, as its root: its network, through a socket opened in its own netns. */
-static int host_setup(void *arg, struct lab_error **err)
+/* Configure a networked host's netns from here, through a socket opened inside it: lo up, eth0 up,
+ * its address. Doing it from this one thread, rather than from each host, keeps a single user on
+ * the kernel's RTNL lock; hosts configuring themselves concurrently made `up` super-linear. */
+static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
+		    struct lab_error **err)
 {
-	const struct host_setup_arg *a = arg;
 	struct nets *n = NULL;
 	int r, ifindex;
 
-	if (!a->host->networked)
-		return 0;	/* the control: a fresh netns, lo down, as the kernel makes it */
-	r = nets_open(&n, err);
+	r = nets_open_at(pidfd, &n, err);
 	if (r < 0)
 		return r;
 	r = nets_link_set_up(n, 1, true, err);	/* lo is ifindex 1 in every netns */
 	if (r >= 0)
 		r = nets_ifindex(n, "eth0", &ifindex, err);
+	if (r >= 0)	/* IPv4 labs: no IPv6 chatter for the bridge to flood to every port */
+		r = nets_link_no_ipv6(n, ifindex, err);
 	if (r >= 0)
 		r = nets_link_set_up(n, ifindex, true, err);
 	if (r >= 0)
-		r = nets_addr4_add(n, ifindex, a->host->addr, a->lab->subnet.prefix, err);
+		r = nets_addr4_add(n, ifindex, h->addr, lab->subnet.prefix, err);
 	nets_close(n);
-	return r < 0 ? lab_err_wrap(err, "host %s", a->host->name) : 0;
+	return r;
 }
 
 static int wait_ready(struct up *u, size_t i, struct lab_error **err)
@@ -850,7 +847,7 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 		 lab_group(lab), lab->bridge, alias);
 	if (r >= 0) {
 		struct nets_link_spec br = { .name = lab->bridge, .alias = alias,
-					     .group = lab_group(lab), .up = true };
+					     .group = lab_group(lab), .up = true, .no_ipv6 = true };
 		r = nets_bridge_add(u->root, &br, &u->bridge_ifindex, err);
 	}
 	if (r < 0)
@@ -860,20 +857,24 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	/* spawn, cable and release each host in turn: hosts set themselves up in parallel with us */
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		struct lab_host *h = &lab->hosts[i];
-		struct host_setup_arg arg = { lab, h };	/* the child reads its copy of this */
-		struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = hosts_path,
-					.setup = host_setup, .arg = &arg };
+		struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = hosts_path };
+
+		uint64_t c0 = util_now_ns();
 
 		snprintf(title, sizeof(title), "netlab-init %s/%s", lab->name, h->name);
 		if ((r = up_step(u, "spawning a host", err)) < 0 ||
 		    (r = ns_spawn(&spec, &u->children[i], err)) < 0)
 			return lab_err_wrap(err, "host %s", h->name);
+		t->clone += util_now_ns() - c0;
 		h->pid = u->children[i].pid;
 		explain_host(u, h, hosts_path);
+		/* the host mounts and names itself while we cable it */
+		if ((r = ns_go(&u->children[i], err)) < 0)
+			return r;
 		if (h->networked) {
 			struct nets_link_spec veth = { .name = h->veth, .alias = alias,
-						       .group = lab_group(lab),
-						       .master = u->bridge_ifindex, .up = true };
+						       .group = lab_group(lab), .master = u->bridge_ifindex,
+						       .up = true, .no_ipv6 = true };
 
 			snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
 			explainf(u->spec->explain, u->spec->explain_arg,
@@ -884,12 +885,13 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 				 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; "
 				 "ip link set eth0 up; ip addr add %s/%d dev eth0'", (int)h->pid,
 				 ipv4_fmt(h->addr, title, sizeof(title)), lab->subnet.prefix);
+			c0 = util_now_ns();
 			if ((r = up_step(u, "creating a veth pair", err)) < 0 ||
-			    (r = nets_veth_add(u->root, &veth, "eth0", h->pid, NULL, err)) < 0)
+			    (r = nets_veth_add(u->root, &veth, "eth0", h->pid, NULL, err)) < 0 ||
+			    (r = host_net(lab, h, u->children[i].pidfd, err)) < 0)
 				return lab_err_wrap(err, "host %s", h->name);
+			t->veth += util_now_ns() - c0;
 		}
-		if ((r = ns_go(&u->children[i], err)) < 0)
-			return r;
 	}
 	t->spawn = util_now_ns() - t0;
 	t0 = util_now_ns();

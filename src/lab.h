@@ -28,6 +28,7 @@ struct lab_spec {
 /* Wall time of each phase of `up`, in nanoseconds. */
 struct lab_timing {
 	uint64_t reserve, spawn, ready, mounts, commit, total;
+	uint64_t clone, veth;	/* within spawn: clone3 + id maps, and veth creation */
 };
 
 /* Build a lab; on success *out describes it (state_free it). On failure everything made so far is

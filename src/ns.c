@@ -144,7 +144,7 @@ __attribute__((noreturn)) static void child_main(const struct ns_spec *spec, int
 
 	if (wait_msg(sync_fd, MSG_GO) < 0)
 		_exit(1);	/* parent gone or gave up */
-	if (child_isolate(spec, sync_fd, &err) < 0 || (spec->setup && spec->setup(spec->arg, &err) < 0)) {
+	if (child_isolate(spec, sync_fd, &err) < 0) {
 		report(sync_fd, err);
 		_exit(1);
 	}

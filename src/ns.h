@@ -25,9 +25,6 @@ struct ns_spec {
 	const char *hostname;
 	const char *title;	/* what ps shows for the host's init, e.g. "netlab-init lab/h1" */
 	const char *hosts_path;	/* bind-mounted over /etc/hosts; NULL for none */
-	/* runs inside the host, as its root, after the mounts, before it reports ready */
-	int (*setup)(void *arg, struct lab_error **err);
-	void *arg;
 };
 
 struct ns_child {
@@ -40,7 +37,7 @@ struct ns_child {
  * uid/gid maps, and leave it waiting for ns_go(). On failure nothing is left running. */
 int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error **err);
 
-/* Let the child set itself up (its network end must already be in place). */
+/* Let the child set itself up: mounts, hostname, then report ready. */
 int ns_go(struct ns_child *c, struct lab_error **err);
 
 /* Read the child's report: 0 when it is ready, < 0 with its error. Blocks. */

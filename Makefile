@@ -19,7 +19,7 @@ TEST_SRC := $(wildcard tests/test_*.c) tests/helpers.c
 TEST_BIN := $(BUILD)/tests/netlab-tests
 HDRS := $(wildcard src/*.h netsetup/*.h)
 
-.PHONY: all deps up test demo asan install clean
+.PHONY: all deps up test demo bench asan install clean
 
 all: netlab
 
@@ -57,6 +57,11 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	NETLAB=$(CURDIR)/$(BIN) ./scripts/demo-isolation.sh
+
+# netlab against the iproute2 way, and at scale; writes bench/RESULTS.md. BENCH_ARGS=--quick
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	NETLAB=$(CURDIR)/$(BIN) ./scripts/bench $(BENCH_ARGS)
 
 # Same suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build tree.
 asan: deps

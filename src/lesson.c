@@ -38,6 +38,17 @@ int lesson_pingall(const struct lab *lab, unsigned count, int timeout_ms,
 		src[i].pidfd = lab_host_pidfd(&lab->hosts[i]);	/* dead host: no source */
 		dst[i] = lab->hosts[i].networked ? lab->hosts[i].addr : 0;
 	}
+	{
+		char buf[32];
+		unsigned long limit = 0, nets = 0;
+
+		for (size_t i = 0; i < n; i++)
+			nets += lab->hosts[i].networked;
+		out->neigh_needed = (unsigned)(nets * (nets ? nets - 1 : 0));
+		if (util_read_file("/proc/sys/net/ipv4/neigh/default/gc_thresh3", buf, sizeof(buf), NULL) > 0 &&
+		    (buf[strcspn(buf, "\n")] = '\0', util_parse_ulong(buf, 0, ~0u, &limit) == 0))
+			out->neigh_limit = (unsigned)limit;
+	}
 	r = ping_matrix(src, n, dst, n, count, timeout_ms, 1, out->replies, err);
 	for (size_t s = 0; s < n; s++)
 		for (size_t d = 0; d < n; d++) {

@@ -14,6 +14,9 @@ struct pingall_result {
 	bool *expected;		/* n*n: should `from` reach `to`? (both networked, not the same) */
 	unsigned pairs, reachable, expected_reachable, mismatches;
 	double seconds;
+	/* The kernel's IPv4 neighbour table is shared by all network namespaces and holds at most
+	 * net.ipv4.neigh.default.gc_thresh3 entries: a lab whose full mesh needs more fails pairs. */
+	unsigned neigh_needed, neigh_limit;
 };
 
 int lesson_pingall(const struct lab *lab, unsigned count, int timeout_ms,

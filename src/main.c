@@ -601,6 +601,19 @@ static int parse_secs(const char *cmd, const char *s, int *out_ms)
 	return 0;
 }
 
+/* A full mesh larger than the kernel's (machine-wide) neighbour table cannot all answer. */
+static void neigh_note(const struct pingall_result *pr)
+{
+	if (!pr->neigh_limit || pr->neigh_needed <= pr->neigh_limit)
+		return;
+	fprintf(stderr,
+		"netlab: note: all pairs of this lab need %u ARP entries at once, more than the kernel's "
+		"limit net.ipv4.neigh.default.gc_thresh3=%u (one table for all namespaces); pairs beyond "
+		"it may fail. To raise it: sysctl -w net.ipv4.neigh.default.gc_thresh3=%u "
+		"net.ipv4.neigh.default.gc_thresh2=%u\n",
+		pr->neigh_needed, pr->neigh_limit, pr->neigh_needed * 2, pr->neigh_needed);
+}
+
 static int cmd_pingall(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -654,6 +667,7 @@ static int cmd_pingall(int argc, char **argv)
 		state_free(&lab);
 		return fail(&err);
 	}
+	neigh_note(&pr);
 	if (json) {
 		printf("{\"version\":1,\"lab\":\"%s\",\"pairs\":%u,\"reachable\":%u,\"expected_reachable\":%u,"
 		       "\"mismatches\":%u,\"seconds\":%.3f,\"matrix\":[", lab.name, pr.pairs, pr.reachable,

@@ -49,14 +49,34 @@ static int icmp_socket_in(int pidfd, int self_netns, struct lab_error **err)
 	return fd;
 }
 
+static int send_echo(int fd, uint16_t id, uint16_t seq, uint32_t dst)
+{
+	struct {
+		struct icmphdr h;
+		uint64_t stamp;
+	} pkt = { 0 };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(dst) };
+
+	pkt.h.type = ICMP_ECHO;
+	pkt.h.un.echo.id = htons(id);
+	pkt.h.un.echo.sequence = htons(seq);
+	pkt.stamp = util_now_ns();
+	pkt.h.checksum = checksum(&pkt, sizeof(pkt));
+	return sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) ==
+	       (ssize_t)sizeof(pkt) ? 0 : -1;
+}
+
 int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, size_t ndst,
 		unsigned count, int timeout_ms, int skip_self, unsigned *replies, struct lab_error **err)
 {
 	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	struct pollfd *pfd = calloc(nsrc + 1, sizeof(*pfd));
-	size_t pending = 0;
+	size_t total = nsrc * ndst * count, off = skip_self ? 1 : 0, s_next = 0, burst;
+	unsigned char *pending = NULL;	/* [s][seq]: sent, no reply yet */
+	size_t outstanding = 0;
 	uint16_t id_base = (uint16_t)(getpid() * 31);
-	uint64_t deadline;
+	uint32_t k = 0;
+	uint64_t deadline = 0;
 	int r = 0;
 
 	if (!pfd)
@@ -66,6 +86,11 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, si
 		return lab_err(err, errno, "open /proc/self/ns/net");
 	}
 	memset(replies, 0, nsrc * ndst * sizeof(*replies));
+	pending = calloc(total + 1, 1);
+	if (!pending) {
+		r = lab_err(err, ENOMEM, "ping");
+		goto out;
+	}
 	for (size_t s = 0; s < nsrc; s++) {
 		pfd[s].fd = -1;
 		pfd[s].events = POLLIN;
@@ -77,37 +102,43 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, si
 			goto out;
 		}
 	}
-	/* everything goes out first; the kernel resolves neighbours for all pairs in parallel */
-	for (unsigned k = 0; k < count; k++)
-		for (size_t s = 0; s < nsrc; s++)
-			for (size_t d = 0; d < ndst; d++) {
-				struct {
-					struct icmphdr h;
-					uint64_t stamp;
-				} pkt = { 0 };
-				struct sockaddr_in to = { .sin_family = AF_INET };
+	/* Paced, not all at once: each first request to a neighbour is an ARP broadcast that the
+	 * bridge floods to every port; a burst of thousands overflows the kernel's per-CPU backlog
+	 * (net.core.netdev_max_backlog, 1000). About that many frames per millisecond. Pairs go out
+	 * spread over sources: offset 1 for every source, then offset 2, ... */
+	burst = 1000 / (ndst + 1);
+	burst = burst < 4 ? 4 : burst;
 
-				if (pfd[s].fd < 0 || !dst[d] || (skip_self && s == d))
-					continue;
-				pkt.h.type = ICMP_ECHO;
-				pkt.h.un.echo.id = htons((uint16_t)(id_base + s));
-				pkt.h.un.echo.sequence = htons((uint16_t)(d * count + k));
-				pkt.stamp = util_now_ns();
-				pkt.h.checksum = checksum(&pkt, sizeof(pkt));
-				to.sin_addr.s_addr = htonl(dst[d]);
-				/* an unreachable network fails at once: that pair simply gets no reply */
-				if (sendto(pfd[s].fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to,
-					   sizeof(to)) == (ssize_t)sizeof(pkt))
-					pending++;
-			}
-	deadline = util_now_ns() + (uint64_t)timeout_ms * 1000000u;
-	while (pending > 0) {
+	for (;;) {
 		uint64_t now = util_now_ns();
-		int n;
+		size_t sent = 0;
+		int n, wait_ms;
 
-		if (now >= deadline)
+		while (k < count && sent < burst) {
+			size_t s = s_next, d = (s + off) % ndst;
+			uint16_t seq = (uint16_t)(d * count + k);
+
+			if (pfd[s].fd >= 0 && dst[d] && !(skip_self && s == d) &&
+			    send_echo(pfd[s].fd, (uint16_t)(id_base + s), seq, dst[d]) == 0) {
+				pending[s * ndst * count + seq] = 1;
+				outstanding++;
+				sent++;
+			}
+			/* an unreachable network fails at once: that pair simply gets no reply */
+			if (++s_next == nsrc) {
+				s_next = 0;
+				if (++off == ndst) {
+					off = skip_self ? 1 : 0;
+					k++;
+				}
+			}
+		}
+		if (k == count && !deadline)
+			deadline = now + (uint64_t)timeout_ms * 1000000u;
+		if (k == count && (outstanding == 0 || now >= deadline))
 			break;
-		n = poll(pfd, nsrc, (int)((deadline - now) / 1000000u) + 1);
+		wait_ms = k < count ? 1 : (int)((deadline - now) / 1000000u) + 1;
+		n = poll(pfd, nsrc, wait_ms);
 		if (n < 0 && errno != EINTR) {
 			r = lab_err(err, errno, "poll");
 			break;
@@ -121,7 +152,7 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, si
 			while ((len = recv(pfd[s].fd, buf, sizeof(buf), 0)) > 0) {
 				const struct iphdr *ip = (const void *)buf;
 				const struct icmphdr *h;
-				size_t hl = (size_t)ip->ihl * 4, d;
+				size_t hl = (size_t)ip->ihl * 4, seq;
 
 				if ((size_t)len < hl + sizeof(*h))
 					continue;
@@ -129,11 +160,13 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, si
 				/* a raw socket sees every ICMP packet of its netns: keep only our replies */
 				if (h->type != ICMP_ECHOREPLY || ntohs(h->un.echo.id) != (uint16_t)(id_base + s))
 					continue;
-				d = ntohs(h->un.echo.sequence) / count;
-				if (d >= ndst || ntohl(ip->saddr) != dst[d])
-					continue;
-				replies[s * ndst + d]++;
-				pending--;
+				seq = ntohs(h->un.echo.sequence);
+				if (seq >= ndst * count || !pending[s * ndst * count + seq] ||
+				    ntohl(ip->saddr) != dst[seq / count])
+					continue;	/* late, duplicate or not ours */
+				pending[s * ndst * count + seq] = 0;
+				outstanding--;
+				replies[s * ndst + seq / count]++;
 			}
 		}
 	}
@@ -142,5 +175,6 @@ out:
 		if (pfd[s].fd >= 0)
 			close(pfd[s].fd);
 	free(pfd);
+	free(pending);
 	return r;
 }

@@ -19,7 +19,7 @@ TEST_SRC := $(wildcard tests/test_*.c) tests/helpers.c
 TEST_BIN := $(BUILD)/tests/netlab-tests
 HDRS := $(wildcard src/*.h netsetup/*.h)
 
-.PHONY: all deps up test demo bench asan install clean
+.PHONY: all deps up test demo bench asan fuzz install clean
 
 all: netlab
 
@@ -69,8 +69,20 @@ asan: deps
 		CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" test
 
+# libFuzzer on the parsers (state file, CIDR, names), seeded from tests/fuzz/corpus; a crash, a
+# sanitizer report or a failed round trip fails the run. FUZZ_TIME bounds it (seconds).
+FUZZ_TIME ?= 60
+FUZZ_SRC := tests/fuzz/fuzz_parsers.c src/state.c src/ipv4.c src/names.c src/error.c src/util.c
+fuzz:
+	@./scripts/deps.sh --fuzz
+	@mkdir -p build-fuzz/corpus
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o build-fuzz/fuzz_parsers $(FUZZ_SRC)
+	./build-fuzz/fuzz_parsers -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		build-fuzz/corpus tests/fuzz/corpus
+
 install: netlab
 	install -D -m 0755 netlab $(DESTDIR)$(PREFIX)/bin/netlab
 
 clean:
-	rm -rf build build-asan netlab
+	rm -rf build build-asan build-fuzz netlab

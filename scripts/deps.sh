@@ -6,6 +6,10 @@ set -eu
 PKGS="build-essential pkg-config libnl-3-dev libnl-route-3-dev libcriterion-dev libjson-c-dev \
 iproute2 iputils-ping procps net-tools util-linux bash"
 
+# make fuzz also needs clang's libFuzzer runtime
+FUZZ_PKGS="clang libclang-rt-14-dev"
+[ "${1:-}" = "--fuzz" ] && PKGS="$PKGS $FUZZ_PKGS"
+
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -927,22 +927,23 @@ static int commit(struct up *u, struct lab_error **err)
 			return lab_err(err, ESRCH, "host %s died during setup", lab->hosts[i].name);
 	if ((r = up_step(u, "recording the lab", err)) < 0)
 		return r;
+	/* PIDs first, still "building": if we are killed while hosts are being committed (and so
+	 * stop dying with us), `clean` can find and end every one of them */
+	if (write_state_at(u->labfd, lab, err) < 0)
+		return -1;
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if ((r = ns_commit(&u->children[i], err)) < 0)
+			return r;
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if ((r = ns_committed(&u->children[i], err)) < 0)
+			return r;
+	/* every host outlives us now: the lab is complete */
 	lab->complete = true;
 	if (write_state_at(u->labfd, lab, err) < 0) {
 		lab->complete = false;
 		return -1;
 	}
-	/* from here the hosts outlive us; a failure still rolls everything back */
-	for (size_t i = 0; i < lab->nhosts; i++)
-		if ((r = ns_commit(&u->children[i], err)) < 0)
-			goto fail;
-	for (size_t i = 0; i < lab->nhosts; i++)
-		if ((r = ns_committed(&u->children[i], err)) < 0)
-			goto fail;
 	return 0;
-fail:
-	lab->complete = false;
-	return r;
 }
 
 int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timing,
@@ -1018,6 +1019,80 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
  * down, clean
  */
 
+/* A host name as netlab makes them: h or e, then 1 to 4 digits. */
+static bool host_name_like(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 2 || n > 5 || (s[0] != 'h' && s[0] != 'e'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* The state file cannot be trusted: rebuild the host list from what the kernel shows. The netns
+ * mounts /run/netns/LAB-<host> name the hosts; the PID 1 of each is the process whose network
+ * namespace is that mount's and which is PID 1 of its own PID namespace (NSpid ends in 1). */
+static void recover_hosts(struct lab *lab)
+{
+	char path[300], buf[4096], prefix[LAB_NAME_MAX + 2];
+	struct dirent *e;
+	DIR *d = opendir(LAB_NETNS_DIR), *proc;
+	size_t cap = 0;
+
+	if (!d)
+		return;
+	snprintf(prefix, sizeof(prefix), "%s-", lab->name);
+	while ((e = readdir(d))) {
+		struct lab_host *h;
+
+		if (strncmp(e->d_name, prefix, strlen(prefix)) || !host_name_like(e->d_name + strlen(prefix)))
+			continue;
+		if (lab->nhosts == cap) {
+			struct lab_host *v = realloc(lab->hosts, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+			if (!v)
+				break;
+			lab->hosts = v;
+		}
+		h = &lab->hosts[lab->nhosts++];
+		memset(h, 0, sizeof(*h));
+		util_copy(h->name, sizeof(h->name), e->d_name + strlen(prefix));
+	}
+	closedir(d);
+	if (!lab->nhosts || !(proc = opendir("/proc")))
+		return;
+	while ((e = readdir(proc))) {
+		struct stat st;
+		unsigned long long start;
+		const char *nspid;
+		pid_t pid = (pid_t)atoi(e->d_name);
+
+		if (pid <= 1)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		if (util_read_file(path, buf, sizeof(buf), NULL) < 0 || !(nspid = strstr(buf, "\nNSpid:")))
+			continue;
+		nspid = nspid + strcspn(nspid + 1, "\n") + 1;	/* end of the NSpid line */
+		if (nspid[-1] != '1' || nspid[-2] != '\t')
+			continue;	/* not the PID 1 of a child PID namespace */
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		if (stat(path, &st) < 0 || util_proc_starttime(pid, &start) < 0)
+			continue;
+		for (size_t i = 0; i < lab->nhosts; i++) {
+			struct stat mst;
+
+			snprintf(path, sizeof(path), "%s/%s-%s", LAB_NETNS_DIR, lab->name, lab->hosts[i].name);
+			if (stat(path, &mst) == 0 && mst.st_ino == st.st_ino && mst.st_dev == st.st_dev) {
+				lab->hosts[i].pid = pid;
+				lab->hosts[i].start = start;
+			}
+		}
+	}
+	closedir(proc);
+}
+
 static int down_locked(int labfd, const char *name, void (*report)(const char *, void *),
 		       void *arg, void (*explain)(const char *, void *), void *explain_arg,
 		       struct lab_error **err)
@@ -1030,11 +1105,14 @@ static int down_locked(int labfd, const char *name, void (*report)(const char *,
 
 	r = read_state_at(labfd, name, &lab, &bad);
 	if (r < 0) {
-		/* a corrupt state file is not trusted: remove by markers (aliases) only */
+		/* a corrupt state file is not trusted: interfaces go by their alias, hosts are found
+		 * from their netns mounts */
+		memset(&lab, 0, sizeof(lab));
 		snprintf(lab.name, sizeof(lab.name), "%s", name);
 		if (report && bad)
 			report(bad->msg, arg);
 		lab_err_free(&bad);
+		recover_hosts(&lab);
 	}
 	r = teardown(&t, err);
 	state_free(&lab);

@@ -49,6 +49,18 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* getopt's complaint, worded by us (opterr is 0; optstrings start with ':'). */
+static int bad_option(const char *cmd, int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return usage_error(cmd, "option '%s' needs a value", arg);
+	if (optopt)
+		return usage_error(cmd, "unknown option '-%c'", optopt);
+	return usage_error(cmd, "unknown option '%s'", arg);
+}
+
 static int usage_err_obj(const char *cmd, struct lab_error **err)
 {
 	int r = usage_error(cmd, "%s", (*err && (*err)->msg) ? (*err)->msg : "invalid argument");
@@ -115,7 +127,7 @@ static int cmd_up(int argc, char **argv)
 	bool quiet = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:s:e:qxh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:s:e:qxh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
 			spec.explain = explain_line;
@@ -158,7 +170,7 @@ static int cmd_up(int argc, char **argv)
 			       LAB_DEFAULT_NAME, LAB_NAME_MAX, LAB_EMPTY_MAX);
 			return EXIT_OK;
 		default:
-			return usage_error("up", "invalid option");
+			return bad_option("up", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -202,7 +214,7 @@ static int cmd_down(int argc, char **argv)
 	uint64_t t0 = util_now_ns();
 	int c, r, code = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "axh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":axh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			all = true;
@@ -221,7 +233,7 @@ static int cmd_down(int argc, char **argv)
 			       "Example: netlab down week1\n");
 			return EXIT_OK;
 		default:
-			return usage_error("down", "invalid option");
+			return bad_option("down", c, argv);
 		}
 	}
 	if (all) {
@@ -343,7 +355,7 @@ static int cmd_status(int argc, char **argv)
 	bool json = false;
 	int c, code = EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -357,7 +369,7 @@ static int cmd_status(int argc, char **argv)
 			       "  -h, --help   show this help\n");
 			return EXIT_OK;
 		default:
-			return usage_error("status", "invalid option");
+			return bad_option("status", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -449,7 +461,7 @@ static int cmd_exec(int argc, char **argv)
 	bool explain = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+l:xh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:l:xh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
 			explain = true;
@@ -471,7 +483,7 @@ static int cmd_exec(int argc, char **argv)
 			       "Example: netlab exec h1 -- ping -c1 h2\n");
 			return EXIT_OK;
 		default:
-			return usage_error("exec", "invalid option");
+			return bad_option("exec", c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -495,7 +507,7 @@ static int cmd_shell(int argc, char **argv)
 	char *sh_argv[3] = { NULL, NULL, NULL };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (names_check_lab(optarg, &err) < 0)
@@ -509,7 +521,7 @@ static int cmd_shell(int argc, char **argv)
 			       "Example: netlab shell h1\n");
 			return EXIT_OK;
 		default:
-			return usage_error("shell", "invalid option");
+			return bad_option("shell", c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -536,7 +548,7 @@ static int cmd_clean(int argc, char **argv)
 	unsigned removed = 0;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			printf("Usage: netlab clean\n\n"
 			       "Remove what crashed or killed netlab runs left behind: labs whose netlab up\n"
@@ -545,7 +557,7 @@ static int cmd_clean(int argc, char **argv)
 			       "are left alone, and so is anything netlab did not create.\n");
 			return EXIT_OK;
 		}
-		return usage_error("clean", "invalid option");
+		return bad_option("clean", c, argv);
 	}
 	if (optind < argc)
 		return usage_error("clean", "unexpected argument '%s'", argv[optind]);
@@ -629,7 +641,7 @@ static int cmd_pingall(int argc, char **argv)
 	bool json = false;
 	const char *name;
 
-	while ((c = getopt_long(argc, argv, "jc:W:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jc:W:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -655,7 +667,7 @@ static int cmd_pingall(int argc, char **argv)
 			       "Example: netlab pingall -W 0.5\n");
 			return EXIT_OK;
 		default:
-			return usage_error("pingall", "invalid option");
+			return bad_option("pingall", c, argv);
 		}
 	}
 	name = lab_arg("pingall", argc, argv, &bad);
@@ -731,7 +743,7 @@ static int cmd_verify(int argc, char **argv)
 	bool json = false;
 	const char *name;
 
-	while ((c = getopt_long(argc, argv, "jW:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jW:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -753,7 +765,7 @@ static int cmd_verify(int argc, char **argv)
 			       "  -h, --help          show this help\n");
 			return EXIT_OK;
 		default:
-			return usage_error("verify", "invalid option");
+			return bad_option("verify", c, argv);
 		}
 	}
 	name = lab_arg("verify", argc, argv, &bad);
@@ -824,7 +836,7 @@ static int cmd_compare(int argc, char **argv)
 	bool json = false;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "l:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (names_check_lab(optarg, &err) < 0)
@@ -844,7 +856,7 @@ static int cmd_compare(int argc, char **argv)
 			       "Example: netlab compare h1\n");
 			return EXIT_OK;
 		default:
-			return usage_error("compare", "invalid option");
+			return bad_option("compare", c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -950,6 +962,7 @@ int main(int argc, char **argv)
 	if (fd > 2)
 		close(fd);
 	util_proctitle_init(argc, argv);
+	opterr = 0;	/* getopt's messages are worded by bad_option() */
 	if (argc < 2) {
 		usage();
 		return EXIT_USAGE;

@@ -127,7 +127,7 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, si
 			/* an unreachable network fails at once: that pair simply gets no reply */
 			if (++s_next == nsrc) {
 				s_next = 0;
-				if (++off == ndst) {
+				if (++off >= ndst) {
 					off = skip_self ? 1 : 0;
 					k++;
 				}

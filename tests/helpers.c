@@ -126,7 +126,12 @@ void lab_up_unique(char name[16], const char *prefix, const char *hosts, const c
 {
 	static struct run r;
 
-	snprintf(name, 16, "%s%d", prefix, (int)(getpid() % 100000));
+	int mod = 1;
+
+	/* lab names hold 8 characters: as many PID digits as fit after the prefix */
+	for (size_t i = strlen(prefix); i < 8; i++)
+		mod *= 10;
+	snprintf(name, 16, "%s%d", prefix, (int)(getpid() % mod));
 	nl(&r, "up", hosts, "--name", name, "--empty", empty, "-q", NULL);
 	cr_assert_eq(r.status, 0, "netlab up %s failed (%d): %s", name, r.status, r.err);
 }

@@ -234,3 +234,14 @@ Test(explain, up_and_down_print_what_netlab_actually_does, .timeout = 60)
 	char what[128];
 	cr_assert(!lab_leftovers(lab, pids, 3, what, sizeof(what)), "%s", what);
 }
+
+Test(lesson_small, a_one_host_lab_has_no_pairs_and_verify_passes, .timeout = 30)
+{
+	char lab[16];
+
+	lab_up_unique(lab, "t1h", "1", "0");
+	cr_assert_eq(nl(&r, "pingall", lab, NULL), 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "0/0 pairs reachable (0 expected), as expected"), "%s", r.out);
+	cr_assert_eq(nl(&r, "verify", lab, NULL), 0, "%s", r.out);
+	lab_down_quiet(lab);
+}

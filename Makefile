@@ -74,7 +74,7 @@ asan: deps
 FUZZ_TIME ?= 60
 FUZZ_SRC := tests/fuzz/fuzz_parsers.c src/state.c src/ipv4.c src/names.c src/error.c src/util.c
 fuzz:
-	@./scripts/deps.sh --fuzz
+	@./scripts/deps.sh --extra
 	@mkdir -p build-fuzz/corpus
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o build-fuzz/fuzz_parsers $(FUZZ_SRC)

@@ -6,9 +6,9 @@ set -eu
 PKGS="build-essential pkg-config libnl-3-dev libnl-route-3-dev libcriterion-dev libjson-c-dev \
 iproute2 iputils-ping procps net-tools util-linux bash"
 
-# make fuzz also needs clang's libFuzzer runtime
-FUZZ_PKGS="clang libclang-rt-14-dev"
-[ "${1:-}" = "--fuzz" ] && PKGS="$PKGS $FUZZ_PKGS"
+# --extra: the tools of the deeper checks (make fuzz: clang's libFuzzer; scripts/valgrind.sh)
+EXTRA_PKGS="clang libclang-rt-14-dev valgrind"
+[ "${1:-}" = "--extra" ] && PKGS="$PKGS $EXTRA_PKGS"
 
 missing=""
 for p in $PKGS; do

@@ -37,7 +37,7 @@ for t in $(seq 1 "$trials"); do
 		done
 		kill -s "$sig" "$pid" 2>/dev/null || true
 		kill -s CONT "$pid" 2>/dev/null || true
-		set +e; wait "$pid"; code=$?; set -e
+		set +e; { wait "$pid"; } 2>/dev/null; code=$?; set -e
 		what="SIG$sig at step $k of $steps"
 		case $sig in
 		KILL) [ $code = 137 ] || [ $code = 0 ] || { echo "stress-kill: $what: exit $code" >&2; exit 1; }
@@ -50,7 +50,7 @@ for t in $(seq 1 "$trials"); do
 		delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.4f", r % 150 / 10000 }')
 		"$NETLAB" up "$hosts" --empty "$empty" --name "$LAB" -q >/dev/null 2>&1 &
 		pid=$!; sleep "$delay"; kill -KILL "$pid" 2>/dev/null || true
-		set +e; wait "$pid"; code=$?; set -e
+		set +e; { wait "$pid"; } 2>/dev/null; code=$?; set -e
 		what="SIGKILL after ${delay}s (exit $code)"
 		if [ $code = 0 ]; then "$NETLAB" verify "$LAB" -W 2 >/dev/null && "$NETLAB" down "$LAB" >/dev/null
 		else "$NETLAB" clean >/dev/null; fi

@@ -71,11 +71,12 @@ static int child_isolate(const struct ns_spec *spec, int sync_fd, struct lab_err
 	struct pollfd pfd = { .fd = sync_fd, .events = POLLIN };
 
 	/* nothing mounted in here may propagate back to the real machine, or in from it */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	/* "none": the type is ignored for propagation changes and binds (as iproute2 passes it) */
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return lab_err(err, errno, "make mounts private");
 	/* still real uid 0 here, so root-only /run/netlab can be traversed; mount(2) wants a
 	 * source in our own mount namespace, which an fd opened by the parent is not */
-	if (spec->hosts_path && mount(spec->hosts_path, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
+	if (spec->hosts_path && mount(spec->hosts_path, "/etc/hosts", "none", MS_BIND, NULL) < 0)
 		return lab_err(err, errno, "bind %s over /etc/hosts", spec->hosts_path);
 	if (ns_become_root(err) < 0)
 		return -1;
@@ -188,6 +189,8 @@ int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error 
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
 	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0 && errno == ENOSYS)	/* valgrind (and kernels before 5.3): clone(2) does it too */
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)args.flags | SIGCHLD, NULL, &pidfd, NULL, 0);
 	if (pid < 0) {
 		int e = errno;
 		close(sp[0]);
@@ -288,6 +291,7 @@ int ns_pidfd_verified(pid_t pid, unsigned long long start_ticks, struct lab_erro
 	fd = pidfd_open(pid, 0);
 	if (fd < 0)
 		return errno == ESRCH ? -ESRCH : lab_err(err, errno, "pidfd_open %d", (int)pid);
+	/* (-ENOSYS, e.g. under valgrind, lets callers fall back to a checked kill) */
 	/* the pidfd pins whatever process has this PID now: make sure it is the one we started */
 	if (util_proc_starttime(pid, &now) < 0 || now != start_ticks) {
 		close(fd);

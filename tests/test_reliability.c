@@ -63,11 +63,11 @@ Test(concurrency, the_same_name_from_four_shells_succeeds_exactly_once, .timeout
 
 Test(concurrency, labs_started_together_get_distinct_subnets_and_work, .timeout = 60)
 {
-	char names[4][16], subnets[4][32] = { "" }, path[64], line[128];
+	char names[4][32], subnets[4][32] = { "" }, path[80], line[128];
 	pid_t p[4];
 
 	for (int i = 0; i < 4; i++) {
-		snprintf(names[i], sizeof(names[i]), "tp%d%d", i, (int)(getpid() % 10000));
+		snprintf(names[i], sizeof(names[i]), "tp%d%u", i, (unsigned)getpid() % 10000u);
 		p[i] = start_up(names[i], NULL);
 	}
 	for (int i = 0; i < 4; i++)

@@ -1303,6 +1303,39 @@ out:
 	return r;
 }
 
+/* A CLOEXEC pipe and a fork: the child gets pipefd[1] to write to, the parent pipefd[0]. */
+static pid_t fork_piped(int pipefd[2], struct lab_error **err)
+{
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return lab_err(err, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return lab_err(err, e, "fork");
+	}
+	if (pid > 0)
+		close(pipefd[1]);
+	else
+		close(pipefd[0]);
+	return pid;
+}
+
+/* waitpid, EINTR retried; *out_status as a shell would report it (128+signal if killed). */
+static int wait_child(pid_t pid, int *out_status, struct lab_error **err)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return lab_err(err, errno, "waitpid %d", (int)pid);
+	*out_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
 static pid_t exec_child;
 
 static void forward_signal(int sig)
@@ -1316,7 +1349,7 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 {
 	_cleanup_close_ int pidfd = -1;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, fwd = { .sa_handler = forward_signal };
-	int pipefd[2], status, child_errno = 0;
+	int pipefd[2], child_errno = 0;
 	ssize_t n;
 	pid_t pid;
 
@@ -1334,17 +1367,12 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 #endif
 	if (ns_enter(pidfd, err) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return lab_err(err, errno, "pipe");
 	/* like system(): the terminal's ^C and ^\ are for the command, not for us */
 	sigaction(SIGINT, &ign, NULL);
 	sigaction(SIGQUIT, &ign, NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return lab_err(err, errno, "fork");
-	}
+	pid = fork_piped(pipefd, err);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
 		sigset_t none;
@@ -1354,7 +1382,6 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 		sigaction(SIGQUIT, &dfl, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(pipefd[0]);
 		if (ns_become_root(&e) < 0 || chdir("/tmp") < 0) {
 			child_errno = e ? e->errnum : errno;
 			goto fail;
@@ -1367,21 +1394,18 @@ fail:
 		(void)!write(pipefd[1], &child_errno, sizeof(child_errno));
 		_exit(child_errno == ENOENT ? 127 : 126);
 	}
-	close(pipefd[1]);
 	exec_child = pid;
 	sigaction(SIGTERM, &fwd, NULL);
 	sigaction(SIGHUP, &fwd, NULL);
 	n = util_read_all(pipefd[0], &child_errno, sizeof(child_errno));
 	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return lab_err(err, errno, "waitpid");
+	if (wait_child(pid, out_status, err) < 0)
+		return -1;
 	exec_child = 0;
 	if (n == (ssize_t)sizeof(child_errno)) {
 		*out_status = child_errno == ENOENT ? 127 : 126;
 		return lab_err(err, child_errno, "host %s: cannot run '%s'", h->name, argv[0]);
 	}
-	*out_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 0;
 }
 
@@ -1393,18 +1417,13 @@ int lab_host_pidfd(const struct lab_host *h)
 int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		size_t len, int *out_status, struct lab_error **err)
 {
-	int pipefd[2], status;
+	int pipefd[2];
 	size_t got = 0;
 	pid_t pid;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return lab_err(err, errno, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return lab_err(err, errno, "fork");
-	}
+	pid = fork_piped(pipefd, err);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
 		/* the child joins the host (lab_exec), so that we stay where we are */
 		struct lab_error *e = NULL;
@@ -1421,7 +1440,6 @@ int lab_capture(const struct lab *lab, const struct lab_host *h, char *const arg
 		}
 		_exit(st);
 	}
-	close(pipefd[1]);
 	while (got + 1 < len) {
 		ssize_t n = TEMP_FAILURE_RETRY(read(pipefd[0], out + got, len - 1 - got));
 		if (n <= 0)
@@ -1430,9 +1448,5 @@ int lab_capture(const struct lab *lab, const struct lab_host *h, char *const arg
 	}
 	out[got] = '\0';
 	close(pipefd[0]);	/* a command that prints more than we keep gets SIGPIPE: fine */
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return lab_err(err, errno, "waitpid");
-	*out_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	return 0;
+	return wait_child(pid, out_status, err);
 }

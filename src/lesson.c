@@ -1,5 +1,6 @@
 #include "lesson.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,9 +116,71 @@ static void add(struct checks *c, const char *host, bool pass, const char *what,
 	va_end(ap);
 }
 
+/* A process of the machine, with the inodes of its namespaces (ns_kinds order). */
+struct proc_ns {
+	pid_t pid;
+	unsigned long ns[NS_KINDS];
+	char comm[16];
+};
+
+/* Every process and its namespaces, in one pass over /proc. */
+static struct proc_ns *scan_procs(size_t *out_count)
+{
+	struct proc_ns *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	while (d && (e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		char path[64], comm[32];
+		struct proc_ns *p;
+
+		if (pid <= 0)
+			continue;
+		if (n == cap) {
+			struct proc_ns *nv = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+			if (!nv)
+				break;
+			v = nv;
+		}
+		p = &v[n];
+		p->pid = pid;
+		for (int k = 0; k < NS_KINDS; k++)
+			p->ns[k] = ns_inode(pid, ns_kinds[k].name);
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		if (util_read_file(path, comm, sizeof(comm), NULL) < 0)
+			continue;	/* gone meanwhile */
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(p->comm, sizeof(p->comm), "%.15s", comm);
+		if (p->ns[2])	/* pid */
+			n++;
+	}
+	if (d)
+		closedir(d);
+	*out_count = n;
+	return v;
+}
+
+/* Whose namespace is this inode: "h1's", "the machine's" or "another". */
+static const char *owner_of(const struct lab *lab, const struct lab_host_info *info, int k,
+			    unsigned long ino, unsigned long machine, char *buf, size_t len)
+{
+	if (ino == machine)
+		return "the machine's";
+	for (size_t o = 0; o < lab->nhosts; o++)
+		if (info[o].alive && info[o].ns[k] == ino) {
+			snprintf(buf, len, "%s's", lab->hosts[o].name);
+			return buf;
+		}
+	return "another";
+}
+
 int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, size_t *out_count,
 		  struct lab_error **err)
 {
+	size_t nprocs = 0;
+	struct proc_ns *procs;
 	struct checks c = { 0 };
 	struct pingall_result pr;
 	struct lab_host_info *info = calloc(lab->nhosts + 1, sizeof(*info));
@@ -131,6 +194,7 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 			free(info);
 			return -1;
 		}
+	procs = scan_procs(&nprocs);
 	for (size_t i = 0; i < n; i++) {
 		const struct lab_host *h = &lab->hosts[i];
 
@@ -140,16 +204,29 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 			continue;
 		for (int k = 0; k < NS_KINDS; k++) {
 			unsigned long mine = info[i].ns[k], machine = ns_inode(getpid(), ns_kinds[k].name);
+			const struct proc_ns *stray = NULL;
 			const char *twin = NULL;
+			char whose[32];
 
 			for (size_t o = 0; o < n && !twin; o++)
 				if (o != i && info[o].alive && info[o].ns[k] == mine)
 					twin = lab->hosts[o].name;
+			/* every process of the host (its PID namespace) must be in the host's namespaces:
+			 * one joined to another netns (ip netns exec, nsenter) or left in the machine's
+			 * IPC namespace breaks the isolation as surely as the init would */
+			for (size_t p = 0; p < nprocs && !stray; p++)
+				if (procs[p].ns[2] == info[i].ns[2] && procs[p].ns[k] != mine)
+					stray = &procs[p];
 			snprintf(what, sizeof(what), "%s namespace isolated", ns_kinds[k].name);
 			if (mine == machine)
 				add(&c, h->name, false, what, "%lu is the machine's own", mine);
 			else if (twin)
 				add(&c, h->name, false, what, "%lu is shared with %s", mine, twin);
+			else if (stray)
+				add(&c, h->name, false, what, "its process %d (%s) is in %s %s namespace",
+				    (int)stray->pid, stray->comm,
+				    owner_of(lab, info, k, stray->ns[k], machine, whose, sizeof(whose)),
+				    ns_kinds[k].name);
 			else
 				add(&c, h->name, true, what, "%lu (machine %lu), no other host shares it", mine,
 				    machine);
@@ -170,6 +247,7 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 			add(&c, h->name, only_lo, "only lo (empty netns)", "links: %s", info[i].links);
 		}
 	}
+	free(procs);
 	if (lesson_pingall(lab, 1, timeout_ms, &pr, err) < 0) {
 		free(info);
 		free(c.v);

@@ -1,7 +1,10 @@
 /* compare, verify, pingall on real labs, including labs broken on purpose. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -244,4 +247,82 @@ Test(lesson_small, a_one_host_lab_has_no_pairs_and_verify_passes, .timeout = 30)
 	cr_assert(strstr(r.out, "0/0 pairs reachable (0 expected), as expected"), "%s", r.out);
 	cr_assert_eq(nl(&r, "verify", lab, NULL), 0, "%s", r.out);
 	lab_down_quiet(lab);
+}
+
+/* Run argv in the background (our child); returns its pid. */
+static pid_t bg(char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setpgid(0, 0);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void stop_bg(pid_t pid)
+{
+	kill(-pid, SIGKILL);	/* its process group: nsenter and the command it forked */
+	waitpid(pid, NULL, 0);
+}
+
+Test(lesson, a_process_of_h2_joined_to_h1s_netns_is_caught)
+{
+	char pidarg[32], netarg[64];
+	pid_t p;
+
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)host_pid(LAB, "h2"));
+	snprintf(netarg, sizeof(netarg), "--net=/run/netns/%s", netns("h1"));
+	char *argv[] = { "nsenter", "-t", pidarg, "-m", "-p", "-u", "-i", netarg, "sleep", "30", NULL };
+	p = bg(argv);
+	usleep(200000);
+	nl(&r, "verify", LAB, "-W", "0.5", NULL);
+	stop_bg(p);
+	/* joining h1's netns from outside means staying in the machine's user namespace (inside
+	 * h2's, it would have no right to h1's netns): both are reported, and nothing else */
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL"), 2, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h2   net namespace isolated"), 1, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h2   user namespace isolated"), 1, "%s", r.out);
+	cr_assert(strstr(r.out, "(sleep) is in h1's net namespace"), "%s", r.out);
+	cr_assert(strstr(r.out, "(sleep) is in the machine's user namespace"), "%s", r.out);
+}
+
+Test(lesson, a_process_of_h1_left_in_the_machines_ipc_namespace_is_caught)
+{
+	char pidarg[32], qid[32] = "";
+	pid_t p;
+
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)host_pid(LAB, "h1"));
+	/* inside h1 in every way but IPC: the queue it makes is the real machine's */
+	char *argv[] = { "nsenter", "-t", pidarg, "-U", "-m", "-p", "-u", "-n",
+			 "sh", "-c", "ipcmk -Q > /tmp/netlab-ipc-probe; exec sleep 30", NULL };
+	p = bg(argv);
+	usleep(300000);
+	nl(&r, "verify", LAB, "-W", "0.5", NULL);
+	char path[96];
+	/* the shell wrote into h1's own /tmp: read it through h1's root */
+	snprintf(path, sizeof(path), "/proc/%s/root/tmp/netlab-ipc-probe", pidarg);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		(void)!fscanf(f, "Message queue id: %31s", qid);
+		fclose(f);
+		unlink(path);
+	}
+	stop_bg(p);
+	if (qid[0]) {
+		static struct run rm;
+		run(&rm, "ipcrm", "-q", qid, NULL);	/* leave the machine's IPC as it was */
+	}
+	cr_assert(qid[0], "no queue was made");
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL"), 1, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h1   ipc namespace isolated"), 1, "%s", r.out);
+	cr_assert(strstr(r.out, "is in the machine's ipc namespace"), "%s", r.out);
 }

@@ -46,6 +46,10 @@ int nets_link_no_ipv6(struct nets *n, int ifindex, struct lab_error **err);
 /* Delete every link in a netdevice group with one request: the kernel batches the work. */
 int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
 
+/* Put a root qdisc of this kind ("tbf" or "netem") with small test parameters on a link: tells
+ * whether the kernel has it (doctor). */
+int nets_qdisc_probe(struct nets *n, int ifindex, const char *kind, struct lab_error **err);
+
 int nets_addr4_add(struct nets *n, int ifindex, uint32_t addr, int prefix, struct lab_error **err);
 
 struct nets_link {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "doctor.h"
 #include "ipv4.h"
 #include "json.h"
 #include "lab.h"
@@ -920,6 +921,46 @@ static int cmd_compare(int argc, char **argv)
 	return c ? EXIT_FAIL : EXIT_OK;
 }
 
+static int cmd_doctor(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	static const char *const word[] = { "ok  ", "warn", "FAIL" };
+	struct lab_error *err = NULL;
+	struct doctor_line *lines = NULL;
+	size_t n = 0, counts[3] = { 0 };
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("Usage: netlab doctor\n\n"
+			       "Check this machine before a class: root, kernel version and features (clone3,\n"
+			       "pidfd, veth, bridge, tbf, netem: tried for real in a throwaway network\n"
+			       "namespace), namespace limits, bridge netfilter, the ARP table limit, free\n"
+			       "subnets, labs left over from crashes. One line per check, ok / warn / FAIL,\n"
+			       "with the fix. Exit 1 if anything would stop 'netlab up'.\n");
+			return EXIT_OK;
+		}
+		return bad_option("doctor", c, argv);
+	}
+	if (optind < argc)
+		return usage_error("doctor", "unexpected argument '%s'", argv[optind]);
+	if (doctor_run(&lines, &n, &err) < 0)
+		return fail(&err);
+	for (size_t i = 0; i < n; i++) {
+		const char *w = word[lines[i].level];
+		counts[lines[i].level]++;
+		printf("  %s  %-17s %s\n",
+		       !colour() ? w : lines[i].level == DOCTOR_OK ? GREEN("ok  ")
+				     : lines[i].level == DOCTOR_FAIL ? RED("FAIL") : "\033[33mwarn\033[0m",
+		       lines[i].what, lines[i].detail);
+	}
+	printf("doctor: %zu ok, %zu warning%s, %zu failure%s%s\n", counts[0], counts[1],
+	       counts[1] == 1 ? "" : "s", counts[2], counts[2] == 1 ? "" : "s",
+	       counts[2] ? ": netlab up will not work until the FAIL lines are fixed" : "");
+	free(lines);
+	return counts[2] ? EXIT_FAIL : EXIT_OK;
+}
+
 /* ------------------------------------------------------------------------------------------- */
 
 static const struct command {
@@ -936,6 +977,7 @@ static const struct command {
 	{ "verify", cmd_verify, "check every isolation claim, PASS/FAIL: netlab verify [LAB]" },
 	{ "pingall", cmd_pingall, "who reaches whom, all pairs at once: netlab pingall [LAB]" },
 	{ "clean", cmd_clean, "remove what crashed labs left behind: netlab clean" },
+	{ "doctor", cmd_doctor, "is this machine ready for a class? netlab doctor" },
 };
 
 static void usage(void)

@@ -612,7 +612,7 @@ static int plan_hosts(struct up *u, struct lab_error **err)
 
 /* Pick a lab number and a subnet no other lab and no route of the machine uses. Runs under the
  * /run/netlab lock. */
-static int allocate(struct up *u, int rundir, struct lab_error **err)
+static int allocate(struct up *u, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
 	char **names = NULL, desc[96], text[20];
@@ -622,7 +622,6 @@ static int allocate(struct up *u, int rundir, struct lab_error **err)
 	size_t nnets = 0;
 	int r = 0;
 
-	(void)rundir;
 	used = calloc(65536, 1);
 	if (!used)
 		return lab_err(err, ENOMEM, "allocate");
@@ -758,7 +757,7 @@ static int reserve(struct up *u, struct lab_error **err)
 	r = nets_open(&u->root, err);
 	if (r < 0)
 		return r;
-	r = allocate(u, rundir, err);
+	r = allocate(u, err);
 	if (r < 0)
 		return r;
 	if (u->spec->hosts > ipv4_capacity(lab->subnet.prefix))

@@ -253,6 +253,14 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 		free(c.v);
 		return -1;
 	}
+	size_t nets = 0;
+	char arp[160] = "";
+
+	for (size_t i = 0; i < n; i++)
+		nets += lab->hosts[i].networked;
+	if (pr.neigh_limit && pr.neigh_needed > pr.neigh_limit)
+		snprintf(arp, sizeof(arp), " (the lab needs %u ARP entries, the kernel's shared table takes "
+			 "net.ipv4.neigh.default.gc_thresh3=%u)", pr.neigh_needed, pr.neigh_limit);
 	for (size_t s = 0; s < n; s++) {
 		const struct lab_host *h = &lab->hosts[s];
 
@@ -263,13 +271,32 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 			add(&c, h->name, got == 0, "reaches nobody", "%u of %zu hosts answered", got, n - 1);
 			continue;
 		}
+		if (nets > 16) {	/* one line per host, not per pair: n^2 lines help nobody */
+			char missing[96] = "";
+			size_t got = 0, used = 0, shown = 0;
+
+			for (size_t d = 0; d < n; d++) {
+				if (d == s || !lab->hosts[d].networked)
+					continue;
+				if (pr.replies[s * n + d]) {
+					got++;
+				} else if (shown++ < 5 && used < sizeof(missing)) {
+					used += (size_t)snprintf(missing + used, sizeof(missing) - used, "%s%s",
+								 used ? " " : "", lab->hosts[d].name);
+				}
+			}
+			add(&c, h->name, got == nets - 1, "reaches every networked host",
+			    "%zu of %zu answered%s%s%s%s", got, nets - 1, got == nets - 1 ? "" : "; none from ",
+			    missing, shown > 5 ? " ..." : "", got == nets - 1 ? "" : arp);
+			continue;
+		}
 		for (size_t d = 0; d < n; d++) {
 			if (d == s || !lab->hosts[d].networked)
 				continue;
 			snprintf(what, sizeof(what), "reaches %s", lab->hosts[d].name);
-			add(&c, h->name, pr.replies[s * n + d] > 0, what, "ICMP echo to %s: %s",
+			add(&c, h->name, pr.replies[s * n + d] > 0, what, "ICMP echo to %s: %s%s",
 			    ipv4_fmt(lab->hosts[d].addr, a, sizeof(a)),
-			    pr.replies[s * n + d] ? "reply" : "no reply");
+			    pr.replies[s * n + d] ? "reply" : "no reply", pr.replies[s * n + d] ? "" : arp);
 		}
 	}
 	lesson_pingall_free(&pr);

@@ -326,3 +326,17 @@ Test(lesson, a_process_of_h1_left_in_the_machines_ipc_namespace_is_caught)
 	cr_assert_eq(count_lines(r.out, "FAIL  h1   ipc namespace isolated"), 1, "%s", r.out);
 	cr_assert(strstr(r.out, "is in the machine's ipc namespace"), "%s", r.out);
 }
+
+Test(lesson_small, a_large_lab_gets_one_reachability_line_per_host, .timeout = 60)
+{
+	char lab[16];
+
+	lab_up_unique(lab, "tbig", "20", "0");
+	nl(&r, "verify", lab, "-W", "2", NULL);
+	lab_down_quiet(lab);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "reaches every networked host"), 20, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "19 of 19 answered"), 20, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, " reaches h"), 0, "no per-pair lines above 16 hosts");
+	cr_assert(strstr(r.out, "180 passed, 0 failed"), "%s", r.out);
+}

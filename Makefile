@@ -38,7 +38,7 @@ $(BIN): $(BUILD)/src/main.o $(BUILD)/libnetlab.a
 
 $(TEST_BIN): $(TEST_SRC) tests/helpers.h $(BUILD)/libnetlab.a $(BIN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(TEST_SRC) $(BUILD)/libnetlab.a $(NL_LIBS) -lcriterion $$(pkg-config --libs json-c) $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(TEST_SRC) $(BUILD)/libnetlab.a $(NL_LIBS) -lcriterion $$(pkg-config --libs json-c) -lm $(LDFLAGS)
 
 # The README's main-job command: fresh machine -> a running lab.
 up: deps
@@ -77,7 +77,7 @@ fuzz:
 	@./scripts/deps.sh --extra
 	@mkdir -p build-fuzz/corpus
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o build-fuzz/fuzz_parsers $(FUZZ_SRC)
+		-fno-sanitize-recover=all -o build-fuzz/fuzz_parsers $(FUZZ_SRC) -lm
 	./build-fuzz/fuzz_parsers -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		build-fuzz/corpus tests/fuzz/corpus
 

@@ -50,6 +50,16 @@ int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
  * whether the kernel has it (doctor). */
 int nets_qdisc_probe(struct nets *n, int ifindex, const char *kind, struct lab_error **err);
 
+/* Link shaping on the egress of a link (root qdisc, replacing any): tbf for a rate; netem for
+ * delay, jitter (microseconds) and loss (percent). A qdisc the kernel lacks (netem often)
+ * returns -ENOENT. clear removes the root qdisc; get describes it ("" for
+ * none of ours). */
+int nets_shape_rate(struct nets *n, int ifindex, uint64_t bits_per_s, struct lab_error **err);
+int nets_shape_netem(struct nets *n, int ifindex, uint32_t delay_us, uint32_t jitter_us,
+		     double loss_percent, struct lab_error **err);
+int nets_shape_clear(struct nets *n, int ifindex, struct lab_error **err);
+int nets_shape_get(struct nets *n, int ifindex, char *out, size_t len, struct lab_error **err);
+
 int nets_addr4_add(struct nets *n, int ifindex, uint32_t addr, int prefix, struct lab_error **err);
 
 struct nets_link {

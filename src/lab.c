@@ -1287,6 +1287,8 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 			snprintf(out->mac, sizeof(out->mac), "%s", links[i].mac);
 		}
 	}
+	if (eth0)
+		nets_shape_get(n, eth0, out->shaping, sizeof(out->shaping), NULL);
 	for (size_t i = 0; i < na; i++) {
 		size_t len = strlen(out->addrs);
 
@@ -1448,4 +1450,47 @@ int lab_capture(const struct lab *lab, const struct lab_host *h, char *const arg
 	out[got] = '\0';
 	close(pipefd[0]);	/* a command that prints more than we keep gets SIGPIPE: fine */
 	return wait_child(pid, out_status, err);
+}
+
+static int shape_one(struct nets *n, int ifindex, const struct lab_shape *s, struct lab_error **err)
+{
+	if (s->clear)
+		return nets_shape_clear(n, ifindex, err);
+	if (s->delay_us || s->jitter_us || s->loss_percent > 0)
+		return nets_shape_netem(n, ifindex, s->delay_us, s->jitter_us, s->loss_percent, err);
+	return nets_shape_rate(n, ifindex, s->rate_bps, err);
+}
+
+int lab_shape(const struct lab *lab, const struct lab_host *h, const struct lab_shape *s,
+	      struct lab_error **err)
+{
+	_cleanup_close_ int pidfd = -1;
+	struct nets *in = NULL, *out = NULL;
+	int eth0, veth, r;
+
+	if (!h->networked)
+		return lab_err(err, 0, "%s is an empty host: it has no link to shape", h->name);
+	pidfd = ns_pidfd_verified(h->pid, h->start, NULL);
+	if (pidfd < 0)
+		return lab_err(err, ESRCH, "host %s of lab %s is not running", h->name, lab->name);
+	if ((r = nets_open_at(pidfd, &in, err)) < 0 || (r = nets_open(&out, err)) < 0 ||
+	    (r = nets_ifindex(in, "eth0", &eth0, err)) < 0 || (r = nets_ifindex(out, h->veth, &veth, err)) < 0)
+		goto done;
+	/* the host's side first: if the kernel lacks the qdisc, nothing has changed yet */
+	r = shape_one(in, eth0, s, err);
+	if (r == -ENOENT && !s->clear && (s->delay_us || s->jitter_us || s->loss_percent > 0)) {
+		lab_err_free(err);
+		r = lab_err(err, 0, "delay/loss need the kernel's netem qdisc (CONFIG_NET_SCH_NETEM), "
+				    "which this kernel lacks; --rate still works");
+		goto done;
+	}
+	if (r < 0)
+		goto done;
+	r = shape_one(out, veth, s, err);
+	if (r < 0 && !s->clear)
+		nets_shape_clear(in, eth0, NULL);	/* undo the host's side */
+done:
+	nets_close(in);
+	nets_close(out);
+	return r < 0 ? lab_err_wrap(err, "host %s", h->name) : 0;
 }

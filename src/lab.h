@@ -54,12 +54,24 @@ int lab_load_default(const char *name, struct lab *out, struct lab_error **err);
 int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab, size_t *out_index,
 		     struct lab_error **err);
 
+/* Link shaping of a host, both directions of its link (eth0 inside, its veth on the bridge). */
+struct lab_shape {
+	uint64_t rate_bps;	/* tbf; 0 = no rate */
+	uint32_t delay_us, jitter_us;
+	double loss_percent;	/* netem when any of delay/jitter/loss is set */
+	bool clear;
+};
+
+int lab_shape(const struct lab *lab, const struct lab_host *h, const struct lab_shape *s,
+	      struct lab_error **err);
+
 struct lab_host_info {
 	bool alive;
 	unsigned long ns[NS_KINDS_ALL];	/* inodes of /proc/PID/ns/ entries, in ns_kinds order */
 	char mac[18];			/* of eth0, "" if none */
 	char addrs[512];		/* "10.77.1.1/24 fe80::1/64" on eth0 */
 	char links[256];		/* "lo(up) eth0(up)" */
+	char shaping[64];		/* "rate 10 Mbit/s" on eth0, "" for none */
 };
 
 int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct lab_error **err);

@@ -14,6 +14,7 @@
 #include "lab.h"
 #include "lesson.h"
 #include "names.h"
+#include "units.h"
 #include "util.h"
 
 #include <math.h>
@@ -307,7 +308,12 @@ static void print_status_json(FILE *f, const struct lab *lab, const struct lab_h
 			json_str(f, t);
 			first = false;
 		}
-		fputs("],\"namespaces\":{", f);
+		fputs("],\"shaping\":", f);
+		if (in->shaping[0])
+			json_str(f, in->shaping);
+		else
+			fputs("null", f);
+		fputs(",\"namespaces\":{", f);
 		for (int k = 0; k < NS_KINDS_ALL; k++)
 			fprintf(f, "%s\"%s\":%lu", k ? "," : "", ns_kinds[k].name, in->ns[k]);
 		fputs("}}", f);
@@ -336,6 +342,8 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 		printf("  %-6s %-8d %-6s %-18s %-18s %s\n", h->name, (int)h->pid,
 		       in->alive ? "alive" : "DEAD", a, in->mac[0] ? in->mac : "-",
 		       in->alive ? in->links : "-");
+		if (in->alive && in->shaping[0])
+			printf("  %-6s shaping: %s\n", "", in->shaping);
 		if (in->alive) {
 			printf("  %-6s ns", "");
 			for (int k = 0; k < NS_KINDS; k++)
@@ -540,6 +548,100 @@ static void clean_report(const char *what, void *arg)
 {
 	(*(unsigned *)arg)++;
 	printf("  %s\n", what);
+}
+
+
+static int cmd_link(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },   { "rate", required_argument, NULL, 'r' },
+		{ "delay", required_argument, NULL, 'd' }, { "jitter", required_argument, NULL, 'j' },
+		{ "loss", required_argument, NULL, 'p' },  { "clear", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+	};
+	struct lab_error *err = NULL;
+	struct lab_shape shape = { 0 };
+	const char *labname = NULL;
+	bool netem = false;
+	struct lab lab;
+	size_t idx;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":l:r:d:j:p:ch", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (names_check_lab(optarg, &err) < 0)
+				return usage_err_obj("link", &err);
+			labname = optarg;
+			break;
+		case 'r':
+			if (units_rate(optarg, &shape.rate_bps) < 0)
+				return usage_error("link", "--rate '%s': expected a rate such as 10mbit, "
+							   "500kbit or 1gbit (8kbit to 40gbit)", optarg);
+			break;
+		case 'd':
+		case 'j':
+			if (units_time_us(optarg, c == 'd' ? &shape.delay_us : &shape.jitter_us) < 0)
+				return usage_error("link", "--%s '%s': expected a time such as 10ms, 500us "
+							   "or 1s", c == 'd' ? "delay" : "jitter", optarg);
+			netem = true;
+			break;
+		case 'p':
+			if (units_percent(optarg, &shape.loss_percent) < 0)
+				return usage_error("link", "--loss '%s': expected a percentage such as 1%% "
+							   "(0 to 100)", optarg);
+			netem = true;
+			break;
+		case 'c':
+			shape.clear = true;
+			break;
+		case 'h':
+			printf("Usage: netlab link HOST [--rate R] [--delay D] [--jitter J] [--loss P] | --clear\n\n"
+			       "Shape both directions of HOST's link (eth0 inside it and its veth on the\n"
+			       "bridge): a rate with the tbf qdisc, delay/jitter/loss with netem. Applying\n"
+			       "again replaces the shaping; --clear removes it. Shown in 'netlab status'.\n\n"
+			       "Options:\n"
+			       "  -r, --rate R     e.g. 10mbit, 500kbit, 1gbit\n"
+			       "  -d, --delay D    e.g. 20ms (needs netem)\n"
+			       "  -j, --jitter J   e.g. 5ms (needs netem)\n"
+			       "  -p, --loss P     e.g. 1%% (needs netem)\n"
+			       "  -c, --clear      remove the shaping\n"
+			       "  -l, --lab LAB    the lab HOST belongs to\n\n"
+			       "Example: netlab link h1 --rate 10mbit\n");
+			return EXIT_OK;
+		default:
+			return bad_option("link", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("link", "missing HOST");
+	if (optind + 1 < argc)
+		return usage_error("link", "unexpected argument '%s'", argv[optind + 1]);
+	if (shape.clear && (shape.rate_bps || netem))
+		return usage_error("link", "--clear takes no other option");
+	if (!shape.clear && !shape.rate_bps && !netem)
+		return usage_error("link", "say what to do: --rate, --delay, --jitter, --loss or --clear");
+	if (shape.rate_bps && netem)
+		return usage_error("link", "--rate together with --delay/--jitter/--loss is not supported "
+					   "yet: apply one of them");
+	r = lab_resolve_host(argv[optind], labname, &lab, &idx, &err);
+	if (r == -EINVAL)
+		return usage_err_obj("link", &err);
+	if (r < 0)
+		return fail(&err);
+	r = lab_shape(&lab, &lab.hosts[idx], &shape, &err);
+	if (r == 0) {
+		if (shape.clear)
+			printf("%s: shaping removed\n", lab.hosts[idx].name);
+		else if (shape.rate_bps)
+			printf("%s: rate %.4g Mbit/s in both directions (eth0 and %s)\n", lab.hosts[idx].name,
+			       (double)shape.rate_bps / 1e6, lab.hosts[idx].veth);
+		else
+			printf("%s: delay %u us, jitter %u us, loss %g%% in both directions\n",
+			       lab.hosts[idx].name, shape.delay_us, shape.jitter_us, shape.loss_percent);
+	}
+	state_free(&lab);
+	return r < 0 ? fail(&err) : EXIT_OK;
 }
 
 static int cmd_clean(int argc, char **argv)
@@ -976,6 +1078,7 @@ static const struct command {
 	{ "compare", cmd_compare, "the isolation report, machine | host | empty: netlab compare h1" },
 	{ "verify", cmd_verify, "check every isolation claim, PASS/FAIL: netlab verify [LAB]" },
 	{ "pingall", cmd_pingall, "who reaches whom, all pairs at once: netlab pingall [LAB]" },
+	{ "link", cmd_link, "shape a host's link: netlab link h1 --rate 10mbit | --delay 20ms" },
 	{ "clean", cmd_clean, "remove what crashed labs left behind: netlab clean" },
 	{ "doctor", cmd_doctor, "is this machine ready for a class? netlab doctor" },
 };

@@ -235,3 +235,36 @@ Test(json, strings_are_escaped)
 	fclose(f);
 	cr_assert_str_eq(buf, "\"a\\\"b\\\\c\\nd\\u0001\"");
 }
+
+#include "../src/units.h"
+
+Test(units, rates_times_and_percentages)
+{
+	uint64_t bps;
+	uint32_t us;
+	double p;
+
+	cr_assert_eq(units_rate("10mbit", &bps), 0);
+	cr_assert_eq(bps, 10000000u);
+	cr_assert_eq(units_rate("1.5Gbit", &bps), 0);
+	cr_assert_eq(bps, 1500000000u);
+	cr_assert_eq(units_rate("500k", &bps), 0);
+	cr_assert_eq(bps, 500000u);
+	cr_assert_lt(units_rate("10", &bps), 0, "a rate needs its unit");
+	cr_assert_lt(units_rate("1bit", &bps), 0, "below 8 kbit/s");
+	cr_assert_lt(units_rate("-5mbit", &bps), 0);
+	cr_assert_lt(units_rate("10mbps", &bps), 0, "bytes or bits? refused");
+	cr_assert_eq(units_time_us("20ms", &us), 0);
+	cr_assert_eq(us, 20000u);
+	cr_assert_eq(units_time_us("2.5ms", &us), 0);
+	cr_assert_eq(us, 2500u);
+	cr_assert_eq(units_time_us("1s", &us), 0);
+	cr_assert_eq(us, 1000000u);
+	cr_assert_lt(units_time_us("20", &us), 0);
+	cr_assert_lt(units_time_us("61s", &us), 0);
+	cr_assert_eq(units_percent("1%", &p), 0);
+	cr_assert_float_eq(p, 1.0, 1e-9);
+	cr_assert_eq(units_percent("0.5", &p), 0);
+	cr_assert_lt(units_percent("101%", &p), 0);
+	cr_assert_lt(units_percent("x", &p), 0);
+}

@@ -842,11 +842,13 @@ static void explain_host(const struct up *u, const struct lab_host *h, const cha
 {
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "unshare --user --map-users=%u,0,%u --map-groups=%u,0,%u --setuid 0 --setgid 0 "
-		 "--mount --propagation private --pid --fork --mount-proc --net --uts --ipc "
+		 "--mount --propagation private --pid --fork --mount-proc --net --uts --ipc%s "
 		 "sh -c 'mount --bind %s /etc/hosts; hostname %s; mount -t sysfs sysfs /sys; "
 		 "mount -t tmpfs -o mode=1777 tmpfs /tmp; exec sleep infinity' &   # host %s: pid %d",
-		 NS_ID_BASE, NS_ID_COUNT, NS_ID_BASE, NS_ID_COUNT, hosts_path, h->name, h->name,
-		 (int)h->pid);
+		 NS_ID_BASE, NS_ID_COUNT, NS_ID_BASE, NS_ID_COUNT,
+		 u->lab->extra_ns == LAB_EXTRA_NS_MASK ? " --cgroup --time"
+		 : u->lab->extra_ns & LAB_NS_CGROUP ? " --cgroup" : u->lab->extra_ns ? " --time" : "",
+		 hosts_path, h->name, h->name, (int)h->pid);
 }
 
 static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
@@ -873,7 +875,8 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	/* spawn, cable and release each host in turn: hosts set themselves up in parallel with us */
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		struct lab_host *h = &lab->hosts[i];
-		struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = hosts_path };
+		struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = hosts_path,
+					.extra_flags = lab->extra_ns };
 
 		uint64_t c0 = util_now_ns();
 
@@ -976,6 +979,7 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	if (check_preconditions(err) < 0)
 		return -1;
 	snprintf(lab.name, sizeof(lab.name), "%s", spec->name);
+	lab.extra_ns = spec->extra_ns;
 	if (getenv("NETLAB_FAIL_AT") && util_parse_ulong(getenv("NETLAB_FAIL_AT"), 1, ~0u, &fail_at) == 0)
 		u.fail_at = (unsigned)fail_at;
 	if (getenv("NETLAB_STOP_AT") && util_parse_ulong(getenv("NETLAB_STOP_AT"), 1, ~0u, &fail_at) == 0)
@@ -1366,7 +1370,7 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 	 * (it would spin at exit): check for leaks now, which also disables the check at exit */
 	__lsan_do_leak_check();
 #endif
-	if (ns_enter(pidfd, err) < 0)
+	if (ns_enter(pidfd, lab->extra_ns, err) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
 	/* like system(): the terminal's ^C and ^\ are for the command, not for us */
 	sigaction(SIGINT, &ign, NULL);

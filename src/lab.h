@@ -20,6 +20,7 @@ struct lab_spec {
 	unsigned empty;		/* empty-netns control hosts e1..eM */
 	bool has_subnet;
 	struct ipv4_net subnet;
+	int extra_ns;		/* --ns +cgroup,+time: CLONE_NEWCGROUP | CLONE_NEWTIME */
 	/* --explain: called with the by-hand shell equivalent of each step, as it runs */
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;

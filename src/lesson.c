@@ -119,7 +119,7 @@ static void add(struct checks *c, const char *host, bool pass, const char *what,
 /* A process of the machine, with the inodes of its namespaces (ns_kinds order). */
 struct proc_ns {
 	pid_t pid;
-	unsigned long ns[NS_KINDS];
+	unsigned long ns[NS_KINDS_ALL];
 	char comm[16];
 };
 
@@ -146,7 +146,7 @@ static struct proc_ns *scan_procs(size_t *out_count)
 		}
 		p = &v[n];
 		p->pid = pid;
-		for (int k = 0; k < NS_KINDS; k++)
+		for (int k = 0; k < NS_KINDS_ALL; k++)
 			p->ns[k] = ns_inode(pid, ns_kinds[k].name);
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 		if (util_read_file(path, comm, sizeof(comm), NULL) < 0)
@@ -202,9 +202,12 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 		    info[i].alive ? "" : ": not running (or its PID now belongs to another process)");
 		if (!info[i].alive)
 			continue;
-		for (int k = 0; k < NS_KINDS; k++) {
+		for (int k = 0; k < NS_KINDS_ALL; k++) {
 			unsigned long mine = info[i].ns[k], machine = ns_inode(getpid(), ns_kinds[k].name);
 			const struct proc_ns *stray = NULL;
+
+			if (k >= NS_KINDS && !(lab->extra_ns & ns_kinds[k].flag))
+				continue;	/* cgroup, time: only when the lab asked for them */
 			const char *twin = NULL;
 			char whose[32];
 

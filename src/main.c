@@ -103,8 +103,9 @@ static void print_up(const struct lab *lab, const struct lab_timing *t, bool qui
 		} else {
 			snprintf(a, sizeof(a), "-");
 		}
-		printf("  %-6s %-8d %-18s uts ipc pid mnt user net%s\n", h->name, (int)h->pid, a,
-		       h->networked ? "" : " (empty netns)");
+		printf("  %-6s %-8d %-18s uts ipc pid mnt user net%s%s%s\n", h->name, (int)h->pid, a,
+		       lab->extra_ns & LAB_NS_CGROUP ? " cgroup" : "",
+		       lab->extra_ns & LAB_NS_TIME ? " time" : "", h->networked ? "" : " (empty netns)");
 	}
 	printf("Next: netlab shell %s | netlab exec %s -- ip addr | netlab status | netlab down%s%s\n",
 	       lab->nhosts ? lab->hosts[0].name : "h1",
@@ -118,10 +119,11 @@ static int cmd_up(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' }, { "subnet", required_argument, NULL, 's' },
 		{ "empty", required_argument, NULL, 'e' }, { "quiet", no_argument, NULL, 'q' },
-		{ "explain", no_argument, NULL, 'x' },	   { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "explain", no_argument, NULL, 'x' },	   { "ns", required_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
 	};
 	struct lab_spec spec = { .name = LAB_DEFAULT_NAME, .hosts = 2, .empty = 1 };
+	char *save = NULL, nsbuf[64];
 	struct lab_error *err = NULL;
 	struct lab_timing t;
 	struct lab lab;
@@ -129,8 +131,24 @@ static int cmd_up(int argc, char **argv)
 	bool quiet = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":n:s:e:qxh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:s:e:qxN:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'N':
+			/* --ns +cgroup,+time: namespaces beyond the six every host gets */
+			snprintf(nsbuf, sizeof(nsbuf), "%s", optarg);
+			for (char *w = strtok_r(nsbuf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+				if (*w == '+')
+					w++;
+				if (!strcmp(w, "cgroup"))
+					spec.extra_ns |= LAB_NS_CGROUP;
+				else if (!strcmp(w, "time"))
+					spec.extra_ns |= LAB_NS_TIME;
+				else
+					return usage_error("up", "--ns '%s': expected +cgroup, +time or "
+								 "+cgroup,+time (the other six are always "
+								 "new)", optarg);
+			}
+			break;
 		case 'x':
 			spec.explain = explain_line;
 			break;
@@ -165,6 +183,7 @@ static int cmd_up(int argc, char **argv)
 			       "                      free /24 in 10.77.0.0/16 that no route uses)\n"
 			       "  -e, --empty M       empty-netns control hosts (default 1, at most %d)\n"
 			       "  -q, --quiet         print only the summary line\n"
+			       "      --ns +cgroup,+time  also new cgroup and/or time namespaces per host\n"
 			       "  -x, --explain       print, as each step runs, the unshare/ip/nsenter/mount\n"
 			       "                      command that would do the same by hand\n"
 			       "  -h, --help          show this help\n\n"
@@ -348,6 +367,9 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 			printf("  %-6s ns", "");
 			for (int k = 0; k < NS_KINDS; k++)
 				printf(" %s:%lu", ns_word[k], in->ns[k]);
+			for (int k = NS_KINDS; k < NS_KINDS_ALL; k++)
+				if (lab->extra_ns & ns_kinds[k].flag)
+					printf(" %s:%lu", ns_kinds[k].name, in->ns[k]);
 			putchar('\n');
 		}
 	}

@@ -185,7 +185,7 @@ int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error 
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return lab_err(err, errno, "socketpair");
-	args.flags = (uint64_t)(host_ns_flags() | CLONE_PIDFD);
+	args.flags = (uint64_t)(host_ns_flags() | spec->extra_flags | CLONE_PIDFD);
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
 	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
@@ -300,10 +300,10 @@ int ns_pidfd_verified(pid_t pid, unsigned long long start_ticks, struct lab_erro
 	return fd;
 }
 
-int ns_enter(int pidfd, struct lab_error **err)
+int ns_enter(int pidfd, int extra_flags, struct lab_error **err)
 {
 	/* one setns with a pidfd joins all of them at once, the user namespace first (Linux >= 5.8) */
-	if (setns(pidfd, host_ns_flags()) < 0)
+	if (setns(pidfd, host_ns_flags() | extra_flags) < 0)
 		return lab_err(err, errno, "setns into the host's namespaces");
 	return 0;
 }

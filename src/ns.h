@@ -25,6 +25,7 @@ struct ns_spec {
 	const char *hostname;
 	const char *title;	/* what ps shows for the host's init, e.g. "netlab-init lab/h1" */
 	const char *hosts_path;	/* bind-mounted over /etc/hosts; NULL for none */
+	int extra_flags;	/* CLONE_NEWCGROUP and/or CLONE_NEWTIME, beyond the six */
 };
 
 struct ns_child {
@@ -58,7 +59,7 @@ int ns_pidfd_verified(pid_t pid, unsigned long long start_ticks, struct lab_erro
 
 /* Enter all namespaces of the process behind pidfd (user first), then become root inside. The
  * calling process itself moves; children it forks are in the host's PID namespace. */
-int ns_enter(int pidfd, struct lab_error **err);
+int ns_enter(int pidfd, int extra_flags, struct lab_error **err);
 
 /* After ns_enter, in a forked child: become uid/gid 0 of the host (drops real root). */
 int ns_become_root(struct lab_error **err);

@@ -17,10 +17,11 @@ int state_format(const struct lab *lab, char **out, size_t *out_len, struct lab_
 
 	if (!f)
 		return lab_err(err, errno, "open_memstream");
-	fprintf(f, "%s\nname %s\nnumber %u\nstatus %s\nbuilder %d %llu\nsubnet %s\nbridge %s\nhosts %zu\n",
+	fprintf(f, "%s\nname %s\nnumber %u\nstatus %s\nbuilder %d %llu\nsubnet %s\nbridge %s\nextra %d\n"
+		"hosts %zu\n",
 		STATE_MAGIC, lab->name, lab->number, lab->complete ? "up" : "building",
 		(int)lab->builder, lab->builder_start, ipv4_fmt_net(&lab->subnet, net, sizeof(net)),
-		lab->bridge, lab->nhosts);
+		lab->bridge, lab->extra_ns, lab->nhosts);
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
 		fprintf(f, "host %s %s %s %s %d %llu\n", h->name, h->networked ? "net" : "empty",
@@ -130,6 +131,10 @@ static int parse(char *p, struct lab *lab, struct lab_error **err)
 		return lab_err(err, 0, "bad bridge line");
 	}
 	util_copy(lab->bridge, sizeof(lab->bridge), word);
+	line = next_line(&p);
+	if (!line || sscanf(line, "extra %d %1s", &lab->extra_ns, extra) != 1 ||
+	    (lab->extra_ns & ~LAB_EXTRA_NS_MASK))
+		return lab_err(err, 0, "bad extra line");
 	line = next_line(&p);
 	if (!line || sscanf(line, "hosts %lu %1s", &n, extra) != 1 || n > LAB_HOSTS_MAX + LAB_EMPTY_MAX)
 		return lab_err(err, 0, "bad hosts line");

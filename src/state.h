@@ -15,6 +15,9 @@
 #define LAB_HOSTS_MAX 1000	/* networked hosts: one bridge takes 1024 ports */
 #define LAB_EMPTY_MAX 100
 #define LAB_GROUP_BASE 0x4e4c0000u	/* "NL": netdevice group = base + lab number */
+#define LAB_NS_CGROUP 0x02000000	/* CLONE_NEWCGROUP */
+#define LAB_NS_TIME 0x00000080		/* CLONE_NEWTIME */
+#define LAB_EXTRA_NS_MASK (LAB_NS_CGROUP | LAB_NS_TIME)
 
 struct lab_host {
 	char name[16];			/* at most HOST_NAME_MAX_LEN characters */
@@ -33,6 +36,7 @@ struct lab {
 	unsigned long long builder_start;
 	struct ipv4_net subnet;
 	char bridge[IFNAMSIZ];
+	int extra_ns;			/* CLONE_NEWCGROUP | CLONE_NEWTIME beyond the six, or 0 */
 	size_t nhosts;
 	struct lab_host *hosts;
 };

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
@@ -339,4 +340,41 @@ Test(lesson_small, a_large_lab_gets_one_reachability_line_per_host, .timeout = 6
 	cr_assert_eq(count_lines(r.out, "19 of 19 answered"), 20, "%s", r.out);
 	cr_assert_eq(count_lines(r.out, " reaches h"), 0, "no per-pair lines above 16 hosts");
 	cr_assert(strstr(r.out, "180 passed, 0 failed"), "%s", r.out);
+}
+
+Test(lesson_small, hosts_can_have_their_own_cgroup_and_time_namespaces_too, .timeout = 60)
+{
+	char lab[16], target[32], link[64];
+	static const char *const kinds[] = { "cgroup", "time" };
+
+	snprintf(lab, sizeof(lab), "tns%d", (int)(getpid() % 10000));
+	cr_assert_eq(nl(&r, "up", "2", "--name", lab, "--ns", "+cgroup,+time", "-q", NULL), 0, "%s", r.err);
+	pid_t h1 = host_pid(lab, "h1"), h2 = host_pid(lab, "h2");
+	for (int k = 0; k < 2; k++) {
+		char a[64], b[64], self[64];
+		snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int)h1, kinds[k]);
+		snprintf(b, sizeof(b), "/proc/%d/ns/%s", (int)h2, kinds[k]);
+		snprintf(self, sizeof(self), "/proc/self/ns/%s", kinds[k]);
+		struct stat sa, sb, ss;
+		cr_assert_eq(stat(a, &sa), 0);
+		cr_assert_eq(stat(b, &sb), 0);
+		cr_assert_eq(stat(self, &ss), 0);
+		cr_assert_neq(sa.st_ino, ss.st_ino, "%s shared with the machine", kinds[k]);
+		cr_assert_neq(sa.st_ino, sb.st_ino, "%s shared between hosts", kinds[k]);
+		/* exec joins it too */
+		snprintf(target, sizeof(target), "%s/h1", lab);
+		snprintf(link, sizeof(link), "/proc/self/ns/%s", kinds[k]);
+		cr_assert_eq(nl(&r, "exec", target, "--", "readlink", link, NULL), 0, "%s", r.err);
+		char want[64];
+		snprintf(want, sizeof(want), "%s:[%lu]", kinds[k], (unsigned long)sa.st_ino);
+		cr_assert(strstr(r.out, want), "exec is in %s, not %s", r.out, want);
+	}
+	cr_assert_eq(nl(&r, "verify", lab, NULL), 0, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "namespace isolated"), 3 * 8, "%s", r.out);
+	snprintf(target, sizeof(target), "%s/h1", lab);
+	cr_assert_eq(nl(&r, "compare", target, NULL), 0, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "isolated"), 14, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "not requested"), 0, "%s", r.out);
+	lab_down_quiet(lab);
+	cr_assert_eq(nl(&r, "up", "1", "--name", lab, "--ns", "+net", NULL), 2);
 }

@@ -143,7 +143,7 @@ static struct lab sample(void)
 	};
 	struct lab lab = { .name = "lab", .number = 7, .complete = true, .builder = 99,
 			   .builder_start = 4999, .subnet = { 0x0a4d0100, 24 }, .bridge = "lab-br",
-			   .nhosts = 3, .hosts = hosts };
+			   .extra_ns = LAB_NS_CGROUP | LAB_NS_TIME, .nhosts = 3, .hosts = hosts };
 	return lab;
 }
 
@@ -161,6 +161,7 @@ Test(state, round_trip)
 	cr_assert_eq(out.builder, 99);
 	cr_assert_eq(out.subnet.addr, in.subnet.addr);
 	cr_assert_str_eq(out.bridge, "lab-br");
+	cr_assert_eq(out.extra_ns, LAB_NS_CGROUP | LAB_NS_TIME);
 	cr_assert_eq(out.nhosts, 3);
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert_str_eq(out.hosts[i].name, in.hosts[i].name);
@@ -193,7 +194,8 @@ Test(state, corrupt_files_are_refused)
 		{ "host h2 net", "host h1 net" },	{ "10.77.1.2", "10.77.1.999" },
 		{ "lab-h2", "lab-h2-way-too-long" },	{ "number 7", "number 0" },
 		{ "host e1 empty - -", "host e1 empty 1.2.3.4 -" }, { "101 5001", "-5 5001" },
-		{ "subnet 10.77.1.0/24", "subnet 8.8.8.0/24" },
+		{ "subnet 10.77.1.0/24", "subnet 8.8.8.0/24" },	{ "extra 33554560", "extra 5" },
+		{ "extra 33554560", "extra" },
 	};
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		char *p = strstr(text, edits[i].from);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -666,6 +667,7 @@ static int cmd_link(int argc, char **argv)
 	return r < 0 ? fail(&err) : EXIT_OK;
 }
 
+
 static int cmd_clean(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
@@ -1085,6 +1087,106 @@ static int cmd_doctor(int argc, char **argv)
 	return counts[2] ? EXIT_FAIL : EXIT_OK;
 }
 
+/* Run argv (tmux) and wait; its exit status. */
+static int run_wait(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int cmd_console(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "detach", no_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct lab_error *err = NULL;
+	char session[32], exe[4096], target[48], win[64];
+	bool detach = false;
+	const char *name;
+	struct lab lab;
+	ssize_t n;
+	int c, bad;
+
+	while ((c = getopt_long(argc, argv, ":dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			detach = true;
+			break;
+		case 'h':
+			printf("Usage: netlab console [LAB] [-d]\n\n"
+			       "A tmux session, netlab-LAB, with one window per host, each already inside its\n"
+			       "host and named after it: every host at once over SSH, no X11. Switch windows\n"
+			       "with C-b n / C-b p (or C-b w). Closing the session leaves the lab up.\n\n"
+			       "Options:\n"
+			       "  -d, --detach   create it but do not attach (tmux attach -t netlab-LAB later)\n");
+			return EXIT_OK;
+		default:
+			return bad_option("console", c, argv);
+		}
+	}
+	name = lab_arg("console", argc, argv, &bad);
+	if (bad)
+		return bad;
+	if (lab_load_default(name, &lab, &err) < 0)
+		return fail(&err);
+	snprintf(session, sizeof(session), "netlab-%s", lab.name);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0) {
+		state_free(&lab);
+		lab_err(&err, errno, "readlink /proc/self/exe");
+		return fail(&err);
+	}
+	exe[n] = '\0';
+	{
+		char *has[] = { "tmux", "has-session", "-t", session, NULL };
+		int fd = open("/dev/null", O_WRONLY), saved = dup(2);
+		int exists;
+
+		dup2(fd, 2);	/* "can't find session" is the normal answer */
+		exists = run_wait(has) == 0;
+		dup2(saved, 2);
+		close(saved);
+		close(fd);
+		for (size_t i = 0; !exists && i < lab.nhosts; i++) {
+			/* tmux runs the command directly (several arguments: no shell in between) */
+			snprintf(target, sizeof(target), "%s/%s", lab.name, lab.hosts[i].name);
+			snprintf(win, sizeof(win), "%s:", session);
+			char *first[] = { "tmux", "new-session", "-d", "-s", session, "-n", lab.hosts[i].name,
+					  "-x", "200", "-y", "50", exe, "shell", target, NULL };
+			char *more[] = { "tmux", "new-window", "-t", win, "-n", lab.hosts[i].name, exe,
+					 "shell", target, NULL };
+			int r = run_wait(i == 0 ? first : more);
+
+			if (r != 0) {
+				state_free(&lab);
+				lab_err(&err, 0, "tmux could not open a window for %s (exit %d): is tmux "
+						 "installed? (apt-get install tmux)", target, r);
+				return fail(&err);
+			}
+		}
+	}
+	state_free(&lab);
+	if (detach || !isatty(0) || !isatty(1)) {
+		printf("console %s ready: tmux attach -t %s\n", session, session);
+		return EXIT_OK;
+	}
+	execlp("tmux", "tmux", getenv("TMUX") ? "switch-client" : "attach-session", "-t", session,
+	       (char *)NULL);
+	lab_err(&err, errno, "run tmux");
+	return fail(&err);
+}
+
 /* ------------------------------------------------------------------------------------------- */
 
 static const struct command {
@@ -1100,6 +1202,7 @@ static const struct command {
 	{ "compare", cmd_compare, "the isolation report, machine | host | empty: netlab compare h1" },
 	{ "verify", cmd_verify, "check every isolation claim, PASS/FAIL: netlab verify [LAB]" },
 	{ "pingall", cmd_pingall, "who reaches whom, all pairs at once: netlab pingall [LAB]" },
+	{ "console", cmd_console, "every host in a tmux window, no X11: netlab console [LAB]" },
 	{ "link", cmd_link, "shape a host's link: netlab link h1 --rate 10mbit | --delay 20ms" },
 	{ "clean", cmd_clean, "remove what crashed labs left behind: netlab clean" },
 	{ "doctor", cmd_doctor, "is this machine ready for a class? netlab doctor" },

@@ -662,3 +662,33 @@ Test(shell, an_interactive_shell_on_a_terminal_has_the_host_in_its_prompt, .time
 	cr_assert(strstr(r.out, "MARK42"), "%s", r.out);
 	cr_assert(strstr(r.out, "\nh1\r\n") || strstr(r.out, "\nh1\n"), "hostname inside: %s", r.out);
 }
+
+/* ------------------------------------------------------------------------------------- console */
+
+Test(console, one_tmux_window_per_host_each_inside_its_host, .timeout = 60)
+{
+	char lab[16], session[32], win[48];
+	static struct run t;
+
+	lab_up_unique(lab, "tcn", "2", "1");
+	snprintf(session, sizeof(session), "netlab-%s", lab);
+	cr_assert_eq(nl(&r, "console", lab, "-d", NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, session), "%s", r.out);
+	run(&t, "tmux", "list-windows", "-t", session, "-F", "#W", NULL);
+	int windows_ok = !strcmp(t.out, "h1\nh2\ne1\n");
+	char windows[256];
+	snprintf(windows, sizeof(windows), "%.255s", t.out);
+	usleep(800000);	/* the shells start */
+	snprintf(win, sizeof(win), "%s:h2", session);
+	run(&t, "tmux", "send-keys", "-t", win, "hostname; echo MARK$((6*7))", "Enter", NULL);
+	usleep(500000);
+	run(&t, "tmux", "capture-pane", "-p", "-t", win, NULL);
+	char pane[4096];
+	snprintf(pane, sizeof(pane), "%.4095s", t.out);
+	run(&t, "tmux", "kill-session", "-t", session, NULL);
+	cr_assert(windows_ok, "windows: %s", windows);
+	cr_assert(strstr(pane, "\nh2\n") && strstr(pane, "MARK42") && strstr(pane, "root@h2"), "%s", pane);
+	/* closing the console leaves the lab up */
+	cr_assert_eq(nl(&r, "verify", lab, NULL), 0, "%s", r.out);
+	lab_down_quiet(lab);
+}

@@ -181,6 +181,7 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 {
 	size_t nprocs = 0;
 	struct proc_ns *procs;
+	unsigned long machine_ns[NS_KINDS_ALL];
 	struct checks c = { 0 };
 	struct pingall_result pr;
 	struct lab_host_info *info = calloc(lab->nhosts + 1, sizeof(*info));
@@ -195,6 +196,9 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 			return -1;
 		}
 	procs = scan_procs(&nprocs);
+	/* the machine's own namespaces, read once rather than per host and kind */
+	for (int k = 0; k < NS_KINDS_ALL; k++)
+		machine_ns[k] = ns_inode(getpid(), ns_kinds[k].name);
 	for (size_t i = 0; i < n; i++) {
 		const struct lab_host *h = &lab->hosts[i];
 
@@ -203,7 +207,7 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 		if (!info[i].alive)
 			continue;
 		for (int k = 0; k < NS_KINDS_ALL; k++) {
-			unsigned long mine = info[i].ns[k], machine = ns_inode(getpid(), ns_kinds[k].name);
+			unsigned long mine = info[i].ns[k], machine = machine_ns[k];
 			const struct proc_ns *stray = NULL;
 
 			if (k >= NS_KINDS && !(lab->extra_ns & ns_kinds[k].flag))

@@ -1,7 +1,7 @@
 # netlab. `make up` and `make test` install missing Debian packages first (scripts/deps.sh).
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := libnl-3.0 libnl-route-3.0
+PKGS := libnl-3.0 libnl-route-3.0 yaml-0.1
 VERSION := 0.1.0
 
 CFLAGS ?= -g -O2
@@ -72,12 +72,13 @@ asan: deps
 # libFuzzer on the parsers (state file, CIDR, names), seeded from tests/fuzz/corpus; a crash, a
 # sanitizer report or a failed round trip fails the run. FUZZ_TIME bounds it (seconds).
 FUZZ_TIME ?= 60
-FUZZ_SRC := tests/fuzz/fuzz_parsers.c src/state.c src/ipv4.c src/names.c src/error.c src/util.c
+FUZZ_SRC := tests/fuzz/fuzz_parsers.c src/state.c src/ipv4.c src/ipv6.c src/names.c src/error.c \
+	src/util.c src/topo.c src/units.c
 fuzz:
 	@./scripts/deps.sh --extra
 	@mkdir -p build-fuzz/corpus
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o build-fuzz/fuzz_parsers $(FUZZ_SRC) -lm
+		-fno-sanitize-recover=all -o build-fuzz/fuzz_parsers $(FUZZ_SRC) -lyaml -lm
 	./build-fuzz/fuzz_parsers -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		build-fuzz/corpus tests/fuzz/corpus
 

@@ -11,17 +11,18 @@
 
 #include "nl.h"
 
-int nets_addr4_add(struct nets *n, int ifindex, uint32_t addr, int prefix, struct lab_error **err)
+int nets_addr_add(struct nets *n, int ifindex, int family, const void *addr, int prefix,
+		  bool nodad, struct lab_error **err)
 {
 	_cleanup_addr_ struct rtnl_addr *a = rtnl_addr_alloc();
 	_cleanup_nladdr_ struct nl_addr *local = NULL;
-	uint32_t be = htonl(addr);
-	char what[80], text[INET_ADDRSTRLEN];
+	size_t len = family == AF_INET6 ? 16 : 4;
+	char what[96], text[INET6_ADDRSTRLEN];
 	int r;
 
 	if (!a)
 		return lab_err(err, ENOMEM, "address");
-	local = nl_addr_build(AF_INET, &be, sizeof(be));
+	local = nl_addr_build(family, addr, len);
 	if (!local)
 		return lab_err(err, ENOMEM, "address");
 	nl_addr_set_prefixlen(local, prefix);
@@ -29,11 +30,57 @@ int nets_addr4_add(struct nets *n, int ifindex, uint32_t addr, int prefix, struc
 	r = rtnl_addr_set_local(a, local);
 	if (r >= 0) {
 		rtnl_addr_set_prefixlen(a, prefix);
+		if (nodad)	/* static lab addresses: no duplicate detection, usable at once */
+			rtnl_addr_set_flags(a, IFA_F_NODAD);
 		r = rtnl_addr_add(n->sk, a, NLM_F_EXCL);
 	}
 	if (r < 0) {
-		inet_ntop(AF_INET, &be, text, sizeof(text));
+		inet_ntop(family, addr, text, sizeof(text));
 		snprintf(what, sizeof(what), "add address %s/%d to interface %d", text, prefix, ifindex);
+		return nets_nlerr(err, r, what);
+	}
+	return 0;
+}
+
+int nets_addr4_add(struct nets *n, int ifindex, uint32_t addr, int prefix, struct lab_error **err)
+{
+	uint32_t be = htonl(addr);
+
+	return nets_addr_add(n, ifindex, AF_INET, &be, prefix, false, err);
+}
+
+int nets_route_add(struct nets *n, int family, const void *dst, int prefix, const void *via,
+		   struct lab_error **err)
+{
+	_cleanup_route_ struct rtnl_route *rt = rtnl_route_alloc();
+	_cleanup_nladdr_ struct nl_addr *d = NULL, *g = NULL;
+	struct rtnl_nexthop *nh = NULL;
+	size_t len = family == AF_INET6 ? 16 : 4;
+	char what[160], dt[INET6_ADDRSTRLEN], gt[INET6_ADDRSTRLEN];
+	int r;
+
+	d = nl_addr_build(family, dst, len);
+	g = nl_addr_build(family, via, len);
+	if (!rt || !d || !g || !(nh = rtnl_route_nh_alloc()))
+		return lab_err(err, ENOMEM, "route");
+	nl_addr_set_prefixlen(d, prefix);
+	rtnl_route_set_family(rt, (uint8_t)family);
+	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(rt, RTPROT_STATIC);
+	rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_type(rt, RTN_UNICAST);
+	r = rtnl_route_set_dst(rt, d);
+	if (r >= 0) {
+		rtnl_route_nh_set_gateway(nh, g);
+		rtnl_route_add_nexthop(rt, nh);	/* the route owns nh now */
+		r = rtnl_route_add(n->sk, rt, NLM_F_EXCL);
+	} else {
+		rtnl_route_nh_free(nh);
+	}
+	if (r < 0) {
+		inet_ntop(family, dst, dt, sizeof(dt));
+		inet_ntop(family, via, gt, sizeof(gt));
+		snprintf(what, sizeof(what), "add route %s/%d via %s", dt, prefix, gt);
 		return nets_nlerr(err, r, what);
 	}
 	return 0;
@@ -70,41 +117,55 @@ int nets_addr_list(struct nets *n, struct nets_addr **out, size_t *out_count, st
 	return 0;
 }
 
-int nets_route4_overlap(struct nets *n, uint32_t addr, int prefix, char *desc, size_t desclen,
-			struct lab_error **err)
+/* Do two prefixes of len bytes overlap (the shorter prefix decides)? */
+static bool prefix_overlap(const uint8_t *a, const uint8_t *b, int p)
+{
+	int full = p / 8, rest = p % 8;
+
+	if (memcmp(a, b, (size_t)full))
+		return false;
+	return !rest || !((a[full] ^ b[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+int nets_route_overlap(struct nets *n, int family, const void *addr, int prefix, char *desc,
+		       size_t desclen, struct lab_error **err)
 {
 	_cleanup_cache_ struct nl_cache *cache = NULL;
-	uint32_t mask = prefix ? ~((1u << (32 - prefix)) - 1) : 0;
 	int r;
 
-	r = rtnl_route_alloc_cache(n->sk, AF_INET, 0, &cache);
+	r = rtnl_route_alloc_cache(n->sk, family, 0, &cache);
 	if (r < 0)
-		return nets_nlerr(err, r, "list IPv4 routes");
+		return nets_nlerr(err, r, family == AF_INET6 ? "list IPv6 routes" : "list IPv4 routes");
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_route *rt = (struct rtnl_route *)o;
 		struct nl_addr *dst = rtnl_route_get_dst(rt);
-		uint32_t d, m;
 		int p;
 
-		if (!dst || nl_addr_get_family(dst) != AF_INET)
+		if (!dst || nl_addr_get_family(dst) != family || rtnl_route_get_table(rt) == RT_TABLE_LOCAL)
 			continue;
 		p = (int)nl_addr_get_prefixlen(dst);
 		if (p == 0)	/* a default route covers everything; it is not a conflict */
 			continue;
-		memcpy(&d, nl_addr_get_binary_addr(dst), sizeof(d));
-		d = ntohl(d);
-		m = (p < prefix ? (p ? ~((1u << (32 - p)) - 1) : 0) : mask);
-		if ((d & m) == (addr & m)) {
-			char a[INET_ADDRSTRLEN], dev[IF_NAMESIZE] = "?";
-			uint32_t be = htonl(d);
+		if (family == AF_INET6 && ((const uint8_t *)nl_addr_get_binary_addr(dst))[0] == 0xfe)
+			continue;	/* link-local and multicast: on every link, never a conflict */
+		if (prefix_overlap(nl_addr_get_binary_addr(dst), addr, p < prefix ? p : prefix)) {
+			char a[INET6_ADDRSTRLEN], dev[IF_NAMESIZE] = "?";
 			struct rtnl_nexthop *nh = rtnl_route_get_nnexthops(rt) > 0 ? rtnl_route_nexthop_n(rt, 0) : NULL;
 
 			if (nh)
 				if_indextoname((unsigned)rtnl_route_nh_get_ifindex(nh), dev);
-			inet_ntop(AF_INET, &be, a, sizeof(a));
+			inet_ntop(family, nl_addr_get_binary_addr(dst), a, sizeof(a));
 			snprintf(desc, desclen, "%s/%d dev %s", a, p, dev);
 			return 1;
 		}
 	}
 	return 0;
+}
+
+int nets_route4_overlap(struct nets *n, uint32_t addr, int prefix, char *desc, size_t desclen,
+			struct lab_error **err)
+{
+	uint32_t be = htonl(addr);
+
+	return nets_route_overlap(n, AF_INET, &be, prefix, desc, desclen, err);
 }

@@ -102,7 +102,7 @@ int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_
 }
 
 int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char *peer_name,
-		  pid_t peer_pid, int *out_ifindex, struct lab_error **err)
+		  pid_t peer_pid, const uint8_t *peer_mac, int *out_ifindex, struct lab_error **err)
 {
 	_cleanup_link_ struct rtnl_link *l = NULL;
 	_cleanup_link_ struct rtnl_link *peer = NULL;
@@ -119,6 +119,13 @@ int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char 
 	rtnl_link_set_name(peer, peer_name);
 	/* the peer cannot be set up here: the kernel refuses (ENOTCONN) an up peer in another netns */
 	rtnl_link_set_ns_pid(peer, peer_pid);
+	if (peer_mac) {
+		_cleanup_nladdr_ struct nl_addr *mac = nl_addr_build(AF_LLC, peer_mac, 6);
+
+		if (!mac)
+			return lab_err(err, ENOMEM, "veth %s", spec->name);
+		rtnl_link_set_addr(peer, mac);
+	}
 	r = rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0) {
 		snprintf(what, sizeof(what), "create veth %s (peer %s in the netns of pid %d)",

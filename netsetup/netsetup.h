@@ -33,10 +33,11 @@ int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_
 		    struct lab_error **err);
 
 /* Create a veth pair in one request: this end as spec says, the peer created directly inside the
- * network namespace of peer_pid and named peer_name (down: bring it up from inside). The alias
+ * network namespace of peer_pid and named peer_name, with hardware address peer_mac (6 bytes;
+ * NULL: the kernel picks one), down: bring it up from inside. The alias
  * takes a second request: the kernel ignores it on creation. */
 int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char *peer_name,
-		  pid_t peer_pid, int *out_ifindex, struct lab_error **err);
+		  pid_t peer_pid, const uint8_t *peer_mac, int *out_ifindex, struct lab_error **err);
 
 int nets_ifindex(struct nets *n, const char *name, int *out_ifindex, struct lab_error **err);
 int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **err);
@@ -60,7 +61,21 @@ int nets_shape_netem(struct nets *n, int ifindex, uint32_t delay_us, uint32_t ji
 int nets_shape_clear(struct nets *n, int ifindex, struct lab_error **err);
 int nets_shape_get(struct nets *n, int ifindex, char *out, size_t len, struct lab_error **err);
 
+/* An address (network byte order: 4 bytes for AF_INET, 16 for AF_INET6). nodad: usable at once,
+ * no duplicate address detection (a lab's addresses are planned, and DAD is multicast the bridge
+ * floods to every port). */
+int nets_addr_add(struct nets *n, int ifindex, int family, const void *addr, int prefix,
+		  bool nodad, struct lab_error **err);
 int nets_addr4_add(struct nets *n, int ifindex, uint32_t addr, int prefix, struct lab_error **err);
+
+/* A static route in the main table: dst/prefix (prefix 0 = default) via a gateway. */
+int nets_route_add(struct nets *n, int family, const void *dst, int prefix, const void *via,
+		   struct lab_error **err);
+
+/* Write sysctls of the network namespace of nsfd (a netns fd or a pidfd): names[i] under
+ * /proc/sys/net/ gets values[i]. The caller's netns is restored. */
+int nets_sysctl_at(int nsfd, const char *const names[], const char *const values[], size_t count,
+		   struct lab_error **err);
 
 struct nets_link {
 	int ifindex;
@@ -86,6 +101,8 @@ int nets_addr_list(struct nets *n, struct nets_addr **out, size_t *out_count, st
 
 /* Is there an IPv4 route (any table, default routes excepted) overlapping addr/prefix?
  * Returns 1 and describes it in desc ("192.0.2.0/24 dev eth0"), 0 if none, < 0 on error. */
+int nets_route_overlap(struct nets *n, int family, const void *addr, int prefix, char *desc,
+		       size_t desclen, struct lab_error **err);
 int nets_route4_overlap(struct nets *n, uint32_t addr, int prefix, char *desc, size_t desclen,
 			struct lab_error **err);
 

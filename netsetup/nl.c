@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../src/cleanup.h"
@@ -54,6 +56,33 @@ int nets_open_at(int nsfd, struct nets **out, struct lab_error **err)
 			nets_close(*out);
 		return lab_err(err, e, "return to the original network namespace");
 	}
+	return r;
+}
+
+int nets_sysctl_at(int nsfd, const char *const names[], const char *const values[], size_t count,
+		   struct lab_error **err)
+{
+	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (self < 0)
+		return lab_err(err, errno, "open /proc/self/ns/net");
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return lab_err(err, errno, "enter network namespace");
+	/* /proc/sys/net shows the netns of whoever opens the file: ours now, the host's */
+	for (size_t i = 0; i < count && r == 0; i++) {
+		char path[160];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/sys/net/%s", names[i]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, values[i], strlen(values[i])) != (ssize_t)strlen(values[i]))
+			r = lab_err(err, errno, "write %s", path);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (setns(self, CLONE_NEWNET) < 0)
+		return lab_err(err, errno, "return to the original network namespace");
 	return r;
 }
 

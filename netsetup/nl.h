@@ -5,6 +5,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/route.h>
 
 #include "netsetup.h"
 
@@ -35,6 +36,11 @@ static inline void nets_nladdr_putp(struct nl_addr **a)
 	if (*a)
 		nl_addr_put(*a);
 }
+static inline void nets_route_putp(struct rtnl_route **r)
+{
+	if (*r)
+		rtnl_route_put(*r);
+}
 static inline void nets_msg_freep(struct nl_msg **m)
 {
 	if (*m)
@@ -44,6 +50,7 @@ static inline void nets_msg_freep(struct nl_msg **m)
 #define _cleanup_addr_ __attribute__((cleanup(nets_addr_putp)))
 #define _cleanup_cache_ __attribute__((cleanup(nets_cache_putp)))
 #define _cleanup_nladdr_ __attribute__((cleanup(nets_nladdr_putp)))
+#define _cleanup_route_ __attribute__((cleanup(nets_route_putp)))
 #define _cleanup_msg_ __attribute__((cleanup(nets_msg_freep)))
 
 #endif

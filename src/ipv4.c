@@ -52,7 +52,7 @@ bool ipv4_is_private(const struct ipv4_net *n)
 	return false;
 }
 
-int ipv4_parse_net(const char *s, struct ipv4_net *out, struct lab_error **err)
+int ipv4_parse_prefix(const char *s, struct ipv4_net *out, struct lab_error **err)
 {
 	char addr[16], fixed[20];
 	const char *slash = strchr(s, '/');
@@ -60,31 +60,49 @@ int ipv4_parse_net(const char *s, struct ipv4_net *out, struct lab_error **err)
 	unsigned long p = 0;
 	size_t alen;
 
+	if (!strcmp(s, "default")) {
+		*out = (struct ipv4_net){ 0, 0 };
+		return 0;
+	}
 	if (!slash)
-		return lab_err(err, 0, "subnet '%s': expected a CIDR such as 10.77.1.0/24", s);
+		return lab_err(err, 0, "'%s': expected a CIDR such as 10.77.1.0/24", s);
 	alen = (size_t)(slash - s);
 	if (alen >= sizeof(addr))
-		return lab_err(err, 0, "subnet '%s': malformed address", s);
+		return lab_err(err, 0, "'%s': malformed address", s);
 	memcpy(addr, s, alen);
 	addr[alen] = '\0';
 	if (ipv4_parse_addr(addr, &n.addr) < 0)
-		return lab_err(err, 0, "subnet '%s': '%s' is not an IPv4 address", s, addr);
-	if (!slash[1] || strlen(slash + 1) > 2 || slash[1] < '0' || slash[1] > '9')
-		return lab_err(err, 0, "subnet '%s': malformed prefix length", s);
+		return lab_err(err, 0, "'%s': '%s' is not an IPv4 address", s, addr);
+	if (!slash[1] || strlen(slash + 1) > 2)
+		return lab_err(err, 0, "'%s': malformed prefix length", s);
 	for (const char *d = slash + 1; *d; d++) {
 		if (*d < '0' || *d > '9')
-			return lab_err(err, 0, "subnet '%s': malformed prefix length", s);
+			return lab_err(err, 0, "'%s': malformed prefix length", s);
 		p = p * 10 + (unsigned long)(*d - '0');
 	}
-	if (p < IPV4_PREFIX_MIN || p > IPV4_PREFIX_MAX)
-		return lab_err(err, 0, "subnet '%s': prefix length must be between /%d and /%d", s,
-			       IPV4_PREFIX_MIN, IPV4_PREFIX_MAX);
+	if (p > 32)
+		return lab_err(err, 0, "'%s': prefix length above /32", s);
 	n.prefix = (int)p;
 	if (n.addr & ~ipv4_mask(n.prefix)) {
 		struct ipv4_net f = { n.addr & ipv4_mask(n.prefix), n.prefix };
-		return lab_err(err, 0, "subnet '%s' has host bits set; did you mean %s?", s,
+		return lab_err(err, 0, "'%s' has host bits set; did you mean %s?", s,
 			       ipv4_fmt_net(&f, fixed, sizeof(fixed)));
 	}
+	*out = n;
+	return 0;
+}
+
+int ipv4_parse_net(const char *s, struct ipv4_net *out, struct lab_error **err)
+{
+	struct ipv4_net n;
+
+	if (!strcmp(s, "default"))
+		return lab_err(err, 0, "subnet 'default': expected a CIDR such as 10.77.1.0/24");
+	if (ipv4_parse_prefix(s, &n, err) < 0)
+		return lab_err_wrap(err, "subnet");
+	if (n.prefix < IPV4_PREFIX_MIN || n.prefix > IPV4_PREFIX_MAX)
+		return lab_err(err, 0, "subnet '%s': prefix length must be between /%d and /%d", s,
+			       IPV4_PREFIX_MIN, IPV4_PREFIX_MAX);
 	if (!ipv4_is_private(&n))
 		return lab_err(err, 0,
 			       "subnet '%s' is not private: use one inside 10.0.0.0/8, 172.16.0.0/12 "

@@ -20,6 +20,9 @@ struct ipv4_net {
 /* Strict "a.b.c.d" (no leading zeros beyond "0", no blanks). Returns 0 or -1. */
 int ipv4_parse_addr(const char *s, uint32_t *out);
 
+/* Any "a.b.c.d/p" (0 <= p <= 32, host bits zero) or "default" (0.0.0.0/0): a route's destination. */
+int ipv4_parse_prefix(const char *s, struct ipv4_net *out, struct lab_error **err);
+
 /* "a.b.c.d/p" with 8 <= p <= 30, host bits zero, inside a private range (RFC 1918).
  * On failure *err says what is wrong and how to write it instead; returns < 0. */
 int ipv4_parse_net(const char *s, struct ipv4_net *out, struct lab_error **err);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
@@ -360,11 +361,13 @@ static bool link_is_ours(const struct lab *lab, const struct nets_link *l)
 		return true;
 	if (!lab->number || l->group != lab_group(lab))
 		return false;
-	if (!strcmp(l->name, lab->bridge))
-		return true;
-	for (size_t i = 0; i < lab->nhosts; i++)
-		if (lab->hosts[i].networked && !strcmp(l->name, lab->hosts[i].veth))
+	for (size_t i = 0; i < lab->nsegs; i++)
+		if (!strcmp(l->name, lab->segs[i].bridge))
 			return true;
+	for (size_t i = 0; i < lab->nhosts; i++)
+		for (size_t k = 0; k < lab->hosts[i].nifaces; k++)
+			if (!strcmp(l->name, lab->hosts[i].ifaces[k].veth))
+				return true;
 	return false;
 }
 
@@ -525,7 +528,8 @@ struct up {
 	struct nets *root;
 	int labfd;
 	int sigfd;
-	int bridge_ifindex;
+	int *bridges;		/* ifindex of each segment's bridge */
+	unsigned macs;		/* interfaces cabled so far: the last bytes of the next MAC */
 	unsigned step, fail_at, stop_at;
 	bool created_dir;
 };
@@ -582,44 +586,168 @@ static void raise_fd_limit(size_t hosts)
 	}
 }
 
+/* What the lab will be, before any address is known: from the topology file, or h1..hN on one
+ * segment plus e1..eM. Names of bridges and veths follow. */
 static int plan_hosts(struct up *u, struct lab_error **err)
 {
 	const struct lab_spec *s = u->spec;
 	struct lab *lab = u->lab;
+	const struct lab *topo = s->topo ? &s->topo->plan : NULL;
 
-	lab->nhosts = s->hosts + s->empty;
+	lab->nsegs = topo ? topo->nsegs : 1;
+	lab->nhosts = topo ? topo->nhosts : s->hosts + s->empty;
+	lab->segs = calloc(lab->nsegs, sizeof(*lab->segs));
 	lab->hosts = calloc(lab->nhosts, sizeof(*lab->hosts));
 	u->children = calloc(lab->nhosts, sizeof(*u->children));
-	if (!lab->hosts || !u->children)
+	if (!lab->segs || !lab->hosts || !u->children)
 		return lab_err(err, ENOMEM, "plan lab");
 	for (size_t i = 0; i < lab->nhosts; i++)
 		u->children[i].pidfd = u->children[i].sync_fd = -1;
-	if (names_ifname(lab->bridge, err, "%s-br", lab->name) < 0)
-		return -1;
-	for (unsigned i = 0; i < s->hosts; i++) {
+	if (topo) {
+		lab->from_file = true;
+		memcpy(lab->segs, topo->segs, lab->nsegs * sizeof(*lab->segs));
+		for (size_t i = 0; i < lab->nhosts; i++) {
+			lab->hosts[i] = topo->hosts[i];
+			lab->hosts[i].routes = NULL;	/* resolved later, once addresses are known */
+			lab->hosts[i].nroutes = 0;
+		}
+		for (size_t g = 0; g < lab->nsegs; g++)
+			if (names_ifname(lab->segs[g].bridge, err, "%s-%s", lab->name, lab->segs[g].name) < 0)
+				return lab_err_wrap(err, "segment %s (use a shorter lab name)", lab->segs[g].name);
+	} else {
+		struct lab_segment *g = &lab->segs[0];
+
+		snprintf(g->name, sizeof(g->name), "lan");
+		if (names_ifname(g->bridge, err, "%s-br", lab->name) < 0)
+			return -1;
+		if (s->has_subnet)
+			g->subnet = s->subnet;
+		g->has6 = !s->no_ipv6;
+		if (s->has_subnet6)
+			g->subnet6 = s->subnet6;
+		for (unsigned i = 0; i < s->hosts; i++) {
+			struct lab_host *h = &lab->hosts[i];
+
+			snprintf(h->name, sizeof(h->name), "h%u", i + 1);
+			h->networked = true;
+			h->nifaces = 1;
+			snprintf(h->ifaces[0].name, sizeof(h->ifaces[0].name), "eth0");
+		}
+		for (unsigned i = 0; i < s->empty; i++)
+			snprintf(lab->hosts[s->hosts + i].name, sizeof(lab->hosts[0].name), "e%u", i + 1);
+	}
+	for (size_t i = 0; i < lab->nhosts; i++) {
 		struct lab_host *h = &lab->hosts[i];
 
-		snprintf(h->name, sizeof(h->name), "h%u", i + 1);
-		h->networked = true;
-		h->addr = ipv4_host(&lab->subnet, i + 1);
-		if (names_ifname(h->veth, err, "%s-%s", lab->name, h->name) < 0)
-			return -1;
+		for (size_t k = 0; k < h->nifaces; k++) {
+			int r = k ? names_ifname(h->ifaces[k].veth, err, "%s-%s-%zu", lab->name, h->name, k)
+				  : names_ifname(h->ifaces[k].veth, err, "%s-%s", lab->name, h->name);
+			if (r < 0)
+				return lab_err_wrap(err, "host %s (use a shorter lab or host name)", h->name);
+		}
 	}
-	for (unsigned i = 0; i < s->empty; i++)
-		snprintf(lab->hosts[s->hosts + i].name, sizeof(lab->hosts[0].name), "e%u", i + 1);
 	return 0;
 }
 
-/* Pick a lab number and a subnet no other lab and no route of the machine uses. Runs under the
+/* Prefixes in use: by the other labs that are up, and by the segments of this one picked so far. */
+struct taken {
+	struct ipv4_net *v4;
+	struct ipv6_net *v6;
+	size_t n4, n6;
+};
+
+static int taken_add(struct taken *t, const struct lab_segment *g)
+{
+	struct ipv4_net *v4 = realloc(t->v4, (t->n4 + 1) * sizeof(*v4));
+	struct ipv6_net *v6;
+
+	if (!v4)
+		return -1;
+	t->v4 = v4;
+	t->v4[t->n4++] = g->subnet;
+	if (!g->has6)
+		return 0;
+	v6 = realloc(t->v6, (t->n6 + 1) * sizeof(*v6));
+	if (!v6)
+		return -1;
+	t->v6 = v6;
+	t->v6[t->n6++] = g->subnet6;
+	return 0;
+}
+
+/* The subnet(s) of one segment: given ones are checked against every other lab and the machine's
+ * routes, missing ones are the first free block of 10.77.0.0/16 (IPv6: fd4e:4c00:LAB:SEG::/64). */
+static int allocate_segment(struct up *u, size_t gi, const struct taken *t, struct lab_error **err)
+{
+	struct lab_segment *g = &u->lab->segs[gi];
+	bool given = g->subnet.prefix != 0, plain = !u->spec->topo;
+	const char *opt = plain ? "--subnet" : "another subnet";
+	char desc[96], text[20], text6[IPV6_TEXT + 4], what[64];
+	int r;
+
+	snprintf(what, sizeof(what), plain ? "subnet" : "segment %s: subnet", g->name);
+	if (g->has6) {
+		if (!g->subnet6.prefix)
+			ipv6_lab_net(u->lab->number, (unsigned)gi + 1, &g->subnet6);
+		for (size_t i = 0; i < t->n6; i++)
+			if (ipv6_overlap(&g->subnet6, &t->v6[i]))
+				return lab_err(err, 0, "%s %s overlaps %s of another lab: choose %s%s", what,
+					       ipv6_fmt_net(&g->subnet6, text6, sizeof(text6)),
+					       ipv6_fmt_net(&t->v6[i], desc, sizeof(desc)),
+					       plain ? "another --subnet6" : "another subnet6",
+					       plain ? " (or --no-ipv6)" : "");
+		r = nets_route_overlap(u->root, AF_INET6, g->subnet6.addr, 64, desc, sizeof(desc), err);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			return lab_err(err, 0, "%s %s overlaps the IPv6 route %s on this machine: choose "
+					       "another %s", what, ipv6_fmt_net(&g->subnet6, text6, sizeof(text6)),
+				       desc, plain ? "--subnet6 (or --no-ipv6)" : "subnet6");
+	}
+	if (given) {
+		for (size_t i = 0; i < t->n4; i++)
+			if (ipv4_overlap(&g->subnet, &t->v4[i]))
+				return lab_err(err, 0, "%s %s overlaps %s of another lab%s: choose %s", what,
+					       ipv4_fmt_net(&g->subnet, text, sizeof(text)),
+					       ipv4_fmt_net(&t->v4[i], desc, sizeof(desc)),
+					       plain ? "" : " or segment", opt);
+		r = nets_route4_overlap(u->root, g->subnet.addr, g->subnet.prefix, desc, sizeof(desc), err);
+		if (r > 0)
+			r = lab_err(err, 0, "%s %s overlaps the route %s on this machine: choose %s", what,
+				    ipv4_fmt_net(&g->subnet, text, sizeof(text)), desc, opt);
+		return r < 0 ? r : 0;
+	}
+	/* a /24 at least: room for students to add hosts */
+	g->subnet.prefix = plain ? ipv4_prefix_for(u->spec->hosts) : 24;
+	if (g->subnet.prefix > 24)
+		g->subnet.prefix = 24;
+	for (uint32_t a = 0x0a4d0100; a < 0x0a4e0000; a += 1u << (32 - g->subnet.prefix)) {
+		bool clash = false;
+
+		g->subnet.addr = a & ipv4_mask(g->subnet.prefix);
+		if (g->subnet.addr < 0x0a4d0100)
+			continue;
+		for (size_t i = 0; i < t->n4 && !clash; i++)
+			clash = ipv4_overlap(&g->subnet, &t->v4[i]);
+		if (clash)
+			continue;
+		r = nets_route4_overlap(u->root, g->subnet.addr, g->subnet.prefix, desc, sizeof(desc), err);
+		if (r <= 0)
+			return r;
+	}
+	return lab_err(err, 0, "no free subnet left in 10.77.0.0/16: give one with %s",
+		       plain ? "--subnet" : "subnet:");
+}
+
+/* Pick a lab number and subnets no other lab and no route of the machine uses. Runs under the
  * /run/netlab lock. */
 static int allocate(struct up *u, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
-	char **names = NULL, desc[96], text[20];
+	char **names = NULL;
 	size_t count = 0;
-	struct ipv4_net *nets = NULL;
+	struct taken t = { 0 };
 	unsigned char *used = NULL;
-	size_t nnets = 0;
 	int r = 0;
 
 	used = calloc(65536, 1);
@@ -628,11 +756,6 @@ static int allocate(struct up *u, struct lab_error **err)
 	r = lab_names(&names, &count, err);
 	if (r < 0)
 		goto out;
-	nets = calloc(count + 1, sizeof(*nets));
-	if (!nets) {
-		r = lab_err(err, ENOMEM, "allocate");
-		goto out;
-	}
 	for (size_t i = 0; i < count; i++) {
 		struct lab other;
 		struct lab_error *ignored = NULL;
@@ -644,64 +767,167 @@ static int allocate(struct up *u, struct lab_error **err)
 			continue;
 		}
 		used[other.number] = 1;
-		nets[nnets++] = other.subnet;
+		for (size_t g = 0; g < other.nsegs && r == 0; g++)
+			if (taken_add(&t, &other.segs[g]) < 0)
+				r = lab_err(err, ENOMEM, "allocate");
 		state_free(&other);
 	}
+	if (r < 0)
+		goto out;
 	for (lab->number = 1; lab->number < 65536 && used[lab->number]; lab->number++)
 		;
 	if (lab->number >= 65536) {
 		r = lab_err(err, 0, "too many labs are up");
 		goto out;
 	}
-
-	if (u->spec->has_subnet) {
-		lab->subnet = u->spec->subnet;
-		for (size_t i = 0; i < nnets; i++)
-			if (ipv4_overlap(&lab->subnet, &nets[i])) {
-				r = lab_err(err, 0, "subnet %s overlaps %s of another lab: choose another "
-						    "--subnet",
-					    ipv4_fmt_net(&lab->subnet, text, sizeof(text)),
-					    ipv4_fmt_net(&nets[i], desc, sizeof(desc)));
-				goto out;
-			}
-		r = nets_route4_overlap(u->root, lab->subnet.addr, lab->subnet.prefix, desc,
-					sizeof(desc), err);
-		if (r > 0)
-			r = lab_err(err, 0, "subnet %s overlaps the route %s on this machine: choose "
-					    "another --subnet",
-				    ipv4_fmt_net(&lab->subnet, text, sizeof(text)), desc);
-		goto out;
-	}
-	/* default: the first free block of 10.77.0.0/16 big enough for the hosts */
-	lab->subnet.prefix = ipv4_prefix_for(u->spec->hosts);
-	if (lab->subnet.prefix > 24)
-		lab->subnet.prefix = 24;	/* a /24 at least: room for students to add hosts */
-	for (uint32_t a = 0x0a4d0100; a < 0x0a4e0000; a += 1u << (32 - lab->subnet.prefix)) {
-		bool clash = false;
-
-		lab->subnet.addr = a & ipv4_mask(lab->subnet.prefix);
-		if (lab->subnet.addr < 0x0a4d0100)
-			continue;
-		for (size_t i = 0; i < nnets && !clash; i++)
-			clash = ipv4_overlap(&lab->subnet, &nets[i]);
-		if (clash)
-			continue;
-		r = nets_route4_overlap(u->root, lab->subnet.addr, lab->subnet.prefix, desc,
-					sizeof(desc), err);
-		if (r <= 0)
-			goto out;
-	}
-	r = lab_err(err, 0, "no free subnet left in 10.77.0.0/16: give one with --subnet");
+	/* given subnets first, so that picked ones go around them */
+	for (int pass = 0; pass < 2 && r == 0; pass++)
+		for (size_t g = 0; g < lab->nsegs && r == 0; g++) {
+			if ((lab->segs[g].subnet.prefix != 0) != (pass == 0))
+				continue;
+			r = allocate_segment(u, g, &t, err);
+			if (r == 0 && taken_add(&t, &lab->segs[g]) < 0)
+				r = lab_err(err, ENOMEM, "allocate");
+		}
 out:
 	lab_names_free(names, count);
-	free(nets);
+	free(t.v4);
+	free(t.v6);
 	free(used);
 	return r < 0 ? r : 0;
 }
 
+/* Addresses: given ones stay, the others take the lowest free host numbers of their segment, in
+ * the order the hosts come. IPv6 addresses use the same host number in the segment's /64. */
+static int assign_addresses(struct lab *lab, struct lab_error **err)
+{
+	for (size_t g = 0; g < lab->nsegs; g++) {
+		const struct lab_segment *seg = &lab->segs[g];
+		uint32_t cap = ipv4_capacity(seg->subnet.prefix), next = 1, want = 0;
+		unsigned char *used = calloc(cap + 2, 1);
+		char net[20];
+
+		if (!used)
+			return lab_err(err, ENOMEM, "assign addresses");
+		for (size_t i = 0; i < lab->nhosts; i++)
+			for (size_t k = 0; k < lab->hosts[i].nifaces; k++) {
+				const struct lab_iface *x = &lab->hosts[i].ifaces[k];
+				if (x->seg != g)
+					continue;
+				want++;
+				if (x->addr && x->addr - seg->subnet.addr <= cap)
+					used[x->addr - seg->subnet.addr] = 1;
+			}
+		if (want > cap) {
+			free(used);
+			return lab_err(err, 0, "%s %s holds %u hosts, not %u: use a larger one",
+				       lab->from_file ? "segment's subnet" : "subnet",
+				       ipv4_fmt_net(&seg->subnet, net, sizeof(net)), cap, want);
+		}
+		for (size_t i = 0; i < lab->nhosts; i++)
+			for (size_t k = 0; k < lab->hosts[i].nifaces; k++) {
+				struct lab_iface *x = &lab->hosts[i].ifaces[k];
+				if (x->seg != g)
+					continue;
+				if (!x->addr) {
+					while (used[next])
+						next++;
+					used[next] = 1;
+					x->addr = ipv4_host(&seg->subnet, next);
+				}
+				if (seg->has6)
+					ipv6_host(&seg->subnet6, x->addr - seg->subnet.addr, x->addr6);
+			}
+		free(used);
+	}
+	return 0;
+}
+
+/* A topology route's `via`: a host's address on a segment it shares with `from`, or a literal. */
+static int resolve_via(const struct lab *lab, const struct lab_host *from, const char *via,
+		       bool *has4, uint32_t *v4, bool *has6, uint8_t v6[16])
+{
+	*has4 = *has6 = false;
+	if (ipv4_parse_addr(via, v4) == 0)
+		return *has4 = true, 0;
+	if (ipv6_parse_addr(via, v6) == 0)
+		return *has6 = true, 0;
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		const struct lab_host *h = &lab->hosts[i];
+
+		if (strcmp(h->name, via))
+			continue;
+		for (size_t k = 0; k < h->nifaces; k++)
+			for (size_t m = 0; m < from->nifaces; m++)
+				if (h->ifaces[k].seg == from->ifaces[m].seg) {
+					*v4 = h->ifaces[k].addr;
+					*has4 = true;
+					memcpy(v6, h->ifaces[k].addr6, 16);
+					*has6 = !ipv6_is_zero(v6);
+					return 0;
+				}
+	}
+	return -1;
+}
+
+/* Turn the file's routes into the kernel's: one IPv4 and (where both ends have it) one IPv6 route
+ * per line. */
+static int resolve_routes(struct up *u, struct lab_error **err)
+{
+	const struct lab_topo *topo = u->spec->topo;
+	struct lab *lab = u->lab;
+
+	for (size_t r = 0; topo && r < topo->nroutes; r++) {
+		const struct lab_topo_route *tr = &topo->routes[r];
+		struct lab_host *h = &lab->hosts[tr->host];
+		struct lab_route rt4 = { 0 }, rt6 = { .v6 = true };
+		bool d4 = false, d6 = false, g4, g6;
+		struct lab_error *sub = NULL;
+		struct lab_route *v;
+
+		if (!strcmp(tr->to, "default")) {
+			d4 = d6 = true;
+		} else if (strchr(tr->to, '/')) {
+			if (strchr(tr->to, ':'))
+				d6 = ipv6_parse_prefix(tr->to, &rt6.dst6, &sub) == 0;
+			else
+				d4 = ipv4_parse_prefix(tr->to, &rt4.dst, &sub) == 0;
+			lab_err_free(&sub);
+		} else {
+			for (size_t g = 0; g < lab->nsegs; g++)
+				if (!strcmp(lab->segs[g].name, tr->to)) {
+					rt4.dst = lab->segs[g].subnet;
+					d4 = true;
+					rt6.dst6 = lab->segs[g].subnet6;
+					d6 = lab->segs[g].has6;
+				}
+		}
+		if (resolve_via(lab, h, tr->via, &g4, &rt4.via, &g6, rt6.via6) < 0)
+			return lab_err(err, 0, "%s: host %s: route via '%s': no such host on a segment of %s",
+				       tr->where, h->name, tr->via, h->name);
+		d4 = d4 && g4;
+		d6 = d6 && g6;
+		if (!d4 && !d6)
+			return lab_err(err, 0, "%s: host %s: route to '%s' via '%s': no address family in "
+					       "common", tr->where, h->name, tr->to, tr->via);
+		if (h->nroutes + d4 + d6 > LAB_ROUTES_MAX)
+			return lab_err(err, 0, "%s: host %s: more than %d routes", tr->where, h->name,
+				       LAB_ROUTES_MAX);
+		v = realloc(h->routes, (h->nroutes + 2) * sizeof(*v));
+		if (!v)
+			return lab_err(err, ENOMEM, "routes");
+		h->routes = v;
+		if (d4)
+			h->routes[h->nroutes++] = rt4;
+		if (d6)
+			h->routes[h->nroutes++] = rt6;
+	}
+	return 0;
+}
+
 static int write_hosts_file(struct up *u, struct lab_error **err)
 {
-	char *text = NULL, a[16];
+	char *text = NULL, a[IPV6_TEXT];
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	int r;
@@ -709,10 +935,20 @@ static int write_hosts_file(struct up *u, struct lab_error **err)
 	if (!f)
 		return lab_err(err, errno, "hosts file");
 	fputs("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", f);
-	for (size_t i = 0; i < u->lab->nhosts; i++)
-		if (u->lab->hosts[i].networked)
-			fprintf(f, "%s\t%s\n", ipv4_fmt(u->lab->hosts[i].addr, a, sizeof(a)),
-				u->lab->hosts[i].name);
+	/* every address of every host: its name for eth0, NAME-ethK for each interface */
+	for (size_t i = 0; i < u->lab->nhosts; i++) {
+		const struct lab_host *h = &u->lab->hosts[i];
+
+		for (size_t k = 0; k < h->nifaces; k++) {
+			const struct lab_iface *x = &h->ifaces[k];
+
+			fprintf(f, "%s\t%s%s%s-%s\n", ipv4_fmt(x->addr, a, sizeof(a)), k ? "" : h->name,
+				k ? "" : " ", h->name, x->name);
+			if (!ipv6_is_zero(x->addr6))
+				fprintf(f, "%s\t%s%s%s-%s\n", ipv6_fmt(x->addr6, a, sizeof(a)),
+					k ? "" : h->name, k ? "" : " ", h->name, x->name);
+		}
+	}
 	fclose(f);
 	r = util_write_atomic(u->labfd, "hosts", text, len, 0644, err);
 	free(text);
@@ -724,7 +960,6 @@ static int reserve(struct up *u, struct lab_error **err)
 	struct lab *lab = u->lab;
 	_cleanup_close_ int rundir = -1;
 	struct lab_error *sub = NULL;
-	char net[20];
 	int r;
 
 	rundir = run_dir_lock(true, err);
@@ -757,14 +992,12 @@ static int reserve(struct up *u, struct lab_error **err)
 	r = nets_open(&u->root, err);
 	if (r < 0)
 		return r;
+	if (plan_hosts(u, err) < 0)
+		return -1;
 	r = allocate(u, err);
 	if (r < 0)
 		return r;
-	if (u->spec->hosts > ipv4_capacity(lab->subnet.prefix))
-		return lab_err(err, 0, "subnet %s holds %u hosts, not %u: use a larger one",
-			       ipv4_fmt_net(&lab->subnet, net, sizeof(net)),
-			       ipv4_capacity(lab->subnet.prefix), u->spec->hosts);
-	if (plan_hosts(u, err) < 0)
+	if (assign_addresses(lab, err) < 0 || resolve_routes(u, err) < 0)
 		return -1;
 	lab->builder = getpid();
 	util_proc_starttime(lab->builder, &lab->builder_start);
@@ -774,27 +1007,81 @@ static int reserve(struct up *u, struct lab_error **err)
 	return 0;	/* the /run/netlab lock is released here: the name and subnet are ours */
 }
 
-/* Configure a networked host's netns from here, through a socket opened inside it: lo up, eth0 up,
- * its address. Doing it from this one thread, rather than from each host, keeps a single user on
- * the kernel's RTNL lock; hosts configuring themselves concurrently made `up` super-linear. */
-static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
-		    struct lab_error **err)
+static bool shaped(const struct lab_shape *s)
 {
-	struct nets *n = NULL;
-	int r, ifindex;
+	return s->rate_bps || s->delay_us || s->jitter_us || s->loss_percent > 0;
+}
 
+static int shape_one(struct nets *n, int ifindex, const struct lab_shape *s, struct lab_error **err);
+
+/* Configure a networked host's netns from here, through a socket opened inside it: lo up; per
+ * interface its addresses (IPv6 ones without DAD: planned, and DAD is multicast the bridge floods to
+ * every port), up; routes; forwarding for routers; shaping. Doing it from this one thread, rather
+ * than from each host, keeps a single user on the kernel's RTNL lock; hosts configuring themselves
+ * concurrently made `up` super-linear. */
+static int host_net(const struct lab *lab, const struct lab_host *h, const uint8_t (*macs)[6],
+		    int pidfd, struct lab_error **err)
+{
+	const char *names[LAB_IFACES_MAX + 2], *values[LAB_IFACES_MAX + 2];
+	char paths[LAB_IFACES_MAX][64];
+	struct nets *n = NULL;
+	size_t nsys = 0;
+	bool v6 = false;
+	int r, ifindex[LAB_IFACES_MAX];
+
+	for (size_t k = 0; k < h->nifaces; k++)
+		if (!ipv6_is_zero(h->ifaces[k].addr6)) {
+			/* static addresses: no router solicitations (multicast, flooded) either */
+			snprintf(paths[k], sizeof(paths[k]), "ipv6/conf/%s/accept_ra", h->ifaces[k].name);
+			names[nsys] = paths[k];
+			values[nsys++] = "0";
+			v6 = true;
+		}
+	if (h->router) {
+		names[nsys] = "ipv4/ip_forward";
+		values[nsys++] = "1";
+		if (v6) {
+			names[nsys] = "ipv6/conf/all/forwarding";
+			values[nsys++] = "1";
+		}
+	}
+	if (nsys && (r = nets_sysctl_at(pidfd, names, values, nsys, err)) < 0)
+		return r;
 	r = nets_open_at(pidfd, &n, err);
 	if (r < 0)
 		return r;
 	r = nets_link_set_up(n, 1, true, err);	/* lo is ifindex 1 in every netns */
-	if (r >= 0)
-		r = nets_ifindex(n, "eth0", &ifindex, err);
-	if (r >= 0)	/* IPv4 labs: no IPv6 chatter for the bridge to flood to every port */
-		r = nets_link_no_ipv6(n, ifindex, err);
-	if (r >= 0)
-		r = nets_link_set_up(n, ifindex, true, err);
-	if (r >= 0)
-		r = nets_addr4_add(n, ifindex, h->addr, lab->subnet.prefix, err);
+	for (size_t k = 0; k < h->nifaces && r >= 0; k++) {
+		const struct lab_iface *x = &h->ifaces[k];
+		const struct lab_segment *g = &lab->segs[x->seg];
+		uint32_t be = htonl(x->addr);
+		uint8_t ll[16];
+
+		r = nets_ifindex(n, x->name, &ifindex[k], err);
+		if (r >= 0)	/* addresses are ours to give: no automatic ones */
+			r = nets_link_no_ipv6(n, ifindex[k], err);
+		if (r >= 0)
+			r = nets_addr_add(n, ifindex[k], AF_INET, &be, g->subnet.prefix, false, err);
+		if (r >= 0 && !ipv6_is_zero(x->addr6)) {
+			ipv6_link_local(macs[k], ll);
+			r = nets_addr_add(n, ifindex[k], AF_INET6, x->addr6, 64, true, err);
+			if (r >= 0)
+				r = nets_addr_add(n, ifindex[k], AF_INET6, ll, 64, true, err);
+		}
+		if (r >= 0)
+			r = nets_link_set_up(n, ifindex[k], true, err);
+		if (r >= 0 && shaped(&x->shape))
+			r = shape_one(n, ifindex[k], &x->shape, err);
+		if (r < 0)
+			lab_err_wrap(err, "%s", x->name);
+	}
+	for (size_t k = 0; k < h->nroutes && r >= 0; k++) {
+		const struct lab_route *rt = &h->routes[k];
+		uint32_t dst = htonl(rt->dst.addr), via = htonl(rt->via);
+
+		r = rt->v6 ? nets_route_add(n, AF_INET6, rt->dst6.addr, rt->dst6.prefix, rt->via6, err)
+			   : nets_route_add(n, AF_INET, &dst, rt->dst.prefix, &via, err);
+	}
 	nets_close(n);
 	return r;
 }
@@ -851,6 +1138,98 @@ static void explain_host(const struct up *u, const struct lab_host *h, const cha
 		 hosts_path, h->name, h->name, (int)h->pid);
 }
 
+static void explain_iface(const struct up *u, const struct lab_host *h, const struct lab_iface *x,
+			  const uint8_t mac[6])
+{
+	const struct lab *lab = u->lab;
+	const struct lab_segment *g = &lab->segs[x->seg];
+	char a[IPV6_TEXT], alias[64], v6[160] = "";
+
+	if (!u->spec->explain)
+		return;
+	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "ip link add %s group %u master %s up type veth peer name %s netns %d address "
+		 "%02x:%02x:%02x:%02x:%02x:%02x && ip link set %s alias %s", x->veth, lab_group(lab),
+		 g->bridge, x->name, (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth,
+		 alias);
+	if (!ipv6_is_zero(x->addr6)) {
+		uint8_t ll[16];
+		char l[IPV6_TEXT];
+
+		ipv6_link_local(mac, ll);
+		snprintf(v6, sizeof(v6), "sysctl -qw net.ipv6.conf.%s.accept_ra=0; ip addr add %s/64 dev "
+			 "%s nodad; ip addr add %s/64 dev %s nodad; ", x->name,
+			 ipv6_fmt(x->addr6, a, sizeof(a)), x->name, ipv6_fmt(ll, l, sizeof(l)), x->name);
+	}
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; ip link set %s "
+		 "addrgenmode none; %sip addr add %s/%d dev %s; ip link set %s up'", (int)h->pid, x->name,
+		 v6, ipv4_fmt(x->addr, a, sizeof(a)), g->subnet.prefix, x->name, x->name);
+}
+
+static void explain_routes(const struct up *u, const struct lab_host *h)
+{
+	char d[IPV6_TEXT + 4], v[IPV6_TEXT];
+
+	if (h->router)
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "nsenter -t %d -U -n --preserve-credentials sysctl -qw net.ipv4.ip_forward=1 "
+			 "net.ipv6.conf.all.forwarding=1", (int)h->pid);
+	for (size_t k = 0; k < h->nroutes; k++) {
+		const struct lab_route *rt = &h->routes[k];
+
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "nsenter -t %d -U -n --preserve-credentials ip %sroute add %s via %s", (int)h->pid,
+			 rt->v6 ? "-6 " : "",
+			 rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
+			 rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
+	}
+}
+
+/* Every interface of a host: a veth whose peer is created inside the host, named and with its
+ * MAC (02:4c:LAB:LAB:n:n, locally administered, readable in ARP tables), then configured. */
+static int cable_host(struct up *u, size_t i, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	const struct lab_host *h = &lab->hosts[i];
+	uint8_t macs[LAB_IFACES_MAX][6];
+	char alias[64];
+	int r;
+
+	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
+	for (size_t k = 0; k < h->nifaces; k++) {
+		const struct lab_iface *x = &h->ifaces[k];
+		struct nets_link_spec veth = { .name = x->veth, .alias = alias, .group = lab_group(lab),
+					       .master = u->bridges[x->seg], .up = true, .no_ipv6 = true };
+		unsigned m = ++u->macs;
+		uint8_t *mac = macs[k];
+
+		mac[0] = 0x02;
+		mac[1] = 0x4c;
+		mac[2] = (uint8_t)(lab->number >> 8);
+		mac[3] = (uint8_t)lab->number;
+		mac[4] = (uint8_t)(m >> 8);
+		mac[5] = (uint8_t)m;
+		explain_iface(u, h, x, mac);
+		if ((r = up_step(u, "creating a veth pair", err)) < 0 ||
+		    (r = nets_veth_add(u->root, &veth, x->name, h->pid, mac, NULL, err)) < 0)
+			return lab_err_wrap(err, "host %s", h->name);
+	}
+	explain_routes(u, h);
+	if ((r = host_net(lab, h, (const uint8_t (*)[6])macs, u->children[i].pidfd, err)) < 0)
+		return lab_err_wrap(err, "host %s", h->name);
+	for (size_t k = 0; k < h->nifaces; k++) {	/* the machine's end of a shaped link */
+		int ifindex;
+
+		if (shaped(&h->ifaces[k].shape) &&
+		    ((r = nets_ifindex(u->root, h->ifaces[k].veth, &ifindex, err)) < 0 ||
+		     (r = shape_one(u->root, ifindex, &h->ifaces[k].shape, err)) < 0))
+			return lab_err_wrap(err, "host %s: %s", h->name, h->ifaces[k].veth);
+	}
+	return 0;
+}
+
 static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
@@ -858,18 +1237,24 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	uint64_t t0 = util_now_ns();
 	int r;
 
-	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
-	r = up_step(u, "creating the bridge", err);
-	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s group %u up type bridge && ip link set %s alias %s", lab->bridge,
-		 lab_group(lab), lab->bridge, alias);
-	if (r >= 0) {
-		struct nets_link_spec br = { .name = lab->bridge, .alias = alias,
+	u->bridges = calloc(lab->nsegs, sizeof(*u->bridges));
+	if (!u->bridges)
+		return lab_err(err, ENOMEM, "bridges");
+	for (size_t g = 0; g < lab->nsegs; g++) {
+		const struct lab_segment *seg = &lab->segs[g];
+		struct nets_link_spec br = { .name = seg->bridge, .alias = alias,
 					     .group = lab_group(lab), .up = true, .no_ipv6 = true };
-		r = nets_bridge_add(u->root, &br, &u->bridge_ifindex, err);
+
+		snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
+		r = up_step(u, "creating a bridge", err);
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "ip link add %s group %u up type bridge && ip link set %s alias %s", seg->bridge,
+			 lab_group(lab), seg->bridge, alias);
+		if (r >= 0)
+			r = nets_bridge_add(u->root, &br, &u->bridges[g], err);
+		if (r < 0)
+			return lab->nsegs > 1 ? lab_err_wrap(err, "segment %s", seg->name) : r;
 	}
-	if (r < 0)
-		return r;
 	snprintf(hosts_path, sizeof(hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
 
 	/* spawn, cable and release each host in turn: hosts set themselves up in parallel with us */
@@ -890,27 +1275,10 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 		/* the host mounts and names itself while we cable it */
 		if ((r = ns_go(&u->children[i], err)) < 0)
 			return r;
-		if (h->networked) {
-			struct nets_link_spec veth = { .name = h->veth, .alias = alias,
-						       .group = lab_group(lab), .master = u->bridge_ifindex,
-						       .up = true, .no_ipv6 = true };
-
-			snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
-			explainf(u->spec->explain, u->spec->explain_arg,
-				 "ip link add %s group %u master %s up type veth peer name eth0 netns %d "
-				 "&& ip link set %s alias %s", h->veth, lab_group(lab), lab->bridge,
-				 (int)h->pid, h->veth, alias);
-			explainf(u->spec->explain, u->spec->explain_arg,
-				 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; "
-				 "ip link set eth0 up; ip addr add %s/%d dev eth0'", (int)h->pid,
-				 ipv4_fmt(h->addr, title, sizeof(title)), lab->subnet.prefix);
-			c0 = util_now_ns();
-			if ((r = up_step(u, "creating a veth pair", err)) < 0 ||
-			    (r = nets_veth_add(u->root, &veth, "eth0", h->pid, NULL, err)) < 0 ||
-			    (r = host_net(lab, h, u->children[i].pidfd, err)) < 0)
-				return lab_err_wrap(err, "host %s", h->name);
-			t->veth += util_now_ns() - c0;
-		}
+		c0 = util_now_ns();
+		if (h->networked && (r = cable_host(u, i, err)) < 0)
+			return r;
+		t->veth += util_now_ns() - c0;
 	}
 	t->spawn = util_now_ns() - t0;
 	t0 = util_now_ns();
@@ -1018,6 +1386,7 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 			close(u.children[i].sync_fd);
 	}
 	free(u.children);
+	free(u.bridges);
 	nets_close(u.root);
 	if (u.labfd >= 0)
 		close(u.labfd);	/* releases the lab lock */
@@ -1039,15 +1408,15 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
  * down, clean
  */
 
-/* A host name as netlab makes them: h or e, then 1 to 4 digits. */
+/* A host name as netlab takes them: a lowercase letter, then lowercase letters and digits. */
 static bool host_name_like(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n < 2 || n > 5 || (s[0] != 'h' && s[0] != 'e'))
+	if (n < 1 || n > HOST_NAME_MAX_LEN || s[0] < 'a' || s[0] > 'z')
 		return false;
 	for (size_t i = 1; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
+		if ((s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'z'))
 			return false;
 	return true;
 }
@@ -1261,14 +1630,23 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
  * status, exec
  */
 
+const struct lab_if_info *lab_if_info_find(const struct lab_host_info *info, const char *name)
+{
+	for (size_t i = 0; i < info->nifs; i++)
+		if (!strcmp(info->ifs[i].name, name))
+			return &info->ifs[i];
+	return NULL;
+}
+
 int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct lab_error **err)
 {
 	_cleanup_close_ int pidfd = ns_pidfd_verified(h->pid, h->start, NULL);
 	struct nets *n = NULL;
 	struct nets_link *links = NULL;
 	struct nets_addr *addrs = NULL;
+	int ifindex[LAB_IFACES_MAX + 2];
 	size_t nl = 0, na = 0;
-	int eth0 = 0, r;
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (pidfd < 0)
@@ -1283,24 +1661,35 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 		goto out;
 	for (size_t i = 0; i < nl; i++) {
 		size_t len = strlen(out->links);
+		struct lab_if_info *f;
 
 		snprintf(out->links + len, sizeof(out->links) - len, "%s%s(%s)", len ? " " : "",
 			 links[i].name, (links[i].flags & IFF_UP) ? "up" : "down");
-		if (!strcmp(links[i].name, "eth0")) {
-			eth0 = links[i].ifindex;
-			snprintf(out->mac, sizeof(out->mac), "%s", links[i].mac);
-		}
-	}
-	if (eth0)
-		nets_shape_get(n, eth0, out->shaping, sizeof(out->shaping), NULL);
-	for (size_t i = 0; i < na; i++) {
-		size_t len = strlen(out->addrs);
-
-		if (addrs[i].ifindex != eth0 || !eth0)
+		if (!strcmp(links[i].name, "lo") || out->nifs == sizeof(out->ifs) / sizeof(out->ifs[0]))
 			continue;
-		snprintf(out->addrs + len, sizeof(out->addrs) - len, "%s%s/%d", len ? " " : "",
-			 addrs[i].text, addrs[i].prefix);
+		ifindex[out->nifs] = links[i].ifindex;
+		f = &out->ifs[out->nifs++];
+		util_copy(f->name, sizeof(f->name), links[i].name);
+		f->up = links[i].flags & IFF_UP;
+		util_copy(f->mac, sizeof(f->mac), links[i].mac);
+		nets_shape_get(n, links[i].ifindex, f->shaping, sizeof(f->shaping), NULL);
 	}
+	/* IPv4 first, then global IPv6, then link-local: the order a student reads them in */
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t i = 0; i < na; i++) {
+			bool ll = !strncmp(addrs[i].text, "fe80:", 5);
+
+			if (pass != (addrs[i].family == AF_INET ? 0 : ll ? 2 : 1))
+				continue;
+			for (size_t f = 0; f < out->nifs; f++) {
+				size_t len = strlen(out->ifs[f].addrs);
+
+				if (ifindex[f] != addrs[i].ifindex)
+					continue;
+				snprintf(out->ifs[f].addrs + len, sizeof(out->ifs[f].addrs) - len, "%s%s/%d",
+					 len ? " " : "", addrs[i].text, addrs[i].prefix);
+			}
+		}
 out:
 	free(links);
 	free(addrs);
@@ -1465,23 +1854,26 @@ static int shape_one(struct nets *n, int ifindex, const struct lab_shape *s, str
 	return nets_shape_rate(n, ifindex, s->rate_bps, err);
 }
 
-int lab_shape(const struct lab *lab, const struct lab_host *h, const struct lab_shape *s,
-	      struct lab_error **err)
+int lab_shape(const struct lab *lab, const struct lab_host *h, size_t iface,
+	      const struct lab_shape *s, struct lab_error **err)
 {
 	_cleanup_close_ int pidfd = -1;
 	struct nets *in = NULL, *out = NULL;
-	int eth0, veth, r;
+	const struct lab_iface *x = &h->ifaces[iface];
+	int eth, veth, r;
 
 	if (!h->networked)
 		return lab_err(err, 0, "%s is an empty host: it has no link to shape", h->name);
+	if (iface >= h->nifaces)
+		return lab_err(err, 0, "host %s has no interface %zu", h->name, iface);
 	pidfd = ns_pidfd_verified(h->pid, h->start, NULL);
 	if (pidfd < 0)
 		return lab_err(err, ESRCH, "host %s of lab %s is not running", h->name, lab->name);
 	if ((r = nets_open_at(pidfd, &in, err)) < 0 || (r = nets_open(&out, err)) < 0 ||
-	    (r = nets_ifindex(in, "eth0", &eth0, err)) < 0 || (r = nets_ifindex(out, h->veth, &veth, err)) < 0)
+	    (r = nets_ifindex(in, x->name, &eth, err)) < 0 || (r = nets_ifindex(out, x->veth, &veth, err)) < 0)
 		goto done;
 	/* the host's side first: if the kernel lacks the qdisc, nothing has changed yet */
-	r = shape_one(in, eth0, s, err);
+	r = shape_one(in, eth, s, err);
 	if (r == -ENOENT && !s->clear && (s->delay_us || s->jitter_us || s->loss_percent > 0)) {
 		lab_err_free(err);
 		r = lab_err(err, 0, "delay/loss need the kernel's netem qdisc (CONFIG_NET_SCH_NETEM), "
@@ -1492,7 +1884,7 @@ int lab_shape(const struct lab *lab, const struct lab_host *h, const struct lab_
 		goto done;
 	r = shape_one(out, veth, s, err);
 	if (r < 0 && !s->clear)
-		nets_shape_clear(in, eth0, NULL);	/* undo the host's side */
+		nets_shape_clear(in, eth, NULL);	/* undo the host's side */
 done:
 	nets_close(in);
 	nets_close(out);

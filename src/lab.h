@@ -14,12 +14,34 @@
 #define LAB_NETNS_DIR "/run/netns"
 #define LAB_DEFAULT_NAME "lab"
 
+/* A static route as a topology file writes it, resolved once addresses are known. */
+struct lab_topo_route {
+	size_t host;		/* index into plan.hosts */
+	char to[64];		/* "default", a segment's name, or a prefix (IPv4 or IPv6) */
+	char via[64];		/* a host's name (its address on a shared segment), or an address */
+	char where[96];		/* "lab.yaml:12", for errors */
+};
+
+/* A lab as a topology file describes it (topo.c): segments (subnet prefix 0 = netlab picks one),
+ * hosts and their interfaces (address 0 = netlab picks one), routers, routes, shaping. */
+struct lab_topo {
+	struct lab plan;
+	size_t nroutes;
+	struct lab_topo_route *routes;
+};
+
+void lab_topo_free(struct lab_topo *t);
+
 struct lab_spec {
 	const char *name;
 	unsigned hosts;		/* networked hosts h1..hN */
 	unsigned empty;		/* empty-netns control hosts e1..eM */
 	bool has_subnet;
 	struct ipv4_net subnet;
+	bool no_ipv6;		/* --no-ipv6: IPv4 only */
+	bool has_subnet6;
+	struct ipv6_net subnet6;
+	const struct lab_topo *topo;	/* up -f FILE: replaces hosts/empty/subnet */
 	int extra_ns;		/* --ns +cgroup,+time: CLONE_NEWCGROUP | CLONE_NEWTIME */
 	/* --explain: called with the by-hand shell equivalent of each step, as it runs */
 	void (*explain)(const char *command, void *arg);
@@ -55,25 +77,28 @@ int lab_load_default(const char *name, struct lab *out, struct lab_error **err);
 int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab, size_t *out_index,
 		     struct lab_error **err);
 
-/* Link shaping of a host, both directions of its link (eth0 inside, its veth on the bridge). */
-struct lab_shape {
-	uint64_t rate_bps;	/* tbf; 0 = no rate */
-	uint32_t delay_us, jitter_us;
-	double loss_percent;	/* netem when any of delay/jitter/loss is set */
-	bool clear;
-};
+/* Shape interface `iface` of a host, both directions (ethK inside, its veth on the bridge). */
+int lab_shape(const struct lab *lab, const struct lab_host *h, size_t iface,
+	      const struct lab_shape *s, struct lab_error **err);
 
-int lab_shape(const struct lab *lab, const struct lab_host *h, const struct lab_shape *s,
-	      struct lab_error **err);
+struct lab_if_info {
+	char name[16];			/* as found inside the host */
+	bool up;
+	char mac[18];
+	char addrs[256];		/* "10.77.1.1/24 fd4e:4c00:1:1::1/64 fe80::4c:1ff:fe00:1/64" */
+	char shaping[64];		/* "rate 10 Mbit/s", "" for none */
+};
 
 struct lab_host_info {
 	bool alive;
 	unsigned long ns[NS_KINDS_ALL];	/* inodes of /proc/PID/ns/ entries, in ns_kinds order */
-	char mac[18];			/* of eth0, "" if none */
-	char addrs[512];		/* "10.77.1.1/24 fe80::1/64" on eth0 */
 	char links[256];		/* "lo(up) eth0(up)" */
-	char shaping[64];		/* "rate 10 Mbit/s" on eth0, "" for none */
+	size_t nifs;			/* interfaces other than lo, in ifindex order */
+	struct lab_if_info ifs[LAB_IFACES_MAX + 2];
 };
+
+/* The interface of info named name, or NULL. */
+const struct lab_if_info *lab_if_info_find(const struct lab_host_info *info, const char *name);
 
 int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct lab_error **err);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ipv4.h"
+#include "ipv6.h"
 #include "lab.h"
 #include "ns.h"
 #include "ping.h"
@@ -18,17 +19,26 @@
 
 /* ------------------------------------------------------------------------------------ pingall */
 
-int lesson_pingall(const struct lab *lab, unsigned count, int timeout_ms,
+bool lesson_has_ipv6(const struct lab *lab)
+{
+	for (size_t g = 0; g < lab->nsegs; g++)
+		if (lab->segs[g].has6)
+			return true;
+	return false;
+}
+
+int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_ms,
 		   struct pingall_result *out, struct lab_error **err)
 {
 	size_t n = lab->nhosts;
 	struct ping_src *src = calloc(n + 1, sizeof(*src));
-	uint32_t *dst = calloc(n + 1, sizeof(*dst));
+	struct ping_dst *dst = calloc(n + 1, sizeof(*dst));
 	uint64_t t0 = util_now_ns();
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	out->n = n;
+	out->v6 = v6;
 	out->replies = calloc(n * n + 1, sizeof(*out->replies));
 	out->expected = calloc(n * n + 1, sizeof(*out->expected));
 	if (!src || !dst || !out->replies || !out->expected) {
@@ -36,8 +46,14 @@ int lesson_pingall(const struct lab *lab, unsigned count, int timeout_ms,
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++) {
-		src[i].pidfd = lab_host_pidfd(&lab->hosts[i]);	/* dead host: no source */
-		dst[i] = lab->hosts[i].networked ? lab->hosts[i].addr : 0;
+		const struct lab_host *h = &lab->hosts[i];
+
+		src[i].pidfd = lab_host_pidfd(h);	/* dead host: no source */
+		if (!h->networked)
+			continue;
+		dst[i].v4 = h->ifaces[0].addr;
+		memcpy(dst[i].v6, h->ifaces[0].addr6, 16);
+		dst[i].set = !v6 || !ipv6_is_zero(dst[i].v6);
 	}
 	{
 		char buf[32];
@@ -46,14 +62,15 @@ int lesson_pingall(const struct lab *lab, unsigned count, int timeout_ms,
 		for (size_t i = 0; i < n; i++)
 			nets += lab->hosts[i].networked;
 		out->neigh_needed = (unsigned)(nets * (nets ? nets - 1 : 0));
-		if (util_read_file("/proc/sys/net/ipv4/neigh/default/gc_thresh3", buf, sizeof(buf), NULL) > 0 &&
+		if (util_read_file(v6 ? "/proc/sys/net/ipv6/neigh/default/gc_thresh3"
+				      : "/proc/sys/net/ipv4/neigh/default/gc_thresh3", buf, sizeof(buf), NULL) > 0 &&
 		    (buf[strcspn(buf, "\n")] = '\0', util_parse_ulong(buf, 0, ~0u, &limit) == 0))
 			out->neigh_limit = (unsigned)limit;
 	}
-	r = ping_matrix(src, n, dst, n, count, timeout_ms, 1, out->replies, err);
+	r = ping_matrix(src, n, dst, n, v6, count, timeout_ms, 1, out->replies, err);
 	for (size_t s = 0; s < n; s++)
 		for (size_t d = 0; d < n; d++) {
-			bool exp = s != d && lab->hosts[s].networked && lab->hosts[d].networked;
+			bool exp = lab_expect_reach(lab, s, d, v6);
 			bool got = out->replies[s * n + d] > 0;
 
 			out->expected[s * n + d] = exp;
@@ -162,6 +179,17 @@ static struct proc_ns *scan_procs(size_t *out_count)
 	return v;
 }
 
+/* Is a word starting with `word` ("10.77.1.1/24 " whole, or "fe80:" as a prefix) in a
+ * blank-separated list? */
+static bool has_addr(const char *list, const char *word)
+{
+	char padded[300], w[80];
+
+	snprintf(padded, sizeof(padded), " %s ", list);
+	snprintf(w, sizeof(w), " %s", word);
+	return strstr(padded, w) != NULL;
+}
+
 /* Whose namespace is this inode: "h1's", "the machine's" or "another". */
 static const char *owner_of(const struct lab *lab, const struct lab_host_info *info, int k,
 			    unsigned long ino, unsigned long machine, char *buf, size_t len)
@@ -176,6 +204,77 @@ static const char *owner_of(const struct lab *lab, const struct lab_host_info *i
 	return "another";
 }
 
+/* Reachability, measured against the plan: per pair (up to 16 networked hosts), else per host.
+ * IPv6 is summed up per host: the pairs are the same as IPv4's. */
+static int reach_checks(const struct lab *lab, bool v6, int timeout_ms, struct checks *c,
+			struct lab_error **err)
+{
+	struct pingall_result pr;
+	size_t n = lab->nhosts, nets = 0;
+	char arp[160] = "", what[64], a[IPV6_TEXT];
+
+	if (lesson_pingall(lab, v6, 1, timeout_ms, &pr, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		nets += lab->hosts[i].networked;
+	if (pr.neigh_limit && pr.neigh_needed > pr.neigh_limit)
+		snprintf(arp, sizeof(arp), " (the lab needs %u neighbour entries, the kernel's shared "
+			 "table takes net.ipv%c.neigh.default.gc_thresh3=%u)", pr.neigh_needed,
+			 v6 ? '6' : '4', pr.neigh_limit);
+	for (size_t s = 0; s < n; s++) {
+		const struct lab_host *h = &lab->hosts[s];
+
+		if (!h->networked) {
+			unsigned got = 0;
+			for (size_t d = 0; d < n; d++)
+				got += pr.replies[s * n + d] > 0;
+			if (!v6)
+				add(c, h->name, got == 0, "reaches nobody", "%u of %zu hosts answered", got,
+				    n - 1);
+			continue;
+		}
+		if (nets > 16 || v6) {	/* one line per host, not per pair: n^2 lines help nobody */
+			char wrong[96] = "";
+			size_t right = 0, used = 0, shown = 0, expected = 0;
+
+			for (size_t d = 0; d < n; d++) {
+				bool got = pr.replies[s * n + d] > 0, exp = pr.expected[s * n + d];
+
+				if (d == s || !lab->hosts[d].networked)
+					continue;
+				expected += exp;
+				if (got == exp) {
+					right++;
+				} else if (shown++ < 5 && used < sizeof(wrong)) {
+					used += (size_t)snprintf(wrong + used, sizeof(wrong) - used, "%s%s%s",
+								 used ? " " : "", exp ? "" : "+",
+								 lab->hosts[d].name);
+				}
+			}
+			snprintf(what, sizeof(what), "%s",
+				 v6 ? (lab->from_file ? "IPv6 reachability as planned" : "reaches all over IPv6")
+				    : (lab->from_file ? "reachability as planned" : "reaches every networked host"));
+			add(c, h->name, right == nets - 1, what, "%zu of %zu as expected (%zu should answer)"
+			    "%s%s%s%s", right, nets - 1, expected, right == nets - 1 ? "" : "; wrong: ", wrong,
+			    shown > 5 ? " ..." : "", right == nets - 1 ? "" : arp);
+			continue;
+		}
+		for (size_t d = 0; d < n; d++) {
+			bool got = pr.replies[s * n + d] > 0, exp = pr.expected[s * n + d];
+
+			if (d == s || !lab->hosts[d].networked)
+				continue;
+			snprintf(what, sizeof(what), "%s %s", exp ? "reaches" : "does not reach",
+				 lab->hosts[d].name);
+			add(c, h->name, got == exp, what, "ICMP echo to %s: %s%s",
+			    ipv4_fmt(lab->hosts[d].ifaces[0].addr, a, sizeof(a)), got ? "reply" : "no reply",
+			    got || !exp ? "" : arp);
+		}
+	}
+	lesson_pingall_free(&pr);
+	return 0;
+}
+
 int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, size_t *out_count,
 		  struct lab_error **err)
 {
@@ -183,7 +282,6 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 	struct proc_ns *procs;
 	unsigned long machine_ns[NS_KINDS_ALL];
 	struct checks c = { 0 };
-	struct pingall_result pr;
 	struct lab_host_info *info = calloc(lab->nhosts + 1, sizeof(*info));
 	size_t n = lab->nhosts;
 	char what[64], a[24];
@@ -239,74 +337,44 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 				    machine);
 		}
 		if (h->networked) {
-			char want[40];
-			bool links = !strcmp(info[i].links, "lo(up) eth0(up)");
-			bool addr;
+			char links[128] = "lo(up)", names[64] = "lo", seen[300] = "";
+			bool ok = true;
 
-			snprintf(want, sizeof(want), "%s/%d", ipv4_fmt(h->addr, a, sizeof(a)),
-				 lab->subnet.prefix);
-			addr = strstr(info[i].addrs, want) != NULL;
-			add(&c, h->name, links && addr, "lo, eth0 up with its address",
-			    "links: %s; eth0: %s", info[i].links[0] ? info[i].links : "none",
-			    info[i].addrs[0] ? info[i].addrs : "no address");
+			for (size_t k = 0; k < h->nifaces; k++) {
+				const struct lab_iface *x = &h->ifaces[k];
+				const struct lab_if_info *fi = lab_if_info_find(&info[i], x->name);
+				char want[IPV6_TEXT + 8];
+				size_t len = strlen(seen);
+
+				snprintf(links + strlen(links), sizeof(links) - strlen(links), " %s(up)", x->name);
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), ", %s", x->name);
+				snprintf(seen + len, sizeof(seen) - len, "%s%s: %s", len ? "; " : "", x->name,
+					 fi && fi->addrs[0] ? fi->addrs : "no address");
+				snprintf(want, sizeof(want), "%s/%d ", ipv4_fmt(x->addr, a, sizeof(a)),
+					 lab->segs[x->seg].subnet.prefix);
+				ok = ok && fi && has_addr(fi->addrs, want);
+				if (!ipv6_is_zero(x->addr6)) {
+					snprintf(want, sizeof(want), "%s/64 ", ipv6_fmt(x->addr6, a, sizeof(a)));
+					ok = ok && fi && has_addr(fi->addrs, want) && has_addr(fi->addrs, "fe80:");
+				}
+			}
+			ok = ok && !strcmp(info[i].links, links);
+			snprintf(what, sizeof(what), "%s up with %s address%s", names,
+				 h->nifaces == 1 ? "its" : "their", lesson_has_ipv6(lab) ? "es" : "");
+			add(&c, h->name, ok, what, "links: %s; %s", info[i].links[0] ? info[i].links : "none",
+			    seen);
 		} else {
 			bool only_lo = !strncmp(info[i].links, "lo(", 3) && !strchr(info[i].links, ' ');
 			add(&c, h->name, only_lo, "only lo (empty netns)", "links: %s", info[i].links);
 		}
 	}
 	free(procs);
-	if (lesson_pingall(lab, 1, timeout_ms, &pr, err) < 0) {
+	if (reach_checks(lab, false, timeout_ms, &c, err) < 0 ||
+	    (lesson_has_ipv6(lab) && reach_checks(lab, true, timeout_ms, &c, err) < 0)) {
 		free(info);
 		free(c.v);
 		return -1;
 	}
-	size_t nets = 0;
-	char arp[160] = "";
-
-	for (size_t i = 0; i < n; i++)
-		nets += lab->hosts[i].networked;
-	if (pr.neigh_limit && pr.neigh_needed > pr.neigh_limit)
-		snprintf(arp, sizeof(arp), " (the lab needs %u ARP entries, the kernel's shared table takes "
-			 "net.ipv4.neigh.default.gc_thresh3=%u)", pr.neigh_needed, pr.neigh_limit);
-	for (size_t s = 0; s < n; s++) {
-		const struct lab_host *h = &lab->hosts[s];
-
-		if (!h->networked) {
-			unsigned got = 0;
-			for (size_t d = 0; d < n; d++)
-				got += pr.replies[s * n + d] > 0;
-			add(&c, h->name, got == 0, "reaches nobody", "%u of %zu hosts answered", got, n - 1);
-			continue;
-		}
-		if (nets > 16) {	/* one line per host, not per pair: n^2 lines help nobody */
-			char missing[96] = "";
-			size_t got = 0, used = 0, shown = 0;
-
-			for (size_t d = 0; d < n; d++) {
-				if (d == s || !lab->hosts[d].networked)
-					continue;
-				if (pr.replies[s * n + d]) {
-					got++;
-				} else if (shown++ < 5 && used < sizeof(missing)) {
-					used += (size_t)snprintf(missing + used, sizeof(missing) - used, "%s%s",
-								 used ? " " : "", lab->hosts[d].name);
-				}
-			}
-			add(&c, h->name, got == nets - 1, "reaches every networked host",
-			    "%zu of %zu answered%s%s%s%s", got, nets - 1, got == nets - 1 ? "" : "; none from ",
-			    missing, shown > 5 ? " ..." : "", got == nets - 1 ? "" : arp);
-			continue;
-		}
-		for (size_t d = 0; d < n; d++) {
-			if (d == s || !lab->hosts[d].networked)
-				continue;
-			snprintf(what, sizeof(what), "reaches %s", lab->hosts[d].name);
-			add(&c, h->name, pr.replies[s * n + d] > 0, what, "ICMP echo to %s: %s%s",
-			    ipv4_fmt(lab->hosts[d].addr, a, sizeof(a)),
-			    pr.replies[s * n + d] ? "reply" : "no reply", pr.replies[s * n + d] ? "" : arp);
-		}
-	}
-	lesson_pingall_free(&pr);
 	free(info);
 	*out = c.v;
 	*out_count = c.n;

@@ -9,9 +9,10 @@
 #include "state.h"
 
 struct pingall_result {
+	bool v6;		/* ICMPv6 to the hosts' IPv6 addresses */
 	size_t n;		/* hosts of the lab, in state order */
 	unsigned *replies;	/* n*n: replies to [from * n + to] */
-	bool *expected;		/* n*n: should `from` reach `to`? (both networked, not the same) */
+	bool *expected;		/* n*n: should `from` reach `to`? (by the lab's plan: lab_expect_reach) */
 	unsigned pairs, reachable, expected_reachable, mismatches;
 	double seconds;
 	/* The kernel's IPv4 neighbour table is shared by all network namespaces and holds at most
@@ -19,8 +20,12 @@ struct pingall_result {
 	unsigned neigh_needed, neigh_limit;
 };
 
-int lesson_pingall(const struct lab *lab, unsigned count, int timeout_ms,
+/* Every host pings every other host's first address (eth0). */
+int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_ms,
 		   struct pingall_result *out, struct lab_error **err);
+
+/* Does the lab have IPv6 at all (a segment with a /64)? */
+bool lesson_has_ipv6(const struct lab *lab);
 void lesson_pingall_free(struct pingall_result *r);
 
 struct check {

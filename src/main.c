@@ -15,6 +15,7 @@
 #include "lab.h"
 #include "lesson.h"
 #include "names.h"
+#include "topo.h"
 #include "units.h"
 #include "util.h"
 
@@ -82,31 +83,88 @@ static void explain_line(const char *command, void *arg)
 	fflush(stdout);
 }
 
+/* "10.77.1.1/24 fd4e:4c00:1:1::1/64": an interface's planned addresses. */
+static const char *iface_addrs(const struct lab *lab, const struct lab_iface *x, char *buf,
+			       size_t len)
+{
+	char a[IPV6_TEXT];
+	int n = snprintf(buf, len, "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)),
+			 lab->segs[x->seg].subnet.prefix);
+
+	if (!ipv6_is_zero(x->addr6) && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " %s/64", ipv6_fmt(x->addr6, a, sizeof(a)));
+	return buf;
+}
+
+static const char *segment_nets(const struct lab_segment *g, char *buf, size_t len)
+{
+	char net[20], net6[IPV6_TEXT + 4];
+
+	snprintf(buf, len, "%s%s%s", ipv4_fmt_net(&g->subnet, net, sizeof(net)), g->has6 ? ", " : "",
+		 g->has6 ? ipv6_fmt_net(&g->subnet6, net6, sizeof(net6)) : "");
+	return buf;
+}
+
+/* The segments of a topology lab, one line each (a plain lab's one bridge is in its title). */
+static void print_segments(const struct lab *lab)
+{
+	char nets[96];
+
+	if (!lab->from_file)
+		return;
+	for (size_t g = 0; g < lab->nsegs; g++) {
+		size_t ports = 0;
+
+		for (size_t i = 0; i < lab->nhosts; i++)
+			for (size_t k = 0; k < lab->hosts[i].nifaces; k++)
+				ports += lab->hosts[i].ifaces[k].seg == g;
+		printf("  segment %-6s bridge %-15s %s, %zu port%s\n", lab->segs[g].name,
+		       lab->segs[g].bridge, segment_nets(&lab->segs[g], nets, sizeof(nets)), ports,
+		       ports == 1 ? "" : "s");
+	}
+}
+
+static void print_title(const struct lab *lab, const char *state, const char *tail)
+{
+	unsigned nets = 0, empties = 0, routers = 0;
+	char nets_text[96];
+
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		lab->hosts[i].networked ? nets++ : empties++;
+		routers += lab->hosts[i].router;
+	}
+	if (lab->from_file)
+		printf("lab \"%s\" %s: %u host%s (%u router%s) + %u empty on %zu segment%s%s\n", lab->name,
+		       state, nets, nets == 1 ? "" : "s", routers, routers == 1 ? "" : "s", empties,
+		       lab->nsegs, lab->nsegs == 1 ? "" : "s", tail);
+	else
+		printf("lab \"%s\" %s: %u host%s + %u empty on bridge %s (%s)%s\n", lab->name, state,
+		       nets, nets == 1 ? "" : "s", empties, lab->segs[0].bridge,
+		       segment_nets(&lab->segs[0], nets_text, sizeof(nets_text)), tail);
+	print_segments(lab);
+}
+
 static void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet)
 {
-	char net[20], a[24];
-	unsigned nets = 0, empties = 0;
+	char a[128], tail[32];
 
-	for (size_t i = 0; i < lab->nhosts; i++)
-		lab->hosts[i].networked ? nets++ : empties++;
-	printf("lab \"%s\" up: %u host%s + %u empty on bridge %s (%s), %.0f ms\n", lab->name, nets,
-	       nets == 1 ? "" : "s", empties, lab->bridge,
-	       ipv4_fmt_net(&lab->subnet, net, sizeof(net)), (double)t->total / 1e6);
+	snprintf(tail, sizeof(tail), ", %.0f ms", (double)t->total / 1e6);
+	print_title(lab, "up", tail);
 	if (quiet)
 		return;
-	printf("  %-6s %-8s %-18s %s\n", "HOST", "PID", "ADDRESS", "NAMESPACES");
+	printf("  %-6s %-8s %-4s %-34s %s\n", "HOST", "PID", "IF", "ADDRESSES", "NAMESPACES");
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
 
-		if (h->networked) {
-			ipv4_fmt(h->addr, a, sizeof(a));
-			snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%d", lab->subnet.prefix);
-		} else {
-			snprintf(a, sizeof(a), "-");
-		}
-		printf("  %-6s %-8d %-18s uts ipc pid mnt user net%s%s%s\n", h->name, (int)h->pid, a,
+		printf("  %-6s %-8d %-4s %-34s uts ipc pid mnt user net%s%s%s\n", h->name, (int)h->pid,
+		       h->nifaces ? h->ifaces[0].name : "-",
+		       h->nifaces ? iface_addrs(lab, &h->ifaces[0], a, sizeof(a)) : "-",
 		       lab->extra_ns & LAB_NS_CGROUP ? " cgroup" : "",
-		       lab->extra_ns & LAB_NS_TIME ? " time" : "", h->networked ? "" : " (empty netns)");
+		       lab->extra_ns & LAB_NS_TIME ? " time" : "",
+		       h->networked ? (h->router ? " (router)" : "") : " (empty netns)");
+		for (size_t k = 1; k < h->nifaces; k++)
+			printf("  %-6s %-8s %-4s %s\n", "", "", h->ifaces[k].name,
+			       iface_addrs(lab, &h->ifaces[k], a, sizeof(a)));
 	}
 	printf("Next: netlab shell %s | netlab exec %s -- ip addr | netlab status | netlab down%s%s\n",
 	       lab->nhosts ? lab->hosts[0].name : "h1",
@@ -121,9 +179,15 @@ static int cmd_up(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' }, { "subnet", required_argument, NULL, 's' },
 		{ "empty", required_argument, NULL, 'e' }, { "quiet", no_argument, NULL, 'q' },
 		{ "explain", no_argument, NULL, 'x' },	   { "ns", required_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+		{ "file", required_argument, NULL, 'f' },  { "subnet6", required_argument, NULL, '6' },
+		{ "no-ipv6", no_argument, NULL, '4' },	   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_spec spec = { .name = LAB_DEFAULT_NAME, .hosts = 2, .empty = 1 };
+	struct lab_topo topo;
+	const char *file = NULL;
+	bool named = false, sized = false;
+	int r;
 	char *save = NULL, nsbuf[64];
 	struct lab_error *err = NULL;
 	struct lab_timing t;
@@ -132,8 +196,19 @@ static int cmd_up(int argc, char **argv)
 	bool quiet = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":n:s:e:qxN:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:s:e:qxN:f:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case '6':
+			if (ipv6_parse_net(optarg, &spec.subnet6, &err) < 0)
+				return usage_err_obj("up", &err);
+			spec.has_subnet6 = true;
+			break;
+		case '4':
+			spec.no_ipv6 = true;
+			break;
 		case 'N':
 			/* --ns +cgroup,+time: namespaces beyond the six every host gets */
 			snprintf(nsbuf, sizeof(nsbuf), "%s", optarg);
@@ -157,6 +232,7 @@ static int cmd_up(int argc, char **argv)
 			if (names_check_lab(optarg, &err) < 0)
 				return usage_err_obj("up", &err);
 			spec.name = optarg;
+			named = true;
 			break;
 		case 's':
 			if (ipv4_parse_net(optarg, &spec.subnet, &err) < 0)
@@ -168,27 +244,37 @@ static int cmd_up(int argc, char **argv)
 				return usage_error("up", "--empty '%s': expected a number from 0 to %d",
 						   optarg, LAB_EMPTY_MAX);
 			spec.empty = (unsigned)v;
+			sized = true;
 			break;
 		case 'q':
 			quiet = true;
 			break;
 		case 'h':
-			printf("Usage: netlab up [N] [options]\n\n"
+			printf("Usage: netlab up [N] [options]\n"
+			       "       netlab up -f TOPOLOGY.yaml [options]\n\n"
 			       "Start a lab of N networked hosts h1..hN (default 2) on one bridge, plus\n"
-			       "empty-netns control hosts e1..eM. Each host is a process tree in new user,\n"
-			       "mount, PID, network, UTS and IPC namespaces, with its own /proc, /sys, /tmp\n"
-			       "and /etc/hosts.\n\n"
+			       "empty-netns control hosts e1..eM; or the segments, hosts, routers and routes\n"
+			       "of a topology file (format in the README; examples in examples/). Each host\n"
+			       "is a process tree in new user, mount, PID, network, UTS and IPC namespaces,\n"
+			       "with its own /proc, /sys, /tmp and /etc/hosts. Hosts get an IPv4 address and\n"
+			       "an IPv6 one from a unique local /64, plus their link-local address.\n\n"
 			       "Options:\n"
-			       "  -n, --name LAB      lab name (default \"%s\"; up to %d letters, digits, _)\n"
+			       "  -f, --file FILE     build the topology described in FILE\n"
+			       "  -n, --name LAB      lab name (default: the file's name:, else \"%s\"; up to\n"
+			       "                      %d letters, digits, _)\n"
 			       "  -s, --subnet CIDR   private IPv4 subnet for the hosts (default: the first\n"
 			       "                      free /24 in 10.77.0.0/16 that no route uses)\n"
+			       "      --subnet6 P/64  unique local IPv6 /64 for the hosts (default:\n"
+			       "                      fd4e:4c00:LAB:1::/64, LAB = the lab's number)\n"
+			       "      --no-ipv6       IPv4 only: no IPv6 address, not even link-local\n"
 			       "  -e, --empty M       empty-netns control hosts (default 1, at most %d)\n"
 			       "  -q, --quiet         print only the summary line\n"
 			       "      --ns +cgroup,+time  also new cgroup and/or time namespaces per host\n"
 			       "  -x, --explain       print, as each step runs, the unshare/ip/nsenter/mount\n"
 			       "                      command that would do the same by hand\n"
 			       "  -h, --help          show this help\n\n"
-			       "Example: netlab up 3 --name week1 --subnet 10.99.0.0/24\n",
+			       "Examples: netlab up 3 --name week1 --subnet 10.99.0.0/24\n"
+			       "          netlab up -f examples/two-subnets.yaml\n",
 			       LAB_DEFAULT_NAME, LAB_NAME_MAX, LAB_EMPTY_MAX);
 			return EXIT_OK;
 		default:
@@ -201,16 +287,38 @@ static int cmd_up(int argc, char **argv)
 					   argv[optind], LAB_HOSTS_MAX);
 		spec.hosts = (unsigned)v;
 		optind++;
+		sized = true;
 	}
 	if (optind < argc)
 		return usage_error("up", "unexpected argument '%s'", argv[optind]);
+	if (file && (sized || spec.has_subnet || spec.has_subnet6))
+		return usage_error("up", "-f takes hosts and subnets from the file: drop N, --empty, "
+					 "--subnet and --subnet6");
+	if (spec.no_ipv6 && spec.has_subnet6)
+		return usage_error("up", "--subnet6 and --no-ipv6 contradict each other");
+	if (file) {
+		r = topo_load(file, &topo, &err);
+		if (r < 0 && err && err->errnum)
+			return fail(&err);
+		if (r < 0)
+			return usage_err_obj("up", &err);
+		if (!named && topo.plan.name[0])
+			spec.name = topo.plan.name;
+		if (spec.no_ipv6)
+			for (size_t g = 0; g < topo.plan.nsegs; g++)
+				topo.plan.segs[g].has6 = false;
+		spec.topo = &topo;
+	}
 	if (spec.has_subnet && spec.hosts > ipv4_capacity(spec.subnet.prefix)) {
 		char net[20];
 		return usage_error("up", "subnet %s holds %u hosts, not %u: use a larger one",
 				   ipv4_fmt_net(&spec.subnet, net, sizeof(net)),
 				   ipv4_capacity(spec.subnet.prefix), spec.hosts);
 	}
-	if (lab_up(&spec, &lab, &t, &err) < 0)
+	r = lab_up(&spec, &lab, &t, &err);
+	if (file)
+		lab_topo_free(&topo);
+	if (r < 0)
 		return fail(&err);
 	print_up(&lab, &t, quiet);
 	if (getenv("NETLAB_TIMING"))
@@ -294,46 +402,73 @@ static int cmd_down(int argc, char **argv)
 	return code;
 }
 
+static void json_opt(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, "\"%s\":", key);
+	if (value && value[0])
+		json_str(f, value);
+	else
+		fputs("null", f);
+}
+
 static void print_status_json(FILE *f, const struct lab *lab, const struct lab_host_info *info)
 {
-	char net[20], a[16];
+	char net[20], a[IPV6_TEXT], net6[IPV6_TEXT + 4];
 
 	fputs("{\"name\":", f);
 	json_str(f, lab->name);
-	fprintf(f, ",\"state\":\"%s\",\"bridge\":", lab->complete ? "up" : "building");
-	json_str(f, lab->bridge);
-	fprintf(f, ",\"subnet\":\"%s\",\"hosts\":[", ipv4_fmt_net(&lab->subnet, net, sizeof(net)));
+	fprintf(f, ",\"state\":\"%s\",\"from_file\":%s,\"segments\":[", lab->complete ? "up" : "building",
+		lab->from_file ? "true" : "false");
+	for (size_t g = 0; g < lab->nsegs; g++) {
+		const struct lab_segment *seg = &lab->segs[g];
+
+		fprintf(f, "%s{\"name\":\"%s\",\"bridge\":\"%s\",\"subnet\":\"%s\",", g ? "," : "",
+			seg->name, seg->bridge, ipv4_fmt_net(&seg->subnet, net, sizeof(net)));
+		json_opt(f, "subnet6", seg->has6 ? ipv6_fmt_net(&seg->subnet6, net6, sizeof(net6)) : NULL);
+		fputc('}', f);
+	}
+	fputs("],\"hosts\":[", f);
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
 		const struct lab_host_info *in = &info[i];
-		char *save = NULL, addrs[sizeof(in->addrs)];
-		bool first = true;
 
 		fprintf(f, "%s{\"name\":\"%s\",\"kind\":\"%s\",\"pid\":%d,\"alive\":%s,", i ? "," : "",
-			h->name, h->networked ? "net" : "empty", (int)h->pid, in->alive ? "true" : "false");
-		if (h->networked)
-			fprintf(f, "\"address\":\"%s/%d\",\"veth\":\"%s\",",
-				ipv4_fmt(h->addr, a, sizeof(a)), lab->subnet.prefix, h->veth);
-		else
-			fputs("\"address\":null,\"veth\":null,", f);
-		fprintf(f, "\"netns\":\"%s/%s-%s\",\"mac\":", LAB_NETNS_DIR, lab->name, h->name);
-		if (in->mac[0])
-			json_str(f, in->mac);
-		else
-			fputs("null", f);
-		fputs(",\"addresses\":[", f);
-		snprintf(addrs, sizeof(addrs), "%s", in->addrs);
-		for (char *t = strtok_r(addrs, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-			fprintf(f, "%s", first ? "" : ",");
-			json_str(f, t);
-			first = false;
+			h->name, !h->networked ? "empty" : h->router ? "router" : "host", (int)h->pid,
+			in->alive ? "true" : "false");
+		fprintf(f, "\"netns\":\"%s/%s-%s\",\"interfaces\":[", LAB_NETNS_DIR, lab->name, h->name);
+		for (size_t k = 0; k < h->nifaces; k++) {
+			const struct lab_iface *x = &h->ifaces[k];
+			const struct lab_if_info *fi = lab_if_info_find(in, x->name);
+			char *save = NULL, addrs[sizeof(fi->addrs)];
+			bool first = true;
+
+			fprintf(f, "%s{\"name\":\"%s\",\"segment\":\"%s\",\"veth\":\"%s\",\"address\":\"%s/%d\",",
+				k ? "," : "", x->name, lab->segs[x->seg].name, x->veth,
+				ipv4_fmt(x->addr, a, sizeof(a)), lab->segs[x->seg].subnet.prefix);
+			json_opt(f, "address6", ipv6_is_zero(x->addr6) ? NULL : ipv6_fmt(x->addr6, a, sizeof(a)));
+			fputc(',', f);
+			json_opt(f, "mac", fi ? fi->mac : NULL);
+			fprintf(f, ",\"up\":%s,\"addresses\":[", fi && fi->up ? "true" : "false");
+			snprintf(addrs, sizeof(addrs), "%s", fi ? fi->addrs : "");
+			for (char *t = strtok_r(addrs, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+				fprintf(f, "%s", first ? "" : ",");
+				json_str(f, t);
+				first = false;
+			}
+			fputs("],", f);
+			json_opt(f, "shaping", fi ? fi->shaping : NULL);
+			fputc('}', f);
 		}
-		fputs("],\"shaping\":", f);
-		if (in->shaping[0])
-			json_str(f, in->shaping);
-		else
-			fputs("null", f);
-		fputs(",\"namespaces\":{", f);
+		fputs("],\"routes\":[", f);
+		for (size_t k = 0; k < h->nroutes; k++) {
+			const struct lab_route *rt = &h->routes[k];
+			char d[IPV6_TEXT + 4], v[IPV6_TEXT];
+
+			fprintf(f, "%s{\"to\":\"%s\",\"via\":\"%s\"}", k ? "," : "",
+				rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
+				rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
+		}
+		fputs("],\"namespaces\":{", f);
 		for (int k = 0; k < NS_KINDS_ALL; k++)
 			fprintf(f, "%s\"%s\":%lu", k ? "," : "", ns_kinds[k].name, in->ns[k]);
 		fputs("}}", f);
@@ -343,28 +478,42 @@ static void print_status_json(FILE *f, const struct lab *lab, const struct lab_h
 
 static void print_status_text(const struct lab *lab, const struct lab_host_info *info)
 {
-	char net[20], a[24];
+	char tail[32];
 
-	printf("lab \"%s\": %s, bridge %s, subnet %s, %zu hosts\n", lab->name,
-	       lab->complete ? "up" : "being built (or its netlab up died: netlab clean)", lab->bridge,
-	       ipv4_fmt_net(&lab->subnet, net, sizeof(net)), lab->nhosts);
-	printf("  %-6s %-8s %-6s %-18s %-18s %s\n", "HOST", "PID", "STATE", "ADDRESS", "MAC", "LINKS");
+	snprintf(tail, sizeof(tail), ", %zu hosts", lab->nhosts);
+	print_title(lab, lab->complete ? "up" : "being built (or its netlab up died: netlab clean)", tail);
+	printf("  %-6s %-8s %-6s %-4s %-18s %s\n", "HOST", "PID", "STATE", "IF", "MAC", "ADDRESSES");
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
 		const struct lab_host_info *in = &info[i];
 
-		if (h->networked) {
-			ipv4_fmt(h->addr, a, sizeof(a));
-			snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%d", lab->subnet.prefix);
-		} else {
-			snprintf(a, sizeof(a), "-");
+		for (size_t k = 0; k < (h->nifaces ? h->nifaces : 1); k++) {
+			const struct lab_if_info *fi = h->nifaces ? lab_if_info_find(in, h->ifaces[k].name) : NULL;
+
+			if (k == 0)
+				printf("  %-6s %-8d %-6s ", h->name, (int)h->pid,
+				       in->alive ? "alive" : "DEAD");
+			else
+				printf("  %-6s %-8s %-6s ", "", "", "");
+			printf("%-4s %-18s %s%s\n", h->nifaces ? h->ifaces[k].name : "-",
+			       fi && fi->mac[0] ? fi->mac : "-",
+			       !in->alive ? "-" : fi ? (fi->addrs[0] ? fi->addrs : "no address")
+				       : h->nifaces ? "MISSING" : "(empty netns: lo only)",
+			       fi && !fi->up ? " (down)" : "");
+			if (fi && fi->shaping[0])
+				printf("  %-6s %-8s %-6s %-4s shaping: %s\n", "", "", "", "", fi->shaping);
 		}
-		printf("  %-6s %-8d %-6s %-18s %-18s %s\n", h->name, (int)h->pid,
-		       in->alive ? "alive" : "DEAD", a, in->mac[0] ? in->mac : "-",
-		       in->alive ? in->links : "-");
-		if (in->alive && in->shaping[0])
-			printf("  %-6s shaping: %s\n", "", in->shaping);
 		if (in->alive) {
+			printf("  %-6s links: %s%s\n", "", in->links, h->router ? "; forwarding (router)" : "");
+			for (size_t k = 0; k < h->nroutes; k++) {
+				const struct lab_route *rt = &h->routes[k];
+				char d[IPV6_TEXT + 4], v[IPV6_TEXT];
+
+				printf("  %-6s route %s via %s\n", "",
+				       rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d))
+					      : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
+				       rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
+			}
 			printf("  %-6s ns", "");
 			for (int k = 0; k < NS_KINDS; k++)
 				printf(" %s:%lu", ns_word[k], in->ns[k]);
@@ -417,7 +566,7 @@ static int cmd_status(int argc, char **argv)
 		return fail(&err);
 	}
 	if (json)
-		fputs("{\"version\":1,\"labs\":[", stdout);
+		fputs("{\"version\":2,\"labs\":[", stdout);
 	else if (count == 0)
 		printf("no lab is up (start one with 'netlab up')\n");
 	for (size_t i = 0, shown = 0; i < count; i++) {
@@ -580,18 +729,23 @@ static int cmd_link(int argc, char **argv)
 		{ "lab", required_argument, NULL, 'l' },   { "rate", required_argument, NULL, 'r' },
 		{ "delay", required_argument, NULL, 'd' }, { "jitter", required_argument, NULL, 'j' },
 		{ "loss", required_argument, NULL, 'p' },  { "clear", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+		{ "iface", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_error *err = NULL;
 	struct lab_shape shape = { 0 };
-	const char *labname = NULL;
+	const char *labname = NULL, *ifname = "eth0";
+	size_t iface = 0;
 	bool netem = false;
 	struct lab lab;
 	size_t idx;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, ":l:r:d:j:p:ch", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:r:d:j:p:ci:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'i':
+			ifname = optarg;
+			break;
 		case 'l':
 			if (names_check_lab(optarg, &err) < 0)
 				return usage_err_obj("link", &err);
@@ -619,11 +773,13 @@ static int cmd_link(int argc, char **argv)
 			shape.clear = true;
 			break;
 		case 'h':
-			printf("Usage: netlab link HOST [--rate R] [--delay D] [--jitter J] [--loss P] | --clear\n\n"
-			       "Shape both directions of HOST's link (eth0 inside it and its veth on the\n"
-			       "bridge): a rate with the tbf qdisc, delay/jitter/loss with netem. Applying\n"
-			       "again replaces the shaping; --clear removes it. Shown in 'netlab status'.\n\n"
+			printf("Usage: netlab link HOST [--iface ethK] [--rate R] [--delay D] [--jitter J] [--loss P] | --clear\n\n"
+			       "Shape both directions of HOST's link (eth0, or --iface, inside it and its\n"
+			       "veth on the bridge): a rate with the tbf qdisc, delay/jitter/loss with netem.\n"
+			       "Applying again replaces the shaping; --clear removes it. Shown in\n"
+			       "'netlab status'.\n\n"
 			       "Options:\n"
+			       "  -i, --iface IF   which interface of HOST (default eth0)\n"
 			       "  -r, --rate R     e.g. 10mbit, 500kbit, 1gbit\n"
 			       "  -d, --delay D    e.g. 20ms (needs netem)\n"
 			       "  -j, --jitter J   e.g. 5ms (needs netem)\n"
@@ -652,16 +808,28 @@ static int cmd_link(int argc, char **argv)
 		return usage_err_obj("link", &err);
 	if (r < 0)
 		return fail(&err);
-	r = lab_shape(&lab, &lab.hosts[idx], &shape, &err);
+	for (iface = 0; iface < lab.hosts[idx].nifaces; iface++)
+		if (!strcmp(lab.hosts[idx].ifaces[iface].name, ifname))
+			break;
+	if (lab.hosts[idx].networked && iface == lab.hosts[idx].nifaces) {
+		r = usage_error("link", "host %s has no interface %s (it has eth0..eth%zu)",
+				lab.hosts[idx].name, ifname, lab.hosts[idx].nifaces - 1);
+		state_free(&lab);
+		return r;
+	}
+	r = lab_shape(&lab, &lab.hosts[idx], iface, &shape, &err);
 	if (r == 0) {
+		const struct lab_iface *x = &lab.hosts[idx].ifaces[iface];
+
 		if (shape.clear)
-			printf("%s: shaping removed\n", lab.hosts[idx].name);
+			printf("%s: shaping removed from %s\n", lab.hosts[idx].name, x->name);
 		else if (shape.rate_bps)
-			printf("%s: rate %.4g Mbit/s in both directions (eth0 and %s)\n", lab.hosts[idx].name,
-			       (double)shape.rate_bps / 1e6, lab.hosts[idx].veth);
+			printf("%s: rate %.4g Mbit/s in both directions (%s and %s)\n", lab.hosts[idx].name,
+			       (double)shape.rate_bps / 1e6, x->name, x->veth);
 		else
-			printf("%s: delay %u us, jitter %u us, loss %g%% in both directions\n",
-			       lab.hosts[idx].name, shape.delay_us, shape.jitter_us, shape.loss_percent);
+			printf("%s: delay %u us, jitter %u us, loss %g%% in both directions (%s and %s)\n",
+			       lab.hosts[idx].name, shape.delay_us, shape.jitter_us, shape.loss_percent,
+			       x->name, x->veth);
 	}
 	state_free(&lab);
 	return r < 0 ? fail(&err) : EXIT_OK;
@@ -758,6 +926,7 @@ static int cmd_pingall(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' }, { "count", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 'W' }, { "help", no_argument, NULL, 'h' },
+		{ "ipv6", no_argument, NULL, '6' }, { "ipv4", no_argument, NULL, '4' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_error *err = NULL;
@@ -765,11 +934,15 @@ static int cmd_pingall(int argc, char **argv)
 	struct lab lab;
 	unsigned long count = 1;
 	int timeout_ms = 1000, c, bad;
-	bool json = false;
+	bool json = false, v6 = false;
 	const char *name;
 
-	while ((c = getopt_long(argc, argv, ":jc:W:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jc:W:h64", opts, NULL)) != -1) {
 		switch (c) {
+		case '6':
+		case '4':
+			v6 = c == '6';
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -782,11 +955,15 @@ static int cmd_pingall(int argc, char **argv)
 				return bad;
 			break;
 		case 'h':
-			printf("Usage: netlab pingall [LAB] [-c COUNT] [-W SECS] [--json]\n\n"
-			       "Who reaches whom: ICMP echo from inside every host to every other, all pairs\n"
-			       "at once. Networked pairs should answer; empty hosts should reach nobody.\n"
-			       "Exit 0 when reality matches that expectation, 1 otherwise.\n\n"
+			printf("Usage: netlab pingall [LAB] [-4|-6] [-c COUNT] [-W SECS] [--json]\n\n"
+			       "Who reaches whom: ICMP echo from inside every host to every other host's\n"
+			       "first address (eth0), all pairs at once. Hosts sharing a segment should\n"
+			       "answer, others when the topology's routes and routers lead there and back;\n"
+			       "empty hosts should reach nobody. Exit 0 when reality matches that\n"
+			       "expectation, 1 otherwise.\n\n"
 			       "Options:\n"
+			       "  -4, --ipv4          ICMP to the IPv4 addresses (the default)\n"
+			       "  -6, --ipv6          ICMPv6 to the IPv6 addresses\n"
 			       "  -c, --count COUNT   echo requests per pair (default 1); one reply is enough\n"
 			       "  -W, --timeout SECS  how long to wait for replies (default 1)\n"
 			       "  -j, --json          machine-readable output\n"
@@ -802,14 +979,19 @@ static int cmd_pingall(int argc, char **argv)
 		return bad;
 	if (lab_load_default(name, &lab, &err) < 0)
 		return fail(&err);
-	if (lesson_pingall(&lab, (unsigned)count, timeout_ms, &pr, &err) < 0) {
+	if (v6 && !lesson_has_ipv6(&lab)) {
+		state_free(&lab);
+		return usage_error("pingall", "lab \"%s\" has no IPv6 (it came up with --no-ipv6 or "
+					      "ipv6: false): ping it with -4", name ? name : lab.name);
+	}
+	if (lesson_pingall(&lab, v6, (unsigned)count, timeout_ms, &pr, &err) < 0) {
 		state_free(&lab);
 		return fail(&err);
 	}
 	neigh_note(&pr);
 	if (json) {
-		printf("{\"version\":1,\"lab\":\"%s\",\"pairs\":%u,\"reachable\":%u,\"expected_reachable\":%u,"
-		       "\"mismatches\":%u,\"seconds\":%.3f,\"matrix\":[", lab.name, pr.pairs, pr.reachable,
+		printf("{\"version\":1,\"lab\":\"%s\",\"family\":\"ipv%c\",\"pairs\":%u,\"reachable\":%u,\"expected_reachable\":%u,"
+		       "\"mismatches\":%u,\"seconds\":%.3f,\"matrix\":[", lab.name, v6 ? '6' : '4', pr.pairs, pr.reachable,
 		       pr.expected_reachable, pr.mismatches, pr.seconds);
 		for (size_t s = 0, first = 1; s < pr.n; s++)
 			for (size_t d = 0; d < pr.n; d++) {
@@ -823,8 +1005,8 @@ static int cmd_pingall(int argc, char **argv)
 			}
 		printf("]}\n");
 	} else {
-		printf("pingall lab \"%s\": %u/%u pairs reachable (%u expected), %s, %.3f s\n", lab.name,
-		       pr.reachable, pr.pairs, pr.expected_reachable,
+		printf("pingall lab \"%s\"%s: %u/%u pairs reachable (%u expected), %s, %.3f s\n", lab.name,
+		       v6 ? " over IPv6" : "", pr.reachable, pr.pairs, pr.expected_reachable,
 		       pr.mismatches ? "NOT as expected" : "as expected", pr.seconds);
 		if (pr.n <= 16) {
 			printf("  %-6s", "from\\to");
@@ -840,8 +1022,8 @@ static int cmd_pingall(int argc, char **argv)
 				}
 				putchar('\n');
 			}
-			printf("  ok: reachable, x: unreachable as expected (empty host), NO!/YES!: not as "
-			       "expected\n");
+			printf("  ok: reachable, x: unreachable as expected (%s), NO!/YES!: not as "
+			       "expected\n", lab.from_file ? "no route, or an empty host" : "empty host");
 		}
 		for (size_t s = 0; pr.n > 16 && s < pr.n; s++)
 			for (size_t d = 0; d < pr.n; d++)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/ip.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <sched.h>
@@ -29,15 +30,23 @@ static uint16_t checksum(const void *data, size_t len)
 	return (uint16_t)~sum;
 }
 
-/* A raw ICMP socket in the network namespace of the process behind pidfd. */
-static int icmp_socket_in(int pidfd, int self_netns, struct lab_error **err)
+/* A raw ICMP (or ICMPv6) socket in the network namespace of the process behind pidfd. */
+static int icmp_socket_in(int pidfd, int self_netns, bool v6, struct lab_error **err)
 {
 	int fd, e;
 
 	if (setns(pidfd, CLONE_NEWNET) < 0)
 		return lab_err(err, errno, "enter a host's network namespace");
-	fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	fd = v6 ? socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6)
+		: socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
 	e = errno;
+	if (fd >= 0 && v6) {	/* echo replies only: no neighbour discovery chatter */
+		struct icmp6_filter f;
+
+		ICMP6_FILTER_SETBLOCKALL(&f);
+		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
+		setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
+	}
 	if (setns(self_netns, CLONE_NEWNET) < 0) {
 		e = errno;
 		if (fd >= 0)
@@ -47,6 +56,23 @@ static int icmp_socket_in(int pidfd, int self_netns, struct lab_error **err)
 	if (fd < 0)
 		return lab_err(err, e, "ICMP socket");
 	return fd;
+}
+
+static int send_echo6(int fd, uint16_t id, uint16_t seq, const uint8_t dst[16])
+{
+	struct {
+		struct icmp6_hdr h;
+		uint64_t stamp;
+	} pkt = { 0 };
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+
+	memcpy(&to.sin6_addr, dst, 16);
+	pkt.h.icmp6_type = ICMP6_ECHO_REQUEST;
+	pkt.h.icmp6_id = htons(id);
+	pkt.h.icmp6_seq = htons(seq);
+	pkt.stamp = util_now_ns();	/* the kernel fills in the ICMPv6 checksum */
+	return sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) ==
+	       (ssize_t)sizeof(pkt) ? 0 : -1;
 }
 
 static int send_echo(int fd, uint16_t id, uint16_t seq, uint32_t dst)
@@ -66,8 +92,39 @@ static int send_echo(int fd, uint16_t id, uint16_t seq, uint32_t dst)
 	       (ssize_t)sizeof(pkt) ? 0 : -1;
 }
 
-int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, size_t ndst,
-		unsigned count, int timeout_ms, int skip_self, unsigned *replies, struct lab_error **err)
+/* An echo reply for this source: (id, seq, sender) or false. */
+static bool parse_reply(const char *buf, ssize_t len, bool v6, const struct sockaddr_in6 *from,
+			uint16_t *id, uint16_t *seq, struct ping_dst *sender)
+{
+	memset(sender, 0, sizeof(*sender));
+	if (v6) {
+		const struct icmp6_hdr *h = (const void *)buf;
+
+		if ((size_t)len < sizeof(*h) || h->icmp6_type != ICMP6_ECHO_REPLY)
+			return false;
+		*id = ntohs(h->icmp6_id);
+		*seq = ntohs(h->icmp6_seq);
+		memcpy(sender->v6, &from->sin6_addr, 16);
+	} else {
+		const struct iphdr *ip = (const void *)buf;
+		const struct icmphdr *h;
+		size_t hl = (size_t)ip->ihl * 4;
+
+		if ((size_t)len < hl + sizeof(*h))
+			return false;
+		h = (const void *)(buf + hl);
+		if (h->type != ICMP_ECHOREPLY)
+			return false;
+		*id = ntohs(h->un.echo.id);
+		*seq = ntohs(h->un.echo.sequence);
+		sender->v4 = ntohl(ip->saddr);
+	}
+	return true;
+}
+
+int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *dst, size_t ndst,
+		bool v6, unsigned count, int timeout_ms, int skip_self, unsigned *replies,
+		struct lab_error **err)
 {
 	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	struct pollfd *pfd = calloc(nsrc + 1, sizeof(*pfd));
@@ -96,7 +153,7 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, si
 		pfd[s].events = POLLIN;
 		if (src[s].pidfd < 0)
 			continue;
-		pfd[s].fd = icmp_socket_in(src[s].pidfd, self, err);
+		pfd[s].fd = icmp_socket_in(src[s].pidfd, self, v6, err);
 		if (pfd[s].fd < 0) {
 			r = -1;
 			goto out;
@@ -118,8 +175,9 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, si
 			size_t s = s_next, d = (s + off) % ndst;
 			uint16_t seq = (uint16_t)(d * count + k);
 
-			if (pfd[s].fd >= 0 && dst[d] && !(skip_self && s == d) &&
-			    send_echo(pfd[s].fd, (uint16_t)(id_base + s), seq, dst[d]) == 0) {
+			if (pfd[s].fd >= 0 && dst[d].set && !(skip_self && s == d) &&
+			    (v6 ? send_echo6(pfd[s].fd, (uint16_t)(id_base + s), seq, dst[d].v6)
+				: send_echo(pfd[s].fd, (uint16_t)(id_base + s), seq, dst[d].v4)) == 0) {
 				pending[s * ndst * count + seq] = 1;
 				outstanding++;
 				sent++;
@@ -149,20 +207,22 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const uint32_t *dst, si
 
 			if (pfd[s].fd < 0 || !(pfd[s].revents & POLLIN))
 				continue;
-			while ((len = recv(pfd[s].fd, buf, sizeof(buf), 0)) > 0) {
-				const struct iphdr *ip = (const void *)buf;
-				const struct icmphdr *h;
-				size_t hl = (size_t)ip->ihl * 4, seq;
+			struct sockaddr_in6 from;
+			socklen_t fl = sizeof(from);
 
-				if ((size_t)len < hl + sizeof(*h))
-					continue;
-				h = (const void *)(buf + hl);
+			while ((len = recvfrom(pfd[s].fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl)) > 0) {
+				struct ping_dst who;
+				uint16_t id, sq;
+				size_t seq;
+
+				fl = sizeof(from);
 				/* a raw socket sees every ICMP packet of its netns: keep only our replies */
-				if (h->type != ICMP_ECHOREPLY || ntohs(h->un.echo.id) != (uint16_t)(id_base + s))
+				if (!parse_reply(buf, len, v6, &from, &id, &sq, &who) ||
+				    id != (uint16_t)(id_base + s))
 					continue;
-				seq = ntohs(h->un.echo.sequence);
+				seq = sq;
 				if (seq >= ndst * count || !pending[s * ndst * count + seq] ||
-				    ntohl(ip->saddr) != dst[seq / count])
+				    (v6 ? memcmp(who.v6, dst[seq / count].v6, 16) : who.v4 != dst[seq / count].v4))
 					continue;	/* late, duplicate or not ours */
 				pending[s * ndst * count + seq] = 0;
 				outstanding--;

@@ -7,26 +7,52 @@
 
 #include "util.h"
 
-#define STATE_MAGIC "netlab-state 1"
+#define STATE_MAGIC "netlab-state 2"
+
+static void format_route(FILE *f, const struct lab_route *rt)
+{
+	char dst[IPV6_TEXT + 8], via[IPV6_TEXT];
+
+	if (rt->v6)
+		fprintf(f, "route %s %s\n", ipv6_fmt_net(&rt->dst6, dst, sizeof(dst)),
+			ipv6_fmt(rt->via6, via, sizeof(via)));
+	else
+		fprintf(f, "route %s %s\n", ipv4_fmt_net(&rt->dst, dst, sizeof(dst)),
+			ipv4_fmt(rt->via, via, sizeof(via)));
+}
 
 int state_format(const struct lab *lab, char **out, size_t *out_len, struct lab_error **err)
 {
-	char *buf = NULL, net[20], a[16];
+	char *buf = NULL, net[20], a[16], net6[IPV6_TEXT + 4], a6[IPV6_TEXT];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return lab_err(err, errno, "open_memstream");
-	fprintf(f, "%s\nname %s\nnumber %u\nstatus %s\nbuilder %d %llu\nsubnet %s\nbridge %s\nextra %d\n"
-		"hosts %zu\n",
+	fprintf(f, "%s\nname %s\nnumber %u\nstatus %s\nbuilder %d %llu\nextra %d\nkind %s\n"
+		"segments %zu\n",
 		STATE_MAGIC, lab->name, lab->number, lab->complete ? "up" : "building",
-		(int)lab->builder, lab->builder_start, ipv4_fmt_net(&lab->subnet, net, sizeof(net)),
-		lab->bridge, lab->extra_ns, lab->nhosts);
+		(int)lab->builder, lab->builder_start, lab->extra_ns, lab->from_file ? "file" : "plain",
+		lab->nsegs);
+	for (size_t i = 0; i < lab->nsegs; i++) {
+		const struct lab_segment *g = &lab->segs[i];
+		fprintf(f, "segment %s %s %s %s\n", g->name, g->bridge,
+			ipv4_fmt_net(&g->subnet, net, sizeof(net)),
+			g->has6 ? ipv6_fmt_net(&g->subnet6, net6, sizeof(net6)) : "-");
+	}
+	fprintf(f, "hosts %zu\n", lab->nhosts);
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
-		fprintf(f, "host %s %s %s %s %d %llu\n", h->name, h->networked ? "net" : "empty",
-			h->networked ? ipv4_fmt(h->addr, a, sizeof(a)) : "-",
-			h->networked ? h->veth : "-", (int)h->pid, h->start);
+
+		fprintf(f, "host %s %d %llu %s %zu %zu\n", h->name, (int)h->pid, h->start,
+			h->router ? "router" : "host", h->nifaces, h->nroutes);
+		for (size_t k = 0; k < h->nifaces; k++) {
+			const struct lab_iface *x = &h->ifaces[k];
+			fprintf(f, "iface %s %u %s %s %s\n", x->name, x->seg, ipv4_fmt(x->addr, a, sizeof(a)),
+				ipv6_is_zero(x->addr6) ? "-" : ipv6_fmt(x->addr6, a6, sizeof(a6)), x->veth);
+		}
+		for (size_t k = 0; k < h->nroutes; k++)
+			format_route(f, &h->routes[k]);
 	}
 	fputs("end\n", f);
 	if (fclose(f) != 0) {
@@ -53,15 +79,69 @@ static char *next_line(char **p)
 	return line;
 }
 
-static int parse_host(char *line, struct lab_host *h, struct lab_error **err)
+static bool ifname_ok(const char *name)
 {
-	char name[16], kind[8], addr[20], veth[20], extra[2];
-	unsigned long long start;
-	long pid;
 	struct lab_error *ignored = NULL;
+	int r = names_check_ifname(name, &ignored);
 
-	if (sscanf(line, "host %15s %7s %19s %19s %ld %llu %1s", name, kind, addr, veth, &pid, &start,
-		   extra) != 6)
+	lab_err_free(&ignored);
+	return r == 0;
+}
+
+static int parse_iface(const struct lab *lab, const struct lab_host *h, char *line,
+		       struct lab_iface *x, struct lab_error **err)
+{
+	char name[20], addr[20], addr6[IPV6_TEXT + 1], veth[20], extra[2];
+	unsigned seg;
+	const struct lab_segment *g;
+
+	if (sscanf(line, "iface %19s %u %19s %46s %19s %1s", name, &seg, addr, addr6, veth, extra) != 5)
+		return lab_err(err, 0, "host %s: malformed iface line", h->name);
+	if (!ifname_ok(name) || !ifname_ok(veth))
+		return lab_err(err, 0, "host %s: bad interface name", h->name);
+	util_copy(x->name, sizeof(x->name), name);
+	util_copy(x->veth, sizeof(x->veth), veth);
+	if (seg >= lab->nsegs)
+		return lab_err(err, 0, "host %s: %s on segment %u of %zu", h->name, name, seg, lab->nsegs);
+	x->seg = seg;
+	g = &lab->segs[seg];
+	if (ipv4_parse_addr(addr, &x->addr) < 0 ||
+	    (x->addr & ipv4_mask(g->subnet.prefix)) != g->subnet.addr)
+		return lab_err(err, 0, "host %s: bad address '%s'", h->name, addr);
+	if (!strcmp(addr6, "-"))
+		return g->has6 ? lab_err(err, 0, "host %s: no IPv6 address on %s", h->name, name) : 0;
+	if (!g->has6 || ipv6_parse_addr(addr6, x->addr6) < 0 || !ipv6_in(&g->subnet6, x->addr6))
+		return lab_err(err, 0, "host %s: bad IPv6 address '%s'", h->name, addr6);
+	return 0;
+}
+
+static int parse_route(const struct lab_host *h, char *line, struct lab_route *rt,
+		       struct lab_error **err)
+{
+	char dst[IPV6_TEXT + 8], via[IPV6_TEXT + 1], extra[2];
+	struct lab_error *sub = NULL;
+	int r;
+
+	if (sscanf(line, "route %53s %46s %1s", dst, via, extra) != 2)
+		return lab_err(err, 0, "host %s: malformed route line", h->name);
+	rt->v6 = strchr(dst, ':') != NULL;
+	r = rt->v6 ? ipv6_parse_prefix(dst, &rt->dst6, &sub) : ipv4_parse_prefix(dst, &rt->dst, &sub);
+	lab_err_free(&sub);
+	if (r < 0 || !strcmp(dst, "default") ||
+	    (rt->v6 ? ipv6_parse_addr(via, rt->via6) : ipv4_parse_addr(via, &rt->via)) < 0)
+		return lab_err(err, 0, "host %s: bad route '%s via %s'", h->name, dst, via);
+	return 0;
+}
+
+static int parse_host(const struct lab *lab, char **p, struct lab_host *h, struct lab_error **err)
+{
+	char *line = next_line(p), name[16], kind[8], extra[2];
+	unsigned long long start;
+	unsigned long nif, nrt;
+	long pid;
+
+	if (!line || sscanf(line, "host %15s %ld %llu %7s %lu %lu %1s", name, &pid, &start, kind, &nif,
+			    &nrt, extra) != 6)
 		return lab_err(err, 0, "malformed host line");
 	if (strlen(name) > HOST_NAME_MAX_LEN || !name[0])
 		return lab_err(err, 0, "bad host name '%s'", name);
@@ -70,21 +150,50 @@ static int parse_host(char *line, struct lab_host *h, struct lab_error **err)
 		return lab_err(err, 0, "host %s: bad pid", name);
 	h->pid = (pid_t)pid;
 	h->start = start;
-	if (!strcmp(kind, "empty")) {
-		if (strcmp(addr, "-") || strcmp(veth, "-"))
-			return lab_err(err, 0, "host %s: an empty host has no address", name);
-		return 0;
-	}
-	if (strcmp(kind, "net"))
+	if (strcmp(kind, "host") && strcmp(kind, "router"))
 		return lab_err(err, 0, "host %s: unknown kind '%s'", name, kind);
-	h->networked = true;
-	if (ipv4_parse_addr(addr, &h->addr) < 0)
-		return lab_err(err, 0, "host %s: bad address '%s'", name, addr);
-	if (names_check_ifname(veth, &ignored) < 0) {
-		lab_err_free(&ignored);
-		return lab_err(err, 0, "host %s: bad interface name", name);
+	h->router = !strcmp(kind, "router");
+	if (nif > LAB_IFACES_MAX || nrt > LAB_ROUTES_MAX || (!nif && (nrt || h->router)))
+		return lab_err(err, 0, "host %s: bad interface or route count", name);
+	h->nifaces = nif;
+	h->networked = nif > 0;
+	for (size_t k = 0; k < nif; k++) {
+		line = next_line(p);
+		if (!line || strncmp(line, "iface ", 6))
+			return lab_err(err, 0, "host %s: expected %lu iface lines", name, nif);
+		if (parse_iface(lab, h, line, &h->ifaces[k], err) < 0)
+			return -1;
 	}
-	util_copy(h->veth, sizeof(h->veth), veth);
+	h->routes = calloc(nrt ? nrt : 1, sizeof(*h->routes));
+	if (!h->routes)
+		return lab_err(err, ENOMEM, "state");
+	h->nroutes = nrt;
+	for (size_t k = 0; k < nrt; k++) {
+		line = next_line(p);
+		if (!line || strncmp(line, "route ", 6))
+			return lab_err(err, 0, "host %s: expected %lu route lines", name, nrt);
+		if (parse_route(h, line, &h->routes[k], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_segment(char *line, struct lab_segment *g, struct lab_error **err)
+{
+	char name[16], bridge[20], net[24], net6[IPV6_TEXT + 8], extra[2];
+	struct lab_error *sub = NULL;
+
+	if (sscanf(line, "segment %15s %19s %23s %53s %1s", name, bridge, net, net6, extra) != 4 ||
+	    !ifname_ok(bridge))
+		return lab_err(err, 0, "malformed segment line");
+	util_copy(g->name, sizeof(g->name), name);
+	util_copy(g->bridge, sizeof(g->bridge), bridge);
+	if (ipv4_parse_net(net, &g->subnet, &sub) < 0 ||
+	    (strcmp(net6, "-") && ipv6_parse_net(net6, &g->subnet6, &sub) < 0)) {
+		lab_err_free(&sub);
+		return lab_err(err, 0, "segment %s: bad subnet", name);
+	}
+	g->has6 = strcmp(net6, "-") != 0;
 	return 0;
 }
 
@@ -119,22 +228,28 @@ static int parse(char *p, struct lab *lab, struct lab_error **err)
 		return lab_err(err, 0, "bad builder line");
 	lab->builder = (pid_t)builder;
 	line = next_line(&p);
-	if (!line || sscanf(line, "subnet %31s %1s", word, extra) != 1 ||
-	    ipv4_parse_net(word, &lab->subnet, &sub) < 0) {
-		lab_err_free(&sub);
-		return lab_err(err, 0, "bad subnet line");
-	}
-	line = next_line(&p);
-	if (!line || sscanf(line, "bridge %31s %1s", word, extra) != 1 ||
-	    names_check_ifname(word, &sub) < 0) {
-		lab_err_free(&sub);
-		return lab_err(err, 0, "bad bridge line");
-	}
-	util_copy(lab->bridge, sizeof(lab->bridge), word);
-	line = next_line(&p);
 	if (!line || sscanf(line, "extra %d %1s", &lab->extra_ns, extra) != 1 ||
 	    (lab->extra_ns & ~LAB_EXTRA_NS_MASK))
 		return lab_err(err, 0, "bad extra line");
+	line = next_line(&p);
+	if (!line || sscanf(line, "kind %15s %1s", status, extra) != 1 ||
+	    (strcmp(status, "plain") && strcmp(status, "file")))
+		return lab_err(err, 0, "bad kind line");
+	lab->from_file = !strcmp(status, "file");
+	line = next_line(&p);
+	if (!line || sscanf(line, "segments %lu %1s", &n, extra) != 1 || n > LAB_SEGMENTS_MAX)
+		return lab_err(err, 0, "bad segments line");
+	lab->segs = calloc(n ? n : 1, sizeof(*lab->segs));
+	if (!lab->segs)
+		return lab_err(err, ENOMEM, "state");
+	lab->nsegs = n;
+	for (size_t i = 0; i < n; i++) {
+		line = next_line(&p);
+		if (!line || strncmp(line, "segment ", 8))
+			return lab_err(err, 0, "expected %lu segment lines, found %zu", n, i);
+		if (parse_segment(line, &lab->segs[i], err) < 0)
+			return -1;
+	}
 	line = next_line(&p);
 	if (!line || sscanf(line, "hosts %lu %1s", &n, extra) != 1 || n > LAB_HOSTS_MAX + LAB_EMPTY_MAX)
 		return lab_err(err, 0, "bad hosts line");
@@ -143,10 +258,7 @@ static int parse(char *p, struct lab *lab, struct lab_error **err)
 		return lab_err(err, ENOMEM, "state");
 	lab->nhosts = n;
 	for (size_t i = 0; i < n; i++) {
-		line = next_line(&p);
-		if (!line || strncmp(line, "host ", 5))
-			return lab_err(err, 0, "expected %lu host lines, found %zu", n, i);
-		if (parse_host(line, &lab->hosts[i], err) < 0)
+		if (parse_host(lab, &p, &lab->hosts[i], err) < 0)
 			return -1;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(lab->hosts[j].name, lab->hosts[i].name))
@@ -178,7 +290,144 @@ int state_parse(const char *text, const char *where, struct lab *out, struct lab
 
 void state_free(struct lab *lab)
 {
+	for (size_t i = 0; lab->hosts && i < lab->nhosts; i++)
+		free(lab->hosts[i].routes);
+	free(lab->segs);
+	lab->segs = NULL;
+	lab->nsegs = 0;
 	free(lab->hosts);
 	lab->hosts = NULL;
 	lab->nhosts = 0;
+}
+
+/* ------------------------------------------------------------------ the plan's reachability */
+
+/* An address of either family, as the simulation passes it around. */
+struct where {
+	bool v6;
+	uint32_t a4;
+	uint8_t a6[16];
+};
+
+static bool iface_has(const struct lab_iface *x, const struct where *w)
+{
+	return w->v6 ? !ipv6_is_zero(x->addr6) && !memcmp(x->addr6, w->a6, 16) : x->addr == w->a4;
+}
+
+static bool seg_holds(const struct lab_segment *g, const struct where *w)
+{
+	if (w->v6)
+		return g->has6 && ipv6_in(&g->subnet6, w->a6);
+	return (w->a4 & ipv4_mask(g->subnet.prefix)) == g->subnet.addr;
+}
+
+/* The host with address w on segment seg, or -1. */
+static long owner_on(const struct lab *lab, unsigned seg, const struct where *w)
+{
+	for (size_t i = 0; i < lab->nhosts; i++)
+		for (size_t k = 0; k < lab->hosts[i].nifaces; k++)
+			if (lab->hosts[i].ifaces[k].seg == seg && iface_has(&lab->hosts[i].ifaces[k], w))
+				return (long)i;
+	return -1;
+}
+
+int lab_find_addr(const struct lab *lab, unsigned seg, uint32_t addr, size_t *out_iface)
+{
+	struct where w = { .a4 = addr };
+	long i = owner_on(lab, seg, &w);
+
+	if (i >= 0 && out_iface)
+		for (size_t k = 0; k < lab->hosts[i].nifaces; k++)
+			if (lab->hosts[i].ifaces[k].seg == seg && iface_has(&lab->hosts[i].ifaces[k], &w))
+				*out_iface = k;
+	return (int)i;
+}
+
+static bool host_has(const struct lab_host *h, const struct where *w)
+{
+	for (size_t k = 0; k < h->nifaces; k++)
+		if (iface_has(&h->ifaces[k], w))
+			return true;
+	return false;
+}
+
+/* Where host x sends a packet for w: the interface and the next host on that segment (the
+ * destination itself when it is on a segment of x). Returns false when x has no route. */
+static bool next_hop(const struct lab *lab, const struct lab_host *x, const struct where *w,
+		     size_t *out_iface, long *out_next)
+{
+	const struct lab_route *best = NULL;
+	struct where via = { .v6 = w->v6 };
+
+	for (size_t k = 0; k < x->nifaces; k++)
+		if (seg_holds(&lab->segs[x->ifaces[k].seg], w)) {
+			*out_iface = k;
+			*out_next = owner_on(lab, x->ifaces[k].seg, w);
+			return *out_next >= 0;
+		}
+	for (size_t r = 0; r < x->nroutes; r++) {	/* longest prefix wins */
+		const struct lab_route *rt = &x->routes[r];
+
+		if (rt->v6 != w->v6)
+			continue;
+		if (rt->v6 ? !ipv6_in(&rt->dst6, w->a6)
+			   : (w->a4 & ipv4_mask(rt->dst.prefix)) != rt->dst.addr)
+			continue;
+		if (!best || (rt->v6 ? rt->dst6.prefix > best->dst6.prefix : rt->dst.prefix > best->dst.prefix))
+			best = rt;
+	}
+	if (!best)
+		return false;
+	via.a4 = best->via;
+	memcpy(via.a6, best->via6, 16);
+	for (size_t k = 0; k < x->nifaces; k++)
+		if (seg_holds(&lab->segs[x->ifaces[k].seg], &via)) {
+			*out_iface = k;
+			*out_next = owner_on(lab, x->ifaces[k].seg, &via);
+			return *out_next >= 0;
+		}
+	return false;
+}
+
+/* Follow a packet from host `from` to address w; the host that accepts it, or -1. *src is the
+ * address `from` sends it with (that of its outgoing interface). */
+static long deliver(const struct lab *lab, size_t from, const struct where *w, struct where *src)
+{
+	size_t at = from;
+
+	for (int ttl = 64; ttl > 0; ttl--) {
+		const struct lab_host *x = &lab->hosts[at];
+		size_t k;
+		long next;
+
+		if (host_has(x, w))
+			return (long)at;
+		if (at != from && !x->router)
+			return -1;	/* not for it and it does not forward */
+		if (!next_hop(lab, x, w, &k, &next))
+			return -1;
+		if (at == from && src) {
+			src->v6 = w->v6;
+			src->a4 = x->ifaces[k].addr;
+			memcpy(src->a6, x->ifaces[k].addr6, 16);
+			if (w->v6 && ipv6_is_zero(src->a6))
+				return -1;
+		}
+		at = (size_t)next;
+	}
+	return -1;
+}
+
+bool lab_expect_reach(const struct lab *lab, size_t from, size_t to, bool v6)
+{
+	const struct lab_host *t = &lab->hosts[to];
+	struct where w = { .v6 = v6 }, src;
+
+	if (from == to || !lab->hosts[from].networked || !t->networked)
+		return false;
+	w.a4 = t->ifaces[0].addr;
+	memcpy(w.a6, t->ifaces[0].addr6, 16);
+	if (v6 && ipv6_is_zero(w.a6))
+		return false;
+	return deliver(lab, from, &w, &src) == (long)to && deliver(lab, to, &src, NULL) == (long)from;
 }

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "ipv4.h"
+#include "ipv6.h"
 #include "names.h"
 
 #define LAB_HOSTS_MAX 1000	/* networked hosts: one bridge takes 1024 ports */
@@ -19,11 +20,55 @@
 #define LAB_NS_TIME 0x00000080		/* CLONE_NEWTIME */
 #define LAB_EXTRA_NS_MASK (LAB_NS_CGROUP | LAB_NS_TIME)
 
+#define LAB_SEGMENTS_MAX 64
+#define LAB_IFACES_MAX 8	/* eth0..eth7 per host */
+#define LAB_ROUTES_MAX 32	/* static routes per host */
+
+/* A link layer: one Linux bridge, one IPv4 subnet, optionally one IPv6 /64. `netlab up N` makes one
+ * ("lan"); a topology file as many as it names. */
+struct lab_segment {
+	char name[16];
+	char bridge[IFNAMSIZ];
+	struct ipv4_net subnet;
+	bool has6;
+	struct ipv6_net subnet6;
+};
+
+/* Link shaping of one interface, both directions (tbf for a rate, netem for the rest). */
+struct lab_shape {
+	uint64_t rate_bps;	/* tbf; 0 = no rate */
+	uint32_t delay_us, jitter_us;
+	double loss_percent;	/* netem when any of delay/jitter/loss is set */
+	bool clear;
+};
+
+/* A host's interface ethK: the peer of a veth whose other end is a port of its segment's bridge. */
+struct lab_iface {
+	char name[IFNAMSIZ];		/* inside the host: eth0, eth1, ... */
+	unsigned seg;			/* index into lab->segs */
+	uint32_t addr;			/* IPv4, in seg's subnet */
+	uint8_t addr6[16];		/* in seg's subnet6; all zero when the segment has no IPv6 */
+	char veth[IFNAMSIZ];		/* the end on the bridge, on the machine */
+	struct lab_shape shape;		/* from a topology file, applied by up; not recorded */
+};
+
+/* A static route of a host: dst (prefix 0 = default) via a neighbour on one of its segments. */
+struct lab_route {
+	bool v6;
+	struct ipv4_net dst;
+	uint32_t via;
+	struct ipv6_net dst6;
+	uint8_t via6[16];
+};
+
 struct lab_host {
 	char name[16];			/* at most HOST_NAME_MAX_LEN characters */
-	bool networked;
-	uint32_t addr;			/* 0 for an empty host */
-	char veth[IFNAMSIZ];		/* host-side end on the bridge, "" for an empty host */
+	bool networked;			/* nifaces > 0; an empty host has only lo */
+	bool router;			/* IPv4 and IPv6 forwarding on, in its own netns */
+	size_t nifaces;
+	struct lab_iface ifaces[LAB_IFACES_MAX];
+	size_t nroutes;
+	struct lab_route *routes;	/* malloc'd, nroutes long */
 	pid_t pid;			/* its PID 1, as seen from the real machine; 0 = not started */
 	unsigned long long start;	/* its start time: defeats PID reuse */
 };
@@ -32,11 +77,12 @@ struct lab {
 	char name[LAB_NAME_MAX + 1];
 	unsigned number;		/* 1..65535, unique among the labs that are up */
 	bool complete;			/* false while `up` is building it */
+	bool from_file;			/* built from a topology file: reachability follows its routes */
 	pid_t builder;			/* the `up` process and its start time */
 	unsigned long long builder_start;
-	struct ipv4_net subnet;
-	char bridge[IFNAMSIZ];
 	int extra_ns;			/* CLONE_NEWCGROUP | CLONE_NEWTIME beyond the six, or 0 */
+	size_t nsegs;
+	struct lab_segment *segs;
 	size_t nhosts;
 	struct lab_host *hosts;
 };
@@ -54,5 +100,13 @@ int state_format(const struct lab *lab, char **out, size_t *out_len, struct lab_
 int state_parse(const char *text, const char *where, struct lab *out, struct lab_error **err);
 
 void state_free(struct lab *lab);
+
+/* The host whose interface on segment seg has address addr (IPv4), or -1. */
+int lab_find_addr(const struct lab *lab, unsigned seg, uint32_t addr, size_t *out_iface);
+
+/* Should `from` reach `to`'s first address and get the reply back, by the lab's plan? Hosts on a
+ * shared segment reach each other; beyond that, packets follow the static routes, hop by hop,
+ * through routers only (the kernel's rule: a host that is not a router does not forward). */
+bool lab_expect_reach(const struct lab *lab, size_t from, size_t to, bool v6);
 
 #endif

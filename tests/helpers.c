@@ -155,13 +155,12 @@ pid_t host_pid(const char *lab, const char *host)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		char name[16], kind[8], addr[20], veth[20];
+		char name[16];
 		int p;
-		unsigned long long st;
 
 		if (strncmp(line, want, strlen(want)))
 			continue;
-		if (sscanf(line, "host %15s %7s %19s %19s %d %llu", name, kind, addr, veth, &p, &st) == 6)
+		if (sscanf(line, "host %15s %d", name, &p) == 2)	/* "host NAME PID START ..." */
 			pid = p;
 	}
 	fclose(f);

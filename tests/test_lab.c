@@ -59,7 +59,7 @@ static void up_tcore(void)
 	f = fopen(path, "r");
 	cr_assert_not_null(f);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "subnet %31[0-9.]", NET) == 1)
+		if (sscanf(line, "segment %*s %*s %31[0-9.]", NET) == 1)
 			break;
 	fclose(f);
 	*strrchr(NET, '.') = '\0';
@@ -105,7 +105,7 @@ Test(core, hosts_reach_each_other_by_address_and_name_and_the_empty_host_reaches
 {
 	cr_assert_eq(nl(&r, "exec", H1, "--", "ping", "-c1", "-W2", addr_of(2, ""), NULL), 0,
 		     "%s%s", r.out, r.err);
-	cr_assert_eq(nl(&r, "exec", H1, "--", "ping", "-c1", "-W2", "h2", NULL), 0, "%s%s",
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ping", "-4", "-c1", "-W2", "h2", NULL), 0, "%s%s",
 		     r.out, r.err);
 	cr_assert(strstr(r.out, addr_of(2, "")), "h2 resolves through the lab's /etc/hosts: %s", r.out);
 	cr_assert_eq(nl(&r, "exec", H2, "--", "ping", "-c1", "-W2", "h1", NULL), 0);
@@ -113,6 +113,35 @@ Test(core, hosts_reach_each_other_by_address_and_name_and_the_empty_host_reaches
 		      "e1 must reach nobody: %s", r.out);
 	cr_assert_neq(nl(&r, "exec", H1, "--", "ping", "-c1", "-W1", "192.0.2.1", NULL), 0,
 		      "a host must not reach outside the lab");
+}
+
+Test(core, hosts_have_a_unique_local_ipv6_address_a_link_local_one_and_reach_each_other)
+{
+	char ll[64] = "", target[80];
+	const char *p;
+
+	/* the lab's /64 is recorded with its segment; h1 is host 1 in it */
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ip", "-6", "-br", "addr", "show", "dev", "eth0", NULL), 0);
+	cr_assert(strstr(r.out, "fd4e:4c00:"), "no unique local address:\n%s", r.out);
+	cr_assert(strstr(r.out, "::1/64"), "h1 is host 1 of the /64:\n%s", r.out);
+	cr_assert(strstr(r.out, "fe80::"), "no link-local address:\n%s", r.out);
+	/* /etc/hosts lists both of h2's addresses under its name */
+	cr_assert_eq(nl(&r, "exec", H1, "--", "getent", "ahosts", "h2", NULL), 0);
+	cr_assert(strstr(r.out, "fd4e:4c00:") && strstr(r.out, addr_of(2, "")), "%s", r.out);
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ping", "-6", "-c1", "-W2", "h2", NULL), 0, "%s%s",
+		     r.out, r.err);
+	/* and h2's link-local, scoped to h1's eth0, answers too */
+	cr_assert_eq(nl(&r, "exec", H2, "--", "ip", "-6", "-br", "addr", "show", "dev", "eth0", NULL), 0);
+	p = strstr(r.out, "fe80::");
+	cr_assert_not_null(p, "%s", r.out);
+	snprintf(ll, sizeof(ll), "%.*s", (int)strcspn(p, "/"), p);
+	snprintf(target, sizeof(target), "%s%%eth0", ll);
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ping", "-c1", "-W2", target, NULL), 0, "%s%s", r.out,
+		     r.err);
+	cr_assert_eq(nl(&r, "pingall", LAB, "-6", NULL), 0, "%s", r.out);
+	/* the empty host has no IPv6 beyond lo, and reaches nobody over it either */
+	cr_assert_eq(nl(&r, "exec", E1, "--", "ip", "-6", "-br", "addr", NULL), 0);
+	cr_assert(!strstr(r.out, "fd4e") && !strstr(r.out, "fe80"), "%s", r.out);
 }
 
 Test(core, six_namespaces_differ_from_the_machine_and_from_each_other)
@@ -240,18 +269,21 @@ Test(core, status_json_is_parseable_and_true)
 	cr_assert_eq(nl(&r, "status", LAB, "--json", NULL), 0, "%s", r.err);
 	struct json_object *root = json_tokener_parse(r.out), *labs, *lab, *hosts, *v;
 	cr_assert_not_null(root, "not JSON: %s", r.out);
-	cr_assert(json_object_object_get_ex(root, "version", &v) && json_object_get_int(v) == 1);
+	cr_assert(json_object_object_get_ex(root, "version", &v) && json_object_get_int(v) == 2);
 	cr_assert(json_object_object_get_ex(root, "labs", &labs));
 	cr_assert_eq(json_object_array_length(labs), 1);
 	lab = json_object_array_get_idx(labs, 0);
 	cr_assert(json_object_object_get_ex(lab, "name", &v));
 	cr_assert_str_eq(json_object_get_string(v), LAB);
-	cr_assert(json_object_object_get_ex(lab, "subnet", &v));
+	cr_assert(json_object_object_get_ex(lab, "segments", &v) && json_object_array_length(v) == 1);
+	v = json_object_array_get_idx(v, 0);
+	cr_assert(json_object_object_get_ex(v, "subnet", &v));
 	cr_assert_str_eq(json_object_get_string(v), addr_of(0, "/24"));
 	cr_assert(json_object_object_get_ex(lab, "hosts", &hosts));
 	cr_assert_eq(json_object_array_length(hosts), 3);
 	for (size_t i = 0; i < 3; i++) {
-		struct json_object *h = json_object_array_get_idx(hosts, i), *ns, *name, *pid, *alive, *mac;
+		struct json_object *h = json_object_array_get_idx(hosts, i), *ns, *name, *pid, *alive, *mac,
+				   *ifs, *eth0 = NULL;
 		cr_assert(json_object_object_get_ex(h, "name", &name));
 		cr_assert(json_object_object_get_ex(h, "pid", &pid));
 		cr_assert(json_object_object_get_ex(h, "alive", &alive) && json_object_get_boolean(alive));
@@ -260,9 +292,16 @@ Test(core, status_json_is_parseable_and_true)
 		cr_assert(json_object_object_get_ex(ns, "net", &v));
 		cr_assert_eq((unsigned long)json_object_get_int64(v),
 			     inode_of(json_object_get_int(pid), "net"));
-		cr_assert(json_object_object_get_ex(h, "mac", &mac));
+		cr_assert(json_object_object_get_ex(h, "interfaces", &ifs));
+		if (!strcmp(json_object_get_string(name), "e1")) {
+			cr_assert_eq(json_object_array_length(ifs), 0, "an empty host has no interface");
+			continue;
+		}
+		cr_assert_eq(json_object_array_length(ifs), 1);
+		eth0 = json_object_array_get_idx(ifs, 0);
+		cr_assert(json_object_object_get_ex(eth0, "mac", &mac));
 		if (!strcmp(json_object_get_string(name), "h1")) {
-			cr_assert(json_object_object_get_ex(h, "address", &v));
+			cr_assert(json_object_object_get_ex(eth0, "address", &v));
 			cr_assert_str_eq(json_object_get_string(v), addr_of(1, "/24"));
 			/* the MAC is eth0's as the host itself sees it */
 			cr_assert_eq(nl(&r, "exec", H1, "--", "cat", "/sys/class/net/eth0/address",
@@ -270,8 +309,6 @@ Test(core, status_json_is_parseable_and_true)
 			r.out[strcspn(r.out, "\n")] = '\0';
 			cr_assert_str_eq(json_object_get_string(mac), r.out);
 		}
-		if (!strcmp(json_object_get_string(name), "e1"))
-			cr_assert(json_object_is_type(mac, json_type_null));
 	}
 	json_object_put(root);
 }
@@ -387,9 +424,9 @@ Test(lifecycle, a_reused_pid_is_never_joined_or_signalled, .timeout = 60)
 	buf[n] = '\0';
 	p = strstr(buf, "host h1 ");
 	cr_assert_not_null(p);
-	p = strchr(p, '\n');
+	p = strchr(p + strlen("host h1 "), ' ');	/* "host h1 PID START ...": the start time */
 	cr_assert_not_null(p);
-	p[-1] = p[-1] == '9' ? '8' : p[-1] + 1;
+	p[1] = p[1] == '9' ? '8' : p[1] + 1;
 	f = fopen(path, "w");
 	fputs(buf, f);
 	fclose(f);

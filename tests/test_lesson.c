@@ -81,14 +81,16 @@ Test(lesson, verify_passes_on_a_healthy_lab)
 	struct json_object *root, *v;
 
 	cr_assert_eq(nl(&r, "verify", LAB, NULL), 0, "%s%s", r.out, r.err);
-	/* 4 hosts x (running + 6 namespaces + links) + 6 networked pairs + 1 empty host */
-	cr_assert_eq(count_lines(r.out, "PASS"), 39, "%s", r.out);
-	cr_assert(strstr(r.out, "\n39 passed, 0 failed\n"), "%s", r.out);
+	/* 4 hosts x (running + 6 namespaces + links) + 6 networked pairs + 1 empty host
+	 * + IPv6 reachability of the 3 networked hosts */
+	cr_assert_eq(count_lines(r.out, "PASS"), 42, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "reaches all over IPv6"), 3, "%s", r.out);
+	cr_assert(strstr(r.out, "\n42 passed, 0 failed\n"), "%s", r.out);
 	cr_assert_eq(nl(&r, "verify", LAB, "--json", NULL), 0);
 	root = json_tokener_parse(r.out);
 	cr_assert_not_null(root, "%s", r.out);
 	cr_assert(json_object_object_get_ex(root, "failed", &v) && json_object_get_int(v) == 0);
-	cr_assert(json_object_object_get_ex(root, "checks", &v) && json_object_array_length(v) == 39);
+	cr_assert(json_object_object_get_ex(root, "checks", &v) && json_object_array_length(v) == 42);
 	json_object_put(root);
 }
 
@@ -99,11 +101,13 @@ Test(lesson, eth0_down_in_h2_fails_exactly_the_h2_checks_and_pairs)
 
 	cr_assert_eq(nl(&r, "exec", host("h2"), "--", "ip", "link", "set", "eth0", "down", NULL), 0);
 	cr_assert_eq(nl(&r, "verify", LAB, "-W", "0.3", NULL), 1, "%s", r.out);
-	cr_assert_eq(count_lines(r.out, "FAIL"), 5, "%s", r.out);
+	/* h2's link check, the 4 IPv4 pairs with h2, and the IPv6 line of each networked host */
+	cr_assert_eq(count_lines(r.out, "FAIL"), 8, "%s", r.out);
 	cr_assert_eq(count_lines(r.out, "FAIL  h2   lo, eth0 up"), 1, "%s", r.out);
-	cr_assert_eq(count_lines(r.out, "FAIL  h2   reaches"), 2, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h2   reaches h"), 2, "%s", r.out);
 	cr_assert_eq(count_lines(r.out, "reaches h2 "), 2, "%s", r.out);
-	cr_assert(strstr(r.out, "34 passed, 5 failed"), "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "reaches all over IPv6"), 3, "%s", r.out);
+	cr_assert(strstr(r.out, "34 passed, 8 failed"), "%s", r.out);
 
 	cr_assert_eq(nl(&r, "pingall", LAB, "-W", "0.3", "--json", NULL), 1, "%s", r.err);
 	root = json_tokener_parse(r.out);
@@ -138,7 +142,8 @@ Test(lesson, an_interface_moved_from_h2_into_h1_is_caught)
 	cr_assert_eq(count_lines(r.out, "FAIL  h1   lo, eth0 up"), 1, "h1 has a third link:\n%s", r.out);
 	cr_assert_eq(count_lines(r.out, "FAIL  h2   lo, eth0 up"), 1, "h2 lost eth0:\n%s", r.out);
 	cr_assert_eq(count_lines(r.out, "FAIL  h1   reaches h3"), 0, "%s", r.out);
-	cr_assert_eq(count_lines(r.out, "FAIL"), 6, "2 link checks + the 4 h2 pairs:\n%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL"), 9, "2 link checks + the 4 h2 pairs + 3 IPv6 lines:\n%s",
+		     r.out);
 	cr_assert_eq(count_lines(r.out, "PASS  h1   net namespace isolated"), 1, "%s", r.out);
 }
 
@@ -210,7 +215,11 @@ Test(explain, up_and_down_print_what_netlab_actually_does, .timeout = 60)
 		snprintf(target, sizeof(target), "%s/h%d", lab, i + 1);
 		cr_assert_eq(nl(&r, "exec", target, "--", "ip", "-br", "-4", "addr", "show", "eth0", NULL), 0);
 		cr_assert(sscanf(r.out, "%*s %*s %31s", addr) == 1, "%s", r.out);
-		snprintf(want, sizeof(want), "ip addr add %s dev eth0'", addr);
+		snprintf(want, sizeof(want), "ip addr add %s dev eth0;", addr);
+		cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
+		cr_assert_eq(nl(&r, "exec", target, "--", "ip", "-br", "-6", "addr", "show", "eth0", NULL), 0);
+		cr_assert(sscanf(r.out, "%*s %*s %31s", addr) == 1, "%s", r.out);
+		snprintf(want, sizeof(want), "ip addr add %s dev eth0 nodad;", addr);
 		cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
 		snprintf(want, sizeof(want), "hostname h%d;", i + 1);
 		cr_assert(strstr(out, want), "%s", out);
@@ -337,9 +346,10 @@ Test(lesson_small, a_large_lab_gets_one_reachability_line_per_host, .timeout = 6
 	lab_down_quiet(lab);
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	cr_assert_eq(count_lines(r.out, "reaches every networked host"), 20, "%s", r.out);
-	cr_assert_eq(count_lines(r.out, "19 of 19 answered"), 20, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "19 of 19 as expected (19 should answer)"), 40, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "reaches all over IPv6"), 20, "%s", r.out);
 	cr_assert_eq(count_lines(r.out, " reaches h"), 0, "no per-pair lines above 16 hosts");
-	cr_assert(strstr(r.out, "180 passed, 0 failed"), "%s", r.out);
+	cr_assert(strstr(r.out, "200 passed, 0 failed"), "%s", r.out);
 }
 
 Test(lesson_small, hosts_can_have_their_own_cgroup_and_time_namespaces_too, .timeout = 60)

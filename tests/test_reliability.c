@@ -78,7 +78,7 @@ Test(concurrency, labs_started_together_get_distinct_subnets_and_work, .timeout 
 		f = fopen(path, "r");
 		cr_assert_not_null(f);
 		while (fgets(line, sizeof(line), f))
-			sscanf(line, "subnet %31s", subnets[i]);
+			sscanf(line, "segment %*s %*s %31s", subnets[i]);
 		fclose(f);
 		for (int j = 0; j < i; j++)
 			cr_assert_str_neq(subnets[i], subnets[j], "labs %s and %s share %s", names[i],

@@ -134,45 +134,109 @@ Test(names, host_arguments)
 	cr_assert_lt(names_split_host("lab/", lab, host, NULL), 0);
 }
 
+/* Two segments joined by a router: h1 on lan1, r1 on both, h2 on lan2, e1 empty. */
+static struct lab_route h1_routes[2], h2_routes[1];
+static struct lab_segment segs[2];
+static struct lab_host hosts[4];
+
 static struct lab sample(void)
 {
-	static struct lab_host hosts[3] = {
-		{ "h1", true, 0x0a4d0101, "lab-h1", 100, 5000 },
-		{ "h2", true, 0x0a4d0102, "lab-h2", 101, 5001 },
-		{ "e1", false, 0, "", 102, 5002 },
-	};
-	struct lab lab = { .name = "lab", .number = 7, .complete = true, .builder = 99,
-			   .builder_start = 4999, .subnet = { 0x0a4d0100, 24 }, .bridge = "lab-br",
-			   .extra_ns = LAB_NS_CGROUP | LAB_NS_TIME, .nhosts = 3, .hosts = hosts };
+	struct lab lab = { .name = "lab", .number = 7, .complete = true, .from_file = true,
+			   .builder = 99, .builder_start = 4999, .extra_ns = LAB_NS_CGROUP | LAB_NS_TIME,
+			   .nsegs = 2, .segs = segs, .nhosts = 4, .hosts = hosts };
+
+	memset(segs, 0, sizeof(segs));
+	memset(hosts, 0, sizeof(hosts));
+	memset(h1_routes, 0, sizeof(h1_routes));
+	memset(h2_routes, 0, sizeof(h2_routes));
+	snprintf(segs[0].name, sizeof(segs[0].name), "lan1");
+	snprintf(segs[0].bridge, sizeof(segs[0].bridge), "lab-lan1");
+	segs[0].subnet = (struct ipv4_net){ 0x0a4d0100, 24 };
+	segs[0].has6 = true;
+	ipv6_lab_net(7, 1, &segs[0].subnet6);
+	snprintf(segs[1].name, sizeof(segs[1].name), "lan2");
+	snprintf(segs[1].bridge, sizeof(segs[1].bridge), "lab-lan2");
+	segs[1].subnet = (struct ipv4_net){ 0x0a4d0200, 24 };	/* IPv4 only */
+
+	static const struct { const char *name; bool router; int nif; unsigned seg[2]; uint32_t addr[2]; }
+		plan[4] = {
+			{ "h1", false, 1, { 0 }, { 0x0a4d0101 } },
+			{ "r1", true, 2, { 0, 1 }, { 0x0a4d01fe, 0x0a4d02fe } },
+			{ "h2", false, 1, { 1 }, { 0x0a4d0201 } },
+			{ "e1", false, 0, { 0 }, { 0 } },
+		};
+	for (int i = 0; i < 4; i++) {
+		struct lab_host *h = &hosts[i];
+
+		snprintf(h->name, sizeof(h->name), "%s", plan[i].name);
+		h->router = plan[i].router;
+		h->nifaces = (size_t)plan[i].nif;
+		h->networked = plan[i].nif > 0;
+		h->pid = 100 + i;
+		h->start = 5000 + (unsigned)i;
+		for (int k = 0; k < plan[i].nif; k++) {
+			struct lab_iface *x = &h->ifaces[k];
+
+			snprintf(x->name, sizeof(x->name), "eth%d", k);
+			x->seg = plan[i].seg[k];
+			x->addr = plan[i].addr[k];
+			if (segs[x->seg].has6)
+				ipv6_host(&segs[x->seg].subnet6, x->addr & 0xff, x->addr6);
+			snprintf(x->veth, sizeof(x->veth), k ? "lab-%s-%d" : "lab-%s", h->name, k);
+		}
+	}
+	/* h1: default via r1 (both families); h2: default via r1 (IPv4) */
+	h1_routes[0] = (struct lab_route){ .dst = { 0, 0 }, .via = 0x0a4d01fe };
+	h1_routes[1].v6 = true;
+	memcpy(h1_routes[1].via6, hosts[1].ifaces[0].addr6, 16);
+	h2_routes[0] = (struct lab_route){ .dst = { 0, 0 }, .via = 0x0a4d02fe };
+	hosts[0].routes = h1_routes;
+	hosts[0].nroutes = 2;
+	hosts[2].routes = h2_routes;
+	hosts[2].nroutes = 1;
 	return lab;
 }
 
 Test(state, round_trip)
 {
 	struct lab in = sample(), out;
-	char *text = NULL;
-	size_t len;
+	char *text = NULL, *again = NULL;
+	size_t len, again_len;
 
 	cr_assert_eq(state_format(&in, &text, &len, NULL), 0);
 	cr_assert_eq(state_parse(text, "t", &out, NULL), 0, "%s", text);
 	cr_assert_str_eq(out.name, "lab");
 	cr_assert_eq(out.number, 7);
-	cr_assert(out.complete);
+	cr_assert(out.complete && out.from_file);
 	cr_assert_eq(out.builder, 99);
-	cr_assert_eq(out.subnet.addr, in.subnet.addr);
-	cr_assert_str_eq(out.bridge, "lab-br");
+	cr_assert_eq(out.nsegs, 2);
+	cr_assert_eq(out.segs[1].subnet.addr, 0x0a4d0200);
+	cr_assert(out.segs[0].has6 && !out.segs[1].has6);
+	cr_assert_str_eq(out.segs[0].bridge, "lab-lan1");
 	cr_assert_eq(out.extra_ns, LAB_NS_CGROUP | LAB_NS_TIME);
-	cr_assert_eq(out.nhosts, 3);
-	for (size_t i = 0; i < 3; i++) {
+	cr_assert_eq(out.nhosts, 4);
+	for (size_t i = 0; i < 4; i++) {
 		cr_assert_str_eq(out.hosts[i].name, in.hosts[i].name);
 		cr_assert_eq(out.hosts[i].networked, in.hosts[i].networked);
-		cr_assert_eq(out.hosts[i].addr, in.hosts[i].addr);
-		cr_assert_str_eq(out.hosts[i].veth, in.hosts[i].veth);
+		cr_assert_eq(out.hosts[i].router, in.hosts[i].router);
+		cr_assert_eq(out.hosts[i].nifaces, in.hosts[i].nifaces);
+		cr_assert_eq(out.hosts[i].nroutes, in.hosts[i].nroutes);
+		for (size_t k = 0; k < in.hosts[i].nifaces; k++) {
+			cr_assert_eq(out.hosts[i].ifaces[k].addr, in.hosts[i].ifaces[k].addr);
+			cr_assert_eq(memcmp(out.hosts[i].ifaces[k].addr6, in.hosts[i].ifaces[k].addr6, 16), 0);
+			cr_assert_str_eq(out.hosts[i].ifaces[k].veth, in.hosts[i].ifaces[k].veth);
+		}
 		cr_assert_eq(out.hosts[i].pid, in.hosts[i].pid);
 		cr_assert_eq(out.hosts[i].start, in.hosts[i].start);
 	}
+	cr_assert_eq(out.hosts[0].routes[1].v6, true);
+	cr_assert_eq(out.hosts[2].routes[0].via, 0x0a4d02fe);
+	cr_assert_eq(state_format(&out, &again, &again_len, NULL), 0);
+	cr_assert_eq(again_len, len);
+	cr_assert_eq(memcmp(text, again, len), 0, "formats differently after a round trip");
 	state_free(&out);
 	free(text);
+	free(again);
 }
 
 Test(state, corrupt_files_are_refused)
@@ -190,16 +254,23 @@ Test(state, corrupt_files_are_refused)
 	}
 	static const struct { const char *from, *to; } edits[] = {
 		{ "status up", "status maybe" },	{ "name lab", "name ../x" },
-		{ "hosts 3", "hosts 4" },		{ "hosts 3", "hosts 2" },
-		{ "host h2 net", "host h1 net" },	{ "10.77.1.2", "10.77.1.999" },
+		{ "hosts 4", "hosts 5" },		{ "hosts 4", "hosts 3" },
+		{ "host r1", "host h1" },		{ "10.77.2.1", "10.77.2.999" },
 		{ "lab-h2", "lab-h2-way-too-long" },	{ "number 7", "number 0" },
-		{ "host e1 empty - -", "host e1 empty 1.2.3.4 -" }, { "101 5001", "-5 5001" },
-		{ "subnet 10.77.1.0/24", "subnet 8.8.8.0/24" },	{ "extra 33554560", "extra 5" },
-		{ "extra 33554560", "extra" },
+		{ "host e1 103 5003 host 0 0", "host e1 103 5003 host 1 0" },
+		{ "101 5001", "-5 5001" },		{ "10.77.1.0/24", "8.8.8.0/24" },
+		{ "extra 33554560", "extra 5" },	{ "extra 33554560", "extra" },
+		{ "iface eth0 1 10.77.2.1", "iface eth0 2 10.77.2.1" },	/* no segment 2 */
+		{ "iface eth0 1 10.77.2.1", "iface eth0 0 10.77.2.1" },	/* not in lan1's subnet */
+		{ "fd4e:4c00:7:1::1 lab-h1", "fd4e:4c00:7:2::1 lab-h1" },	/* not in lan1's /64 */
+		{ "10.77.2.1 - lab-h2", "10.77.2.1 fd4e:4c00:7:1::5 lab-h2" },	/* lan2 has no IPv6 */
+		{ "route 0.0.0.0/0 10.77.2.254", "route 0.0.0.0/0 10.77.2" },
+		{ "kind file", "kind yaml" },		{ "host h1 100 5000 host 1 2", "host h1 100 5000 host 1 9" },
+		{ "host e1 103 5003 host", "host e1 103 5003 router" },	/* a router without links */
 	};
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		char *p = strstr(text, edits[i].from);
-		cr_assert(p, "%s", edits[i].from);
+		cr_assert(p, "%s not in\n%s", edits[i].from, text);
 		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - text), text, edits[i].to,
 			 p + strlen(edits[i].from));
 		cr_expect_lt(state_parse(buf, "/run/netlab/lab/state", &out, &e), 0, "accepted: %s",
@@ -209,6 +280,143 @@ Test(state, corrupt_files_are_refused)
 		lab_err_free(&e);
 	}
 	free(text);
+}
+
+Test(state, expected_reachability_follows_routes_and_routers)
+{
+	struct lab lab = sample();
+
+	/* h1 <-> h2 over IPv4: h1's default via r1, r1 forwards, h2's default back via r1 */
+	cr_assert(lab_expect_reach(&lab, 0, 2, false));
+	cr_assert(lab_expect_reach(&lab, 2, 0, false));
+	/* over IPv6 h2 has no address (lan2 is IPv4 only) */
+	cr_assert_not(lab_expect_reach(&lab, 0, 2, true));
+	/* r1 reaches both; e1 nobody, nobody e1 */
+	cr_assert(lab_expect_reach(&lab, 1, 0, false) && lab_expect_reach(&lab, 1, 2, false));
+	cr_assert_not(lab_expect_reach(&lab, 3, 0, false));
+	cr_assert_not(lab_expect_reach(&lab, 0, 3, false));
+	/* without forwarding the path stops at r1 */
+	hosts[1].router = false;
+	cr_assert_not(lab_expect_reach(&lab, 0, 2, false));
+	cr_assert(lab_expect_reach(&lab, 0, 1, false), "r1 itself still answers on its own address");
+	hosts[1].router = true;
+	/* without h2's route back, the echo arrives but the reply cannot return */
+	hosts[2].nroutes = 0;
+	cr_assert_not(lab_expect_reach(&lab, 0, 2, false));
+	/* h1 still reaches r1's far address: it is r1's own, no forwarding needed */
+	cr_assert(lab_expect_reach(&lab, 0, 1, false));
+}
+
+#include "../src/ipv6.h"
+
+Test(ipv6, prefixes_addresses_and_link_local)
+{
+	struct ipv6_net n;
+	uint8_t a[16], mac[6] = { 0x02, 0x4c, 0x00, 0x01, 0x00, 0x02 };
+	char buf[64];
+	struct lab_error *e = NULL;
+
+	cr_assert_eq(ipv6_parse_net("fd00:1:2:3::/64", &n, NULL), 0);
+	ipv6_host(&n, 5, a);
+	cr_assert_str_eq(ipv6_fmt(a, buf, sizeof(buf)), "fd00:1:2:3::5");
+	cr_assert(ipv6_in(&n, a));
+	cr_assert_lt(ipv6_parse_net("2001:db8::/64", &n, &e), 0, "global: refused");
+	cr_assert(strstr(e->msg, "unique local"), "%s", e->msg);
+	lab_err_free(&e);
+	cr_assert_lt(ipv6_parse_net("fd00::/48", &n, NULL), 0, "only /64");
+	cr_assert_lt(ipv6_parse_net("fd00::1/64", &n, NULL), 0, "host bits");
+	cr_assert_lt(ipv6_parse_net("banana/64", &n, NULL), 0);
+	ipv6_lab_net(0x1234, 2, &n);
+	cr_assert_str_eq(ipv6_fmt_net(&n, buf, sizeof(buf)), "fd4e:4c00:1234:2::/64");
+	ipv6_link_local(mac, a);
+	cr_assert_str_eq(ipv6_fmt(a, buf, sizeof(buf)), "fe80::4c:ff:fe01:2");
+	cr_assert_eq(ipv6_parse_prefix("default", &n, NULL), 0);
+	cr_assert_eq(n.prefix, 0);
+	cr_assert_eq(ipv6_parse_prefix("fd00:1::/32", &n, NULL), 0);
+	cr_assert_lt(ipv6_parse_prefix("fd00:1::/16", &n, NULL), 0, "host bits beyond /16");
+}
+
+#include "../src/topo.h"
+
+static int topo_msg(const char *text, char *msg, size_t len)
+{
+	struct lab_topo t;
+	struct lab_error *e = NULL;
+	int r = topo_parse(text, strlen(text), "lab.yaml", &t, &e);
+
+	snprintf(msg, len, "%s", e ? e->msg : "");
+	lab_err_free(&e);
+	if (r == 0)
+		lab_topo_free(&t);
+	return r;
+}
+
+Test(topo, a_file_becomes_a_plan)
+{
+	const char *text = "name: two\n"
+			   "segments:\n  lan1: { subnet: 10.5.1.0/24 }\n  lan2: { ipv6: false }\n"
+			   "hosts:\n"
+			   "  h1: { links: [lan1], routes: [{ to: default, via: r1 }] }\n"
+			   "  r1:\n    router: true\n    links:\n      - { segment: lan1, address: 10.5.1.254 }\n"
+			   "      - { segment: lan2, rate: 10mbit }\n"
+			   "  e1: ~\n";
+	struct lab_topo t;
+
+	cr_assert_eq(topo_parse(text, strlen(text), "lab.yaml", &t, NULL), 0);
+	cr_assert_str_eq(t.plan.name, "two");
+	cr_assert_eq(t.plan.nsegs, 2);
+	cr_assert_eq(t.plan.segs[0].subnet.addr, 0x0a050100);
+	cr_assert_eq(t.plan.segs[1].subnet.prefix, 0, "lan2's subnet is netlab's to pick");
+	cr_assert(t.plan.segs[0].has6 && !t.plan.segs[1].has6);
+	cr_assert_eq(t.plan.nhosts, 3);
+	cr_assert(t.plan.hosts[1].router);
+	cr_assert_eq(t.plan.hosts[1].nifaces, 2);
+	cr_assert_str_eq(t.plan.hosts[1].ifaces[1].name, "eth1");
+	cr_assert_eq(t.plan.hosts[1].ifaces[0].addr, 0x0a0501fe);
+	cr_assert_eq(t.plan.hosts[1].ifaces[1].shape.rate_bps, 10000000u);
+	cr_assert_not(t.plan.hosts[2].networked);
+	cr_assert_eq(t.nroutes, 1);
+	cr_assert_str_eq(t.routes[0].via, "r1");
+	cr_assert_str_eq(t.routes[0].where, "lab.yaml:6");
+	lab_topo_free(&t);
+}
+
+Test(topo, errors_name_the_line_and_the_field)
+{
+	static const struct { const char *text, *msg; } bad[] = {
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1]}\n  h3:\n    links: [lan9]\n",
+		  "lab.yaml:5: host h3: segment \"lan9\" is not defined" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1], colour: red}\n",
+		  "lab.yaml:3: host h1: unknown field \"colour\"" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1]}\n  h1: {}\n",
+		  "lab.yaml:4: hosts: \"h1\" given twice" },
+		{ "segments: {lan1: {subnet: 10.1.0.0/24}}\nhosts:\n  h1: {links: [{segment: lan1, address: 10.2.0.1}]}\n",
+		  "lab.yaml:3: host h1: eth0: address 10.2.0.1 is not a host address of segment lan1" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [{segment: lan1, address: 10.2.0.1}]}\n",
+		  "a fixed address needs a fixed subnet" },
+		{ "segments: {lan1: {}, lan2: {}}\nhosts:\n  h1: {links: [lan1], routes: [{to: lan2, via: h2}]}\n"
+		  "  h2: {links: [lan2]}\n", "lab.yaml:3: host h1: route: via h2, but h2 shares no segment" },
+		{ "segments: {lan1: {}}\nhosts:\n  r1: {router: true, links: [lan1]}\n",
+		  "lab.yaml:3: host r1 is a router with 1 link" },
+		{ "segments: {lan1: {subnet: 8.8.8.0/24}}\nhosts:\n  h1: {links: [lan1]}\n",
+		  "lab.yaml:1: segment lan1: subnet '8.8.8.0/24' is not private" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1, lan1]}\n", "linked to segment lan1 twice" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [{segment: lan1, rate: 1mbit, delay: 5ms}]}\n",
+		  "rate together with delay" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1]\n", "lab.yaml:4: did not find expected" },
+		{ "segments: {lan: {}}\nhosts:\n  lan: {links: [lan]}\n", "a segment has that name too" },
+		{ "hosts:\n  h1: ~\n", "no segments" },
+		{ "", "the file is empty" },
+		{ "segments: {lan1: {}}\nhosts:\n  Web1: {links: [lan1]}\n", "host name \"Web1\"" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1], routes: [{to: 10.9.0.0/33, via: 10.77.1.1}]}\n",
+		  "to \"10.9.0.0/33\"" },
+	};
+	char msg[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_lt(topo_msg(bad[i].text, msg, sizeof(msg)), 0, "accepted:\n%s", bad[i].text);
+		cr_expect(strstr(msg, bad[i].msg), "want \"%s\" in \"%s\"", bad[i].msg, msg);
+	}
 }
 
 Test(error, first_error_wins_and_wrap_adds_context)

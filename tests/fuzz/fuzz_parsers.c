@@ -1,6 +1,6 @@
-/* libFuzzer target for netlab's parsers: the state file, CIDRs, addresses, lab/host/interface
- * names. Oracle beyond "no crash, no sanitizer report": whatever state_parse accepts must format
- * and parse back to the same lab. Build and run: make fuzz (FUZZ_TIME=seconds). */
+/* libFuzzer target for netlab's parsers: the state file, topology files, CIDRs, addresses,
+ * lab/host/interface names. Oracle beyond "no crash, no sanitizer report": whatever state_parse
+ * accepts must format and parse back to the same text; every topology refusal says why. Build and run: make fuzz (FUZZ_TIME=seconds). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,30 +8,33 @@
 #include "../../src/ipv4.h"
 #include "../../src/names.h"
 #include "../../src/state.h"
+#include "../../src/topo.h"
 
-static void same_lab(const struct lab *a, const struct lab *b)
+/* Accepted input must survive its own round trip: format, parse, format gives the same text. */
+static void round_trip(const struct lab *lab)
 {
-	if (strcmp(a->name, b->name) || a->number != b->number || a->complete != b->complete ||
-	    a->builder != b->builder || a->builder_start != b->builder_start ||
-	    a->subnet.addr != b->subnet.addr || a->subnet.prefix != b->subnet.prefix ||
-	    strcmp(a->bridge, b->bridge) || a->nhosts != b->nhosts)
+	char *text = NULL, *again_text = NULL;
+	size_t len, again_len;
+	struct lab again;
+
+	if (state_format(lab, &text, &len, NULL) < 0 || state_parse(text, "fuzz", &again, NULL) < 0)
 		abort();
-	for (size_t i = 0; i < a->nhosts; i++) {
-		const struct lab_host *x = &a->hosts[i], *y = &b->hosts[i];
-		if (strcmp(x->name, y->name) || x->networked != y->networked || x->addr != y->addr ||
-		    strcmp(x->veth, y->veth) || x->pid != y->pid || x->start != y->start)
-			abort();
-	}
+	if (state_format(&again, &again_text, &again_len, NULL) < 0 || len != again_len ||
+	    memcmp(text, again_text, len))
+		abort();
+	state_free(&again);
+	free(text);
+	free(again_text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1), lab_name[LAB_NAME_MAX + 1], host[HOST_NAME_MAX_LEN + 1];
-	char ifname[IFNAMSIZ], *text = NULL;
+	char ifname[IFNAMSIZ];
 	struct lab_error *err = NULL;
-	struct lab lab, again;
+	struct lab lab;
+	struct lab_topo topo;
 	struct ipv4_net net;
-	size_t len;
 	uint32_t addr;
 
 	if (!s)
@@ -39,12 +42,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	if (state_parse(s, "fuzz", &lab, &err) == 0) {
-		if (state_format(&lab, &text, &len, NULL) < 0 || state_parse(text, "fuzz", &again, NULL) < 0)
-			abort();	/* accepted, but does not survive its own round trip */
-		same_lab(&lab, &again);
-		state_free(&again);
+		round_trip(&lab);
 		state_free(&lab);
-		free(text);
+	}
+	lab_err_free(&err);
+	/* topology files: libyaml plus our validation; whatever is accepted is a consistent plan */
+	if (topo_parse(s, size, "fuzz.yaml", &topo, &err) == 0) {
+		for (size_t i = 0; i < topo.plan.nhosts; i++)
+			for (size_t k = 0; k < topo.plan.hosts[i].nifaces; k++)
+				if (topo.plan.hosts[i].ifaces[k].seg >= topo.plan.nsegs)
+					abort();
+		for (size_t r = 0; r < topo.nroutes; r++)
+			if (topo.routes[r].host >= topo.plan.nhosts)
+				abort();
+		lab_topo_free(&topo);
+	} else if (!err) {
+		abort();	/* a refusal always says why */
 	}
 	lab_err_free(&err);
 	if (ipv4_parse_net(s, &net, &err) == 0 && !ipv4_is_private(&net))

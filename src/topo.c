@@ -1,0 +1,556 @@
+#include "topo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "units.h"
+#include "util.h"
+
+#define TOPO_FILE_MAX (1 << 20)
+
+struct parse {
+	yaml_document_t doc;
+	const char *where;
+	struct lab_topo *t;
+	struct lab_error **err;
+};
+
+/* "lab.yaml:12: " + message; returns -1. Lines as an editor counts them (libyaml's are 0-based). */
+static int fail(struct parse *p, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct parse *p, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return lab_err(p->err, 0, "%s:%zu: %s", p->where, n ? n->start_mark.line + 1 : 1, msg);
+}
+
+static yaml_node_t *node(struct parse *p, int i)
+{
+	return yaml_document_get_node(&p->doc, i);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	const char *s = scalar(n);
+
+	return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (!*s || !strcmp(s, "~") || !strcmp(s, "null"));
+}
+
+static int want_map(struct parse *p, const yaml_node_t *n, const char *what)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(p, n, "%s: expected a mapping (key: value lines)", what);
+	/* libyaml keeps duplicate keys; a second "h1:" is almost certainly a mistake */
+	for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++)
+		for (yaml_node_pair_t *b = a + 1; b < n->data.mapping.pairs.top; b++) {
+			const char *ka = scalar(node(p, a->key)), *kb = scalar(node(p, b->key));
+			if (ka && kb && !strcmp(ka, kb))
+				return fail(p, node(p, b->key), "%s: \"%s\" given twice", what, kb);
+		}
+	return 0;
+}
+
+static int want_scalar(struct parse *p, const yaml_node_t *n, const char *what, const char **out)
+{
+	if (!(*out = scalar(n)) || is_null(n))
+		return fail(p, n, "%s: expected a value", what);
+	return 0;
+}
+
+static int want_bool(struct parse *p, const yaml_node_t *n, const char *what, bool *out)
+{
+	const char *s = scalar(n);
+
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
+		return *out = true, 0;
+	if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")))
+		return *out = false, 0;
+	return fail(p, n, "%s: expected true or false", what);
+}
+
+/* Host and segment names become parts of interface names and /run/netns entries. */
+static int want_name(struct parse *p, const yaml_node_t *n, const char *what, const char **out)
+{
+	const char *s = scalar(n);
+	size_t len = s ? strlen(s) : 0;
+
+	if (!s || len == 0 || len > HOST_NAME_MAX_LEN || s[0] < 'a' || s[0] > 'z')
+		goto bad;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] < 'a' || s[i] > 'z') && (s[i] < '0' || s[i] > '9'))
+			goto bad;
+	*out = s;
+	return 0;
+bad:
+	return fail(p, n, "%s name \"%s\": use 1 to %d lowercase letters and digits, starting with a "
+			  "letter", what, s ? s : "?", HOST_NAME_MAX_LEN);
+}
+
+static long find_segment(const struct lab *plan, const char *name)
+{
+	for (size_t i = 0; i < plan->nsegs; i++)
+		if (!strcmp(plan->segs[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+static long find_host(const struct lab *plan, const char *name)
+{
+	for (size_t i = 0; i < plan->nhosts; i++)
+		if (!strcmp(plan->hosts[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+static int parse_segment(struct parse *p, const yaml_node_t *key, const yaml_node_t *val,
+			 bool ipv6, struct lab_segment *g)
+{
+	const char *name, *s;
+	char what[48];
+	struct lab_error *sub = NULL;
+
+	if (want_name(p, key, "segment", &name) < 0)
+		return -1;
+	util_copy(g->name, sizeof(g->name), name);
+	g->has6 = ipv6;
+	snprintf(what, sizeof(what), "segment %s", name);
+	if (is_null(val))
+		return 0;
+	if (want_map(p, val, what) < 0)
+		return -1;
+	for (yaml_node_pair_t *e = val->data.mapping.pairs.start; e < val->data.mapping.pairs.top; e++) {
+		const yaml_node_t *k = node(p, e->key), *v = node(p, e->value);
+		const char *field = scalar(k) ? scalar(k) : "?";
+
+		if (!strcmp(field, "subnet")) {
+			if (want_scalar(p, v, what, &s) < 0)
+				return -1;
+			if (ipv4_parse_net(s, &g->subnet, &sub) < 0)
+				goto sub_fail;
+		} else if (!strcmp(field, "subnet6")) {
+			if (want_scalar(p, v, what, &s) < 0)
+				return -1;
+			if (ipv6_parse_net(s, &g->subnet6, &sub) < 0)
+				goto sub_fail;
+		} else if (!strcmp(field, "ipv6")) {
+			bool on;
+			if (want_bool(p, v, what, &on) < 0)
+				return -1;
+			g->has6 = g->has6 && on;
+		} else {
+			return fail(p, k, "%s: unknown field \"%s\" (expected subnet, subnet6 or ipv6)",
+				    what, field);
+		}
+		continue;
+sub_fail:
+		fail(p, v, "%s: %s", what, sub->msg);
+		lab_err_free(&sub);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_shape_field(struct parse *p, const yaml_node_t *k, const yaml_node_t *v,
+			     const char *what, struct lab_shape *sh, bool *found)
+{
+	const char *field = scalar(k), *s;
+	int r = 0;
+
+	*found = true;
+	if (!strcmp(field, "rate")) {
+		if (want_scalar(p, v, what, &s) < 0)
+			return -1;
+		r = units_rate(s, &sh->rate_bps) < 0 ? fail(p, v, "%s: rate \"%s\": expected a rate such "
+						      "as 10mbit, 500kbit or 1gbit", what, s) : 0;
+	} else if (!strcmp(field, "delay") || !strcmp(field, "jitter")) {
+		if (want_scalar(p, v, what, &s) < 0)
+			return -1;
+		r = units_time_us(s, field[0] == 'd' ? &sh->delay_us : &sh->jitter_us) < 0
+			    ? fail(p, v, "%s: %s \"%s\": expected a time such as 10ms", what, field, s)
+			    : 0;
+	} else if (!strcmp(field, "loss")) {
+		if (want_scalar(p, v, what, &s) < 0)
+			return -1;
+		r = units_percent(s, &sh->loss_percent) < 0
+			    ? fail(p, v, "%s: loss \"%s\": expected a percentage such as 1%%", what, s)
+			    : 0;
+	} else {
+		*found = false;
+	}
+	return r;
+}
+
+/* One entry of a host's links: "lan1", or {segment: lan1, address: ..., rate: ...}. */
+static int parse_link(struct parse *p, struct lab_host *h, const yaml_node_t *n)
+{
+	struct lab *plan = &p->t->plan;
+	struct lab_iface *x = &h->ifaces[h->nifaces];
+	const yaml_node_t *segnode = n, *addrnode = NULL;
+	char what[48];
+	const char *seg, *s;
+	long gi;
+
+	snprintf(x->name, sizeof(x->name), "eth%zu", h->nifaces);
+	snprintf(what, sizeof(what), "host %s: %s", h->name, x->name);
+	if (h->nifaces == LAB_IFACES_MAX)
+		return fail(p, n, "host %s: more than %d links", h->name, LAB_IFACES_MAX);
+	if (n->type == YAML_MAPPING_NODE) {
+		segnode = NULL;
+		if (want_map(p, n, what) < 0)
+			return -1;
+		for (yaml_node_pair_t *e = n->data.mapping.pairs.start; e < n->data.mapping.pairs.top; e++) {
+			const yaml_node_t *k = node(p, e->key), *v = node(p, e->value);
+			const char *field = scalar(k) ? scalar(k) : "?";
+			bool shaping;
+
+			if (!strcmp(field, "segment"))
+				segnode = v;
+			else if (!strcmp(field, "address"))
+				addrnode = v;
+			else if (parse_shape_field(p, k, v, what, &x->shape, &shaping) < 0)
+				return -1;
+			else if (!shaping)
+				return fail(p, k, "%s: unknown field \"%s\" (expected segment, address, "
+						  "rate, delay, jitter or loss)", what, field);
+		}
+		if (!segnode)
+			return fail(p, n, "%s: which segment? (segment: NAME)", what);
+	}
+	if (want_scalar(p, segnode, what, &seg) < 0)
+		return -1;
+	gi = find_segment(plan, seg);
+	if (gi < 0)
+		return fail(p, segnode, "host %s: segment \"%s\" is not defined", h->name, seg);
+	x->seg = (unsigned)gi;
+	for (size_t k = 0; k < h->nifaces; k++)
+		if (h->ifaces[k].seg == x->seg)
+			return fail(p, segnode, "host %s: linked to segment %s twice", h->name, seg);
+	if (x->shape.rate_bps && (x->shape.delay_us || x->shape.jitter_us || x->shape.loss_percent > 0))
+		return fail(p, n, "%s: rate together with delay/jitter/loss is not supported yet: "
+				  "give one of them", what);
+	if (addrnode) {
+		const struct lab_segment *g = &plan->segs[gi];
+		uint32_t off;
+
+		if (want_scalar(p, addrnode, what, &s) < 0)
+			return -1;
+		if (ipv4_parse_addr(s, &x->addr) < 0)
+			return fail(p, addrnode, "%s: address \"%s\" is not an IPv4 address", what, s);
+		if (!g->subnet.prefix)
+			return fail(p, addrnode, "%s: a fixed address needs a fixed subnet: give segment "
+						 "%s a subnet (or leave the address out)", what, g->name);
+		off = x->addr - g->subnet.addr;
+		if ((x->addr & ipv4_mask(g->subnet.prefix)) != g->subnet.addr || !off ||
+		    off > ipv4_capacity(g->subnet.prefix)) {
+			char net[20];
+			return fail(p, addrnode, "%s: address %s is not a host address of segment %s "
+						 "(%s)", what, s, g->name,
+				    ipv4_fmt_net(&g->subnet, net, sizeof(net)));
+		}
+		for (size_t i = 0; i < plan->nhosts; i++)
+			for (size_t k = 0; k < plan->hosts[i].nifaces; k++)
+				if (plan->hosts[i].ifaces[k].seg == x->seg && plan->hosts[i].ifaces[k].addr == x->addr)
+					return fail(p, addrnode, "%s: address %s is already %s's", what, s,
+						    plan->hosts[i].name);
+	}
+	h->nifaces++;
+	h->networked = true;
+	return 0;
+}
+
+static bool is_address(const char *s)
+{
+	uint32_t a4;
+	uint8_t a6[16];
+
+	return ipv4_parse_addr(s, &a4) == 0 || ipv6_parse_addr(s, a6) == 0;
+}
+
+/* {to: default | SEGMENT | PREFIX, via: HOST | ADDRESS}: checked as far as it can be before
+ * addresses are picked (the rest when `up` resolves it). */
+static int parse_route(struct parse *p, size_t hi, const yaml_node_t *n)
+{
+	struct lab *plan = &p->t->plan;
+	const struct lab_host *h = &plan->hosts[hi];
+	const yaml_node_t *tonode = NULL, *vianode = NULL;
+	struct lab_topo_route *rt, *v;
+	const char *to, *via;
+	char what[48];
+
+	snprintf(what, sizeof(what), "host %s: route", h->name);
+	if (want_map(p, n, what) < 0)
+		return -1;
+	for (yaml_node_pair_t *e = n->data.mapping.pairs.start; e < n->data.mapping.pairs.top; e++) {
+		const yaml_node_t *k = node(p, e->key);
+		const char *field = scalar(k) ? scalar(k) : "?";
+
+		if (!strcmp(field, "to"))
+			tonode = node(p, e->value);
+		else if (!strcmp(field, "via"))
+			vianode = node(p, e->value);
+		else
+			return fail(p, k, "%s: unknown field \"%s\" (expected to and via)", what, field);
+	}
+	if (!tonode || !vianode)
+		return fail(p, n, "%s: needs both to: (default, a segment or a prefix) and via: (a host "
+				  "or an address)", what);
+	if (want_scalar(p, tonode, what, &to) < 0 || want_scalar(p, vianode, what, &via) < 0)
+		return -1;
+	if (!h->nifaces)
+		return fail(p, n, "host %s has no links: it cannot have routes", h->name);
+	if (strcmp(to, "default") && find_segment(plan, to) < 0) {
+		struct ipv4_net n4;
+		struct ipv6_net n6;
+		struct lab_error *sub = NULL;
+		int r = strchr(to, ':') ? ipv6_parse_prefix(to, &n6, &sub) : ipv4_parse_prefix(to, &n4, &sub);
+
+		if (r < 0 || !strchr(to, '/')) {
+			fail(p, tonode, "%s: to \"%s\": not default, a segment of this file or a prefix "
+					"(%s)", what, to, sub ? sub->msg : "no /length");
+			lab_err_free(&sub);
+			return -1;
+		}
+	}
+	if (!is_address(via)) {
+		long vi = find_host(plan, via);
+		bool shared = false;
+
+		if (vi < 0)
+			return fail(p, vianode, "%s: via \"%s\" is neither a host of this file nor an "
+						"address", what, via);
+		if ((size_t)vi == hi)
+			return fail(p, vianode, "%s: via itself", what);
+		for (size_t a = 0; a < h->nifaces; a++)
+			for (size_t b = 0; b < plan->hosts[vi].nifaces; b++)
+				shared = shared || h->ifaces[a].seg == plan->hosts[vi].ifaces[b].seg;
+		if (!shared)
+			return fail(p, vianode, "%s: via %s, but %s shares no segment with %s", what, via,
+				    via, h->name);
+	}
+	if (p->t->nroutes >= (size_t)LAB_ROUTES_MAX * (plan->nhosts + 1))
+		return fail(p, n, "%s: too many routes", what);
+	v = realloc(p->t->routes, (p->t->nroutes + 1) * sizeof(*v));
+	if (!v)
+		return lab_err(p->err, ENOMEM, "routes");
+	p->t->routes = v;
+	rt = &v[p->t->nroutes++];
+	memset(rt, 0, sizeof(*rt));
+	rt->host = hi;
+	util_copy(rt->to, sizeof(rt->to), to);
+	util_copy(rt->via, sizeof(rt->via), via);
+	snprintf(rt->where, sizeof(rt->where), "%s:%zu", p->where, n->start_mark.line + 1);
+	return 0;
+}
+
+/* Pass 1 of a host: its name, kind and links (routes need every host's links: pass 2). */
+static int parse_host(struct parse *p, const yaml_node_t *key, const yaml_node_t *val)
+{
+	struct lab *plan = &p->t->plan;
+	struct lab_host *h = &plan->hosts[plan->nhosts];
+	const char *name;
+	char what[32];
+
+	if (want_name(p, key, "host", &name) < 0)
+		return -1;
+	if (find_segment(plan, name) >= 0)
+		return fail(p, key, "host %s: a segment has that name too; rename one of them", name);
+	util_copy(h->name, sizeof(h->name), name);
+	plan->nhosts++;
+	snprintf(what, sizeof(what), "host %s", name);
+	if (is_null(val))
+		return 0;	/* no links: an empty-netns control host */
+	if (want_map(p, val, what) < 0)
+		return -1;
+	for (yaml_node_pair_t *e = val->data.mapping.pairs.start; e < val->data.mapping.pairs.top; e++) {
+		const yaml_node_t *k = node(p, e->key), *v = node(p, e->value);
+		const char *field = scalar(k) ? scalar(k) : "?";
+
+		if (!strcmp(field, "router")) {
+			if (want_bool(p, v, what, &h->router) < 0)
+				return -1;
+		} else if (!strcmp(field, "links")) {
+			if (v->type != YAML_SEQUENCE_NODE)
+				return fail(p, v, "%s: links: expected a list, e.g. [lan1, lan2]", what);
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++)
+				if (parse_link(p, h, node(p, *it)) < 0)
+					return -1;
+		} else if (strcmp(field, "routes")) {
+			return fail(p, k, "%s: unknown field \"%s\" (expected links, router or routes)",
+				    what, field);
+		}
+	}
+	if (h->router && h->nifaces < 2)
+		return fail(p, key, "host %s is a router with %zu link%s: a router joins two segments "
+				    "or more", name, h->nifaces, h->nifaces == 1 ? "" : "s");
+	return 0;
+}
+
+static int parse_doc(struct parse *p, const yaml_node_t *root)
+{
+	struct lab *plan = &p->t->plan;
+	const yaml_node_t *segs = NULL, *hosts = NULL;
+	bool ipv6 = true;
+
+	if (!root || is_null(root))
+		return fail(p, root, "the file is empty: it needs at least hosts:");
+	if (want_map(p, root, "top level") < 0)
+		return -1;
+	for (yaml_node_pair_t *e = root->data.mapping.pairs.start; e < root->data.mapping.pairs.top; e++) {
+		const yaml_node_t *k = node(p, e->key), *v = node(p, e->value);
+		const char *field = scalar(k) ? scalar(k) : "?", *s;
+		struct lab_error *sub = NULL;
+
+		if (!strcmp(field, "name")) {
+			if (want_scalar(p, v, "name", &s) < 0)
+				return -1;
+			if (names_check_lab(s, &sub) < 0) {
+				fail(p, v, "name: %s", sub->msg);
+				lab_err_free(&sub);
+				return -1;
+			}
+			util_copy(plan->name, sizeof(plan->name), s);
+		} else if (!strcmp(field, "ipv6")) {
+			if (want_bool(p, v, "ipv6", &ipv6) < 0)
+				return -1;
+		} else if (!strcmp(field, "segments")) {
+			segs = v;
+		} else if (!strcmp(field, "hosts")) {
+			hosts = v;
+		} else {
+			return fail(p, k, "unknown field \"%s\" (expected name, ipv6, segments or hosts)",
+				    field);
+		}
+	}
+	if (!segs || is_null(segs))
+		return fail(p, root, "no segments: define at least one, e.g. \"segments: {lan: {}}\"");
+	if (!hosts || is_null(hosts))
+		return fail(p, root, "no hosts: define at least one under hosts:");
+	if (want_map(p, segs, "segments") < 0 || want_map(p, hosts, "hosts") < 0)
+		return -1;
+
+	plan->nsegs = (size_t)(segs->data.mapping.pairs.top - segs->data.mapping.pairs.start);
+	plan->nhosts = (size_t)(hosts->data.mapping.pairs.top - hosts->data.mapping.pairs.start);
+	if (plan->nsegs > LAB_SEGMENTS_MAX)
+		return fail(p, segs, "%zu segments: at most %d", plan->nsegs, LAB_SEGMENTS_MAX);
+	if (plan->nhosts > LAB_HOSTS_MAX)
+		return fail(p, hosts, "%zu hosts: at most %d", plan->nhosts, LAB_HOSTS_MAX);
+	plan->segs = calloc(plan->nsegs + 1, sizeof(*plan->segs));
+	plan->hosts = calloc(plan->nhosts + 1, sizeof(*plan->hosts));
+	if (!plan->segs || !plan->hosts)
+		return lab_err(p->err, ENOMEM, "topology");
+	plan->nsegs = plan->nhosts = 0;
+	for (yaml_node_pair_t *e = segs->data.mapping.pairs.start; e < segs->data.mapping.pairs.top; e++) {
+		struct lab_segment *g = &plan->segs[plan->nsegs];
+
+		if (parse_segment(p, node(p, e->key), node(p, e->value), ipv6, g) < 0)
+			return -1;
+		for (size_t i = 0; i < plan->nsegs; i++)
+			if (g->subnet.prefix && plan->segs[i].subnet.prefix &&
+			    ipv4_overlap(&g->subnet, &plan->segs[i].subnet))
+				return fail(p, node(p, e->value), "segment %s: subnet overlaps segment %s's",
+					    g->name, plan->segs[i].name);
+		plan->nsegs++;
+	}
+	for (yaml_node_pair_t *e = hosts->data.mapping.pairs.start; e < hosts->data.mapping.pairs.top; e++)
+		if (parse_host(p, node(p, e->key), node(p, e->value)) < 0)
+			return -1;
+	/* pass 2: routes, now that every host's links are known */
+	for (size_t hi = 0; hi < plan->nhosts; hi++) {
+		const yaml_node_t *val = node(p, hosts->data.mapping.pairs.start[hi].value);
+
+		if (is_null(val))
+			continue;
+		for (yaml_node_pair_t *e = val->data.mapping.pairs.start; e < val->data.mapping.pairs.top; e++) {
+			const yaml_node_t *v = node(p, e->value);
+
+			if (strcmp(scalar(node(p, e->key)), "routes"))
+				continue;
+			if (v->type != YAML_SEQUENCE_NODE)
+				return fail(p, v, "host %s: routes: expected a list of {to: ..., via: ...}",
+					    plan->hosts[hi].name);
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++)
+				if (parse_route(p, hi, node(p, *it)) < 0)
+					return -1;
+		}
+	}
+	return 0;
+}
+
+void lab_topo_free(struct lab_topo *t)
+{
+	state_free(&t->plan);
+	free(t->routes);
+	t->routes = NULL;
+	t->nroutes = 0;
+}
+
+int topo_parse(const char *text, size_t len, const char *where, struct lab_topo *out,
+	       struct lab_error **err)
+{
+	struct parse p = { .where = where, .t = out, .err = err };
+	yaml_parser_t parser;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!yaml_parser_initialize(&parser))
+		return lab_err(err, ENOMEM, "YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &p.doc)) {
+		r = lab_err(err, 0, "%s:%zu: %s%s%s", where, parser.problem_mark.line + 1,
+			    parser.problem ? parser.problem : "not valid YAML",
+			    parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return r;
+	}
+	r = parse_doc(&p, yaml_document_get_root_node(&p.doc));
+	yaml_document_delete(&p.doc);
+	yaml_parser_delete(&parser);
+	if (r < 0)
+		lab_topo_free(out);
+	return r;
+}
+
+int topo_load(const char *path, struct lab_topo *out, struct lab_error **err)
+{
+	char *text = NULL;
+	ssize_t n;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);	/* the user's own file: symlinks are fine */
+	if (fd < 0)
+		return lab_err(err, errno, "topology file %s", path);
+	text = malloc(TOPO_FILE_MAX + 1);
+	n = text ? util_read_all(fd, text, TOPO_FILE_MAX + 1) : -1;
+	r = errno;
+	close(fd);
+	if (n < 0) {
+		free(text);
+		return lab_err(err, text ? r : ENOMEM, "read topology file %s", path);
+	}
+	if ((size_t)n > TOPO_FILE_MAX) {
+		free(text);
+		return lab_err(err, EFBIG, "topology file %s is larger than 1 MiB", path);
+	}
+	r = topo_parse(text, (size_t)n, path, out, err);
+	free(text);
+	return r;
+}

@@ -139,18 +139,3 @@ void ipv6_host(const struct ipv6_net *net, uint32_t id, uint8_t out[16])
 	out[14] = (uint8_t)(id >> 8);
 	out[15] = (uint8_t)id;
 }
-
-void ipv6_link_local(const uint8_t mac[6], uint8_t out[16])
-{
-	memset(out, 0, 16);
-	out[0] = 0xfe;
-	out[1] = 0x80;
-	out[8] = mac[0] ^ 0x02;
-	out[9] = mac[1];
-	out[10] = mac[2];
-	out[11] = 0xff;
-	out[12] = 0xfe;
-	out[13] = mac[3];
-	out[14] = mac[4];
-	out[15] = mac[5];
-}

@@ -1,5 +1,5 @@
-/* IPv6 prefixes for labs: unique local /64s, host addresses in them, link-local addresses from a
- * MAC. Pure functions, unit tested. */
+/* IPv6 prefixes for labs: unique local /64s and host addresses in them. Pure functions, unit
+ * tested. */
 #ifndef NETLAB_IPV6_H
 #define NETLAB_IPV6_H
 
@@ -37,8 +37,5 @@ void ipv6_lab_net(unsigned number, unsigned seg, struct ipv6_net *out);
 
 /* The address whose low 32 bits are id, in a /64 (id = the host's IPv4 host number). */
 void ipv6_host(const struct ipv6_net *net, uint32_t id, uint8_t out[16]);
-
-/* fe80::/64 with the modified EUI-64 interface identifier of a 6-byte MAC (RFC 4291 app. A). */
-void ipv6_link_local(const uint8_t mac[6], uint8_t out[16]);
 
 #endif

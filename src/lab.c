@@ -1019,11 +1019,11 @@ static int shape_one(struct nets *n, int ifindex, const struct lab_shape *s, str
  * every port), up; routes; forwarding for routers; shaping. Doing it from this one thread, rather
  * than from each host, keeps a single user on the kernel's RTNL lock; hosts configuring themselves
  * concurrently made `up` super-linear. */
-static int host_net(const struct lab *lab, const struct lab_host *h, const uint8_t (*macs)[6],
-		    int pidfd, struct lab_error **err)
+static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
+		    struct lab_error **err)
 {
-	const char *names[LAB_IFACES_MAX + 2], *values[LAB_IFACES_MAX + 2];
-	char paths[LAB_IFACES_MAX][64];
+	const char *names[3 * LAB_IFACES_MAX + 2], *values[3 * LAB_IFACES_MAX + 2];
+	char paths[3 * LAB_IFACES_MAX][64];
 	struct nets *n = NULL;
 	size_t nsys = 0;
 	bool v6 = false;
@@ -1031,10 +1031,19 @@ static int host_net(const struct lab *lab, const struct lab_host *h, const uint8
 
 	for (size_t k = 0; k < h->nifaces; k++)
 		if (!ipv6_is_zero(h->ifaces[k].addr6)) {
-			/* static addresses: no router solicitations (multicast, flooded) either */
-			snprintf(paths[k], sizeof(paths[k]), "ipv6/conf/%s/accept_ra", h->ifaces[k].name);
-			names[nsys] = paths[k];
-			values[nsys++] = "0";
+			/* the kernel makes the link-local address (EUI-64, from the MAC we set) each
+			 * time the link comes up; no duplicate detection and no router solicitation,
+			 * both multicast the bridge floods to every port; the unique local address kept
+			 * across `ip link set ethK down; up`, as IPv4 addresses are */
+			static const char *const conf[3][2] = {
+				{ "accept_dad", "0" }, { "accept_ra", "0" }, { "keep_addr_on_down", "1" } };
+
+			for (int c = 0; c < 3; c++) {
+				snprintf(paths[3 * k + c], sizeof(paths[0]), "ipv6/conf/%s/%s",
+					 h->ifaces[k].name, conf[c][0]);
+				names[nsys] = paths[3 * k + c];
+				values[nsys++] = conf[c][1];
+			}
 			v6 = true;
 		}
 	if (h->router) {
@@ -1055,19 +1064,14 @@ static int host_net(const struct lab *lab, const struct lab_host *h, const uint8
 		const struct lab_iface *x = &h->ifaces[k];
 		const struct lab_segment *g = &lab->segs[x->seg];
 		uint32_t be = htonl(x->addr);
-		uint8_t ll[16];
 
 		r = nets_ifindex(n, x->name, &ifindex[k], err);
-		if (r >= 0)	/* addresses are ours to give: no automatic ones */
+		if (r >= 0 && ipv6_is_zero(x->addr6))	/* IPv4 only: not even a link-local address */
 			r = nets_link_no_ipv6(n, ifindex[k], err);
 		if (r >= 0)
 			r = nets_addr_add(n, ifindex[k], AF_INET, &be, g->subnet.prefix, false, err);
-		if (r >= 0 && !ipv6_is_zero(x->addr6)) {
-			ipv6_link_local(macs[k], ll);
+		if (r >= 0 && !ipv6_is_zero(x->addr6))
 			r = nets_addr_add(n, ifindex[k], AF_INET6, x->addr6, 64, true, err);
-			if (r >= 0)
-				r = nets_addr_add(n, ifindex[k], AF_INET6, ll, 64, true, err);
-		}
 		if (r >= 0)
 			r = nets_link_set_up(n, ifindex[k], true, err);
 		if (r >= 0 && shaped(&x->shape))
@@ -1143,7 +1147,7 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 {
 	const struct lab *lab = u->lab;
 	const struct lab_segment *g = &lab->segs[x->seg];
-	char a[IPV6_TEXT], alias[64], v6[160] = "";
+	char a[IPV6_TEXT], alias[64], v6[256] = "";
 
 	if (!u->spec->explain)
 		return;
@@ -1153,19 +1157,16 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 		 "%02x:%02x:%02x:%02x:%02x:%02x && ip link set %s alias %s", x->veth, lab_group(lab),
 		 g->bridge, x->name, (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth,
 		 alias);
-	if (!ipv6_is_zero(x->addr6)) {
-		uint8_t ll[16];
-		char l[IPV6_TEXT];
-
-		ipv6_link_local(mac, ll);
-		snprintf(v6, sizeof(v6), "sysctl -qw net.ipv6.conf.%s.accept_ra=0; ip addr add %s/64 dev "
-			 "%s nodad; ip addr add %s/64 dev %s nodad; ", x->name,
-			 ipv6_fmt(x->addr6, a, sizeof(a)), x->name, ipv6_fmt(ll, l, sizeof(l)), x->name);
-	}
+	if (!ipv6_is_zero(x->addr6))
+		snprintf(v6, sizeof(v6), "sysctl -qw net.ipv6.conf.%s.accept_dad=0 net.ipv6.conf.%s."
+			 "accept_ra=0 net.ipv6.conf.%s.keep_addr_on_down=1; ip addr add %s/64 dev %s "
+			 "nodad; ", x->name, x->name, x->name, ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
+	else
+		snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; ip link set %s "
-		 "addrgenmode none; %sip addr add %s/%d dev %s; ip link set %s up'", (int)h->pid, x->name,
-		 v6, ipv4_fmt(x->addr, a, sizeof(a)), g->subnet.prefix, x->name, x->name);
+		 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; %sip addr add "
+		 "%s/%d dev %s; ip link set %s up'", (int)h->pid, v6, ipv4_fmt(x->addr, a, sizeof(a)),
+		 g->subnet.prefix, x->name, x->name);
 }
 
 static void explain_routes(const struct up *u, const struct lab_host *h)
@@ -1193,7 +1194,6 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
 	const struct lab_host *h = &lab->hosts[i];
-	uint8_t macs[LAB_IFACES_MAX][6];
 	char alias[64];
 	int r;
 
@@ -1203,7 +1203,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 		struct nets_link_spec veth = { .name = x->veth, .alias = alias, .group = lab_group(lab),
 					       .master = u->bridges[x->seg], .up = true, .no_ipv6 = true };
 		unsigned m = ++u->macs;
-		uint8_t *mac = macs[k];
+		uint8_t mac[6];
 
 		mac[0] = 0x02;
 		mac[1] = 0x4c;
@@ -1217,7 +1217,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 			return lab_err_wrap(err, "host %s", h->name);
 	}
 	explain_routes(u, h);
-	if ((r = host_net(lab, h, (const uint8_t (*)[6])macs, u->children[i].pidfd, err)) < 0)
+	if ((r = host_net(lab, h, u->children[i].pidfd, err)) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
 	for (size_t k = 0; k < h->nifaces; k++) {	/* the machine's end of a shaped link */
 		int ifindex;
@@ -1252,6 +1252,7 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 			 lab_group(lab), seg->bridge, alias);
 		if (r >= 0)
 			r = nets_bridge_add(u->root, &br, &u->bridges[g], err);
+
 		if (r < 0)
 			return lab->nsegs > 1 ? lab_err_wrap(err, "segment %s", seg->name) : r;
 	}

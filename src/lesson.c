@@ -337,7 +337,7 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 				    machine);
 		}
 		if (h->networked) {
-			char links[128] = "lo(up)", names[64] = "lo", seen[300] = "";
+			char links[128] = "lo(up)", names[40], seen[300] = "";
 			bool ok = true;
 
 			for (size_t k = 0; k < h->nifaces; k++) {
@@ -347,7 +347,6 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 				size_t len = strlen(seen);
 
 				snprintf(links + strlen(links), sizeof(links) - strlen(links), " %s(up)", x->name);
-				snprintf(names + strlen(names), sizeof(names) - strlen(names), ", %s", x->name);
 				snprintf(seen + len, sizeof(seen) - len, "%s%s: %s", len ? "; " : "", x->name,
 					 fi && fi->addrs[0] ? fi->addrs : "no address");
 				snprintf(want, sizeof(want), "%s/%d ", ipv4_fmt(x->addr, a, sizeof(a)),
@@ -359,7 +358,11 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 				}
 			}
 			ok = ok && !strcmp(info[i].links, links);
-			snprintf(what, sizeof(what), "%s up with %s address%s", names,
+			if (h->nifaces == 1)
+				snprintf(names, sizeof(names), "lo, %.15s", h->ifaces[0].name);
+			else
+				snprintf(names, sizeof(names), "lo, eth0..eth%zu", h->nifaces - 1);
+			snprintf(what, sizeof(what), "%.24s up with %s address%s", names,
 				 h->nifaces == 1 ? "its" : "their", lesson_has_ipv6(lab) ? "es" : "");
 			add(&c, h->name, ok, what, "links: %s; %s", info[i].links[0] ? info[i].links : "none",
 			    seen);

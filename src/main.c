@@ -812,8 +812,12 @@ static int cmd_link(int argc, char **argv)
 		if (!strcmp(lab.hosts[idx].ifaces[iface].name, ifname))
 			break;
 	if (lab.hosts[idx].networked && iface == lab.hosts[idx].nifaces) {
-		r = usage_error("link", "host %s has no interface %s (it has eth0..eth%zu)",
-				lab.hosts[idx].name, ifname, lab.hosts[idx].nifaces - 1);
+		char have[32] = "only eth0";
+
+		if (lab.hosts[idx].nifaces > 1)
+			snprintf(have, sizeof(have), "eth0..eth%zu", lab.hosts[idx].nifaces - 1);
+		r = usage_error("link", "host %s has no interface %s (it has %s)", lab.hosts[idx].name,
+				ifname, have);
 		state_free(&lab);
 		return r;
 	}

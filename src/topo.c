@@ -57,6 +57,10 @@ static int want_map(struct parse *p, const yaml_node_t *n, const char *what)
 {
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(p, n, "%s: expected a mapping (key: value lines)", what);
+	for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++)
+		if (!scalar(node(p, a->key)))
+			return fail(p, node(p, a->key), "%s: a key must be a plain name, not a list or "
+							"mapping", what);
 	/* libyaml keeps duplicate keys; a second "h1:" is almost certainly a mistake */
 	for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++)
 		for (yaml_node_pair_t *b = a + 1; b < n->data.mapping.pairs.top; b++) {

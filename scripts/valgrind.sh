@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind --leak-check=full over up, status, pingall, verify, exec and down of a real lab: no
+# valgrind --leak-check=full over up, status, pingall, verify, down of a real lab and of a topology: no
 # definite leak and no memory error may be reported. Hosts are forked from `up` and so run under
 # valgrind too; valgrind's log goes to files (a pipe would be held open by the hosts).
 set -euo pipefail
@@ -7,8 +7,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 NETLAB=${NETLAB:-$here/../netlab}
 LAB=tvg
+TOPO=tvgf
 logs=$(mktemp -d)
-trap '"$NETLAB" down "$LAB" >/dev/null 2>&1 || true; rm -rf "$logs"' EXIT
+trap '"$NETLAB" down "$LAB" >/dev/null 2>&1 || true; "$NETLAB" down "$TOPO" >/dev/null 2>&1 || true
+      rm -rf "$logs"' EXIT
 vg() { local name=$1; shift; valgrind --leak-check=full --errors-for-leak-kinds=definite \
 	--error-exitcode=99 --log-file="$logs/$name.%p" -q "$NETLAB" "$@"; }
 
@@ -18,6 +20,10 @@ vg json status "$LAB" --json >/dev/null
 vg pingall pingall "$LAB" -W 2 >/dev/null 2>&1 || true	# valgrind lacks pidfd_open: hosts look dead
 vg verify verify "$LAB" -W 1 >/dev/null 2>&1 || true
 vg down down "$LAB" >/dev/null
+# a topology file: libyaml, segments, routers, routes
+vg upf up -f "$here/../examples/two-subnets.yaml" --name "$TOPO" -q
+vg statusf status "$TOPO" --json >/dev/null
+vg downf down "$TOPO" >/dev/null
 sleep 0.5
 # the logs of the processes that ran to their end (hosts were killed, so theirs say nothing)
 bad=0
@@ -27,4 +33,4 @@ for f in "$logs"/*; do
 	fi
 done
 [ $bad = 0 ] || exit 1
-echo "valgrind: up, status, status --json, pingall, verify, down: no definite leak, no memory error"
+echo "valgrind: up, status, status --json, pingall, verify, down, up -f: no definite leak, no memory error"

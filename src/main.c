@@ -124,7 +124,7 @@ static void print_segments(const struct lab *lab)
 	}
 }
 
-static void print_title(const struct lab *lab, const char *state, const char *tail)
+static void print_title(const struct lab *lab, const char *state, const char *tail, bool segments)
 {
 	unsigned nets = 0, empties = 0, routers = 0;
 	char nets_text[96];
@@ -141,7 +141,8 @@ static void print_title(const struct lab *lab, const char *state, const char *ta
 		printf("lab \"%s\" %s: %u host%s + %u empty on bridge %s (%s)%s\n", lab->name, state,
 		       nets, nets == 1 ? "" : "s", empties, lab->segs[0].bridge,
 		       segment_nets(&lab->segs[0], nets_text, sizeof(nets_text)), tail);
-	print_segments(lab);
+	if (segments)
+		print_segments(lab);
 }
 
 static void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet)
@@ -149,7 +150,7 @@ static void print_up(const struct lab *lab, const struct lab_timing *t, bool qui
 	char a[128], tail[32];
 
 	snprintf(tail, sizeof(tail), ", %.0f ms", (double)t->total / 1e6);
-	print_title(lab, "up", tail);
+	print_title(lab, "up", tail, !quiet);
 	if (quiet)
 		return;
 	printf("  %-6s %-8s %-4s %-34s %s\n", "HOST", "PID", "IF", "ADDRESSES", "NAMESPACES");
@@ -481,7 +482,8 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 	char tail[32];
 
 	snprintf(tail, sizeof(tail), ", %zu hosts", lab->nhosts);
-	print_title(lab, lab->complete ? "up" : "being built (or its netlab up died: netlab clean)", tail);
+	print_title(lab, lab->complete ? "up" : "being built (or its netlab up died: netlab clean)", tail,
+		    true);
 	printf("  %-6s %-8s %-6s %-4s %-18s %s\n", "HOST", "PID", "STATE", "IF", "MAC", "ADDRESSES");
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];

@@ -15,7 +15,7 @@ loop() {
 	local lab=tpar$1 n
 	for n in $(seq 1 "$iter"); do
 		"$NETLAB" up 3 --name "$lab" -q >/dev/null || { echo "up $lab #$n failed" >&2; return 1; }
-		awk '/^subnet/ {print $2}' "/run/netlab/$lab/state" >> "$log/subnets.$1"
+		awk '/^segment/ {print $4}' "/run/netlab/$lab/state" >> "$log/subnets.$1"
 		"$NETLAB" exec "$lab/h1" -- ping -c1 -W2 h3 >/dev/null || { echo "exec $lab #$n failed" >&2; return 1; }
 		"$NETLAB" pingall "$lab" -W 2 >/dev/null 2>&1 || { echo "pingall $lab #$n failed" >&2; return 1; }
 		"$NETLAB" down "$lab" >/dev/null || { echo "down $lab #$n failed" >&2; return 1; }

@@ -392,9 +392,36 @@ static void first_line(char *dst, size_t len, const char *s)
 	snprintf(dst, len, "%.*s", (int)strcspn(s, "\n"), s);
 }
 
+/* `ip -6 -br addr`: the first address that is neither loopback nor link-local, else what there
+ * is ("link-local only", "lo only"). */
+static void summarize_ipv6(const char *raw, char *dst, size_t len)
+{
+	char line[256], name[32], addr[64];
+	bool ll = false;
+
+	for (const char *p = raw; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0)) {
+		int off = 0;
+
+		first_line(line, sizeof(line), p);
+		if (sscanf(line, "%31s %*s %n", name, &off) < 1 || !strncmp(name, "lo", 2))
+			continue;
+		for (const char *a = line + off; sscanf(a, "%63s", addr) == 1; a += strspn(a, " ") + strlen(addr)) {
+			if (!strncmp(addr, "fe80:", 5)) {
+				ll = true;
+				continue;
+			}
+			snprintf(dst, len, "%.*s", (int)strcspn(addr, "/"), addr);
+			return;
+		}
+	}
+	snprintf(dst, len, "%s", ll ? "link-local only" : "lo only");
+}
+
 static void summarize(const char *ns, const char *raw, char *dst, size_t len)
 {
-	if (!strcmp(ns, "uts")) {
+	if (!strcmp(ns, "net6")) {
+		summarize_ipv6(raw, dst, len);
+	} else if (!strcmp(ns, "uts")) {
 		first_line(dst, len, raw);
 	} else if (!strcmp(ns, "ipc")) {
 		int q = 0;
@@ -437,13 +464,15 @@ static const struct {
 	const char *ns;
 	const char *shown;	/* what a student would type */
 	const char *const argv[6];
+	const char *summary;	/* how to read the output, when not as ns */
 } exercises[] = {
-	{ "uts", "hostname", { "hostname", NULL } },
-	{ "ipc", "ipcs -q", { "ipcs", "-q", NULL } },
-	{ "pid", "echo $$; ps -e", { "sh", "-c", "echo $$; ps -e --no-headers | wc -l", NULL } },
-	{ "mnt", "mount; /proc/1", { "sh", "-c", "wc -l < /proc/self/mounts; cat /proc/1/comm", NULL } },
-	{ "user", "id -u; uid_map", { "sh", "-c", "id -u; cat /proc/self/uid_map", NULL } },
-	{ "net", "ip -br addr", { "ip", "-br", "addr", NULL } },
+	{ "uts", "hostname", { "hostname", NULL }, NULL },
+	{ "ipc", "ipcs -q", { "ipcs", "-q", NULL }, NULL },
+	{ "pid", "echo $$; ps -e", { "sh", "-c", "echo $$; ps -e --no-headers | wc -l", NULL }, NULL },
+	{ "mnt", "mount; /proc/1", { "sh", "-c", "wc -l < /proc/self/mounts; cat /proc/1/comm", NULL }, NULL },
+	{ "user", "id -u; uid_map", { "sh", "-c", "id -u; cat /proc/self/uid_map", NULL }, NULL },
+	{ "net", "ip -br addr", { "ip", "-br", "addr", NULL }, NULL },
+	{ "net", "ip -6 -br addr", { "ip", "-6", "-br", "addr", NULL }, "net6" },
 };
 
 int lesson_compare(const struct lab *lab, size_t host, size_t other, struct compare_row **rows,
@@ -478,7 +507,8 @@ int lesson_compare(const struct lab *lab, size_t host, size_t other, struct comp
 			if (lab_capture(lab, where[w], (char *const *)exercises[e].argv, raw, sizeof(raw),
 					&status, err) < 0)
 				goto fail;
-			summarize(exercises[e].ns, raw, v[e].value[w], sizeof(v[e].value[w]));
+			summarize(exercises[e].summary ? exercises[e].summary : exercises[e].ns, raw,
+				  v[e].value[w], sizeof(v[e].value[w]));
 		}
 		v[e].isolated = mine && mine != ns_inode(pids[0], exercises[e].ns);
 		snprintf(v[e].verdict, sizeof(v[e].verdict), "%s", v[e].isolated ? "isolated" : "SHARED");

@@ -21,32 +21,6 @@ bool ipv6_is_zero(const uint8_t addr[16])
 	return !memcmp(addr, zero, 16);
 }
 
-int ipv6_parse_net(const char *s, struct ipv6_net *out, struct lab_error **err)
-{
-	char addr[IPV6_TEXT + 1];
-	const char *slash = strchr(s, '/');
-	struct ipv6_net n = { .prefix = 64 };
-
-	if (!slash || (size_t)(slash - s) >= sizeof(addr))
-		return lab_err(err, 0, "IPv6 subnet '%s': expected a /64 such as fd00:1:2:3::/64", s);
-	memcpy(addr, s, (size_t)(slash - s));
-	addr[slash - s] = '\0';
-	if (ipv6_parse_addr(addr, n.addr) < 0)
-		return lab_err(err, 0, "IPv6 subnet '%s': '%s' is not an IPv6 address", s, addr);
-	if (strcmp(slash + 1, "64"))
-		return lab_err(err, 0, "IPv6 subnet '%s': the prefix length must be /64 (one link, "
-				       "room for any host number)", s);
-	if ((n.addr[0] & 0xfe) != 0xfc)
-		return lab_err(err, 0, "IPv6 subnet '%s' is not a unique local address: use one in "
-				       "fc00::/7, e.g. fd00:1:2:3::/64", s);
-	for (int i = 8; i < 16; i++)
-		if (n.addr[i])
-			return lab_err(err, 0, "IPv6 subnet '%s' has host bits set: a /64 keeps only its "
-				       "first four groups (fd00:1:2:3::/64)", s);
-	*out = n;
-	return 0;
-}
-
 int ipv6_parse_prefix(const char *s, struct ipv6_net *out, struct lab_error **err)
 {
 	char addr[IPV6_TEXT + 1];
@@ -84,6 +58,26 @@ int ipv6_parse_prefix(const char *s, struct ipv6_net *out, struct lab_error **er
 		if (memcmp(masked.addr, n.addr, 16))
 			return lab_err(err, 0, "'%s' has host bits set", s);
 	}
+	*out = n;
+	return 0;
+}
+
+int ipv6_parse_net(const char *s, struct ipv6_net *out, struct lab_error **err)
+{
+	struct ipv6_net n;
+	struct lab_error *sub = NULL;
+
+	if (!strcmp(s, "default") || ipv6_parse_prefix(s, &n, &sub) < 0) {
+		lab_err_free(&sub);
+		return lab_err(err, 0, "IPv6 subnet '%s': expected a /64 with its host bits zero, such "
+				       "as fd00:1:2:3::/64", s);
+	}
+	if (n.prefix != 64)
+		return lab_err(err, 0, "IPv6 subnet '%s': the prefix length must be /64 (one link, "
+				       "room for any host number)", s);
+	if ((n.addr[0] & 0xfe) != 0xfc)
+		return lab_err(err, 0, "IPv6 subnet '%s' is not a unique local address: use one in "
+				       "fc00::/7, e.g. fd00:1:2:3::/64", s);
 	*out = n;
 	return 0;
 }

@@ -331,18 +331,6 @@ static long owner_on(const struct lab *lab, unsigned seg, const struct where *w)
 	return -1;
 }
 
-int lab_find_addr(const struct lab *lab, unsigned seg, uint32_t addr, size_t *out_iface)
-{
-	struct where w = { .a4 = addr };
-	long i = owner_on(lab, seg, &w);
-
-	if (i >= 0 && out_iface)
-		for (size_t k = 0; k < lab->hosts[i].nifaces; k++)
-			if (lab->hosts[i].ifaces[k].seg == seg && iface_has(&lab->hosts[i].ifaces[k], &w))
-				*out_iface = k;
-	return (int)i;
-}
-
 static bool host_has(const struct lab_host *h, const struct where *w)
 {
 	for (size_t k = 0; k < h->nifaces; k++)

@@ -101,9 +101,6 @@ int state_parse(const char *text, const char *where, struct lab *out, struct lab
 
 void state_free(struct lab *lab);
 
-/* The host whose interface on segment seg has address addr (IPv4), or -1. */
-int lab_find_addr(const struct lab *lab, unsigned seg, uint32_t addr, size_t *out_iface);
-
 /* Should `from` reach `to`'s first address and get the reply back, by the lab's plan? Hosts on a
  * shared segment reach each other; beyond that, packets follow the static routes, hop by hop,
  * through routers only (the kernel's rule: a host that is not a router does not forward). */

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 int ipv4_parse_addr(const char *s, uint32_t *out)
 {
 	uint32_t v = 0;
@@ -75,11 +77,8 @@ int ipv4_parse_prefix(const char *s, struct ipv4_net *out, struct lab_error **er
 		return lab_err(err, 0, "'%s': '%s' is not an IPv4 address", s, addr);
 	if (!slash[1] || strlen(slash + 1) > 2)
 		return lab_err(err, 0, "'%s': malformed prefix length", s);
-	for (const char *d = slash + 1; *d; d++) {
-		if (*d < '0' || *d > '9')
-			return lab_err(err, 0, "'%s': malformed prefix length", s);
-		p = p * 10 + (unsigned long)(*d - '0');
-	}
+	if (util_parse_ulong(slash + 1, 0, ~0ul, &p) < 0)
+		return lab_err(err, 0, "'%s': malformed prefix length", s);
 	if (p > 32)
 		return lab_err(err, 0, "'%s': prefix length above /32", s);
 	n.prefix = (int)p;

@@ -79,26 +79,35 @@ int nets_link_no_ipv6(struct nets *n, int ifindex, struct lab_error **err)
 	return set_link_attrs(n, ifindex, "", NULL, true, err);
 }
 
+/* The bridge is created down and brought up only after its alias and address generation mode
+ * are set: a bridge created up gets a link-local address at once (and then sends DAD, MLD and
+ * router solicitations into the lab), which would make the machine reachable from the hosts. */
 int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_ifindex,
 		    struct lab_error **err)
 {
 	_cleanup_link_ struct rtnl_link *l = NULL;
+	struct nets_link_spec down = *spec;
 	char what[64];
-	int r;
+	int ifindex, r;
 
 	if (check_name(spec->name, err) < 0)
 		return -1;
 	l = rtnl_link_bridge_alloc();
 	if (!l)
 		return lab_err(err, ENOMEM, "bridge %s", spec->name);
-	apply_spec(l, spec);
+	down.up = false;
+	apply_spec(l, &down);
 	r = rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL);
 	snprintf(what, sizeof(what), "create bridge %s", spec->name);
 	if (r < 0)
 		return nets_nlerr(err, r, what);
-	if (set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, err) < 0)
+	if (set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, err) < 0 ||
+	    nets_ifindex(n, spec->name, &ifindex, err) < 0 ||
+	    (spec->up && nets_link_set_up(n, ifindex, true, err) < 0))
 		return -1;
-	return out_ifindex ? nets_ifindex(n, spec->name, out_ifindex, err) : 0;
+	if (out_ifindex)
+		*out_ifindex = ifindex;
+	return 0;
 }
 
 int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char *peer_name,

@@ -144,6 +144,22 @@ Test(core, hosts_have_a_unique_local_ipv6_address_a_link_local_one_and_reach_eac
 	cr_assert(!strstr(r.out, "fd4e") && !strstr(r.out, "fe80"), "%s", r.out);
 }
 
+Test(core, the_machine_has_no_address_on_the_lab_links)
+{
+	/* the bridge and the machine's veth ends carry frames only: no IPv4, and no link-local
+	 * address the hosts could reach the machine by (a bridge created up would get one) */
+	char br[32], veth[32];
+
+	snprintf(br, sizeof(br), "%s-br", LAB);
+	snprintf(veth, sizeof(veth), "%s-h1", LAB);
+	cr_assert_eq(run(&r, "ip", "-br", "addr", "show", "dev", br, NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, br), "%s", r.out);
+	cr_assert(!strchr(r.out, '/'), "the bridge has an address:\n%s", r.out);
+	cr_assert_eq(run(&r, "ip", "-br", "addr", "show", "dev", veth, NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, veth), "%s", r.out);
+	cr_assert(!strchr(r.out, '/'), "h1's veth has an address on the machine:\n%s", r.out);
+}
+
 Test(core, six_namespaces_differ_from_the_machine_and_from_each_other)
 {
 	pid_t pids[3] = { host_pid(LAB, "h1"), host_pid(LAB, "h2"), host_pid(LAB, "e1") };

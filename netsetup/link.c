@@ -128,6 +128,12 @@ int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char 
 	rtnl_link_set_name(peer, peer_name);
 	/* the peer cannot be set up here: the kernel refuses (ENOTCONN) an up peer in another netns */
 	rtnl_link_set_ns_pid(peer, peer_pid);
+	/* one queue each, from the start: a veth gets one per CPU, and cutting that down to one
+	 * after registration waits for an RCU grace period (synchronize_net), twice per pair */
+	rtnl_link_set_num_tx_queues(l, 1);
+	rtnl_link_set_num_rx_queues(l, 1);
+	rtnl_link_set_num_tx_queues(peer, 1);
+	rtnl_link_set_num_rx_queues(peer, 1);
 	if (peer_mac) {
 		_cleanup_nladdr_ struct nl_addr *mac = nl_addr_build(AF_LLC, peer_mac, 6);
 

@@ -504,11 +504,15 @@ static int teardown(const struct teardown *t, struct lab_error **err)
 {
 	int r = 0;
 
+	/* rolling back our own `up`: hosts first, since one still setting up may yet create its
+	 * netns mount point (ns_spec); otherwise last, so the links are deleted while they exist */
+	if (t->children && kill_hosts(t, err) < 0)
+		r = -1;
 	if (remove_netns_mounts(t, err) < 0)
 		r = -1;
 	if (remove_links(t, err) < 0)
 		r = -1;
-	if (kill_hosts(t, err) < 0)
+	if (!t->children && kill_hosts(t, err) < 0)
 		r = -1;
 	/* keep the state while something could not be undone: `down` or `clean` can try again */
 	if (r == 0 && remove_state(t, err) < 0)
@@ -1110,15 +1114,8 @@ static int wait_ready(struct up *u, size_t i, struct lab_error **err)
 static int mount_netns(const struct lab *lab, const struct lab_host *h, struct lab_error **err)
 {
 	char path[128], src[64];
-	int fd;
 
-	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)
-		return lab_err(err, errno, "create %s", LAB_NETNS_DIR);
-	netns_path(path, sizeof(path), lab->name, h->name);
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
-	if (fd < 0)
-		return lab_err(err, errno, "create %s", path);
-	close(fd);
+	netns_path(path, sizeof(path), lab->name, h->name);	/* the host created the file */
 	snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)h->pid);
 	if (mount(src, path, "none", MS_BIND, NULL) < 0) {
 		int e = errno;
@@ -1233,7 +1230,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
-	char alias[64], title[64], hosts_path[64];
+	char alias[64], title[64], hosts_path[64], mountpoint[128];
 	uint64_t t0 = util_now_ns();
 	int r;
 
@@ -1259,14 +1256,17 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	snprintf(hosts_path, sizeof(hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
 
 	/* spawn, cable and release each host in turn: hosts set themselves up in parallel with us */
+	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)
+		return lab_err(err, errno, "create %s", LAB_NETNS_DIR);
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		struct lab_host *h = &lab->hosts[i];
 		struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = hosts_path,
-					.extra_flags = lab->extra_ns };
+					.mountpoint = mountpoint, .extra_flags = lab->extra_ns };
 
 		uint64_t c0 = util_now_ns();
 
 		snprintf(title, sizeof(title), "netlab-init %s/%s", lab->name, h->name);
+		netns_path(mountpoint, sizeof(mountpoint), lab->name, h->name);
 		if ((r = up_step(u, "spawning a host", err)) < 0 ||
 		    (r = ns_spawn(&spec, &u->children[i], err)) < 0)
 			return lab_err_wrap(err, "host %s", h->name);

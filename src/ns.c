@@ -78,6 +78,13 @@ static int child_isolate(const struct ns_spec *spec, int sync_fd, struct lab_err
 	 * source in our own mount namespace, which an fd opened by the parent is not */
 	if (spec->hosts_path && mount(spec->hosts_path, "/etc/hosts", "none", MS_BIND, NULL) < 0)
 		return lab_err(err, errno, "bind %s over /etc/hosts", spec->hosts_path);
+	if (spec->mountpoint) {
+		int fd = open(spec->mountpoint, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+
+		if (fd < 0)
+			return lab_err(err, errno, "create %s", spec->mountpoint);
+		close(fd);
+	}
 	if (ns_become_root(err) < 0)
 		return -1;
 	/* a change of uid clears the parent-death signal: set it again, then make sure the

@@ -25,6 +25,9 @@ struct ns_spec {
 	const char *hostname;
 	const char *title;	/* what ps shows for the host's init, e.g. "netlab-init lab/h1" */
 	const char *hosts_path;	/* bind-mounted over /etc/hosts; NULL for none */
+	const char *mountpoint;	/* created empty (O_EXCL) by the child; NULL for none. The parent
+				 * binds the host's netns there: the child makes the file so that
+				 * the filesystem's work runs beside the parent's, not in it */
 	int extra_flags;	/* CLONE_NEWCGROUP and/or CLONE_NEWTIME, beyond the six */
 };
 

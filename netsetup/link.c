@@ -39,15 +39,15 @@ static void apply_spec(struct rtnl_link *l, const struct nets_link_spec *spec)
  * bridge floods to every port (quadratic in the size of the lab). libnl's change request wants
  * a full "orig" object, so this one is built by hand. */
 static int set_link_attrs(struct nets *n, int ifindex, const char *name, const char *alias,
-			  bool no_ipv6, struct lab_error **err)
+			  bool no_ipv6, bool bridge_no_snooping, struct lab_error **err)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
-	struct nlattr *af, *in6;
+	struct nlattr *af, *in6, *info, *data;
 	struct nl_msg *msg;
 	char what[96];
 	int r;
 
-	if (!alias && !no_ipv6)
+	if (!alias && !no_ipv6 && !bridge_no_snooping)
 		return 0;
 	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 	if (!msg)
@@ -63,6 +63,15 @@ static int set_link_attrs(struct nets *n, int ifindex, const char *name, const c
 		nla_nest_end(msg, in6);
 		nla_nest_end(msg, af);
 	}
+	if (bridge_no_snooping) {
+		if (!(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+		    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 ||
+		    !(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
+		    nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, 0) < 0)
+			goto nomem;
+		nla_nest_end(msg, data);
+		nla_nest_end(msg, info);
+	}
 	r = nl_send_sync(n->sk, msg);	/* frees msg */
 	if (r < 0) {
 		snprintf(what, sizeof(what), "configure interface %s", name);
@@ -76,12 +85,15 @@ nomem:
 
 int nets_link_no_ipv6(struct nets *n, int ifindex, struct lab_error **err)
 {
-	return set_link_attrs(n, ifindex, "", NULL, true, err);
+	return set_link_attrs(n, ifindex, "", NULL, true, false, err);
 }
 
 /* The bridge is created down and brought up only after its alias and address generation mode
  * are set: a bridge created up gets a link-local address at once (and then sends DAD, MLD and
- * router solicitations into the lab), which would make the machine reachable from the hosts. */
+ * router solicitations into the lab), which would make the machine reachable from the hosts.
+ * No multicast snooping: with no querier in a lab it forwards nothing better than flooding,
+ * and the bridge would send its own IGMP and MLD reports (for the all-snoopers groups) to every
+ * host. */
 int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_ifindex,
 		    struct lab_error **err)
 {
@@ -101,7 +113,7 @@ int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_
 	snprintf(what, sizeof(what), "create bridge %s", spec->name);
 	if (r < 0)
 		return nets_nlerr(err, r, what);
-	if (set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, err) < 0 ||
+	if (set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, true, err) < 0 ||
 	    nets_ifindex(n, spec->name, &ifindex, err) < 0 ||
 	    (spec->up && nets_link_set_up(n, ifindex, true, err) < 0))
 		return -1;
@@ -147,7 +159,7 @@ int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char 
 			 spec->name, peer_name, (int)peer_pid);
 		return nets_nlerr(err, r, what);
 	}
-	if (set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, err) < 0)
+	if (set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, false, err) < 0)
 		return -1;
 	return out_ifindex ? nets_ifindex(n, spec->name, out_ifindex, err) : 0;
 }

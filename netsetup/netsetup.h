@@ -28,7 +28,8 @@ struct nets_link_spec {
 	bool no_ipv6;		/* no IPv6 address generation (no link-local, DAD or MLD) */
 };
 
-/* Create a Linux bridge (STP off, so ports forward at once). NLM_F_EXCL: an existing name fails. */
+/* Create a Linux bridge (STP off, so ports forward at once; no multicast snooping): created down,
+ * configured, then brought up if spec->up. NLM_F_EXCL: an existing name fails. */
 int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_ifindex,
 		    struct lab_error **err);
 
@@ -46,6 +47,14 @@ int nets_link_del(struct nets *n, int ifindex, struct lab_error **err);
 int nets_link_no_ipv6(struct nets *n, int ifindex, struct lab_error **err);
 /* Delete every link in a netdevice group with one request: the kernel batches the work. */
 int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
+
+/* MLDv2 reports (to ff02::16) dropped at the ingress of bridge ports, as a snooping switch with no
+ * multicast router would not forward them (mld.c says why). nets_mld_program loads the eBPF
+ * program (an fd to close once the filter holds it). Each port gets a clsact qdisc bound to the
+ * shared tc block `block`; the block's one filter is added once, after its first port. */
+int nets_mld_program(struct lab_error **err);
+int nets_mld_block_port(struct nets *n, int ifindex, uint32_t block, struct lab_error **err);
+int nets_mld_block_filter(struct nets *n, uint32_t block, int prog_fd, struct lab_error **err);
 
 /* Put a root qdisc of this kind ("tbf" or "netem") with small test parameters on a link: tells
  * whether the kernel has it (doctor). */

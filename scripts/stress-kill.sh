@@ -25,7 +25,7 @@ clean_or_die() {	# hosts die by their parent-death signal asynchronously: allow 
 
 declare -A seen=()
 for t in $(seq 1 "$trials"); do
-	hosts=$((RANDOM % 4 + 1)); empty=$((RANDOM % 2)); steps=$((2 + 2 * hosts + 2 * empty))
+	hosts=$((RANDOM % 4 + 1)); empty=$((RANDOM % 2)); steps=$((2 + 4 * hosts + 2 * empty))	# bridge, record; spawn, veth, MLD filter, mount
 	k=$((RANDOM % steps + 1)); mode=$((RANDOM % 5))
 	case $mode in
 	0|1|2)	# stop at step k, then a signal

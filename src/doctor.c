@@ -53,10 +53,11 @@ static long read_long(const char *path)
 	return util_parse_ulong(buf, 0, ~0ul >> 1, &v) == 0 ? (long)v : -1;
 }
 
-enum { PROBE_VETH, PROBE_BRIDGE, PROBE_TBF, PROBE_NETEM, PROBES };
+enum { PROBE_VETH, PROBE_BRIDGE, PROBE_TBF, PROBE_NETEM, PROBE_MLD, PROBES };
 
 /* In a forked child, in a network namespace of its own (so nothing can be left behind, even if
- * it crashes): create a veth pair and a bridge, and put tbf and netem qdiscs on the veth. */
+ * it crashes): create a veth pair and a bridge, put tbf and netem qdiscs on the veth, and the
+ * MLD report filter (an eBPF tc classifier on a shared block). */
 static void probe_kernel(int results[PROBES])
 {
 	int pipefd[2], status;
@@ -68,7 +69,7 @@ static void probe_kernel(int results[PROBES])
 		return;
 	pid = fork();
 	if (pid == 0) {
-		int res[PROBES] = { -1, -1, -1, -1 }, a = 0, b = 0;
+		int res[PROBES] = { -1, -1, -1, -1, -1 }, a = 0, b = 0, fd;
 		struct nets *n = NULL;
 		struct nets_link_spec veth = { .name = "probe0", .up = true };
 		struct nets_link_spec br = { .name = "probebr", .up = true };
@@ -80,6 +81,9 @@ static void probe_kernel(int results[PROBES])
 			if (res[PROBE_VETH] == 1) {
 				res[PROBE_TBF] = nets_qdisc_probe(n, a, "tbf", NULL) == 0;
 				res[PROBE_NETEM] = nets_qdisc_probe(n, a, "netem", NULL) == 0;
+				fd = nets_mld_program(NULL);
+				res[PROBE_MLD] = fd >= 0 && nets_mld_block_port(n, a, 1, NULL) == 0 &&
+						 nets_mld_block_filter(n, 1, fd, NULL) == 0;
 			}
 			nets_close(n);
 		}
@@ -168,6 +172,12 @@ static void check_network(struct lines *l)
 	add(l, probe[PROBE_NETEM] == 1 ? DOCTOR_OK : DOCTOR_WARN, "netem",
 	    probe[PROBE_NETEM] == 1 ? "the netem qdisc works (delay, jitter, loss)" : "no netem qdisc "
 	    "(CONFIG_NET_SCH_NETEM): delay, jitter and loss are unavailable; rate shaping still works");
+
+	add(l, probe[PROBE_MLD] == 1 ? DOCTOR_OK : DOCTOR_WARN, "MLD filter",
+	    probe[PROBE_MLD] == 1 ? "an eBPF tc filter keeps each host's MLD reports off the other "
+	    "ports" : "no eBPF tc filter (bpf(2), CONFIG_NET_SCH_INGRESS, CONFIG_NET_CLS_BPF): every "
+	    "MLD report is flooded to every host, and IPv6 labs of hundreds of hosts come up slowly; "
+	    "--no-ipv6 avoids it");
 
 	v = read_long("/proc/sys/net/bridge/bridge-nf-call-iptables");
 	if (v == 1)

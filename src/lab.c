@@ -527,6 +527,7 @@ static int teardown(const struct teardown *t, struct lab_error **err)
 
 struct up {
 	const struct lab_spec *spec;
+	enum { MLD_UNTRIED, MLD_ON, MLD_OFF } mld;	/* the lab's tc block and its MLD filter */
 	struct lab *lab;
 	struct ns_child *children;
 	struct nets *root;
@@ -1185,6 +1186,41 @@ static void explain_routes(const struct up *u, const struct lab_host *h)
 	}
 }
 
+/* MLDv2 reports from this port go no further than the bridge (netsetup/mld.c): the lab's tc block,
+ * numbered as its netdevice group, gets its filter with its first port. A kernel without bpf(2)
+ * or clsact does without (the reports flood, as on any Linux bridge; `netlab doctor` says so). */
+static int mld_block(struct up *u, const struct lab_iface *x, int ifindex, struct lab_error **err)
+{
+	uint32_t block = lab_group(u->lab);
+	int fd = -1, r;
+
+	if (u->mld == MLD_OFF)
+		return 0;
+	if (u->mld == MLD_UNTRIED && (fd = nets_mld_program(NULL)) < 0) {
+		u->mld = MLD_OFF;
+		return 0;
+	}
+	explainf(u->spec->explain, u->spec->explain_arg, "tc qdisc add dev %s ingress_block %u clsact",
+		 x->veth, block);
+	r = nets_mld_block_port(u->root, ifindex, block, u->mld == MLD_UNTRIED ? NULL : err);
+	if (r < 0 && u->mld == MLD_UNTRIED) {
+		close(fd);
+		u->mld = MLD_OFF;
+		return 0;
+	}
+	if (r < 0 || u->mld == MLD_ON)
+		return r;
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "tc filter add block %u protocol ipv6 pref 1 bpf da obj PROGRAM   # PROGRAM: drop "
+		 "frames to 33:33:00:00:00:16, the MLDv2 reports to ff02::16", block);
+	r = nets_mld_block_filter(u->root, block, fd, err);
+	close(fd);
+	if (r < 0)
+		return r;
+	u->mld = MLD_ON;
+	return 0;
+}
+
 /* Every interface of a host: a veth whose peer is created inside the host, named and with its
  * MAC (02:4c:LAB:LAB:n:n, locally administered, readable in ARP tables), then configured. */
 static int cable_host(struct up *u, size_t i, struct lab_error **err)
@@ -1208,9 +1244,17 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 		mac[3] = (uint8_t)lab->number;
 		mac[4] = (uint8_t)(m >> 8);
 		mac[5] = (uint8_t)m;
+		bool v6 = !ipv6_is_zero(x->addr6);
+		int ifindex;
+
 		explain_iface(u, h, x, mac);
 		if ((r = up_step(u, "creating a veth pair", err)) < 0 ||
-		    (r = nets_veth_add(u->root, &veth, x->name, h->pid, mac, NULL, err)) < 0)
+		    (r = nets_veth_add(u->root, &veth, x->name, h->pid, mac, v6 ? &ifindex : NULL,
+				       err)) < 0)
+			return lab_err_wrap(err, "host %s", h->name);
+		/* before the host's end comes up and reports its groups */
+		if (v6 && ((r = up_step(u, "keeping MLD reports off the other ports", err)) < 0 ||
+			   (r = mld_block(u, x, ifindex, err)) < 0))
 			return lab_err_wrap(err, "host %s", h->name);
 	}
 	explain_routes(u, h);

@@ -160,6 +160,45 @@ Test(core, the_machine_has_no_address_on_the_lab_links)
 	cr_assert(!strchr(r.out, '/'), "h1's veth has an address on the machine:\n%s", r.out);
 }
 
+static unsigned long machine_counter(const char *dev, const char *stat)
+{
+	char path[128];
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", dev, stat);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fscanf(f, "%lu", &v), 1, "%s", path);
+	fclose(f);
+	return v;
+}
+
+Test(core, mld_reports_of_one_host_do_not_reach_the_others)
+{
+	char veth[32];
+	unsigned long sent, seen;
+	int tries = 0;
+
+	snprintf(veth, sizeof(veth), "%s-h1", LAB);
+	cr_assert_eq(nl(&r, "exec", H2, "--", "cat", "/sys/class/net/eth0/statistics/rx_packets",
+			NULL), 0, "%s", r.err);
+	seen = strtoul(r.out, NULL, 10);
+	sent = machine_counter(veth, "rx_packets");
+	/* a new address joins a new solicited-node group: h1 sends MLDv2 reports to ff02::16
+	 * (nodad: no neighbour solicitation, which h2 would rightly receive) */
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ip", "-6", "addr", "add", "fd4e:4c00:ffff:1::99/64",
+			"dev", "eth0", "nodad", NULL), 0, "%s", r.err);
+	while (machine_counter(veth, "rx_packets") == sent && tries++ < 100)
+		usleep(20000);
+	cr_assert_gt(machine_counter(veth, "rx_packets"), sent, "h1 sent no MLD report");
+	usleep(200000);
+	cr_assert_eq(nl(&r, "exec", H2, "--", "cat", "/sys/class/net/eth0/statistics/rx_packets",
+			NULL), 0, "%s", r.err);
+	cr_assert_eq(strtoul(r.out, NULL, 10), seen, "h2 received h1's MLD report (%lu frames before, "
+		     "%s now)", seen, r.out);
+}
+
 Test(core, six_namespaces_differ_from_the_machine_and_from_each_other)
 {
 	pid_t pids[3] = { host_pid(LAB, "h1"), host_pid(LAB, "h2"), host_pid(LAB, "e1") };
@@ -462,7 +501,7 @@ Test(failure, every_failed_step_rolls_back_completely, .timeout = 120)
 {
 	int failed = 0, succeeded = 0;
 
-	for (int k = 1; k <= 14; k++) {
+	for (int k = 1; k <= 16; k++) {
 		char env[32];
 		snprintf(env, sizeof(env), "%d", k);
 		setenv("NETLAB_FAIL_AT", env, 1);
@@ -478,8 +517,8 @@ Test(failure, every_failed_step_rolls_back_completely, .timeout = 120)
 		}
 		assert_gone("tfail", NULL, 0);
 	}
-	cr_assert_eq(failed, 10, "up 2 + 1 empty has 10 steps (bridge, 3 spawns, 2 veths, 3 mounts, "
-				 "record); %d failed", failed);
+	cr_assert_eq(failed, 12, "up 2 + 1 empty has 12 steps (bridge, 3 spawns, 2 veths, 2 MLD "
+				 "filters, 3 mounts, record); %d failed", failed);
 	cr_assert_eq(succeeded, 4);
 }
 

@@ -1027,40 +1027,9 @@ static int shape_one(struct nets *n, int ifindex, const struct lab_shape *s, str
 static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
 		    struct lab_error **err)
 {
-	const char *names[3 * LAB_IFACES_MAX + 2], *values[3 * LAB_IFACES_MAX + 2];
-	char paths[3 * LAB_IFACES_MAX][64];
 	struct nets *n = NULL;
-	size_t nsys = 0;
-	bool v6 = false;
 	int r, ifindex[LAB_IFACES_MAX];
 
-	for (size_t k = 0; k < h->nifaces; k++)
-		if (!ipv6_is_zero(h->ifaces[k].addr6)) {
-			/* the kernel makes the link-local address (EUI-64, from the MAC we set) each
-			 * time the link comes up; no duplicate detection and no router solicitation,
-			 * both multicast the bridge floods to every port; the unique local address kept
-			 * across `ip link set ethK down; up`, as IPv4 addresses are */
-			static const char *const conf[3][2] = {
-				{ "accept_dad", "0" }, { "accept_ra", "0" }, { "keep_addr_on_down", "1" } };
-
-			for (int c = 0; c < 3; c++) {
-				snprintf(paths[3 * k + c], sizeof(paths[0]), "ipv6/conf/%s/%s",
-					 h->ifaces[k].name, conf[c][0]);
-				names[nsys] = paths[3 * k + c];
-				values[nsys++] = conf[c][1];
-			}
-			v6 = true;
-		}
-	if (h->router) {
-		names[nsys] = "ipv4/ip_forward";
-		values[nsys++] = "1";
-		if (v6) {
-			names[nsys] = "ipv6/conf/all/forwarding";
-			values[nsys++] = "1";
-		}
-	}
-	if (nsys && (r = nets_sysctl_at(pidfd, names, values, nsys, err)) < 0)
-		return r;
 	r = nets_open_at(pidfd, &n, err);
 	if (r < 0)
 		return r;
@@ -1126,18 +1095,57 @@ static int mount_netns(const struct lab *lab, const struct lab_host *h, struct l
 	return 0;
 }
 
+/* What a host writes under its own /proc/sys before it reports ready (ns_spec.sysctl): the
+ * defaults its interfaces, cabled after that, start with. IPv6: the kernel makes the link-local
+ * address (EUI-64, from the MAC we set) each time a link comes up; no duplicate detection and no
+ * router solicitation, both multicast the bridge floods to every port; the unique local address
+ * kept across `ip link set ethK down; up`, as IPv4 addresses are. A router forwards, in its own
+ * netns only. In the host, not here: /proc/sys/net as the machine's /proc shows it has one dentry
+ * per netns for each name, and every lookup walks them all (quadratic in the size of the lab). */
+static const char *const *host_sysctls(const struct lab_host *h)
+{
+	static const char *const v6[] = { "net/ipv6/conf/default/accept_dad=0",
+		"net/ipv6/conf/default/accept_ra=0", "net/ipv6/conf/default/keep_addr_on_down=1", NULL };
+	static const char *const router4[] = { "net/ipv4/ip_forward=1", NULL };
+	static const char *const router6[] = { "net/ipv6/conf/default/accept_dad=0",
+		"net/ipv6/conf/default/accept_ra=0", "net/ipv6/conf/default/keep_addr_on_down=1",
+		"net/ipv4/ip_forward=1", "net/ipv6/conf/all/forwarding=1", NULL };
+	bool has6 = false;
+
+	for (size_t k = 0; k < h->nifaces; k++)
+		has6 |= !ipv6_is_zero(h->ifaces[k].addr6);
+	if (h->router)
+		return has6 ? router6 : router4;
+	return has6 ? v6 : NULL;
+}
+
 /* What a host does inside, after clone3, as one unshare(1) command. */
 static void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path)
 {
+	const char *const *sys = host_sysctls(h);
+	char sysctl[320] = "";
+	size_t used = 0;
+
+	if (!u->spec->explain)
+		return;
+	for (size_t i = 0; sys && sys[i] && used < sizeof(sysctl); i++) {
+		used += (size_t)snprintf(sysctl + used, sizeof(sysctl) - used, "%s%s", i ? " " : "sysctl -qw ",
+					 sys[i]);
+		for (char *c = sysctl + used - strlen(sys[i]); *c && *c != '='; c++)
+			if (*c == '/')
+				*c = '.';
+	}
+	if (used && used < sizeof(sysctl))
+		snprintf(sysctl + used, sizeof(sysctl) - used, "; ");
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "unshare --user --map-users=%u,0,%u --map-groups=%u,0,%u --setuid 0 --setgid 0 "
 		 "--mount --propagation private --pid --fork --mount-proc --net --uts --ipc%s "
-		 "sh -c 'mount --bind %s /etc/hosts; hostname %s; mount -t sysfs sysfs /sys; "
+		 "sh -c 'mount --bind %s /etc/hosts; hostname %s; %smount -t sysfs sysfs /sys; "
 		 "mount -t tmpfs -o mode=1777 tmpfs /tmp; exec sleep infinity' &   # host %s: pid %d",
 		 NS_ID_BASE, NS_ID_COUNT, NS_ID_BASE, NS_ID_COUNT,
 		 u->lab->extra_ns == LAB_EXTRA_NS_MASK ? " --cgroup --time"
 		 : u->lab->extra_ns & LAB_NS_CGROUP ? " --cgroup" : u->lab->extra_ns ? " --time" : "",
-		 hosts_path, h->name, h->name, (int)h->pid);
+		 hosts_path, h->name, sysctl, h->name, (int)h->pid);
 }
 
 static void explain_iface(const struct up *u, const struct lab_host *h, const struct lab_iface *x,
@@ -1156,9 +1164,8 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 		 g->bridge, x->name, (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth,
 		 alias);
 	if (!ipv6_is_zero(x->addr6))
-		snprintf(v6, sizeof(v6), "sysctl -qw net.ipv6.conf.%s.accept_dad=0 net.ipv6.conf.%s."
-			 "accept_ra=0 net.ipv6.conf.%s.keep_addr_on_down=1; ip addr add %s/64 dev %s "
-			 "nodad; ", x->name, x->name, x->name, ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
+		snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
+			 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
 	else
 		snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
 	explainf(u->spec->explain, u->spec->explain_arg,
@@ -1171,10 +1178,6 @@ static void explain_routes(const struct up *u, const struct lab_host *h)
 {
 	char d[IPV6_TEXT + 4], v[IPV6_TEXT];
 
-	if (h->router)
-		explainf(u->spec->explain, u->spec->explain_arg,
-			 "nsenter -t %d -U -n --preserve-credentials sysctl -qw net.ipv4.ip_forward=1 "
-			 "net.ipv6.conf.all.forwarding=1", (int)h->pid);
 	for (size_t k = 0; k < h->nroutes; k++) {
 		const struct lab_route *rt = &h->routes[k];
 
@@ -1299,38 +1302,42 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	}
 	snprintf(hosts_path, sizeof(hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
 
-	/* spawn, cable and release each host in turn: hosts set themselves up in parallel with us */
+	/* A pipeline: spawn host i and let it set itself up (mounts, hostname, sysctls) while we
+	 * cable host i - 1, which has reported ready by then. */
 	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)
 		return lab_err(err, errno, "create %s", LAB_NETNS_DIR);
-	for (size_t i = 0; i < lab->nhosts; i++) {
-		struct lab_host *h = &lab->hosts[i];
-		struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = hosts_path,
-					.mountpoint = mountpoint, .extra_flags = lab->extra_ns };
-
+	for (size_t i = 0; i <= lab->nhosts; i++) {
 		uint64_t c0 = util_now_ns();
 
-		snprintf(title, sizeof(title), "netlab-init %s/%s", lab->name, h->name);
-		netns_path(mountpoint, sizeof(mountpoint), lab->name, h->name);
-		if ((r = up_step(u, "spawning a host", err)) < 0 ||
-		    (r = ns_spawn(&spec, &u->children[i], err)) < 0)
-			return lab_err_wrap(err, "host %s", h->name);
+		if (i < lab->nhosts) {
+			struct lab_host *h = &lab->hosts[i];
+			struct ns_spec spec = { .hostname = h->name, .title = title,
+						.hosts_path = hosts_path, .mountpoint = mountpoint,
+						.sysctl = host_sysctls(h), .extra_flags = lab->extra_ns };
+
+			snprintf(title, sizeof(title), "netlab-init %s/%s", lab->name, h->name);
+			netns_path(mountpoint, sizeof(mountpoint), lab->name, h->name);
+			if ((r = up_step(u, "spawning a host", err)) < 0 ||
+			    (r = ns_spawn(&spec, &u->children[i], err)) < 0)
+				return lab_err_wrap(err, "host %s", h->name);
+			h->pid = u->children[i].pid;
+			explain_host(u, h, hosts_path);
+			if ((r = ns_go(&u->children[i], err)) < 0)
+				return r;
+		}
 		t->clone += util_now_ns() - c0;
-		h->pid = u->children[i].pid;
-		explain_host(u, h, hosts_path);
-		/* the host mounts and names itself while we cable it */
-		if ((r = ns_go(&u->children[i], err)) < 0)
-			return r;
+		if (i == 0)
+			continue;
 		c0 = util_now_ns();
-		if (h->networked && (r = cable_host(u, i, err)) < 0)
+		if ((r = wait_ready(u, i - 1, err)) < 0)
+			return r;
+		t->ready += util_now_ns() - c0;
+		c0 = util_now_ns();
+		if (lab->hosts[i - 1].networked && (r = cable_host(u, i - 1, err)) < 0)
 			return r;
 		t->veth += util_now_ns() - c0;
 	}
 	t->spawn = util_now_ns() - t0;
-	t0 = util_now_ns();
-	for (size_t i = 0; i < lab->nhosts; i++)
-		if ((r = wait_ready(u, i, err)) < 0)
-			return r;
-	t->ready = util_now_ns() - t0;
 	t0 = util_now_ns();
 	/* after the hosts made their mounts private, so these never propagate into them */
 	for (size_t i = 0; i < lab->nhosts; i++)

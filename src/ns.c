@@ -97,6 +97,17 @@ static int child_isolate(const struct ns_spec *spec, int sync_fd, struct lab_err
 		return lab_err(err, errno, "sethostname %s", spec->hostname);
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return lab_err(err, errno, "mount a fresh /proc");
+	for (size_t i = 0; spec->sysctl && spec->sysctl[i]; i++) {
+		const char *eq = strchr(spec->sysctl[i], '=');
+		char path[128];
+
+		if (!eq)
+			return lab_err(err, EINVAL, "sysctl %s: no value", spec->sysctl[i]);
+		snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - spec->sysctl[i]),
+			 spec->sysctl[i]);
+		if (util_write_file(path, eq + 1, err) < 0)
+			return -1;
+	}
 	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return lab_err(err, errno, "mount /sys for the host's netns");
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)

@@ -28,6 +28,9 @@ struct ns_spec {
 	const char *mountpoint;	/* created empty (O_EXCL) by the child; NULL for none. The parent
 				 * binds the host's netns there: the child makes the file so that
 				 * the filesystem's work runs beside the parent's, not in it */
+	const char *const *sysctl; /* "net/ipv4/ip_forward=1", ...: NULL-terminated, or NULL. The
+				    * child writes them under its own /proc/sys, in its own netns,
+				    * before it reports ready */
 	int extra_flags;	/* CLONE_NEWCGROUP and/or CLONE_NEWTIME, beyond the six */
 };
 

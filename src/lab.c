@@ -1813,33 +1813,42 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 #endif
 	if (ns_enter(pidfd, lab->extra_ns, err) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
+	/* root of the host, in its /tmp, from here on: we only wait for the command now */
+	if (ns_become_root(err) < 0)
+		return lab_err_wrap(err, "host %s", h->name);
+	if (chdir("/tmp") < 0)
+		return lab_err(err, errno, "host %s: chdir /tmp", h->name);
+	for (size_t i = 0; env && env[i]; i++)
+		if (putenv((char *)env[i]) < 0)
+			return lab_err(err, errno, "putenv");
 	/* like system(): the terminal's ^C and ^\ are for the command, not for us */
 	sigaction(SIGINT, &ign, NULL);
 	sigaction(SIGQUIT, &ign, NULL);
-	pid = fork_piped(pipefd, err);
-	if (pid < 0)
-		return -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return lab_err(err, errno, "pipe");
+	/* vfork: the child only resets two signals and execs (or reports why not), and we wait
+	 * anyway; it saves copying our page tables, a fair part of what exec costs */
+	pid = vfork();
+	if (pid < 0) {
+		int e = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return lab_err(err, e, "vfork");
+	}
 	if (pid == 0) {
 		struct sigaction dfl = { .sa_handler = SIG_DFL };
 		sigset_t none;
-		struct lab_error *e = NULL;
 
 		sigaction(SIGINT, &dfl, NULL);
 		sigaction(SIGQUIT, &dfl, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (ns_become_root(&e) < 0 || chdir("/tmp") < 0) {
-			child_errno = e ? e->errnum : errno;
-			goto fail;
-		}
-		for (size_t i = 0; env && env[i]; i++)
-			putenv((char *)env[i]);
 		execvp(argv[0], argv);
-		child_errno = errno;
-fail:
-		(void)!write(pipefd[1], &child_errno, sizeof(child_errno));
-		_exit(child_errno == ENOENT ? 127 : 126);
+		int e = errno;
+		(void)!write(pipefd[1], &e, sizeof(e));
+		_exit(e == ENOENT ? 127 : 126);
 	}
+	close(pipefd[1]);
 	exec_child = pid;
 	sigaction(SIGTERM, &fwd, NULL);
 	sigaction(SIGHUP, &fwd, NULL);

@@ -1,16 +1,20 @@
 #!/usr/bin/python3
 """Time one Mininet lab of N hosts on one Linux bridge, no controller: the Mininet column of
 scripts/bench. Prints "UP_MS DOWN_MS" (and with --pingall, "PINGALL_MS" first, then loss in %).
-Runs Debian's /usr/bin/python3 (where the mininet package lives). Never runs `mn -c`."""
+Runs Debian's /usr/bin/python3 (where the mininet package lives). Never runs `mn -c`, and keeps
+Mininet from raising the machine's sysctls (its fixLimits() writes ARP table sizes, socket
+buffer limits, kernel.pty.max, ... and never puts them back)."""
 import sys
 import time
 
+import mininet.net
 from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.nodelib import LinuxBridge
 from mininet.topo import SingleSwitchTopo
 
 setLogLevel('error')
+mininet.net.fixLimits = lambda: None
 n = int(sys.argv[1])
 t0 = time.monotonic()
 net = Mininet(topo=SingleSwitchTopo(n), switch=LinuxBridge, controller=None, autoSetMacs=True)

@@ -1292,8 +1292,9 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 		snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
 		r = up_step(u, "creating a bridge", err);
 		explainf(u->spec->explain, u->spec->explain_arg,
-			 "ip link add %s group %u up type bridge && ip link set %s alias %s", seg->bridge,
-			 lab_group(lab), seg->bridge, alias);
+			 "ip link add %s group %u type bridge mcast_snooping 0 && ip link set %s alias %s "
+			 "addrgenmode none && ip link set %s up", seg->bridge, lab_group(lab), seg->bridge,
+			 alias, seg->bridge);
 		if (r >= 0)
 			r = nets_bridge_add(u->root, &br, &u->bridges[g], err);
 

@@ -204,7 +204,7 @@ Test(explain, up_and_down_print_what_netlab_actually_does, .timeout = 60)
 	cr_assert_eq(run(&r, "ip", "-d", "link", "show", line, NULL), 0);
 	cr_assert(sscanf(strstr(r.out, " group ") ? strstr(r.out, " group ") : "", " group %u", &group) == 1,
 		  "%s", r.out);
-	snprintf(want, sizeof(want), "$ ip link add %s-br group %u up type bridge", lab, group);
+	snprintf(want, sizeof(want), "$ ip link add %s-br group %u type bridge mcast_snooping 0", lab, group);
 	cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
 	for (int i = 0; i < 2; i++) {
 		pid_t pid = i ? h2 : h1;

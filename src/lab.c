@@ -1277,7 +1277,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
-	char alias[64], title[64], hosts_path[64], mountpoint[128];
+	char alias[64], title[64], hosts_path[64], mountpoint[128], anchor[128];
 	uint64_t t0 = util_now_ns();
 	int r;
 
@@ -1307,13 +1307,20 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	 * cable host i - 1, which has reported ready by then. */
 	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)
 		return lab_err(err, errno, "create %s", LAB_NETNS_DIR);
+	/* the first host's mount point, made here: the others are hard links to it (ns_spec) */
+	netns_path(anchor, sizeof(anchor), lab->name, lab->hosts[0].name);
+	if ((r = open(anchor, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) < 0)
+		return lab_err(err, errno, "create %s", anchor);
+	close(r);
 	for (size_t i = 0; i <= lab->nhosts; i++) {
 		uint64_t c0 = util_now_ns();
 
 		if (i < lab->nhosts) {
 			struct lab_host *h = &lab->hosts[i];
 			struct ns_spec spec = { .hostname = h->name, .title = title,
-						.hosts_path = hosts_path, .mountpoint = mountpoint,
+						.hosts_path = hosts_path,
+						.mountpoint = i ? mountpoint : NULL,
+						.mountpoint_of = anchor,
 						.sysctl = host_sysctls(h), .extra_flags = lab->extra_ns };
 
 			snprintf(title, sizeof(title), "netlab-init %s/%s", lab->name, h->name);

@@ -78,9 +78,14 @@ static int child_isolate(const struct ns_spec *spec, int sync_fd, struct lab_err
 	 * source in our own mount namespace, which an fd opened by the parent is not */
 	if (spec->hosts_path && mount(spec->hosts_path, "/etc/hosts", "none", MS_BIND, NULL) < 0)
 		return lab_err(err, errno, "bind %s over /etc/hosts", spec->hosts_path);
-	if (spec->mountpoint) {
-		int fd = open(spec->mountpoint, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (spec->mountpoint && (!spec->mountpoint_of || link(spec->mountpoint_of, spec->mountpoint) < 0)) {
+		int fd;
 
+		if (spec->mountpoint_of && errno != EXDEV && errno != EPERM && errno != EMLINK &&
+		    errno != EOPNOTSUPP)
+			return lab_err(err, errno, "link %s to %s", spec->mountpoint,
+				       spec->mountpoint_of);
+		fd = open(spec->mountpoint, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
 		if (fd < 0)
 			return lab_err(err, errno, "create %s", spec->mountpoint);
 		close(fd);

@@ -25,9 +25,12 @@ struct ns_spec {
 	const char *hostname;
 	const char *title;	/* what ps shows for the host's init, e.g. "netlab-init lab/h1" */
 	const char *hosts_path;	/* bind-mounted over /etc/hosts; NULL for none */
-	const char *mountpoint;	/* created empty (O_EXCL) by the child; NULL for none. The parent
-				 * binds the host's netns there: the child makes the file so that
-				 * the filesystem's work runs beside the parent's, not in it */
+	const char *mountpoint;	/* made by the child; NULL for none. The parent binds the host's
+				 * netns there: the child makes the file so that the
+				 * filesystem's work runs beside the parent's, not in it */
+	const char *mountpoint_of; /* an empty file: mountpoint is made a hard link to it (no new
+				    * inode; ext4 without a journal scans all recently deleted
+				    * inodes for each new one); NULL, or no hard links: created */
 	const char *const *sysctl; /* "net/ipv4/ip_forward=1", ...: NULL-terminated, or NULL. The
 				    * child writes them under its own /proc/sys, in its own netns,
 				    * before it reports ready */

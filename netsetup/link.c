@@ -139,7 +139,8 @@ int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char 
 	peer = rtnl_link_veth_get_peer(l);	/* a new reference: put by the cleanup */
 	rtnl_link_set_name(peer, peer_name);
 	/* the peer cannot be set up here: the kernel refuses (ENOTCONN) an up peer in another netns */
-	rtnl_link_set_ns_pid(peer, peer_pid);
+	if (peer_pid)
+		rtnl_link_set_ns_pid(peer, peer_pid);
 	/* one queue each, from the start: a veth gets one per CPU, and cutting that down to one
 	 * after registration waits for an RCU grace period (synchronize_net), twice per pair */
 	rtnl_link_set_num_tx_queues(l, 1);
@@ -181,7 +182,8 @@ int nets_ifindex(struct nets *n, const char *name, int *out_ifindex, struct lab_
 	return 0;
 }
 
-int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **err)
+static int link_change(struct nets *n, int ifindex, int master, uint32_t group, bool up,
+		       struct lab_error **err)
 {
 	_cleanup_link_ struct rtnl_link *l = rtnl_link_alloc();
 	char what[64];
@@ -190,16 +192,40 @@ int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **er
 	if (!l)
 		return lab_err(err, ENOMEM, "link %d", ifindex);
 	rtnl_link_set_ifindex(l, ifindex);
+	if (master)
+		rtnl_link_set_master(l, master);
+	if (group)
+		rtnl_link_set_group(l, group);
 	if (up)
 		rtnl_link_set_flags(l, IFF_UP);
 	else
 		rtnl_link_unset_flags(l, IFF_UP);
 	r = rtnl_link_change(n->sk, l, l, 0);
 	if (r < 0) {
-		snprintf(what, sizeof(what), "set interface %d %s", ifindex, up ? "up" : "down");
+		if (master)
+			snprintf(what, sizeof(what), "enslave interface %d to %d", ifindex, master);
+		else
+			snprintf(what, sizeof(what), "set interface %d %s", ifindex, up ? "up" : "down");
 		return nets_nlerr(err, r, what);
 	}
 	return 0;
+}
+
+int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **err)
+{
+	return link_change(n, ifindex, 0, 0, up, err);
+}
+
+int nets_link_configure(struct nets *n, const struct nets_link_spec *spec, struct lab_error **err)
+{
+	int ifindex;
+
+	if (check_name(spec->name, err) < 0 ||
+	    set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, false, err) < 0 ||
+	    nets_ifindex(n, spec->name, &ifindex, err) < 0)
+		return -1;
+	return spec->master || spec->group || spec->up
+		       ? link_change(n, ifindex, spec->master, spec->group, spec->up, err) : 0;
 }
 
 int nets_link_del(struct nets *n, int ifindex, struct lab_error **err)
@@ -212,7 +238,7 @@ int nets_link_del(struct nets *n, int ifindex, struct lab_error **err)
 		return lab_err(err, ENOMEM, "link %d", ifindex);
 	rtnl_link_set_ifindex(l, ifindex);
 	r = rtnl_link_delete(n->sk, l);
-	if (r < 0) {
+	if (r < 0 && r != -NLE_OBJ_NOTFOUND) {	/* gone already (say, with its veth peer): done */
 		snprintf(what, sizeof(what), "delete interface %d", ifindex);
 		return nets_nlerr(err, r, what);
 	}

@@ -36,9 +36,13 @@ int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_
 /* Create a veth pair in one request: this end as spec says, the peer created directly inside the
  * network namespace of peer_pid and named peer_name, with hardware address peer_mac (6 bytes;
  * NULL: the kernel picks one), down: bring it up from inside. The alias
- * takes a second request: the kernel ignores it on creation. */
+ * takes a second request: the kernel ignores it on creation. peer_pid 0: the peer stays here,
+ * down (nets_link_configure it). */
 int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char *peer_name,
 		  pid_t peer_pid, const uint8_t *peer_mac, int *out_ifindex, struct lab_error **err);
+
+/* An existing link, by name, as spec says: alias, no IPv6, master, group, up. */
+int nets_link_configure(struct nets *n, const struct nets_link_spec *spec, struct lab_error **err);
 
 int nets_ifindex(struct nets *n, const char *name, int *out_ifindex, struct lab_error **err);
 int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **err);

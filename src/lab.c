@@ -321,6 +321,31 @@ static void say(const struct teardown *t, const char *fmt, ...)
 	t->report(buf, t->arg);
 }
 
+size_t lab_seg_ports(const struct lab *lab, size_t g)
+{
+	size_t ports = 0;
+
+	for (size_t i = 0; i < lab->nhosts; i++)
+		for (size_t k = 0; k < lab->hosts[i].nifaces; k++)
+			ports += lab->hosts[i].ifaces[k].seg == g;
+	return ports;
+}
+
+size_t lab_seg_bridges(const struct lab *lab, size_t g)
+{
+	size_t ports = lab_seg_ports(lab, g);
+
+	return ports > LAB_BRIDGE_PORTS ? (ports + LAB_BRIDGE_PORTS - 1) / LAB_BRIDGE_PORTS : 1;
+}
+
+int lab_bridge_name(const struct lab_segment *g, size_t k, const char *suffix, char out[16],
+		    struct lab_error **err)
+{
+	if (k == 0)
+		return names_ifname(out, err, "%s%s", g->bridge, suffix);
+	return names_ifname(out, err, "%s%zu%s", g->bridge, k + 1, suffix);
+}
+
 static void netns_path(char *buf, size_t len, const char *lab, const char *host)
 {
 	snprintf(buf, len, "%s/%s-%s", LAB_NETNS_DIR, lab, host);
@@ -361,9 +386,18 @@ static bool link_is_ours(const struct lab *lab, const struct nets_link *l)
 		return true;
 	if (!lab->number || l->group != lab_group(lab))
 		return false;
-	for (size_t i = 0; i < lab->nsegs; i++)
-		if (!strcmp(l->name, lab->segs[i].bridge))
+	for (size_t g = 0; g < lab->nsegs; g++) {
+		size_t n = lab_seg_bridges(lab, g);
+		char name[16];
+
+		if (!strcmp(l->name, lab->segs[g].bridge))
 			return true;
+		for (size_t k = 1; k < n; k++)
+			for (const char *const *x = (const char *const[]){ "", "-up", "-dn", NULL }; *x; x++)
+				if (lab_bridge_name(&lab->segs[g], k, *x, name, NULL) == 0 &&
+				    !strcmp(l->name, name))
+					return true;
+	}
 	for (size_t i = 0; i < lab->nhosts; i++)
 		for (size_t k = 0; k < lab->hosts[i].nifaces; k++)
 			if (!strcmp(l->name, lab->hosts[i].ifaces[k].veth))
@@ -533,7 +567,8 @@ struct up {
 	struct nets *root;
 	int labfd;
 	int sigfd;
-	int *bridges;		/* ifindex of each segment's bridge */
+	int *bridges;		/* ifindex of bridge k of segment g: [g * LAB_SEG_BRIDGES_MAX + k] */
+	size_t *ports;		/* of each segment, cabled so far */
 	unsigned macs;		/* interfaces cabled so far: the last bytes of the next MAC */
 	unsigned step, fail_at, stop_at;
 	bool created_dir;
@@ -650,6 +685,18 @@ static int plan_hosts(struct up *u, struct lab_error **err)
 			if (r < 0)
 				return lab_err_wrap(err, "host %s (use a shorter lab or host name)", h->name);
 		}
+	}
+	for (size_t g = 0; g < lab->nsegs; g++) {
+		size_t n = lab_seg_bridges(lab, g);
+		char name[16];
+
+		if (n > LAB_SEG_BRIDGES_MAX)
+			return lab_err(err, E2BIG, "segment %s: %zu hosts, at most %d",
+				       lab->segs[g].name, lab_seg_ports(lab, g), LAB_HOSTS_MAX);
+		if (n > 1 && lab_bridge_name(&lab->segs[g], n - 1, "-up", name, err) < 0)
+			return lab_err_wrap(err, "segment %s: more than %d hosts take more bridges "
+					    "(use a shorter lab or segment name)", lab->segs[g].name,
+					    LAB_BRIDGE_PORTS);
 	}
 	return 0;
 }
@@ -1149,19 +1196,19 @@ static void explain_host(const struct up *u, const struct lab_host *h, const cha
 }
 
 static void explain_iface(const struct up *u, const struct lab_host *h, const struct lab_iface *x,
-			  const uint8_t mac[6])
+			  size_t k_br, const uint8_t mac[6])
 {
 	const struct lab *lab = u->lab;
 	const struct lab_segment *g = &lab->segs[x->seg];
-	char a[IPV6_TEXT], alias[64], v6[256] = "";
+	char a[IPV6_TEXT], alias[64], v6[256] = "", br[16];
 
-	if (!u->spec->explain)
+	if (!u->spec->explain || lab_bridge_name(g, k_br, "", br, NULL) < 0)
 		return;
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "ip link add %s group %u master %s up type veth peer name %s netns %d address "
 		 "%02x:%02x:%02x:%02x:%02x:%02x && ip link set %s alias %s", x->veth, lab_group(lab),
-		 g->bridge, x->name, (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth,
+		 br, x->name, (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth,
 		 alias);
 	if (!ipv6_is_zero(x->addr6))
 		snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
@@ -1236,8 +1283,10 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
 	for (size_t k = 0; k < h->nifaces; k++) {
 		const struct lab_iface *x = &h->ifaces[k];
+		size_t k_br = u->ports[x->seg]++ / LAB_BRIDGE_PORTS;
 		struct nets_link_spec veth = { .name = x->veth, .alias = alias, .group = lab_group(lab),
-					       .master = u->bridges[x->seg], .up = true, .no_ipv6 = true };
+					       .master = u->bridges[x->seg * LAB_SEG_BRIDGES_MAX + k_br],
+					       .up = true, .no_ipv6 = true };
 		unsigned m = ++u->macs;
 		uint8_t mac[6];
 
@@ -1250,7 +1299,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 		bool v6 = !ipv6_is_zero(x->addr6);
 		int ifindex;
 
-		explain_iface(u, h, x, mac);
+		explain_iface(u, h, x, k_br, mac);
 		if ((r = up_step(u, "creating a veth pair", err)) < 0 ||
 		    (r = nets_veth_add(u->root, &veth, x->name, h->pid, mac, v6 ? &ifindex : NULL,
 				       err)) < 0)
@@ -1274,32 +1323,60 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 	return 0;
 }
 
+/* Bridge k of segment g; for k > 0, joined to bridge 0 by a veth pair ("-dn" a port of bridge 0,
+ * "-up" of bridge k). No IPv6 on any of them, so the machine has no address in the lab. */
+static int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	int *ifindex = &u->bridges[g * LAB_SEG_BRIDGES_MAX];
+	char alias[64], br[16], up[16], dn[16];
+	struct nets_link_spec spec = { .name = br, .alias = alias, .group = lab_group(lab), .up = true,
+				       .no_ipv6 = true };
+
+	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
+	if (lab_bridge_name(&lab->segs[g], k, "", br, err) < 0 ||
+	    lab_bridge_name(&lab->segs[g], k, "-up", up, err) < 0 ||
+	    lab_bridge_name(&lab->segs[g], k, "-dn", dn, err) < 0)
+		return -1;
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "ip link add %s group %u type bridge mcast_snooping 0 && ip link set %s alias %s "
+		 "addrgenmode none && ip link set %s up", br, lab_group(lab), br, alias, br);
+	if (up_step(u, "creating a bridge", err) < 0 || nets_bridge_add(u->root, &spec, &ifindex[k], err) < 0)
+		return -1;
+	if (k == 0)
+		return 0;
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "ip link add %s group %u master %s up type veth peer name %s group %u && "
+		 "ip link set %s alias %s addrgenmode none && "
+		 "ip link set %s alias %s addrgenmode none master %s up", dn, lab_group(lab),
+		 lab->segs[g].bridge, up, lab_group(lab), dn, alias, up, alias, br);
+	spec.name = dn;
+	spec.master = ifindex[0];
+	if (up_step(u, "joining two bridges", err) < 0 ||
+	    nets_veth_add(u->root, &spec, up, 0, NULL, NULL, err) < 0)
+		return -1;
+	spec.name = up;
+	spec.master = ifindex[k];
+	return nets_link_configure(u->root, &spec, err);
+}
+
 static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
-	char alias[64], title[64], hosts_path[64], mountpoint[128], anchor[128];
+	char title[64], hosts_path[64], mountpoint[128], anchor[128];
 	uint64_t t0 = util_now_ns();
 	int r;
 
-	u->bridges = calloc(lab->nsegs, sizeof(*u->bridges));
-	if (!u->bridges)
+	u->bridges = calloc(lab->nsegs * LAB_SEG_BRIDGES_MAX, sizeof(*u->bridges));
+	u->ports = calloc(lab->nsegs, sizeof(*u->ports));
+	if (!u->bridges || !u->ports)
 		return lab_err(err, ENOMEM, "bridges");
 	for (size_t g = 0; g < lab->nsegs; g++) {
-		const struct lab_segment *seg = &lab->segs[g];
-		struct nets_link_spec br = { .name = seg->bridge, .alias = alias,
-					     .group = lab_group(lab), .up = true, .no_ipv6 = true };
+		size_t n = lab_seg_bridges(lab, g);
 
-		snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
-		r = up_step(u, "creating a bridge", err);
-		explainf(u->spec->explain, u->spec->explain_arg,
-			 "ip link add %s group %u type bridge mcast_snooping 0 && ip link set %s alias %s "
-			 "addrgenmode none && ip link set %s up", seg->bridge, lab_group(lab), seg->bridge,
-			 alias, seg->bridge);
-		if (r >= 0)
-			r = nets_bridge_add(u->root, &br, &u->bridges[g], err);
-
-		if (r < 0)
-			return lab->nsegs > 1 ? lab_err_wrap(err, "segment %s", seg->name) : r;
+		for (size_t k = 0; k < n; k++)
+			if ((r = add_bridge(u, g, k, err)) < 0)
+				return lab->nsegs > 1 ? lab_err_wrap(err, "segment %s", lab->segs[g].name) : r;
 	}
 	snprintf(hosts_path, sizeof(hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
 
@@ -1447,6 +1524,7 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	}
 	free(u.children);
 	free(u.bridges);
+	free(u.ports);
 	nets_close(u.root);
 	if (u.labfd >= 0)
 		close(u.labfd);	/* releases the lab lock */

@@ -48,6 +48,21 @@ struct lab_spec {
 	void *explain_arg;
 };
 
+/* A bridge's per-port work (adding a port, STP port selection, promiscuity, the adjacency list)
+ * runs over all its ports: linear per port, quadratic per lab. So a segment's ports are spread
+ * over bridges of at most LAB_BRIDGE_PORTS, the first one (the segment's bridge) joined to each
+ * of the others by a veth pair: still one layer 2 segment. */
+#define LAB_BRIDGE_PORTS 128
+#define LAB_SEG_BRIDGES_MAX ((LAB_HOSTS_MAX + LAB_BRIDGE_PORTS - 1) / LAB_BRIDGE_PORTS)
+
+/* Host interfaces on segment g, and the bridges they take (at least 1). */
+size_t lab_seg_ports(const struct lab *lab, size_t g);
+size_t lab_seg_bridges(const struct lab *lab, size_t g);
+/* Bridge k of a segment (0: the segment's own, "LAB-br"; k: "LAB-br<k+1>"), with a suffix: "" for
+ * the bridge, "-up" and "-dn" for the ends of the veth pair joining it to bridge 0. */
+int lab_bridge_name(const struct lab_segment *g, size_t k, const char *suffix, char out[16],
+		    struct lab_error **err);
+
 /* Wall time of each phase of `up`, in nanoseconds. */
 struct lab_timing {
 	uint64_t reserve, spawn, ready, mounts, commit, total;

@@ -105,6 +105,19 @@ static const char *segment_nets(const struct lab_segment *g, char *buf, size_t l
 	return buf;
 }
 
+/* " (and LAB-br2..LAB-br8 joined to it)" when a segment's hosts are spread over bridges */
+static const char *more_bridges(const struct lab *lab, size_t g, char *buf, size_t len)
+{
+	size_t n = lab_seg_bridges(lab, g);
+	char last[16];
+
+	buf[0] = '\0';
+	if (n > 1 && lab_bridge_name(&lab->segs[g], n - 1, "", last, NULL) == 0)
+		snprintf(buf, len, " (and %s%s%s joined to it)", n > 2 ? lab->segs[g].bridge : "",
+			 n > 2 ? "2.." : "", last);
+	return buf;
+}
+
 /* The segments of a topology lab, one line each (a plain lab's one bridge is in its title). */
 static void print_segments(const struct lab *lab)
 {
@@ -113,14 +126,12 @@ static void print_segments(const struct lab *lab)
 	if (!lab->from_file)
 		return;
 	for (size_t g = 0; g < lab->nsegs; g++) {
-		size_t ports = 0;
+		size_t ports = lab_seg_ports(lab, g);
+		char more[64];
 
-		for (size_t i = 0; i < lab->nhosts; i++)
-			for (size_t k = 0; k < lab->hosts[i].nifaces; k++)
-				ports += lab->hosts[i].ifaces[k].seg == g;
-		printf("  segment %-6s bridge %-15s %s, %zu port%s\n", lab->segs[g].name,
+		printf("  segment %-6s bridge %-15s %s, %zu port%s%s\n", lab->segs[g].name,
 		       lab->segs[g].bridge, segment_nets(&lab->segs[g], nets, sizeof(nets)), ports,
-		       ports == 1 ? "" : "s");
+		       ports == 1 ? "" : "s", more_bridges(lab, g, more, sizeof(more)));
 	}
 }
 
@@ -138,9 +149,14 @@ static void print_title(const struct lab *lab, const char *state, const char *ta
 		       state, nets, nets == 1 ? "" : "s", routers, routers == 1 ? "" : "s", empties,
 		       lab->nsegs, lab->nsegs == 1 ? "" : "s", tail);
 	else
-		printf("lab \"%s\" %s: %u host%s + %u empty on bridge %s (%s)%s\n", lab->name, state,
-		       nets, nets == 1 ? "" : "s", empties, lab->segs[0].bridge,
+	{
+		char more[64];
+
+		printf("lab \"%s\" %s: %u host%s + %u empty on bridge %s%s (%s)%s\n", lab->name,
+		       state, nets, nets == 1 ? "" : "s", empties, lab->segs[0].bridge,
+		       more_bridges(lab, 0, more, sizeof(more)),
 		       segment_nets(&lab->segs[0], nets_text, sizeof(nets_text)), tail);
+	}
 	if (segments)
 		print_segments(lab);
 }

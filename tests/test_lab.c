@@ -385,6 +385,55 @@ Test(lifecycle, down_leaves_nothing_and_is_idempotent, .timeout = 60)
 	cr_assert(strstr(r.out, "nothing to do"), "%s", r.out);
 }
 
+/* 130 hosts: 128 on tbig-br, 2 on tbig-br2, the two bridges joined by the veth pair
+ * tbig-br2-dn (a port of tbig-br) / tbig-br2-up (a port of tbig-br2) */
+static void down_tbig(void) { lab_down_quiet("tbig"); }
+
+Test(lifecycle, a_segment_of_more_than_128_hosts_spans_joined_bridges, .fini = down_tbig,
+     .timeout = 120)
+{
+	static const char *const joined[] = { "tbig-br2", "tbig-br2-up", "tbig-br2-dn" };
+
+	/* a failure while making the second bridge, or while joining it, undoes everything */
+	for (int k = 2; k <= 3; k++) {
+		char env[16];
+
+		snprintf(env, sizeof(env), "%d", k);
+		setenv("NETLAB_FAIL_AT", env, 1);
+		nl(&r, "up", "130", "--name", "tbig", "--subnet", "10.99.40.0/24", "-q", NULL);
+		unsetenv("NETLAB_FAIL_AT");
+		cr_assert_eq(r.status, 1, "step %d: %s", k, r.err);
+		cr_assert(strstr(r.err, k == 2 ? "creating a bridge" : "joining two bridges"), "%s", r.err);
+		assert_gone("tbig", NULL, 0);
+	}
+	lab_up_or_die("tbig", "10.99.40.0/24", "130", "0");
+	cr_assert_eq(run(&r, "ip", "-o", "link", "show", "master", "tbig-br", NULL), 0, "%s", r.err);
+	cr_assert_eq(count_lines(r.out, "tbig-"), 129, "128 hosts and the join:\n%s", r.out);
+	cr_assert(strstr(r.out, ": tbig-h128@") && strstr(r.out, ": tbig-br2-dn@"), "%s", r.out);
+	cr_assert_eq(run(&r, "ip", "-o", "link", "show", "master", "tbig-br2", NULL), 0, "%s", r.err);
+	cr_assert_eq(count_lines(r.out, "tbig-"), 3, "h129, h130 and the join:\n%s", r.out);
+	cr_assert(strstr(r.out, ": tbig-h129@") && strstr(r.out, ": tbig-br2-up@"), "%s", r.out);
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(run(&r, "ip", "-br", "addr", "show", "dev", joined[i], NULL), 0, "%s", r.err);
+		cr_assert(strstr(r.out, joined[i]) && !strchr(r.out, '/'), "%s has an address:\n%s",
+			  joined[i], r.out);
+	}
+	/* one layer 2 segment, over IPv4 and IPv6: from the first bridge to the second and back,
+	 * and within the second (pingall of 130 hosts needs more ARP entries than the kernel's
+	 * default limit for all namespaces, 1024) */
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const from[] = { "tbig/h1", "tbig/h130", "tbig/h129" };
+		static const char *const to[] = { "h130", "h1", "h130" };
+
+		cr_assert_eq(nl(&r, "exec", from[i], "--", "ping", "-c1", "-W2", to[i], NULL), 0,
+			     "%s -> %s: %s%s", from[i], to[i], r.out, r.err);
+		cr_assert_eq(nl(&r, "exec", from[i], "--", "ping", "-6", "-c1", "-W2", to[i], NULL), 0,
+			     "%s -> %s over IPv6: %s%s", from[i], to[i], r.out, r.err);
+	}
+	cr_assert_eq(nl(&r, "down", "tbig", NULL), 0, "%s", r.err);
+	assert_gone("tbig", NULL, 0);
+}
+
 Test(lifecycle, a_lab_cannot_be_up_twice_and_subnets_do_not_overlap, .timeout = 60)
 {
 	lab_up_or_die("tdup", "10.99.3.0/24", "1", "0");

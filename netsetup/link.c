@@ -122,9 +122,68 @@ int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_
 	return 0;
 }
 
-int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char *peer_name,
-		  pid_t peer_pid, const uint8_t *peer_mac, int *out_ifindex, struct lab_error **err)
+struct echo {
+	int ifindex;	/* the new link */
+	int link;	/* IFLA_LINK: a veth's peer, in the peer's netns */
+};
+
+static int on_echo(struct nl_msg *msg, void *arg)
 {
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct echo *e = arg;
+	struct nlattr *a;
+
+	if (h->nlmsg_type != RTM_NEWLINK || !nlmsg_valid_hdr(h, sizeof(struct ifinfomsg)))
+		return NL_OK;
+	e->ifindex = ((struct ifinfomsg *)nlmsg_data(h))->ifi_index;
+	a = nlmsg_find_attr(h, sizeof(struct ifinfomsg), IFLA_LINK);
+	if (a && nla_len(a) >= 4)
+		e->link = (int)nla_get_u32(a);
+	return NL_OK;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	*(bool *)arg = true;
+	return NL_STOP;
+}
+
+/* RTM_NEWLINK with NLM_F_ECHO: the kernel (6.3 and later) answers with the new link, so its
+ * ifindex and a veth peer's come without a lookup each. An older kernel only acks: *e stays 0. */
+static int link_add_echo(struct nets *n, struct rtnl_link *l, struct echo *e)
+{
+	struct nl_msg *msg = NULL;
+	struct nl_cb *sk_cb, *cb;
+	bool acked = false;
+	int r;
+
+	r = rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &msg);
+	if (r < 0)
+		return r;
+	r = nl_send_auto(n->sk, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return r;
+	sk_cb = nl_socket_get_cb(n->sk);
+	cb = nl_cb_clone(sk_cb);
+	nl_cb_put(sk_cb);
+	if (!cb)
+		return -NLE_NOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_echo, e);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &acked);
+	do	/* one datagram each: the echo, then the ack (or the error) */
+		r = nl_recvmsgs(n->sk, cb);
+	while (r >= 0 && !acked);
+	nl_cb_put(cb);
+	return r < 0 ? r : 0;
+}
+
+int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char *peer_name,
+		  pid_t peer_pid, const uint8_t *peer_mac, int *out_ifindex, int *out_peer_ifindex,
+		  struct lab_error **err)
+{
+	struct echo e = { 0 };
 	_cleanup_link_ struct rtnl_link *l = NULL;
 	_cleanup_link_ struct rtnl_link *peer = NULL;
 	char what[96];
@@ -154,14 +213,20 @@ int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char 
 			return lab_err(err, ENOMEM, "veth %s", spec->name);
 		rtnl_link_set_addr(peer, mac);
 	}
-	r = rtnl_link_add(n->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	r = link_add_echo(n, l, &e);
 	if (r < 0) {
 		snprintf(what, sizeof(what), "create veth %s (peer %s in the netns of pid %d)",
 			 spec->name, peer_name, (int)peer_pid);
 		return nets_nlerr(err, r, what);
 	}
-	if (set_link_attrs(n, 0, spec->name, spec->alias, spec->no_ipv6, false, err) < 0)
+	if (set_link_attrs(n, e.ifindex, spec->name, spec->alias, spec->no_ipv6, false, err) < 0)
 		return -1;
+	if (out_peer_ifindex)
+		*out_peer_ifindex = e.link;
+	if (out_ifindex && e.ifindex) {
+		*out_ifindex = e.ifindex;
+		return 0;
+	}
 	return out_ifindex ? nets_ifindex(n, spec->name, out_ifindex, err) : 0;
 }
 

@@ -37,9 +37,11 @@ int nets_bridge_add(struct nets *n, const struct nets_link_spec *spec, int *out_
  * network namespace of peer_pid and named peer_name, with hardware address peer_mac (6 bytes;
  * NULL: the kernel picks one), down: bring it up from inside. The alias
  * takes a second request: the kernel ignores it on creation. peer_pid 0: the peer stays here,
- * down (nets_link_configure it). */
+ * down (nets_link_configure it). *out_peer_ifindex: the peer's ifindex in its netns, 0 when the
+ * kernel (before 6.3) did not say: look it up there. */
 int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char *peer_name,
-		  pid_t peer_pid, const uint8_t *peer_mac, int *out_ifindex, struct lab_error **err);
+		  pid_t peer_pid, const uint8_t *peer_mac, int *out_ifindex, int *out_peer_ifindex,
+		  struct lab_error **err);
 
 /* An existing link, by name, as spec says: alias, no IPv6, master, group, up. */
 int nets_link_configure(struct nets *n, const struct nets_link_spec *spec, struct lab_error **err);

@@ -76,7 +76,7 @@ static void probe_kernel(int results[PROBES])
 
 		close(pipefd[0]);
 		if (unshare(CLONE_NEWNET) == 0 && nets_open(&n, NULL) == 0) {
-			res[PROBE_VETH] = nets_veth_add(n, &veth, "probe1", getpid(), NULL, &a, NULL) == 0;
+			res[PROBE_VETH] = nets_veth_add(n, &veth, "probe1", getpid(), NULL, &a, NULL, NULL) == 0;
 			res[PROBE_BRIDGE] = nets_bridge_add(n, &br, &b, NULL) == 0;
 			if (res[PROBE_VETH] == 1) {
 				res[PROBE_TBF] = nets_qdisc_probe(n, a, "tbf", NULL) == 0;

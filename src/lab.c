@@ -1072,7 +1072,7 @@ static int shape_one(struct nets *n, int ifindex, const struct lab_shape *s, str
  * than from each host, keeps a single user on the kernel's RTNL lock; hosts configuring themselves
  * concurrently made `up` super-linear. */
 static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
-		    struct lab_error **err)
+		    const int ifindex_known[LAB_IFACES_MAX], struct lab_error **err)
 {
 	struct nets *n = NULL;
 	int r, ifindex[LAB_IFACES_MAX];
@@ -1086,7 +1086,8 @@ static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
 		const struct lab_segment *g = &lab->segs[x->seg];
 		uint32_t be = htonl(x->addr);
 
-		r = nets_ifindex(n, x->name, &ifindex[k], err);
+		ifindex[k] = ifindex_known[k];
+		r = ifindex[k] ? 0 : nets_ifindex(n, x->name, &ifindex[k], err);
 		if (r >= 0 && ipv6_is_zero(x->addr6))	/* IPv4 only: not even a link-local address */
 			r = nets_link_no_ipv6(n, ifindex[k], err);
 		if (r >= 0)
@@ -1278,7 +1279,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 	struct lab *lab = u->lab;
 	const struct lab_host *h = &lab->hosts[i];
 	char alias[64];
-	int r;
+	int r, inside[LAB_IFACES_MAX] = { 0 };	/* each interface's ifindex inside the host */
 
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
 	for (size_t k = 0; k < h->nifaces; k++) {
@@ -1302,7 +1303,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 		explain_iface(u, h, x, k_br, mac);
 		if ((r = up_step(u, "creating a veth pair", err)) < 0 ||
 		    (r = nets_veth_add(u->root, &veth, x->name, h->pid, mac, v6 ? &ifindex : NULL,
-				       err)) < 0)
+				       &inside[k], err)) < 0)
 			return lab_err_wrap(err, "host %s", h->name);
 		/* before the host's end comes up and reports its groups */
 		if (v6 && ((r = up_step(u, "keeping MLD reports off the other ports", err)) < 0 ||
@@ -1310,7 +1311,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 			return lab_err_wrap(err, "host %s", h->name);
 	}
 	explain_routes(u, h);
-	if ((r = host_net(lab, h, u->children[i].pidfd, err)) < 0)
+	if ((r = host_net(lab, h, u->children[i].pidfd, inside, err)) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
 	for (size_t k = 0; k < h->nifaces; k++) {	/* the machine's end of a shaped link */
 		int ifindex;
@@ -1353,7 +1354,7 @@ static int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
 	spec.name = dn;
 	spec.master = ifindex[0];
 	if (up_step(u, "joining two bridges", err) < 0 ||
-	    nets_veth_add(u->root, &spec, up, 0, NULL, NULL, err) < 0)
+	    nets_veth_add(u->root, &spec, up, 0, NULL, NULL, NULL, err) < 0)
 		return -1;
 	spec.name = up;
 	spec.master = ifindex[k];

@@ -13,7 +13,7 @@
 #include "ipv6.h"
 #include "names.h"
 
-#define LAB_HOSTS_MAX 1000	/* networked hosts: one bridge takes 1024 ports */
+#define LAB_HOSTS_MAX 1000	/* networked hosts (on bridges of LAB_BRIDGE_PORTS) */
 #define LAB_EMPTY_MAX 100
 #define LAB_GROUP_BASE 0x4e4c0000u	/* "NL": netdevice group = base + lab number */
 #define LAB_NS_CGROUP 0x02000000	/* CLONE_NEWCGROUP */

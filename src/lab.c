@@ -572,6 +572,9 @@ struct up {
 	unsigned macs;		/* interfaces cabled so far: the last bytes of the next MAC */
 	unsigned step, fail_at, stop_at;
 	bool created_dir;
+	struct ns_spawner spawner;
+	char hosts_path[64];	/* for the spawner: the lab's hosts file */
+	char anchor[128];	/* and the mount point the others are hard links to */
 };
 
 /* Every step of `up` passes here: a pending SIGINT/SIGTERM/SIGHUP aborts it (and rolls back).
@@ -1361,10 +1364,33 @@ static int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
 	return nets_link_configure(u->root, &spec, err);
 }
 
+/* In the spawner process: clone host i and let it set itself up. */
+static int spawn_host(void *arg, size_t i, struct ns_child *c, struct lab_error **err)
+{
+	const struct up *u = arg;
+	const struct lab_host *h = &u->lab->hosts[i];
+	char title[64], mountpoint[128];
+	struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = u->hosts_path,
+				.mountpoint = i ? mountpoint : NULL, .mountpoint_of = u->anchor,
+				.sysctl = host_sysctls(h), .extra_flags = u->lab->extra_ns };
+
+	snprintf(title, sizeof(title), "netlab-init %s/%s", u->lab->name, h->name);
+	netns_path(mountpoint, sizeof(mountpoint), u->lab->name, h->name);
+	if (ns_spawn(&spec, c, err) < 0)
+		return -1;
+	if (ns_go(c, err) < 0) {
+		ns_abort(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* How many hosts the spawner may clone ahead of the one being cabled. */
+#define SPAWN_AHEAD 2
+
 static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
-	char title[64], hosts_path[64], mountpoint[128], anchor[128];
 	uint64_t t0 = util_now_ns();
 	int r;
 
@@ -1379,47 +1405,42 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 			if ((r = add_bridge(u, g, k, err)) < 0)
 				return lab->nsegs > 1 ? lab_err_wrap(err, "segment %s", lab->segs[g].name) : r;
 	}
-	snprintf(hosts_path, sizeof(hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
+	snprintf(u->hosts_path, sizeof(u->hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
 
-	/* A pipeline: spawn host i and let it set itself up (mounts, hostname, sysctls) while we
-	 * cable host i - 1, which has reported ready by then. */
 	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)
 		return lab_err(err, errno, "create %s", LAB_NETNS_DIR);
 	/* the first host's mount point, made here: the others are hard links to it (ns_spec) */
-	netns_path(anchor, sizeof(anchor), lab->name, lab->hosts[0].name);
-	if ((r = open(anchor, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) < 0)
-		return lab_err(err, errno, "create %s", anchor);
+	netns_path(u->anchor, sizeof(u->anchor), lab->name, lab->hosts[0].name);
+	if ((r = open(u->anchor, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) < 0)
+		return lab_err(err, errno, "create %s", u->anchor);
 	close(r);
-	for (size_t i = 0; i <= lab->nhosts; i++) {
+
+	/* A pipeline: the spawner clones host i, host i - 1 sets itself up (mounts, hostname,
+	 * sysctls), and we cable host i - SPAWN_AHEAD, which has reported ready by then. */
+	if (ns_spawner_start(&u->spawner, spawn_host, u, err) < 0)
+		return -1;
+	for (size_t i = 0; i < lab->nhosts + SPAWN_AHEAD; i++) {
 		uint64_t c0 = util_now_ns();
+		struct lab_host *h;
+		size_t j;
 
-		if (i < lab->nhosts) {
-			struct lab_host *h = &lab->hosts[i];
-			struct ns_spec spec = { .hostname = h->name, .title = title,
-						.hosts_path = hosts_path,
-						.mountpoint = i ? mountpoint : NULL,
-						.mountpoint_of = anchor,
-						.sysctl = host_sysctls(h), .extra_flags = lab->extra_ns };
-
-			snprintf(title, sizeof(title), "netlab-init %s/%s", lab->name, h->name);
-			netns_path(mountpoint, sizeof(mountpoint), lab->name, h->name);
-			if ((r = up_step(u, "spawning a host", err)) < 0 ||
-			    (r = ns_spawn(&spec, &u->children[i], err)) < 0)
-				return lab_err_wrap(err, "host %s", h->name);
-			h->pid = u->children[i].pid;
-			explain_host(u, h, hosts_path);
-			if ((r = ns_go(&u->children[i], err)) < 0)
-				return r;
-		}
-		t->clone += util_now_ns() - c0;
-		if (i == 0)
+		if (i < lab->nhosts && ((r = up_step(u, "spawning a host", err)) < 0 ||
+					(r = ns_spawner_ask(&u->spawner, i, err)) < 0))
+			return lab_err_wrap(err, "host %s", lab->hosts[i].name);
+		if (i < SPAWN_AHEAD || (j = i - SPAWN_AHEAD) >= lab->nhosts)
 			continue;
+		h = &lab->hosts[j];
+		if ((r = ns_spawner_take(&u->spawner, j, &u->children[j], err)) < 0)
+			return lab_err_wrap(err, "host %s", h->name);
+		h->pid = u->children[j].pid;
+		explain_host(u, h, u->hosts_path);
+		t->clone += util_now_ns() - c0;
 		c0 = util_now_ns();
-		if ((r = wait_ready(u, i - 1, err)) < 0)
+		if ((r = wait_ready(u, j, err)) < 0)
 			return r;
 		t->ready += util_now_ns() - c0;
 		c0 = util_now_ns();
-		if (lab->hosts[i - 1].networked && (r = cable_host(u, i - 1, err)) < 0)
+		if (h->networked && (r = cable_host(u, j, err)) < 0)
 			return r;
 		t->veth += util_now_ns() - c0;
 	}
@@ -1475,7 +1496,8 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	   struct lab_error **err)
 {
 	struct lab lab = { 0 };
-	struct up u = { .spec = spec, .lab = &lab, .labfd = -1, .sigfd = -1 };
+	struct up u = { .spec = spec, .lab = &lab, .labfd = -1, .sigfd = -1,
+			.spawner = { .pid = 0, .fd = -1 } };
 	struct lab_timing t = { 0 };
 	sigset_t block, old;
 	unsigned long fail_at = 0;
@@ -1509,6 +1531,10 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 		r = commit(&u, err);
 	t.commit = util_now_ns() - t1;
 
+	if (r < 0)
+		ns_spawner_abort(&u.spawner, u.children, u.children ? lab.nhosts : 0);
+	else
+		ns_spawner_finish(&u.spawner);
 	if (r < 0 && u.created_dir) {
 		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd };
 		struct lab_error *ignored = NULL;

@@ -66,7 +66,7 @@ int lab_bridge_name(const struct lab_segment *g, size_t k, const char *suffix, c
 /* Wall time of each phase of `up`, in nanoseconds. */
 struct lab_timing {
 	uint64_t reserve, spawn, ready, mounts, commit, total;
-	uint64_t clone, veth;	/* within spawn: clone3 + id maps, and veth creation */
+	uint64_t clone, veth;	/* within spawn: waiting for the spawner (clone3, id maps), cabling */
 };
 
 /* Build a lab; on success *out describes it (state_free it). On failure everything made so far is

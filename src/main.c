@@ -339,8 +339,8 @@ static int cmd_up(int argc, char **argv)
 		return fail(&err);
 	print_up(&lab, &t, quiet);
 	if (getenv("NETLAB_TIMING"))
-		fprintf(stderr, "timing: reserve %.2f ms, spawn+links %.2f ms (clone3 %.2f, veth %.2f), "
-				"ready %.2f ms, mounts %.2f ms, commit %.2f ms, total %.2f ms\n",
+		fprintf(stderr, "timing: reserve %.2f ms, spawn+links %.2f ms (waiting for clone3 %.2f, "
+				"veth %.2f), ready %.2f ms, mounts %.2f ms, commit %.2f ms, total %.2f ms\n",
 			(double)t.reserve / 1e6, (double)t.spawn / 1e6, (double)t.clone / 1e6,
 			(double)t.veth / 1e6, (double)t.ready / 1e6,
 			(double)t.mounts / 1e6, (double)t.commit / 1e6, (double)t.total / 1e6);

@@ -122,15 +122,30 @@ static int child_isolate(const struct ns_spec *spec, int sync_fd, struct lab_err
 	return 0;
 }
 
+static void report_fill(struct ns_report *r, const struct lab_error *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (e) {
+		r->failed = 1;
+		r->errnum = e->errnum;
+		snprintf(r->msg, sizeof(r->msg), "%s", e->msg ? e->msg : "error");
+	}
+}
+
+/* A report read back: 0, or < 0 with its error in *err. */
+static int report_error(struct ns_report *r, struct lab_error **err)
+{
+	if (!r->failed)
+		return 0;
+	r->msg[sizeof(r->msg) - 1] = '\0';
+	return lab_err(err, r->errnum, "%s", r->msg);
+}
+
 static void report(int sync_fd, const struct lab_error *e)
 {
-	struct ns_report r = { 0 };
+	struct ns_report r;
 
-	if (e) {
-		r.failed = 1;
-		r.errnum = e->errnum;
-		snprintf(r.msg, sizeof(r.msg), "%s", e->msg ? e->msg : "error");
-	}
+	report_fill(&r, e);
 	(void)TEMP_FAILURE_RETRY(send(sync_fd, &r, sizeof(r), MSG_NOSIGNAL));
 }
 
@@ -261,11 +276,7 @@ int ns_read_ready(struct ns_child *c, struct lab_error **err)
 		return lab_err(err, errno, "read from host process %d", (int)c->pid);
 	if (n != (ssize_t)sizeof(r))
 		return lab_err(err, 0, "host process %d died while setting up", (int)c->pid);
-	if (r.failed) {
-		r.msg[sizeof(r.msg) - 1] = '\0';
-		return lab_err(err, r.errnum, "%s", r.msg);
-	}
-	return 0;
+	return report_error(&r, err);
 }
 
 int ns_commit(struct ns_child *c, struct lab_error **err)
@@ -302,6 +313,194 @@ void ns_abort(struct ns_child *c)
 	if (c->sync_fd >= 0)
 		close(c->sync_fd);
 	c->pidfd = c->sync_fd = -1;
+}
+
+/* ------------------------------------------------------------------------------- the spawner */
+
+#define SPAWNER_FD 3
+#define SPAWNER_TIMEOUT_MS 10000
+
+struct spawn_reply {
+	uint32_t index;
+	int32_t pid;
+	struct ns_report r;	/* failed: no fds come with it */
+};
+
+__attribute__((noreturn)) static void spawner_main(int fd, pid_t parent, ns_spawn_fn *fn, void *arg)
+{
+	uint32_t i;
+
+	/* with `up` gone, uncommitted hosts go too: they die with us (PR_SET_PDEATHSIG) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	prctl(PR_SET_NAME, "netlab-spawner");
+	if (fd != SPAWNER_FD && (dup2(fd, SPAWNER_FD) < 0 || close(fd) < 0))
+		_exit(1);
+	close_range(SPAWNER_FD + 1, ~0u, 0);	/* the point: each clone copies this table */
+	while (TEMP_FAILURE_RETRY(recv(SPAWNER_FD, &i, sizeof(i), 0)) == (ssize_t)sizeof(i)) {
+		struct ns_child c = { .pid = 0, .pidfd = -1, .sync_fd = -1 };
+		struct spawn_reply rep = { .index = i };
+		struct lab_error *e = NULL;
+		union {
+			char buf[CMSG_SPACE(2 * sizeof(int))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		int failed = fn(arg, i, &c, &e) < 0;
+
+		report_fill(&rep.r, failed ? (e ? e : &(struct lab_error){ .msg = "spawn failed" }) : NULL);
+		lab_err_free(&e);
+		if (!failed) {
+			struct cmsghdr *cm;
+			int fds[2] = { c.pidfd, c.sync_fd };
+
+			rep.pid = c.pid;
+			memset(&ctl, 0, sizeof(ctl));
+			m.msg_control = ctl.buf;
+			m.msg_controllen = sizeof(ctl.buf);
+			cm = CMSG_FIRSTHDR(&m);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(fds));
+			memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+		}
+		if (TEMP_FAILURE_RETRY(sendmsg(SPAWNER_FD, &m, MSG_NOSIGNAL)) != (ssize_t)sizeof(rep))
+			_exit(1);
+		if (!failed) {	/* the host is `up`'s to handle now */
+			close(c.pidfd);
+			close(c.sync_fd);
+		}
+	}
+	_exit(0);
+}
+
+int ns_spawner_start(struct ns_spawner *s, ns_spawn_fn *fn, void *arg, struct lab_error **err)
+{
+	pid_t parent = getpid(), pid;
+	int sp[2], e;
+
+	s->pid = 0;
+	s->fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return lab_err(err, errno, "socketpair for the spawner");
+	/* should the helper die, the hosts it made come to us, to be reaped */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		e = errno;
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		e = errno;
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
+		goto fail;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		spawner_main(sp[1], parent, fn, arg);
+	}
+	close(sp[1]);
+	s->pid = pid;
+	s->fd = sp[0];
+	return 0;
+fail:
+	close(sp[0]);
+	close(sp[1]);
+	return lab_err(err, e, "start the spawner process");
+}
+
+int ns_spawner_ask(struct ns_spawner *s, size_t i, struct lab_error **err)
+{
+	uint32_t m = (uint32_t)i;
+
+	if (TEMP_FAILURE_RETRY(send(s->fd, &m, sizeof(m), MSG_NOSIGNAL)) != (ssize_t)sizeof(m))
+		return lab_err(err, errno, "ask the spawner (pid %d) for a host", (int)s->pid);
+	return 0;
+}
+
+int ns_spawner_take(struct ns_spawner *s, size_t i, struct ns_child *out, struct lab_error **err)
+{
+	struct spawn_reply rep;
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	struct cmsghdr *cm;
+	int fds[2] = { -1, -1 };
+	ssize_t n;
+
+	n = TEMP_FAILURE_RETRY(poll(&p, 1, SPAWNER_TIMEOUT_MS));
+	if (n == 0)
+		return lab_err(err, ETIMEDOUT, "the spawner (pid %d) did not answer", (int)s->pid);
+	n = n < 0 ? -1 : TEMP_FAILURE_RETRY(recvmsg(s->fd, &m, MSG_CMSG_CLOEXEC));
+	if (n < 0)
+		return lab_err(err, errno, "read from the spawner (pid %d)", (int)s->pid);
+	cm = CMSG_FIRSTHDR(&m);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len >= CMSG_LEN(sizeof(int)))
+		memcpy(fds, CMSG_DATA(cm), cm->cmsg_len >= CMSG_LEN(sizeof(fds)) ? sizeof(fds) : sizeof(int));
+	if (n != (ssize_t)sizeof(rep) || rep.index != i || (!rep.r.failed && fds[1] < 0)) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
+		return n == 0 ? lab_err(err, 0, "the spawner (pid %d) died", (int)s->pid)
+			      : lab_err(err, EPROTO, "bad answer from the spawner (pid %d)", (int)s->pid);
+	}
+	if (report_error(&rep.r, err) < 0)
+		return -1;
+	out->pid = rep.pid;
+	out->pidfd = fds[0];
+	out->sync_fd = fds[1];
+	return 0;
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+void ns_spawner_finish(struct ns_spawner *s)
+{
+	/* committed hosts outlive us: when the helper goes, they go to init, not to us */
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	if (s->fd >= 0)
+		close(s->fd);	/* the helper reads the end of its requests, and exits */
+	if (s->pid > 0)
+		reap(s->pid);
+	s->fd = -1;
+	s->pid = 0;
+}
+
+void ns_spawner_abort(struct ns_spawner *s, struct ns_child *known, size_t n)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);	/* our unreaped child: the PID is still its */
+		reap(s->pid);
+	}
+	/* hosts in flight (made, not yet handed to us) lose their socket with it */
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->pid = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (known[i].pid > 0 && known[i].pidfd >= 0)
+			pidfd_send_signal(known[i].pidfd, SIGKILL, NULL, 0);
+		if (known[i].sync_fd >= 0)
+			close(known[i].sync_fd);
+		known[i].sync_fd = -1;
+	}
+	/* All of them are ours now, and each one dies: by SIGKILL, by its parent-death signal, or at
+	 * the end of its socket. Reap them all, so that none acts after we return. */
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
 int ns_pidfd_verified(pid_t pid, unsigned long long start_ticks, struct lab_error **err)

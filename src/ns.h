@@ -3,6 +3,7 @@
 #define NETLAB_NS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -61,6 +62,28 @@ int ns_committed(struct ns_child *c, struct lab_error **err);
 
 /* Kill (SIGKILL through the pidfd) and reap a child of ours; closes its fds. */
 void ns_abort(struct ns_child *c);
+
+/* A spawner: a helper process, forked while our fd table is still small, that clones the hosts
+ * (ns_spawn and ns_go, by a callback) while we cable the ones before, and hands each back: its
+ * pid, and its pidfd and socket by SCM_RIGHTS. Each clone copies the fd table of the process
+ * that calls it, and each host closes what it inherited: from us, with two fds per host already
+ * made, that was quadratic. Hosts are the helper's children; we are their subreaper until
+ * ns_spawner_finish or ns_spawner_abort. */
+struct ns_spawner {
+	pid_t pid;
+	int fd;			/* our end of the helper's socket */
+};
+typedef int ns_spawn_fn(void *arg, size_t i, struct ns_child *out, struct lab_error **err);
+
+int ns_spawner_start(struct ns_spawner *s, ns_spawn_fn *fn, void *arg, struct lab_error **err);
+/* Ask for child i; ask in order, take in the same order (several may be asked ahead). */
+int ns_spawner_ask(struct ns_spawner *s, size_t i, struct lab_error **err);
+int ns_spawner_take(struct ns_spawner *s, size_t i, struct ns_child *out, struct lab_error **err);
+/* All children are committed (they no longer die with the helper): let the helper exit. */
+void ns_spawner_finish(struct ns_spawner *s);
+/* Kill the helper, the known children (their fds are closed, pids kept) and every child the
+ * helper made but did not hand back yet (they die with it), and reap them all. */
+void ns_spawner_abort(struct ns_spawner *s, struct ns_child *known, size_t n);
 
 /* Open a pidfd for pid, but only if it is still the process that started at start_ticks.
  * Returns the pidfd, -ESRCH if that process is gone (or the PID was reused). */

@@ -183,8 +183,37 @@ static bool alive(pid_t pid)
 	return live;
 }
 
+/* A process with the lab's hosts file bound over its /etc/hosts: one of the lab's hosts, even one
+ * that `up` made but never recorded. Its mount table names the file ("//deleted" once removed). */
+static pid_t lab_host_process(const char *lab)
+{
+	char needle[64], path[64], line[512];
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	snprintf(needle, sizeof(needle), "netlab/%s/hosts", lab);
+	while (d && !found && (e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", atoi(e->d_name));
+		if (!(f = fopen(path, "r")))
+			continue;	/* gone meanwhile */
+		while (!found && fgets(line, sizeof(line), f))
+			if (strstr(line, needle) && strstr(line, " /etc/hosts "))
+				found = (pid_t)atoi(e->d_name);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what, size_t len)
 {
+	pid_t host;
 	char prefix[32], path[128];
 	static struct run r;
 	struct stat st;
@@ -217,6 +246,10 @@ bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what,
 			snprintf(what, len, "process %d", (int)pids[i]);
 			return true;
 		}
+	if ((host = lab_host_process(lab))) {
+		snprintf(what, len, "process %d, a host of the lab", (int)host);
+		return true;
+	}
 	return false;
 }
 

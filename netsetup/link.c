@@ -1,11 +1,13 @@
 /* Links: bridge, veth, up/down, delete, list. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
@@ -33,11 +35,31 @@ static void apply_spec(struct rtnl_link *l, const struct nets_link_spec *spec)
 		rtnl_link_set_flags(l, IFF_UP);
 }
 
+/* net.ipv6.conf.NAME.disable_ipv6 = 1, in the caller's netns. Address generation off leaves a
+ * link up with carrier a multicast route (ff00::/8): one per port in the machine's table, all on
+ * one node of the FIB, which each new one and each change of a port without carrier walk (a
+ * quadratic cost). A kernel without IPv6 has no such file, and nothing to turn off. */
+static int disable_ipv6(const char *name, struct lab_error **err)
+{
+	char path[96];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : lab_err(err, errno, "open %s", path);
+	if (write(fd, "1", 1) != 1)
+		r = lab_err(err, errno, "write 1 to %s", path);
+	close(fd);
+	return r;
+}
+
 /* RTM_NEWLINK on an existing link (by index, or by name if ifindex is 0): the alias, and no IPv6
  * address generation. Both only take effect on existing links, and the latter must come before
  * the link has carrier: otherwise every link of a lab sends DAD and MLD multicast, which the
- * bridge floods to every port (quadratic in the size of the lab). libnl's change request wants
- * a full "orig" object, so this one is built by hand. */
+ * bridge floods to every port (quadratic in the size of the lab). On a link of the caller's own
+ * netns (the machine's end), IPv6 is turned off altogether, first, while the link has no
+ * carrier. libnl's change request wants a full "orig" object, so this one is built by hand. */
 static int set_link_attrs(struct nets *n, int ifindex, const char *name, const char *alias,
 			  bool no_ipv6, bool bridge_no_snooping, struct lab_error **err)
 {
@@ -49,6 +71,8 @@ static int set_link_attrs(struct nets *n, int ifindex, const char *name, const c
 
 	if (!alias && !no_ipv6 && !bridge_no_snooping)
 		return 0;
+	if (no_ipv6 && n->here && *name && disable_ipv6(name, err) < 0)
+		return -1;
 	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 	if (!msg)
 		return lab_err(err, ENOMEM, "configure %s", name);

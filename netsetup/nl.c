@@ -35,6 +35,7 @@ int nets_open(struct nets **out, struct lab_error **err)
 		free(n);
 		return nets_nlerr(err, r, "connect netlink route socket");
 	}
+	n->here = true;
 	*out = n;
 	return 0;
 }
@@ -49,6 +50,8 @@ int nets_open_at(int nsfd, struct nets **out, struct lab_error **err)
 	if (setns(nsfd, CLONE_NEWNET) < 0)
 		return lab_err(err, errno, "enter network namespace");
 	r = nets_open(out, err);
+	if (r >= 0)
+		(*out)->here = false;
 	/* a socket stays in the netns it was made in: go back whatever happened */
 	if (setns(self, CLONE_NEWNET) < 0) {
 		int e = errno;

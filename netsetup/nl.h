@@ -11,6 +11,7 @@
 
 struct nets {
 	struct nl_sock *sk;
+	bool here;	/* in the caller's netns (nets_open): /proc/sys/net is the socket's */
 };
 
 /* Fill *err with "what: nl_geterror(nlerr)" and return < 0. */

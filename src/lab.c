@@ -1211,9 +1211,9 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "ip link add %s group %u master %s up type veth peer name %s netns %d address "
-		 "%02x:%02x:%02x:%02x:%02x:%02x && ip link set %s alias %s", x->veth, lab_group(lab),
-		 br, x->name, (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth,
-		 alias);
+		 "%02x:%02x:%02x:%02x:%02x:%02x && sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && "
+		 "ip link set %s alias %s addrgenmode none", x->veth, lab_group(lab), br, x->name,
+		 (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth, alias);
 	if (!ipv6_is_zero(x->addr6))
 		snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
 			 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
@@ -1343,17 +1343,19 @@ static int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
 	    lab_bridge_name(&lab->segs[g], k, "-dn", dn, err) < 0)
 		return -1;
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s group %u type bridge mcast_snooping 0 && ip link set %s alias %s "
-		 "addrgenmode none && ip link set %s up", br, lab_group(lab), br, alias, br);
+		 "ip link add %s group %u type bridge mcast_snooping 0 && sysctl -qw "
+		 "net.ipv6.conf.%s.disable_ipv6=1 && ip link set %s alias %s addrgenmode none && "
+		 "ip link set %s up", br, lab_group(lab), br, br, alias, br);
 	if (up_step(u, "creating a bridge", err) < 0 || nets_bridge_add(u->root, &spec, &ifindex[k], err) < 0)
 		return -1;
 	if (k == 0)
 		return 0;
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "ip link add %s group %u master %s up type veth peer name %s group %u && "
+		 "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 net.ipv6.conf.%s.disable_ipv6=1 && "
 		 "ip link set %s alias %s addrgenmode none && "
 		 "ip link set %s alias %s addrgenmode none master %s up", dn, lab_group(lab),
-		 lab->segs[g].bridge, up, lab_group(lab), dn, alias, up, alias, br);
+		 lab->segs[g].bridge, up, lab_group(lab), dn, up, dn, alias, up, alias, br);
 	spec.name = dn;
 	spec.master = ifindex[0];
 	if (up_step(u, "joining two bridges", err) < 0 ||

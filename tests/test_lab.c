@@ -158,6 +158,17 @@ Test(core, the_machine_has_no_address_on_the_lab_links)
 	cr_assert_eq(run(&r, "ip", "-br", "addr", "show", "dev", veth, NULL), 0, "%s", r.err);
 	cr_assert(strstr(r.out, veth), "%s", r.out);
 	cr_assert(!strchr(r.out, '/'), "h1's veth has an address on the machine:\n%s", r.out);
+	/* nor any route: not even IPv6's multicast route (ff00::/8), one per port otherwise */
+	for (int i = 0; i < 2; i++) {
+		const char *dev = i ? veth : br;
+
+		cr_assert_eq(run(&r, "ip", "-6", "route", "show", "table", "all", "dev", dev, NULL), 0,
+			     "%s", r.err);
+		cr_assert_str_empty(r.out, "the machine has IPv6 routes on %s:\n%s", dev, r.out);
+		cr_assert_eq(run(&r, "ip", "-4", "route", "show", "table", "all", "dev", dev, NULL), 0,
+			     "%s", r.err);
+		cr_assert_str_empty(r.out, "the machine has IPv4 routes on %s:\n%s", dev, r.out);
+	}
 }
 
 static unsigned long machine_counter(const char *dev, const char *stat)

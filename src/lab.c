@@ -1471,8 +1471,7 @@ static int commit(struct up *u, struct lab_error **err)
 	int r;
 
 	for (size_t i = 0; i < lab->nhosts; i++)
-		if (util_proc_starttime(lab->hosts[i].pid, &lab->hosts[i].start) < 0)
-			return lab_err(err, ESRCH, "host %s died during setup", lab->hosts[i].name);
+		lab->hosts[i].start = u->children[i].start;
 	if ((r = up_step(u, "recording the lab", err)) < 0)
 		return r;
 	/* PIDs first, still "building": if we are killed while hosts are being committed (and so
@@ -1481,10 +1480,7 @@ static int commit(struct up *u, struct lab_error **err)
 		return -1;
 	for (size_t i = 0; i < lab->nhosts; i++)
 		if ((r = ns_commit(&u->children[i], err)) < 0)
-			return r;
-	for (size_t i = 0; i < lab->nhosts; i++)
-		if ((r = ns_committed(&u->children[i], err)) < 0)
-			return r;
+			return lab_err_wrap(err, "host %s", lab->hosts[i].name);
 	/* every host outlives us now: the lab is complete */
 	lab->complete = true;
 	if (write_state_at(u->labfd, lab, err) < 0) {

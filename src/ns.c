@@ -46,12 +46,13 @@ struct clone3_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
 
-enum { MSG_GO = 'G', MSG_COMMIT = 'C', MSG_COMMITTED = 'c' };
+enum { MSG_GO = 'G', MSG_COMMIT = 'C' };
 
 struct ns_report {
+	uint64_t start;		/* ready: the host's start time (/proc/PID/stat, field 22) */
 	int32_t failed;
 	int32_t errnum;
-	char msg[496];
+	char msg[488];
 };
 
 int ns_become_root(struct lab_error **err)
@@ -187,17 +188,22 @@ __attribute__((noreturn)) static void child_main(const struct ns_spec *spec, int
 		report(sync_fd, err);
 		_exit(1);
 	}
-	report(sync_fd, NULL);
-	if (wait_msg(sync_fd, MSG_COMMIT) < 0)
-		_exit(1);
-	prctl(PR_SET_PDEATHSIG, 0);	/* the lab is recorded: live until `down` */
-	/* only now may the parent exit: before this, its death would still kill us */
+	/* From here on, `up` going away ends us by the end of the socket, not by a signal: once
+	 * it has sent the word, it may exit at once, and the word is read before the end. */
+	prctl(PR_SET_PDEATHSIG, 0);
 	{
-		char m = MSG_COMMITTED;
-		if (TEMP_FAILURE_RETRY(send(sync_fd, &m, 1, MSG_NOSIGNAL)) != 1)
+		struct ns_report r = { .failed = 0 };
+		unsigned long long start = 0;
+
+		if (util_proc_starttime(getpid(), &start) < 0)	/* our own /proc: we are PID 1 */
+			_exit(1);
+		r.start = start;
+		if (TEMP_FAILURE_RETRY(send(sync_fd, &r, sizeof(r), MSG_NOSIGNAL)) != (ssize_t)sizeof(r))
 			_exit(1);
 	}
-	close(sync_fd);
+	if (wait_msg(sync_fd, MSG_COMMIT) < 0)
+		_exit(1);	/* `up` failed, or died: the lab is not recorded */
+	close(sync_fd);	/* the lab is recorded: live until `down` */
 	util_proctitle_set(spec->title);
 	init_run();
 }
@@ -276,6 +282,7 @@ int ns_read_ready(struct ns_child *c, struct lab_error **err)
 		return lab_err(err, errno, "read from host process %d", (int)c->pid);
 	if (n != (ssize_t)sizeof(r))
 		return lab_err(err, 0, "host process %d died while setting up", (int)c->pid);
+	c->start = r.start;
 	return report_error(&r, err);
 }
 
@@ -284,14 +291,9 @@ int ns_commit(struct ns_child *c, struct lab_error **err)
 	char m = MSG_COMMIT;
 
 	if (TEMP_FAILURE_RETRY(send(c->sync_fd, &m, 1, MSG_NOSIGNAL)) != 1)
-		return lab_err(err, errno, "commit host process %d", (int)c->pid);
-	return 0;
-}
-
-int ns_committed(struct ns_child *c, struct lab_error **err)
-{
-	if (wait_msg(c->sync_fd, MSG_COMMITTED) < 0)
-		return lab_err(err, 0, "host process %d died before it was committed", (int)c->pid);
+		return errno == EPIPE || errno == ECONNRESET
+			       ? lab_err(err, 0, "host process %d died after it was ready", (int)c->pid)
+			       : lab_err(err, errno, "commit host process %d", (int)c->pid);
 	close(c->sync_fd);
 	c->sync_fd = -1;
 	return 0;

@@ -42,6 +42,7 @@ struct ns_child {
 	pid_t pid;
 	int pidfd;
 	int sync_fd;		/* parent's end of the handshake socket */
+	unsigned long long start;	/* its start time, as it reported when ready */
 };
 
 /* clone3 a child in new user, mnt, pid, net, uts and ipc namespaces (CLONE_PIDFD), write its
@@ -51,14 +52,13 @@ int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error 
 /* Let the child set itself up: mounts, hostname, then report ready. */
 int ns_go(struct ns_child *c, struct lab_error **err);
 
-/* Read the child's report: 0 when it is ready, < 0 with its error. Blocks. */
+/* Read the child's report: 0 when it is ready (c->start set), < 0 with its error. Blocks. */
 int ns_read_ready(struct ns_child *c, struct lab_error **err);
 
-/* The lab is recorded: the child stops dying with its parent and becomes a plain PID 1.
- * ns_commit sends the word, ns_committed waits for the child's answer; until then the parent must
- * not exit. Split in two so a whole lab is committed in one round trip. */
+/* The lab is recorded: the child becomes a plain PID 1, to live until `down`, and its socket is
+ * closed. Before this word, the end of the socket ends the child (`up` failed or died); it has
+ * stopped dying with its parent when it reported ready, so `up` may exit right after. */
 int ns_commit(struct ns_child *c, struct lab_error **err);
-int ns_committed(struct ns_child *c, struct lab_error **err);
 
 /* Kill (SIGKILL through the pidfd) and reap a child of ours; closes its fds. */
 void ns_abort(struct ns_child *c);

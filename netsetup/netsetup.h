@@ -59,6 +59,11 @@ int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
  * program (an fd to close once the filter holds it). Each port gets a clsact qdisc bound to the
  * shared tc block `block`; the block's one filter is added once, after its first port. */
 int nets_mld_program(struct lab_error **err);
+/* The same for a whole lab, where nftables has a bridge family: one table, "netlab-LAB", whose
+ * one rule drops those frames from every interface named "LAB-*" (nft.c), in the caller's netns.
+ * Delete: 1 when it was there, 0 when there is no such table (or no nf_tables). */
+int nets_mld_table_add(const char *lab, struct lab_error **err);
+int nets_mld_table_del(const char *lab, struct lab_error **err);
 int nets_mld_block_port(struct nets *n, int ifindex, uint32_t block, struct lab_error **err);
 int nets_mld_block_filter(struct nets *n, uint32_t block, int prog_fd, struct lab_error **err);
 

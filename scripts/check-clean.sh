@@ -1,12 +1,14 @@
 #!/bin/sh
 # Snapshot what netlab could leave behind, or compare against a snapshot: interfaces, network
-# namespaces, mounts under /run, lab state and live netlab-init processes must be as before.
+# namespaces, nftables tables, mounts under /run, lab state and live netlab processes must be as
+# before.
 # Usage: check-clean.sh snapshot FILE | compare FILE
 set -eu
 
 snap() {
 	echo "# interfaces"; ip -br link | awk '{sub(/@.*/, "", $1); print $1}' | sort
 	echo "# netns"; ip netns list 2>/dev/null | awk '{print $1}' | sort
+	echo "# nftables"; { nft list tables 2>/dev/null || true; } | sort
 	echo "# mounts"; findmnt -rn -o TARGET | grep -E '^/run/(netns|netlab)' | sort || true
 	echo "# state"; ls -A /run/netlab 2>/dev/null | sort || true
 	# zombies are gone for our purposes: they hold nothing and the system's init reaps them
@@ -22,7 +24,7 @@ compare)
 		cat "$2.diff" >&2
 		exit 1
 	fi
-	echo "check-clean: machine as before (interfaces, netns, /run mounts, state, processes)"
+	echo "check-clean: machine as before (interfaces, netns, nftables, /run mounts, state, processes)"
 	;;
 *) echo "usage: $0 snapshot FILE | compare FILE" >&2; exit 2 ;;
 esac

@@ -57,7 +57,7 @@ enum { PROBE_VETH, PROBE_BRIDGE, PROBE_TBF, PROBE_NETEM, PROBE_MLD, PROBES };
 
 /* In a forked child, in a network namespace of its own (so nothing can be left behind, even if
  * it crashes): create a veth pair and a bridge, put tbf and netem qdiscs on the veth, and the
- * MLD report filter (an eBPF tc classifier on a shared block). */
+ * MLD report filter (an nftables table, else an eBPF tc classifier on a shared block). */
 static void probe_kernel(int results[PROBES])
 {
 	int pipefd[2], status;
@@ -81,9 +81,14 @@ static void probe_kernel(int results[PROBES])
 			if (res[PROBE_VETH] == 1) {
 				res[PROBE_TBF] = nets_qdisc_probe(n, a, "tbf", NULL) == 0;
 				res[PROBE_NETEM] = nets_qdisc_probe(n, a, "netem", NULL) == 0;
-				fd = nets_mld_program(NULL);
-				res[PROBE_MLD] = fd >= 0 && nets_mld_block_port(n, a, 1, NULL) == 0 &&
-						 nets_mld_block_filter(n, 1, fd, NULL) == 0;
+				/* 2: one nftables rule per lab; 1: a tc filter per port; 0: none */
+				if (nets_mld_table_add("probe", NULL) == 0) {
+					res[PROBE_MLD] = 2;
+				} else {
+					fd = nets_mld_program(NULL);
+					res[PROBE_MLD] = fd >= 0 && nets_mld_block_port(n, a, 1, NULL) == 0 &&
+							 nets_mld_block_filter(n, 1, fd, NULL) == 0;
+				}
 			}
 			nets_close(n);
 		}
@@ -173,11 +178,14 @@ static void check_network(struct lines *l)
 	    probe[PROBE_NETEM] == 1 ? "the netem qdisc works (delay, jitter, loss)" : "no netem qdisc "
 	    "(CONFIG_NET_SCH_NETEM): delay, jitter and loss are unavailable; rate shaping still works");
 
-	add(l, probe[PROBE_MLD] == 1 ? DOCTOR_OK : DOCTOR_WARN, "MLD filter",
-	    probe[PROBE_MLD] == 1 ? "an eBPF tc filter keeps each host's MLD reports off the other "
-	    "ports" : "no eBPF tc filter (bpf(2), CONFIG_NET_SCH_INGRESS, CONFIG_NET_CLS_BPF): every "
-	    "MLD report is flooded to every host, and IPv6 labs of hundreds of hosts come up slowly; "
-	    "--no-ipv6 avoids it");
+	add(l, probe[PROBE_MLD] >= 1 ? DOCTOR_OK : DOCTOR_WARN, "MLD filter",
+	    probe[PROBE_MLD] == 2 ? "one nftables rule per lab (bridge family) keeps each host's MLD "
+	    "reports off the other ports"
+	    : probe[PROBE_MLD] == 1 ? "an eBPF tc filter on each port keeps each host's MLD reports "
+	    "off the other ports (no nftables bridge family: CONFIG_NF_TABLES_BRIDGE)"
+	    : "neither nftables' bridge family nor an eBPF tc filter (bpf(2), CONFIG_NET_SCH_INGRESS, "
+	    "CONFIG_NET_CLS_BPF): every MLD report is flooded to every host, and IPv6 labs of "
+	    "hundreds of hosts come up slowly; --no-ipv6 avoids it");
 
 	v = read_long("/proc/sys/net/bridge/bridge-nf-call-iptables");
 	if (v == 1)

@@ -534,6 +534,17 @@ static int remove_state(const struct teardown *t, struct lab_error **err)
 	return 0;
 }
 
+static int remove_mld_table(const struct teardown *t, struct lab_error **err)
+{
+	int r = nets_mld_table_del(t->lab->name, err);
+
+	if (r > 0) {
+		explainf(t->explain, t->explain_arg, "nft delete table bridge netlab-%s", t->lab->name);
+		say(t, "deleted the nftables table bridge netlab-%s", t->lab->name);
+	}
+	return r < 0 ? -1 : 0;
+}
+
 static int teardown(const struct teardown *t, struct lab_error **err)
 {
 	int r = 0;
@@ -545,6 +556,8 @@ static int teardown(const struct teardown *t, struct lab_error **err)
 	if (remove_netns_mounts(t, err) < 0)
 		r = -1;
 	if (remove_links(t, err) < 0)
+		r = -1;
+	if (remove_mld_table(t, err) < 0)
 		r = -1;
 	if (!t->children && kill_hosts(t, err) < 0)
 		r = -1;
@@ -561,7 +574,7 @@ static int teardown(const struct teardown *t, struct lab_error **err)
 
 struct up {
 	const struct lab_spec *spec;
-	enum { MLD_UNTRIED, MLD_ON, MLD_OFF } mld;	/* the lab's tc block and its MLD filter */
+	enum { MLD_UNTRIED, MLD_TABLE, MLD_ON, MLD_OFF } mld;	/* nft table, tc block, or none */
 	struct lab *lab;
 	struct ns_child *children;
 	struct nets *root;
@@ -1245,11 +1258,23 @@ static void explain_routes(const struct up *u, const struct lab_host *h)
  * or clsact does without (the reports flood, as on any Linux bridge; `netlab doctor` says so). */
 static int mld_block(struct up *u, const struct lab_iface *x, int ifindex, struct lab_error **err)
 {
+	const char *want = getenv("NETLAB_MLD_FILTER");	/* "tc": never nftables (tests) */
 	uint32_t block = lab_group(u->lab);
 	int fd = -1, r;
 
-	if (u->mld == MLD_OFF)
+	if (u->mld == MLD_OFF || u->mld == MLD_TABLE)
 		return 0;
+	/* the first port: one nftables rule for the whole lab, else a tc filter on every port */
+	if (u->mld == MLD_UNTRIED && !(want && !strcmp(want, "tc")) &&
+	    nets_mld_table_add(u->lab->name, NULL) == 0) {
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "nft add table bridge netlab-%s && nft add chain bridge netlab-%s mld '{ type "
+			 "filter hook prerouting priority filter; }' && nft add rule bridge netlab-%s mld "
+			 "iifname '%s-*' ether daddr 33:33:00:00:00:16 drop   # the MLDv2 reports to "
+			 "ff02::16", u->lab->name, u->lab->name, u->lab->name, u->lab->name);
+		u->mld = MLD_TABLE;
+		return 0;
+	}
 	if (u->mld == MLD_UNTRIED && (fd = nets_mld_program(NULL)) < 0) {
 		u->mld = MLD_OFF;
 		return 0;

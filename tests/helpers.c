@@ -246,6 +246,11 @@ bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what,
 			snprintf(what, len, "process %d", (int)pids[i]);
 			return true;
 		}
+	snprintf(path, sizeof(path), "netlab-%s", lab);
+	if (run(&r, "nft", "list", "table", "bridge", path, NULL) == 0) {
+		snprintf(what, len, "the nftables table bridge %s", path);
+		return true;
+	}
 	if ((host = lab_host_process(lab))) {
 		snprintf(what, len, "process %d, a host of the lab", (int)host);
 		return true;

@@ -185,29 +185,58 @@ static unsigned long machine_counter(const char *dev, const char *stat)
 	return v;
 }
 
-Test(core, mld_reports_of_one_host_do_not_reach_the_others)
+/* h1 (lab/h1) joins a new group; its MLD reports reach the bridge, and not h2 */
+static void assert_mld_stays(const char *lab, const char *h1, const char *h2)
 {
 	char veth[32];
 	unsigned long sent, seen;
 	int tries = 0;
 
-	snprintf(veth, sizeof(veth), "%s-h1", LAB);
-	cr_assert_eq(nl(&r, "exec", H2, "--", "cat", "/sys/class/net/eth0/statistics/rx_packets",
+	snprintf(veth, sizeof(veth), "%s-h1", lab);
+	cr_assert_eq(nl(&r, "exec", h2, "--", "cat", "/sys/class/net/eth0/statistics/rx_packets",
 			NULL), 0, "%s", r.err);
 	seen = strtoul(r.out, NULL, 10);
 	sent = machine_counter(veth, "rx_packets");
 	/* a new address joins a new solicited-node group: h1 sends MLDv2 reports to ff02::16
 	 * (nodad: no neighbour solicitation, which h2 would rightly receive) */
-	cr_assert_eq(nl(&r, "exec", H1, "--", "ip", "-6", "addr", "add", "fd4e:4c00:ffff:1::99/64",
+	cr_assert_eq(nl(&r, "exec", h1, "--", "ip", "-6", "addr", "add", "fd4e:4c00:ffff:1::99/64",
 			"dev", "eth0", "nodad", NULL), 0, "%s", r.err);
 	while (machine_counter(veth, "rx_packets") == sent && tries++ < 100)
 		usleep(20000);
 	cr_assert_gt(machine_counter(veth, "rx_packets"), sent, "h1 sent no MLD report");
 	usleep(200000);
-	cr_assert_eq(nl(&r, "exec", H2, "--", "cat", "/sys/class/net/eth0/statistics/rx_packets",
+	cr_assert_eq(nl(&r, "exec", h2, "--", "cat", "/sys/class/net/eth0/statistics/rx_packets",
 			NULL), 0, "%s", r.err);
 	cr_assert_eq(strtoul(r.out, NULL, 10), seen, "h2 received h1's MLD report (%lu frames before, "
 		     "%s now)", seen, r.out);
+}
+
+Test(core, mld_reports_of_one_host_do_not_reach_the_others)
+{
+	char table[32];
+
+	/* one nftables rule for the lab does it (nftables is among the dependencies) */
+	snprintf(table, sizeof(table), "netlab-%s", LAB);
+	cr_assert_eq(run(&r, "nft", "list", "table", "bridge", table, NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, "33:33:00:00:00:16 drop"), "%s", r.out);
+	assert_mld_stays(LAB, H1, H2);
+}
+
+static void down_tmld(void) { lab_down_quiet("tmld"); }
+
+Test(lifecycle, without_nftables_a_tc_filter_on_each_port_keeps_mld_reports_off,
+     .fini = down_tmld)
+{
+	setenv("NETLAB_MLD_FILTER", "tc", 1);
+	lab_up_or_die("tmld", "10.99.41.0/24", "2", "0");
+	unsetenv("NETLAB_MLD_FILTER");
+	cr_assert_neq(run(&r, "nft", "list", "table", "bridge", "netlab-tmld", NULL), 0,
+		      "an nftables table after all:\n%s", r.out);
+	cr_assert_eq(run(&r, "tc", "qdisc", "show", "dev", "tmld-h1", NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, "clsact"), "no clsact qdisc on tmld-h1:\n%s", r.out);
+	assert_mld_stays("tmld", "tmld/h1", "tmld/h2");
+	cr_assert_eq(nl(&r, "down", "tmld", NULL), 0, "%s", r.err);
+	assert_gone("tmld", NULL, 0);
 }
 
 Test(core, six_namespaces_differ_from_the_machine_and_from_each_other)

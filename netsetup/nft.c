@@ -1,0 +1,280 @@
+/* The MLD report filter for a whole lab in one nftables table (bridge family), instead of a tc
+ * qdisc on each port (mld.c says why the reports must stay off the other ports):
+ *
+ *   table bridge netlab-LAB {
+ *     chain mld {
+ *       type filter hook prerouting priority -200; policy accept;
+ *       iifname "LAB-*" ether daddr 33:33:00:00:00:16 drop
+ *     }
+ *   }
+ *
+ * Three objects made once, in one batch, where a qdisc per port cost a netlink round trip and
+ * the kernel's work for a new qdisc, some of it over every block bound before (the indirect
+ * offload list), for each host. Every interface of a lab is named "LAB-..." and a lab name has
+ * no '-': the prefix is the lab's ports and no other lab's. Deleting the table deletes the rest.
+ * libnl has no nftables messages: they are built here with its generic netlink message API. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter_bridge.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nl.h"
+
+#define NFT_TYPE(msg) ((NFNL_SUBSYS_NFTABLES << 8) | (msg))
+
+struct batch {
+	char *buf;
+	size_t len, cap;
+	unsigned count;		/* messages that ask for an ack */
+	uint32_t seq;
+};
+
+static struct nl_msg *nft_msg(int type, int flags, uint8_t family, uint16_t res_id)
+{
+	struct nfgenmsg g = { .nfgen_family = family, .version = NFNETLINK_V0,
+			      .res_id = htons(res_id) };
+	struct nl_msg *m = nlmsg_alloc_simple(type, NLM_F_REQUEST | flags);
+
+	if (m && nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Append m (freed) to the batch. */
+static int batch_add(struct batch *b, struct nl_msg *m)
+{
+	struct nlmsghdr *h;
+	size_t len;
+
+	if (!m)
+		return -ENOMEM;
+	h = nlmsg_hdr(m);
+	h->nlmsg_seq = b->seq++;
+	len = NLMSG_ALIGN(h->nlmsg_len);
+	if (b->len + len > b->cap) {
+		size_t cap = (b->cap ? b->cap * 2 : 1024) + len;
+		char *p = realloc(b->buf, cap);
+
+		if (!p) {
+			nlmsg_free(m);
+			return -ENOMEM;
+		}
+		b->buf = p;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, h, h->nlmsg_len);
+	memset(b->buf + b->len + h->nlmsg_len, 0, len - h->nlmsg_len);
+	b->len += len;
+	if (h->nlmsg_flags & NLM_F_ACK)
+		b->count++;
+	nlmsg_free(m);
+	return 0;
+}
+
+static int put_be32(struct nl_msg *m, int type, uint32_t v)
+{
+	return nla_put_u32(m, type, htonl(v));
+}
+
+/* One expression of a rule: name, then its attributes as (type, value) pairs of be32. */
+static int put_expr(struct nl_msg *m, const char *name, int n, const uint32_t kv[])
+{
+	struct nlattr *elem = nla_nest_start(m, NFTA_LIST_ELEM), *data;
+
+	if (!elem || nla_put_string(m, NFTA_EXPR_NAME, name) < 0 ||
+	    !(data = nla_nest_start(m, NFTA_EXPR_DATA)))
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (put_be32(m, (int)kv[2 * i], kv[2 * i + 1]) < 0)
+			return -1;
+	nla_nest_end(m, data);
+	nla_nest_end(m, elem);
+	return 0;
+}
+
+/* cmp: register 1 equals these len bytes (fewer than the register holds: a prefix). */
+static int put_cmp(struct nl_msg *m, const void *value, size_t len)
+{
+	struct nlattr *elem = nla_nest_start(m, NFTA_LIST_ELEM), *data, *d;
+
+	if (!elem || nla_put_string(m, NFTA_EXPR_NAME, "cmp") < 0 ||
+	    !(data = nla_nest_start(m, NFTA_EXPR_DATA)) || put_be32(m, NFTA_CMP_SREG, NFT_REG_1) < 0 ||
+	    put_be32(m, NFTA_CMP_OP, NFT_CMP_EQ) < 0 || !(d = nla_nest_start(m, NFTA_CMP_DATA)) ||
+	    nla_put(m, NFTA_DATA_VALUE, (int)len, value) < 0)
+		return -1;
+	nla_nest_end(m, d);
+	nla_nest_end(m, data);
+	nla_nest_end(m, elem);
+	return 0;
+}
+
+static int put_drop(struct nl_msg *m)
+{
+	struct nlattr *elem = nla_nest_start(m, NFTA_LIST_ELEM), *data, *d, *v;
+
+	if (!elem || nla_put_string(m, NFTA_EXPR_NAME, "immediate") < 0 ||
+	    !(data = nla_nest_start(m, NFTA_EXPR_DATA)) ||
+	    put_be32(m, NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT) < 0 ||
+	    !(d = nla_nest_start(m, NFTA_IMMEDIATE_DATA)) || !(v = nla_nest_start(m, NFTA_DATA_VERDICT)) ||
+	    put_be32(m, NFTA_VERDICT_CODE, NF_DROP) < 0)
+		return -1;
+	nla_nest_end(m, v);
+	nla_nest_end(m, d);
+	nla_nest_end(m, data);
+	nla_nest_end(m, elem);
+	return 0;
+}
+
+/* Send the batch in one datagram and read an answer for each message that asked for one (the
+ * kernel applies all of a batch or none: the first error is the answer). 0 or -errno. */
+static int batch_run(struct batch *b)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	unsigned got = 0;
+	int error = 0, r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_NETFILTER);
+	if (r < 0)
+		r = r == -NLE_PROTO_MISMATCH ? -EPROTONOSUPPORT : -EIO;
+	else if (nl_sendto(sk, b->buf, b->len) < 0)
+		r = -EIO;
+	while (r == 0 && got < b->count && !error) {
+		struct sockaddr_nl who;
+		unsigned char *buf = NULL;
+		struct nlmsghdr *h;
+		int len = nl_recv(sk, &who, &buf, NULL);
+
+		if (len <= 0) {
+			r = -EIO;
+			break;
+		}
+		for (h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len))
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = nlmsg_data(h);
+
+				got++;
+				if (e->error && !error)
+					error = e->error;
+			}
+		free(buf);
+	}
+	nl_socket_free(sk);
+	return error ? error : r;
+}
+
+static int batch_open(struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->seq = 1;
+	return batch_add(b, nft_msg(NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
+}
+
+static int batch_close(struct batch *b)
+{
+	return batch_add(b, nft_msg(NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
+}
+
+static void table_name(char out[64], const char *lab)
+{
+	snprintf(out, 64, "netlab-%s", lab);
+}
+
+int nets_mld_table_add(const char *lab, struct lab_error **err)
+{
+	static const uint8_t mld_mac[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x16 };
+	const uint32_t meta[] = { NFTA_META_DREG, NFT_REG_1, NFTA_META_KEY, NFT_META_IIFNAME };
+	const uint32_t payload[] = { NFTA_PAYLOAD_DREG, NFT_REG_1, NFTA_PAYLOAD_BASE,
+				     NFT_PAYLOAD_LL_HEADER, NFTA_PAYLOAD_OFFSET, 0,
+				     NFTA_PAYLOAD_LEN, sizeof(mld_mac) };
+	char table[64], prefix[32];
+	struct batch b;
+	struct nl_msg *m;
+	struct nlattr *nest;
+	int r;
+
+	table_name(table, lab);
+	snprintf(prefix, sizeof(prefix), "%s-", lab);
+	r = batch_open(&b);
+	/* the table */
+	if (r == 0) {
+		m = nft_msg(NFT_TYPE(NFT_MSG_NEWTABLE), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+			    NFPROTO_BRIDGE, 0);
+		if (m && nla_put_string(m, NFTA_TABLE_NAME, table) < 0)
+			nlmsg_free(m), m = NULL;
+		r = batch_add(&b, m);
+	}
+	/* its base chain */
+	if (r == 0) {
+		m = nft_msg(NFT_TYPE(NFT_MSG_NEWCHAIN), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+			    NFPROTO_BRIDGE, 0);
+		if (m && (nla_put_string(m, NFTA_CHAIN_TABLE, table) < 0 ||
+			  nla_put_string(m, NFTA_CHAIN_NAME, "mld") < 0 ||
+			  !(nest = nla_nest_start(m, NFTA_CHAIN_HOOK)) ||
+			  put_be32(m, NFTA_HOOK_HOOKNUM, NF_BR_PRE_ROUTING) < 0 ||
+			  put_be32(m, NFTA_HOOK_PRIORITY, (uint32_t)NF_BR_PRI_FILTER_BRIDGED) < 0 ||
+			  (nla_nest_end(m, nest), 0) ||
+			  put_be32(m, NFTA_CHAIN_POLICY, NF_ACCEPT) < 0 ||
+			  nla_put_string(m, NFTA_CHAIN_TYPE, "filter") < 0))
+			nlmsg_free(m), m = NULL;
+		r = batch_add(&b, m);
+	}
+	/* the rule: iifname "LAB-*" ether daddr 33:33:00:00:00:16 drop */
+	if (r == 0) {
+		m = nft_msg(NFT_TYPE(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
+			    NFPROTO_BRIDGE, 0);
+		if (m && (nla_put_string(m, NFTA_RULE_TABLE, table) < 0 ||
+			  nla_put_string(m, NFTA_RULE_CHAIN, "mld") < 0 ||
+			  !(nest = nla_nest_start(m, NFTA_RULE_EXPRESSIONS)) ||
+			  put_expr(m, "meta", 2, meta) < 0 || put_cmp(m, prefix, strlen(prefix)) < 0 ||
+			  put_expr(m, "payload", 4, payload) < 0 ||
+			  put_cmp(m, mld_mac, sizeof(mld_mac)) < 0 || put_drop(m) < 0 ||
+			  (nla_nest_end(m, nest), 0)))
+			nlmsg_free(m), m = NULL;
+		r = batch_add(&b, m);
+	}
+	if (r == 0)
+		r = batch_close(&b);
+	if (r == 0)
+		r = batch_run(&b);
+	free(b.buf);
+	if (r < 0)
+		return lab_err(err, -r, "add the nftables table bridge %s (the MLD report filter)", table);
+	return 0;
+}
+
+int nets_mld_table_del(const char *lab, struct lab_error **err)
+{
+	char table[64];
+	struct batch b;
+	struct nl_msg *m;
+	int r;
+
+	table_name(table, lab);
+	r = batch_open(&b);
+	if (r == 0) {
+		m = nft_msg(NFT_TYPE(NFT_MSG_DELTABLE), NLM_F_ACK, NFPROTO_BRIDGE, 0);
+		if (m && nla_put_string(m, NFTA_TABLE_NAME, table) < 0)
+			nlmsg_free(m), m = NULL;
+		r = batch_add(&b, m);
+	}
+	if (r == 0)
+		r = batch_close(&b);
+	if (r == 0)
+		r = batch_run(&b);
+	free(b.buf);
+	/* none: never made (no IPv6, or the tc filter instead), or gone; no nf_tables at all */
+	if (r == -ENOENT || r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT || r == -EOPNOTSUPP)
+		return 0;
+	if (r < 0)
+		return lab_err(err, -r, "delete the nftables table bridge %s", table);
+	return 1;
+}

@@ -64,6 +64,8 @@ int nets_mld_program(struct lab_error **err);
  * Delete: 1 when it was there, 0 when there is no such table (or no nf_tables). */
 int nets_mld_table_add(const char *lab, struct lab_error **err);
 int nets_mld_table_del(const char *lab, struct lab_error **err);
+/* The labs that have such a table (names malloc'd, the array too; none without nf_tables). */
+int nets_mld_table_labs(char ***out, size_t *out_count, struct lab_error **err);
 int nets_mld_block_port(struct nets *n, int ifindex, uint32_t block, struct lab_error **err);
 int nets_mld_block_filter(struct nets *n, uint32_t block, int prog_fd, struct lab_error **err);
 

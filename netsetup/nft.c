@@ -278,3 +278,69 @@ int nets_mld_table_del(const char *lab, struct lab_error **err)
 		return lab_err(err, -r, "delete the nftables table bridge %s", table);
 	return 1;
 }
+
+int nets_mld_table_labs(char ***out, size_t *out_count, struct lab_error **err)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *m = nft_msg(NFT_TYPE(NFT_MSG_GETTABLE), NLM_F_DUMP, NFPROTO_BRIDGE, 0);
+	char **names = NULL;
+	size_t count = 0;
+	bool done = false;
+	int r = sk && m ? 0 : -ENOMEM;
+
+	if (r == 0 && nl_connect(sk, NETLINK_NETFILTER) < 0)
+		r = -EPROTONOSUPPORT;	/* no nfnetlink: no tables either */
+	if (r == 0 && nl_send_auto(sk, m) < 0)
+		r = -EIO;
+	while (r == 0 && !done) {
+		struct sockaddr_nl who;
+		unsigned char *buf = NULL;
+		struct nlmsghdr *h;
+		int len = nl_recv(sk, &who, &buf, NULL);
+
+		if (len <= 0)
+			r = -EIO;
+		for (h = (struct nlmsghdr *)buf; r == 0 && nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+			struct nlattr *tb[NFTA_TABLE_MAX + 1];
+			const char *name;
+			char **more;
+
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				r = ((const struct nlmsgerr *)nlmsg_data(h))->error;
+				break;
+			}
+			if (nlmsg_parse(h, sizeof(struct nfgenmsg), tb, NFTA_TABLE_MAX, NULL) < 0 ||
+			    !tb[NFTA_TABLE_NAME])
+				continue;
+			name = nla_get_string(tb[NFTA_TABLE_NAME]);
+			if (strncmp(name, "netlab-", 7) != 0)
+				continue;
+			more = realloc(names, (count + 1) * sizeof(*names));
+			if (!more || !(more[count] = strdup(name + 7))) {
+				names = more ? more : names;
+				r = -ENOMEM;
+				break;
+			}
+			names = more;
+			count++;
+		}
+		free(buf);
+	}
+	nlmsg_free(m);
+	nl_socket_free(sk);
+	if (r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT)
+		r = 0;
+	if (r < 0) {
+		for (size_t i = 0; i < count; i++)
+			free(names[i]);
+		free(names);
+		return lab_err(err, -r, "list the nftables tables of the bridge family");
+	}
+	*out = names;
+	*out_count = count;
+	return 0;
+}

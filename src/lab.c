@@ -1810,6 +1810,29 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 	}
 	free(links);
 	nets_close(n);
+
+	/* and the nftables tables of labs with no state */
+	if (nets_mld_table_labs(&names, &count, err) < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		char path[128];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", LAB_RUN_DIR, names[i]);
+		if (lstat(path, &st) == 0)
+			continue;	/* its lab is up */
+		if (nets_mld_table_del(names[i], err) < 0) {
+			r = -1;
+			continue;
+		}
+		if (report) {
+			char what[96];
+			snprintf(what, sizeof(what), "deleted the nftables table bridge netlab-%s",
+				 names[i]);
+			report(what, arg);
+		}
+	}
+	lab_names_free(names, count);
 	remove_empty_dirs();
 	return r;
 }

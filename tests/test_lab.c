@@ -677,13 +677,24 @@ Test(failure, clean_removes_a_crashed_lab_but_not_lookalikes_or_live_labs, .time
 	/* a look-alike that netlab did not make: same naming pattern, no marker */
 	cr_assert_eq(run(&r, "ip", "link", "add", "tcln-h9", "type", "veth", "peer", "name", "tcln-h9p",
 			 NULL), 0, "%s", r.err);
+	/* the MLD table of a lab whose state is gone, and a table netlab did not make */
+	cr_assert_eq(run(&r, "nft", "add", "table", "bridge", "netlab-tgone", NULL), 0, "%s", r.err);
+	cr_assert_eq(run(&r, "nft", "add", "table", "bridge", "tclnkeep", NULL), 0, "%s", r.err);
 	nl(&r, "clean", NULL);
 	int status = r.status;
 	static char out[sizeof(r.out)];
 	snprintf(out, sizeof(out), "%s", r.out);
 	int kept = run(&r, "ip", "link", "show", "tcln-h9", NULL);
 	run(&r, "ip", "link", "del", "tcln-h9", NULL);
+	int gone = run(&r, "nft", "list", "table", "bridge", "netlab-tgone", NULL);
+	int kept_table = run(&r, "nft", "list", "table", "bridge", "tclnkeep", NULL);
+	run(&r, "nft", "delete", "table", "bridge", "tclnkeep", NULL);
 	cr_assert_eq(status, 0, "%s", out);
+	cr_assert_neq(gone, 0, "clean left the table of a lab that is gone:\n%s", out);
+	cr_assert(strstr(out, "deleted the nftables table bridge netlab-tgone"), "%s", out);
+	cr_assert_eq(kept_table, 0, "clean removed a table netlab did not make");
+	cr_assert_eq(run(&r, "nft", "list", "table", "bridge", "netlab-tlive", NULL), 0,
+		     "clean removed a live lab's table");
 	cr_assert(strstr(out, "deleted interface tcln-br") || strstr(out, "deleted interface"), "%s",
 		  out);
 	cr_assert_eq(kept, 0, "clean removed an interface netlab did not make");

@@ -63,7 +63,11 @@ int nets_mld_program(struct lab_error **err);
  * one rule drops those frames from every interface named "LAB-*" (nft.c), in the caller's netns.
  * Delete: 1 when it was there, 0 when there is no such table (or no nf_tables). */
 int nets_mld_table_add(const char *lab, struct lab_error **err);
-int nets_mld_table_del(const char *lab, struct lab_error **err);
+/* nf: a socket from nets_nft_open, or NULL for one of its own. Closing a netfilter socket waits
+ * for the kernel to destroy the tables deleted before (an RCU grace period): delete first, then
+ * do other work, then nets_close(nf). */
+int nets_nft_open(struct nets **out, struct lab_error **err);
+int nets_mld_table_del(struct nets *nf, const char *lab, struct lab_error **err);
 /* The labs that have such a table (names malloc'd, the array too; none without nf_tables). */
 int nets_mld_table_labs(char ***out, size_t *out_count, struct lab_error **err);
 int nets_mld_block_port(struct nets *n, int ifindex, uint32_t block, struct lab_error **err);

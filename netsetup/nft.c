@@ -134,18 +134,45 @@ static int put_drop(struct nl_msg *m)
 
 /* Send the batch in one datagram and read an answer for each message that asked for one (the
  * kernel applies all of a batch or none: the first error is the answer). 0 or -errno. */
-static int batch_run(struct batch *b)
+int nets_nft_open(struct nets **out, struct lab_error **err)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	unsigned got = 0;
-	int error = 0, r;
+	struct nets *n = calloc(1, sizeof(*n));
+	int r;
 
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, NETLINK_NETFILTER);
-	if (r < 0)
-		r = r == -NLE_PROTO_MISMATCH ? -EPROTONOSUPPORT : -EIO;
-	else if (nl_sendto(sk, b->buf, b->len) < 0)
+	if (!n || !(n->sk = nl_socket_alloc())) {
+		free(n);
+		return lab_err(err, ENOMEM, "netfilter netlink socket");
+	}
+	r = nl_connect(n->sk, NETLINK_NETFILTER);
+	if (r < 0) {
+		nl_socket_free(n->sk);
+		free(n);
+		/* no nfnetlink in this kernel: no nftables */
+		return lab_err(err, r == -NLE_PROTO_MISMATCH ? EPROTONOSUPPORT : EIO,
+			       "connect a netfilter netlink socket");
+	}
+	n->here = true;
+	*out = n;
+	return 0;
+}
+
+/* On a socket of its own when nf is NULL. Closing a netfilter socket waits for the kernel's
+ * deferred destruction of deleted tables (an RCU grace period, ~20 ms here): a caller that
+ * deletes one keeps its socket open while it does other work, and closes it last. */
+static int batch_run(struct nets *nf, struct batch *b)
+{
+	struct nets *own = NULL;
+	struct nl_sock *sk;
+	unsigned got = 0;
+	int error = 0, r = 0;
+
+	if (!nf) {
+		if (nets_nft_open(&own, NULL) < 0)
+			return -EPROTONOSUPPORT;
+		nf = own;
+	}
+	sk = nf->sk;
+	if (nl_sendto(sk, b->buf, b->len) < 0)
 		r = -EIO;
 	while (r == 0 && got < b->count && !error) {
 		struct sockaddr_nl who;
@@ -167,7 +194,7 @@ static int batch_run(struct batch *b)
 			}
 		free(buf);
 	}
-	nl_socket_free(sk);
+	nets_close(own);
 	return error ? error : r;
 }
 
@@ -244,14 +271,14 @@ int nets_mld_table_add(const char *lab, struct lab_error **err)
 	if (r == 0)
 		r = batch_close(&b);
 	if (r == 0)
-		r = batch_run(&b);
+		r = batch_run(NULL, &b);
 	free(b.buf);
 	if (r < 0)
 		return lab_err(err, -r, "add the nftables table bridge %s (the MLD report filter)", table);
 	return 0;
 }
 
-int nets_mld_table_del(const char *lab, struct lab_error **err)
+int nets_mld_table_del(struct nets *nf, const char *lab, struct lab_error **err)
 {
 	char table[64];
 	struct batch b;
@@ -269,7 +296,7 @@ int nets_mld_table_del(const char *lab, struct lab_error **err)
 	if (r == 0)
 		r = batch_close(&b);
 	if (r == 0)
-		r = batch_run(&b);
+		r = batch_run(nf, &b);
 	free(b.buf);
 	/* none: never made (no IPv6, or the tc filter instead), or gone; no nf_tables at all */
 	if (r == -ENOENT || r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT || r == -EOPNOTSUPP)

@@ -534,9 +534,9 @@ static int remove_state(const struct teardown *t, struct lab_error **err)
 	return 0;
 }
 
-static int remove_mld_table(const struct teardown *t, struct lab_error **err)
+static int remove_mld_table(const struct teardown *t, struct nets *nf, struct lab_error **err)
 {
-	int r = nets_mld_table_del(t->lab->name, err);
+	int r = nets_mld_table_del(nf, t->lab->name, err);
 
 	if (r > 0) {
 		explainf(t->explain, t->explain_arg, "nft delete table bridge netlab-%s", t->lab->name);
@@ -547,20 +547,24 @@ static int remove_mld_table(const struct teardown *t, struct lab_error **err)
 
 static int teardown(const struct teardown *t, struct lab_error **err)
 {
+	struct nets *nf = NULL;
 	int r = 0;
 
 	/* rolling back our own `up`: hosts first, since one still setting up may yet create its
 	 * netns mount point (ns_spec); otherwise last, so the links are deleted while they exist */
 	if (t->children && kill_hosts(t, err) < 0)
 		r = -1;
+	/* the MLD table first, its socket closed last: the kernel destroys the table meanwhile,
+	 * where closing at once would wait for that (nets_nft_open); no nf_tables, no table */
+	if (nets_nft_open(&nf, NULL) == 0 && remove_mld_table(t, nf, err) < 0)
+		r = -1;
 	if (remove_netns_mounts(t, err) < 0)
 		r = -1;
 	if (remove_links(t, err) < 0)
 		r = -1;
-	if (remove_mld_table(t, err) < 0)
-		r = -1;
 	if (!t->children && kill_hosts(t, err) < 0)
 		r = -1;
+	nets_close(nf);
 	/* keep the state while something could not be undone: `down` or `clean` can try again */
 	if (r == 0 && remove_state(t, err) < 0)
 		r = -1;
@@ -1821,7 +1825,7 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 		snprintf(path, sizeof(path), "%s/%s", LAB_RUN_DIR, names[i]);
 		if (lstat(path, &st) == 0)
 			continue;	/* its lab is up */
-		if (nets_mld_table_del(names[i], err) < 0) {
+		if (nets_mld_table_del(NULL, names[i], err) < 0) {
 			r = -1;
 			continue;
 		}

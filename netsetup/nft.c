@@ -83,52 +83,63 @@ static int put_be32(struct nl_msg *m, int type, uint32_t v)
 	return nla_put_u32(m, type, htonl(v));
 }
 
-/* One expression of a rule: name, then its attributes as (type, value) pairs of be32. */
-static int put_expr(struct nl_msg *m, const char *name, int n, const uint32_t kv[])
+/* An expression of a rule, NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA { ... } }: open it
+ * (NULL on failure, *data is where its attributes go), fill *data, close it. */
+static struct nlattr *expr_open(struct nl_msg *m, const char *name, struct nlattr **data)
 {
-	struct nlattr *elem = nla_nest_start(m, NFTA_LIST_ELEM), *data;
+	struct nlattr *elem = nla_nest_start(m, NFTA_LIST_ELEM);
 
 	if (!elem || nla_put_string(m, NFTA_EXPR_NAME, name) < 0 ||
-	    !(data = nla_nest_start(m, NFTA_EXPR_DATA)))
+	    !(*data = nla_nest_start(m, NFTA_EXPR_DATA)))
+		return NULL;
+	return elem;
+}
+
+static void expr_close(struct nl_msg *m, struct nlattr *elem, struct nlattr *data)
+{
+	nla_nest_end(m, data);
+	nla_nest_end(m, elem);
+}
+
+/* An expression whose attributes are all be32: (type, value) pairs. */
+static int put_expr(struct nl_msg *m, const char *name, int n, const uint32_t kv[])
+{
+	struct nlattr *data, *elem = expr_open(m, name, &data);
+
+	if (!elem)
 		return -1;
 	for (int i = 0; i < n; i++)
 		if (put_be32(m, (int)kv[2 * i], kv[2 * i + 1]) < 0)
 			return -1;
-	nla_nest_end(m, data);
-	nla_nest_end(m, elem);
+	expr_close(m, elem, data);
 	return 0;
 }
 
 /* cmp: register 1 equals these len bytes (fewer than the register holds: a prefix). */
 static int put_cmp(struct nl_msg *m, const void *value, size_t len)
 {
-	struct nlattr *elem = nla_nest_start(m, NFTA_LIST_ELEM), *data, *d;
+	struct nlattr *data, *d, *elem = expr_open(m, "cmp", &data);
 
-	if (!elem || nla_put_string(m, NFTA_EXPR_NAME, "cmp") < 0 ||
-	    !(data = nla_nest_start(m, NFTA_EXPR_DATA)) || put_be32(m, NFTA_CMP_SREG, NFT_REG_1) < 0 ||
+	if (!elem || put_be32(m, NFTA_CMP_SREG, NFT_REG_1) < 0 ||
 	    put_be32(m, NFTA_CMP_OP, NFT_CMP_EQ) < 0 || !(d = nla_nest_start(m, NFTA_CMP_DATA)) ||
 	    nla_put(m, NFTA_DATA_VALUE, (int)len, value) < 0)
 		return -1;
 	nla_nest_end(m, d);
-	nla_nest_end(m, data);
-	nla_nest_end(m, elem);
+	expr_close(m, elem, data);
 	return 0;
 }
 
 static int put_drop(struct nl_msg *m)
 {
-	struct nlattr *elem = nla_nest_start(m, NFTA_LIST_ELEM), *data, *d, *v;
+	struct nlattr *data, *d, *v, *elem = expr_open(m, "immediate", &data);
 
-	if (!elem || nla_put_string(m, NFTA_EXPR_NAME, "immediate") < 0 ||
-	    !(data = nla_nest_start(m, NFTA_EXPR_DATA)) ||
-	    put_be32(m, NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT) < 0 ||
+	if (!elem || put_be32(m, NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT) < 0 ||
 	    !(d = nla_nest_start(m, NFTA_IMMEDIATE_DATA)) || !(v = nla_nest_start(m, NFTA_DATA_VERDICT)) ||
 	    put_be32(m, NFTA_VERDICT_CODE, NF_DROP) < 0)
 		return -1;
 	nla_nest_end(m, v);
 	nla_nest_end(m, d);
-	nla_nest_end(m, data);
-	nla_nest_end(m, elem);
+	expr_close(m, elem, data);
 	return 0;
 }
 
@@ -215,64 +226,97 @@ static void table_name(char out[64], const char *lab)
 	snprintf(out, 64, "netlab-%s", lab);
 }
 
-int nets_mld_table_add(const char *lab, struct lab_error **err)
+/* NFT_MSG_NEWTABLE or NFT_MSG_DELTABLE of the bridge family; NULL when out of memory. */
+static struct nl_msg *table_msg(int type, int flags, const char *table)
+{
+	struct nl_msg *m = nft_msg(NFT_TYPE(type), flags | NLM_F_ACK, NFPROTO_BRIDGE, 0);
+
+	if (m && nla_put_string(m, NFTA_TABLE_NAME, table) < 0) {
+		nlmsg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* chain mld { type filter hook prerouting priority filter; policy accept; } */
+static struct nl_msg *chain_msg(const char *table)
+{
+	struct nl_msg *m = nft_msg(NFT_TYPE(NFT_MSG_NEWCHAIN), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+				   NFPROTO_BRIDGE, 0);
+	struct nlattr *hook;
+
+	if (!m || nla_put_string(m, NFTA_CHAIN_TABLE, table) < 0 ||
+	    nla_put_string(m, NFTA_CHAIN_NAME, "mld") < 0 ||
+	    !(hook = nla_nest_start(m, NFTA_CHAIN_HOOK)) ||
+	    put_be32(m, NFTA_HOOK_HOOKNUM, NF_BR_PRE_ROUTING) < 0 ||
+	    put_be32(m, NFTA_HOOK_PRIORITY, (uint32_t)NF_BR_PRI_FILTER_BRIDGED) < 0)
+		goto fail;
+	nla_nest_end(m, hook);
+	if (put_be32(m, NFTA_CHAIN_POLICY, NF_ACCEPT) < 0 ||
+	    nla_put_string(m, NFTA_CHAIN_TYPE, "filter") < 0)
+		goto fail;
+	return m;
+fail:
+	nlmsg_free(m);
+	return NULL;
+}
+
+/* iifname "LAB-*" ether daddr 33:33:00:00:00:16 drop */
+static struct nl_msg *rule_msg(const char *table, const char *lab)
 {
 	static const uint8_t mld_mac[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x16 };
 	const uint32_t meta[] = { NFTA_META_DREG, NFT_REG_1, NFTA_META_KEY, NFT_META_IIFNAME };
 	const uint32_t payload[] = { NFTA_PAYLOAD_DREG, NFT_REG_1, NFTA_PAYLOAD_BASE,
 				     NFT_PAYLOAD_LL_HEADER, NFTA_PAYLOAD_OFFSET, 0,
 				     NFTA_PAYLOAD_LEN, sizeof(mld_mac) };
-	char table[64], prefix[32];
-	struct batch b;
-	struct nl_msg *m;
-	struct nlattr *nest;
-	int r;
+	struct nl_msg *m = nft_msg(NFT_TYPE(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
+				   NFPROTO_BRIDGE, 0);
+	struct nlattr *exprs;
+	char prefix[32];
 
-	table_name(table, lab);
 	snprintf(prefix, sizeof(prefix), "%s-", lab);
-	r = batch_open(&b);
-	/* the table */
-	if (r == 0) {
-		m = nft_msg(NFT_TYPE(NFT_MSG_NEWTABLE), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
-			    NFPROTO_BRIDGE, 0);
-		if (m && nla_put_string(m, NFTA_TABLE_NAME, table) < 0)
-			nlmsg_free(m), m = NULL;
-		r = batch_add(&b, m);
+	if (!m || nla_put_string(m, NFTA_RULE_TABLE, table) < 0 ||
+	    nla_put_string(m, NFTA_RULE_CHAIN, "mld") < 0 ||
+	    !(exprs = nla_nest_start(m, NFTA_RULE_EXPRESSIONS)) || put_expr(m, "meta", 2, meta) < 0 ||
+	    put_cmp(m, prefix, strlen(prefix)) < 0 || put_expr(m, "payload", 4, payload) < 0 ||
+	    put_cmp(m, mld_mac, sizeof(mld_mac)) < 0 || put_drop(m) < 0) {
+		nlmsg_free(m);
+		return NULL;
 	}
-	/* its base chain */
-	if (r == 0) {
-		m = nft_msg(NFT_TYPE(NFT_MSG_NEWCHAIN), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
-			    NFPROTO_BRIDGE, 0);
-		if (m && (nla_put_string(m, NFTA_CHAIN_TABLE, table) < 0 ||
-			  nla_put_string(m, NFTA_CHAIN_NAME, "mld") < 0 ||
-			  !(nest = nla_nest_start(m, NFTA_CHAIN_HOOK)) ||
-			  put_be32(m, NFTA_HOOK_HOOKNUM, NF_BR_PRE_ROUTING) < 0 ||
-			  put_be32(m, NFTA_HOOK_PRIORITY, (uint32_t)NF_BR_PRI_FILTER_BRIDGED) < 0 ||
-			  (nla_nest_end(m, nest), 0) ||
-			  put_be32(m, NFTA_CHAIN_POLICY, NF_ACCEPT) < 0 ||
-			  nla_put_string(m, NFTA_CHAIN_TYPE, "filter") < 0))
-			nlmsg_free(m), m = NULL;
-		r = batch_add(&b, m);
-	}
-	/* the rule: iifname "LAB-*" ether daddr 33:33:00:00:00:16 drop */
-	if (r == 0) {
-		m = nft_msg(NFT_TYPE(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
-			    NFPROTO_BRIDGE, 0);
-		if (m && (nla_put_string(m, NFTA_RULE_TABLE, table) < 0 ||
-			  nla_put_string(m, NFTA_RULE_CHAIN, "mld") < 0 ||
-			  !(nest = nla_nest_start(m, NFTA_RULE_EXPRESSIONS)) ||
-			  put_expr(m, "meta", 2, meta) < 0 || put_cmp(m, prefix, strlen(prefix)) < 0 ||
-			  put_expr(m, "payload", 4, payload) < 0 ||
-			  put_cmp(m, mld_mac, sizeof(mld_mac)) < 0 || put_drop(m) < 0 ||
-			  (nla_nest_end(m, nest), 0)))
-			nlmsg_free(m), m = NULL;
-		r = batch_add(&b, m);
-	}
+	nla_nest_end(m, exprs);
+	return m;
+}
+
+/* One batch of these messages (each freed here; a NULL one is out of memory). 0 or -errno. */
+static int batch_send(struct nets *nf, struct nl_msg *msgs[], size_t n)
+{
+	struct batch b;
+	size_t i = 0;
+	int r = batch_open(&b);
+
+	for (; i < n && r == 0; i++)
+		r = batch_add(&b, msgs[i]);
+	for (; i < n; i++)
+		nlmsg_free(msgs[i]);
 	if (r == 0)
 		r = batch_close(&b);
 	if (r == 0)
-		r = batch_run(NULL, &b);
+		r = batch_run(nf, &b);
 	free(b.buf);
+	return r;
+}
+
+int nets_mld_table_add(const char *lab, struct lab_error **err)
+{
+	char table[64];
+	struct nl_msg *msgs[3];
+	int r;
+
+	table_name(table, lab);
+	msgs[0] = table_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table);
+	msgs[1] = chain_msg(table);
+	msgs[2] = rule_msg(table, lab);
+	r = batch_send(NULL, msgs, 3);
 	if (r < 0)
 		return lab_err(err, -r, "add the nftables table bridge %s (the MLD report filter)", table);
 	return 0;
@@ -281,23 +325,12 @@ int nets_mld_table_add(const char *lab, struct lab_error **err)
 int nets_mld_table_del(struct nets *nf, const char *lab, struct lab_error **err)
 {
 	char table[64];
-	struct batch b;
-	struct nl_msg *m;
+	struct nl_msg *msg;
 	int r;
 
 	table_name(table, lab);
-	r = batch_open(&b);
-	if (r == 0) {
-		m = nft_msg(NFT_TYPE(NFT_MSG_DELTABLE), NLM_F_ACK, NFPROTO_BRIDGE, 0);
-		if (m && nla_put_string(m, NFTA_TABLE_NAME, table) < 0)
-			nlmsg_free(m), m = NULL;
-		r = batch_add(&b, m);
-	}
-	if (r == 0)
-		r = batch_close(&b);
-	if (r == 0)
-		r = batch_run(nf, &b);
-	free(b.buf);
+	msg = table_msg(NFT_MSG_DELTABLE, 0, table);
+	r = batch_send(nf, &msg, 1);
 	/* none: never made (no IPv6, or the tc filter instead), or gone; no nf_tables at all */
 	if (r == -ENOENT || r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT || r == -EOPNOTSUPP)
 		return 0;

@@ -1257,9 +1257,11 @@ static void explain_routes(const struct up *u, const struct lab_host *h)
 	}
 }
 
-/* MLDv2 reports from this port go no further than the bridge (netsetup/mld.c): the lab's tc block,
- * numbered as its netdevice group, gets its filter with its first port. A kernel without bpf(2)
- * or clsact does without (the reports flood, as on any Linux bridge; `netlab doctor` says so). */
+/* MLDv2 reports from this port go no further than the bridge (netsetup/mld.c). With the first
+ * port, the lab gets its nftables table (netsetup/nft.c), which covers every port to come; where
+ * nftables has no bridge family, the lab's tc block, numbered as its netdevice group, gets its
+ * filter, and each port a clsact qdisc bound to it. A kernel with neither does without (the
+ * reports flood, as on any Linux bridge; `netlab doctor` says so). */
 static int mld_block(struct up *u, const struct lab_iface *x, int ifindex, struct lab_error **err)
 {
 	const char *want = getenv("NETLAB_MLD_FILTER");	/* "tc": never nftables (tests) */

@@ -251,7 +251,8 @@ int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error 
 	out->sync_fd = sp[0];
 
 	/* root inside is an unprivileged id outside: it cannot write the real machine's files */
-	snprintf(map, sizeof(map), "0 %u %u\n", NS_ID_BASE, NS_ID_COUNT);
+	snprintf(map, sizeof(map), "0 %u %u\n", spec->id_base ? spec->id_base : NS_ID_BASE,
+		 NS_ID_COUNT);
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
 	if (util_write_file(path, map, err) < 0)
 		goto fail;

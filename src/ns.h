@@ -36,6 +36,8 @@ struct ns_spec {
 				    * child writes them under its own /proc/sys, in its own netns,
 				    * before it reports ready */
 	int extra_flags;	/* CLONE_NEWCGROUP and/or CLONE_NEWTIME, beyond the six */
+	uint32_t id_base;	/* root inside is this uid/gid outside, NS_ID_COUNT ids from there;
+				 * 0: NS_ID_BASE */
 };
 
 struct ns_child {

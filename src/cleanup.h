@@ -1,4 +1,4 @@
-/* Scope-bound release of resources, in the style of systemd/crun/bubblewrap (STYLE.md §3). */
+/* Scope-bound release of resources, as in systemd/crun/bubblewrap (HACKING.md, "Cleanup"). */
 #ifndef NETLAB_CLEANUP_H
 #define NETLAB_CLEANUP_H
 

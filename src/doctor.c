@@ -196,12 +196,14 @@ static void check_network(struct lines *l)
 	else
 		add(l, DOCTOR_OK, "bridge netfilter", "bridged traffic does not pass iptables");
 
+	/* N hosts in full mesh need N(N-1) entries, as pingall's and verify's notes count: the
+	 * largest N that fits is floor((1 + sqrt(1 + 4v)) / 2), 32 for the default 1024. */
 	v = read_long("/proc/sys/net/ipv4/neigh/default/gc_thresh3");
 	if (v >= 0 && v < 4096)
 		add(l, DOCTOR_WARN, "ARP table", "net.ipv4.neigh.default.gc_thresh3 is %ld for all namespaces "
 			"together: labs of more than about %d hosts talking all to all lose pairs; "
 			"sysctl -w net.ipv4.neigh.default.gc_thresh3=8192 net.ipv4.neigh.default.gc_thresh2=4096",
-		    v, (int)(1 + __builtin_sqrt((double)v)));
+		    v, (int)((1 + __builtin_sqrt(1 + 4 * (double)v)) / 2));
 	else if (v >= 0)
 		add(l, DOCTOR_OK, "ARP table", "gc_thresh3 %ld", v);
 

@@ -1,4 +1,4 @@
-/* Errors travel up as values; only the CLI prints them (see shared/STYLE.md §2). */
+/* Errors travel up as values; only the CLI prints them (HACKING.md, "Errors"). */
 #ifndef NETLAB_ERROR_H
 #define NETLAB_ERROR_H
 

@@ -1,4 +1,4 @@
-/* Names users give and names netlab makes: labs, hosts, interfaces (STYLE.md §8). */
+/* Names users give and names netlab makes: labs, hosts, interfaces (HACKING.md, "Names"). */
 #ifndef NETLAB_NAMES_H
 #define NETLAB_NAMES_H
 

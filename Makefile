@@ -61,10 +61,11 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	NETLAB=$(CURDIR)/$(BIN) ./scripts/demo-isolation.sh
 
-# netlab against the iproute2 way, and at scale; writes bench/RESULTS.md. BENCH_ARGS=--quick
+# netlab against the iproute2 way, and at scale; writes build/bench/RESULTS.md (BENCH_UPDATE=1:
+# the committed bench/RESULTS.md). BENCH_ARGS=--quick
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	NETLAB=$(CURDIR)/$(BIN) ./scripts/bench $(BENCH_ARGS)
+	NETLAB=$(CURDIR)/$(BIN) ./scripts/bench $(BENCH_ARGS) $(if $(BENCH_UPDATE),--update)
 
 # Same suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build tree.
 asan: deps

@@ -22,9 +22,22 @@ TEST_SRC := $(wildcard tests/test_*.c) tests/helpers.c
 TEST_BIN := $(BUILD)/tests/netlab-tests
 HDRS := $(wildcard src/*.h netsetup/*.h)
 
-.PHONY: all deps up test demo bench asan fuzz install clean
+.PHONY: all deps up test demo bench asan fuzz install clean man doc-check
 
-all: netlab
+# The manual page comes along when scdoc is there (scripts/deps.sh installs it); `make netlab` and
+# the tests never need it.
+SCDOC := $(shell command -v scdoc 2>/dev/null)
+all: netlab $(if $(SCDOC),netlab.1)
+
+# netlab(1), from its scdoc source
+man: netlab.1
+netlab.1: doc/netlab.1.scd
+	@command -v scdoc >/dev/null || { echo "make: scdoc is missing: run 'make deps'" >&2; exit 1; }
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
+# The manual page and bash completion against every command and option of the binary's --help.
+doc-check: $(BIN)
+	./scripts/doc-check.sh $(CURDIR)/$(BIN)
 
 deps:
 	@./scripts/deps.sh
@@ -50,7 +63,7 @@ up: deps
 
 # The README's test command (and what .ci/run calls): everything, as root, on the real kernel.
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) doc-check
 	@./scripts/check-clean.sh snapshot $(BUILD)/before.txt
 	NETLAB=$(CURDIR)/$(BIN) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		$(TEST_BIN) --jobs=$$(nproc) $(TEST_ARGS)
@@ -86,8 +99,10 @@ fuzz:
 	./build-fuzz/fuzz_parsers -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		build-fuzz/corpus tests/fuzz/corpus
 
-install: netlab
+install: netlab netlab.1
 	install -D -m 0755 netlab $(DESTDIR)$(PREFIX)/bin/netlab
+	install -D -m 0644 netlab.1 $(DESTDIR)$(PREFIX)/share/man/man1/netlab.1
+	install -D -m 0644 completion/netlab.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/netlab
 
 clean:
-	rm -rf build build-asan build-fuzz netlab
+	rm -rf build build-asan build-fuzz netlab netlab.1

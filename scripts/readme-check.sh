@@ -1,0 +1,472 @@
+#!/usr/bin/env bash
+# The README against behaviour: runs the commands the README shows, on real labs, and compares what
+# matters — exit codes, the shape of the output (key lines, with times, PIDs, MACs, inodes and
+# addresses as wildcards), and the messages of the bad-input table, which it reads from the README
+# itself. Each checked claim is one small entry below (claim ... / row ...), easy to update when a
+# message or an output changes; the claim's readme= text must still be in README.md, so the entry
+# and the README cannot drift apart silently.
+#
+# Labs: the README's own names (lab "lab", h1, `netlab down`) when no lab is up, else its own
+# name (rmck) with LAB/HOST everywhere. Brings down whatever it brought up, also on failure, and
+# checks with scripts/check-clean.sh that the machine is as before. Run as root, under the machine
+# lock on a shared machine:  flock /tmp/netlab-machine.lock scripts/readme-check.sh
+#   scripts/readme-check.sh [-v]      (-v: print every claim, not only failures)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+NETLAB=${NETLAB:-$ROOT/netlab}
+README=$ROOT/README.md
+VERBOSE=0
+[ "${1:-}" = -v ] && VERBOSE=1
+[ "$(id -u)" = 0 ] || { echo "readme-check: run as root" >&2; exit 1; }
+[ -x "$NETLAB" ] || { echo "readme-check: no netlab binary at $NETLAB (make netlab)" >&2; exit 1; }
+
+TMP=$(mktemp -d)
+pass=0 fail=0 known=0 xpass=0 skipped=0
+UP=()	# labs this script brought up
+cleanup() {
+	local l
+	restore_state
+	for l in "${UP[@]}"; do "$NETLAB" down "$l" >/dev/null 2>&1 || true; done
+	rm -rf "$TMP"
+}
+# the bad-input rows below damage a lab's state on purpose; this puts it back (also from the trap)
+restore_state() {
+	local d=/run/netlab/${L:-}
+	[ -n "${L:-}" ] && [ -f "$TMP/state" ] && [ -d "$d" ] || return 0
+	chmod 0700 "$d"
+	rm -f "$d/state" "$d/state.real"
+	cp -p "$TMP/state" "$d/state"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+if [ -z "$(ls -A /run/netlab 2>/dev/null)" ]; then
+	L=lab HP=""		# the README's own names: `netlab exec h1`, `netlab down`
+else
+	L=rmck HP="rmck/"
+	echo "readme-check: labs are up ($(ls /run/netlab | tr '\n' ' ')): using lab '$L' and LAB/HOST names"
+fi
+./scripts/check-clean.sh snapshot "$TMP/clean" || exit 1
+
+# ----------------------------------------------------------------------------------- machinery
+
+# Patterns are extended regular expressions over whole lines, with these wildcards:
+#   @N a number, @F a decimal, @IP4 an IPv4 address, @IP6 an IPv6 address, @MAC a MAC,
+#   @L the lab's name, @H the host prefix ("" or "LAB/").
+expand() {
+	local p=$1 ip4='[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+' ip6='[0-9a-f:]+' mac='[0-9a-f]{2}(:[0-9a-f]{2}){5}'
+	local dec='[0-9]+\.[0-9]+' num='[0-9]+'
+	p=${p//@IP4/$ip4}
+	p=${p//@IP6/$ip6}
+	p=${p//@MAC/$mac}
+	p=${p//@F/$dec}
+	p=${p//@N/$num}
+	p=${p//@L/$L}
+	p=${p//@H/$HP}
+	printf '%s' "$p"
+}
+
+# One outcome. A claim marked known=ISSUE is a README claim that the code does not meet yet (the
+# issue says who fixes what): it is reported, not failed, and reported again when it starts to pass
+# so that the mark is removed.
+outcome() {	# name ok(0/1) known detail
+	local name=$1 ok=$2 kn=$3 detail=$4
+	if [ "$ok" = 0 ] && [ -z "$kn" ]; then
+		pass=$((pass + 1)); [ "$VERBOSE" = 1 ] && echo "ok    $name"
+	elif [ "$ok" = 0 ]; then
+		xpass=$((xpass + 1)); echo "XPASS $name: passes now; remove known=$kn from its entry"
+	elif [ -n "$kn" ]; then
+		known=$((known + 1)); echo "known $name (issue $kn): $detail"
+	else
+		fail=$((fail + 1)); echo "FAIL  $name: $detail"
+	fi
+}
+
+skip() { skipped=$((skipped + 1)); echo "skip  $1: $2"; }
+
+# claim NAME [readme=TEXT]... [exit=N] [want=RE]... [nowant=RE]... [err=RE]... [in=DIR] [stdin=TEXT]
+#       [known=ISSUE] -- COMMAND...
+# Runs COMMAND (netlab is $NETLAB); every want= must match a line of stdout, no nowant= may, every
+# err= must match a line of stderr; the exit code must be exit= (default 0).
+claim() {
+	local name=$1; shift
+	local -a readme=() want=() nowant=() errw=()
+	local ex=0 kn="" dir=$ROOT stdin="" a why="" r
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		case "$1" in
+		readme=*) readme+=("${1#readme=}") ;;
+		exit=*) ex=${1#exit=} ;;
+		want=*) want+=("$(expand "${1#want=}")") ;;
+		nowant=*) nowant+=("$(expand "${1#nowant=}")") ;;
+		err=*) errw+=("$(expand "${1#err=}")") ;;
+		known=*) kn=${1#known=} ;;
+		in=*) dir=${1#in=} ;;
+		stdin=*) stdin=${1#stdin=} ;;
+		*) echo "readme-check: bad claim field '$1' in '$name'" >&2; exit 2 ;;
+		esac
+		shift
+	done
+	shift
+	for a in "${readme[@]}"; do
+		grep -qF -- "$a" "$README" || { outcome "$name" 1 "" "the README no longer says: $a (update this entry)"; return; }
+	done
+	(cd "$dir" && printf '%s' "$stdin" | "$@") > "$TMP/out" 2> "$TMP/err"
+	r=$?
+	[ "$r" = "$ex" ] || why="exit $r, not $ex; "
+	for a in "${want[@]}"; do grep -qE -- "^$a\$" "$TMP/out" || why+="no line /$a/; "; done
+	for a in "${nowant[@]}"; do grep -qE -- "^$a\$" "$TMP/out" && why+="a line /$a/; "; done
+	for a in "${errw[@]}"; do grep -qE -- "^$a\$" "$TMP/err" || why+="no stderr line /$a/; "; done
+	[ -z "$why" ] || why+="stdout: $(head -c 600 "$TMP/out" | tr '\n' '|') stderr: $(head -c 300 "$TMP/err" | tr '\n' '|')"
+	outcome "$name" "$([ -z "$why" ] && echo 0 || echo 1)" "$kn" "$why"
+}
+NL() { "$NETLAB" "$@"; }
+
+# The bad-input table, from the README: the row whose input cell is $1 gives the message and the
+# exit code. Every row must have an entry (row ...) or a reason it is not run (norow ...).
+declare -A ROWDONE=()
+table_rows() {	# input cells of the table, one a line
+	awk '/^### Bad input/ { on = 1; next } on && /^#/ { on = 0 } on && /^\| / && !/^\| input/ && !/^\| ---/' "$README" |
+		awk -F' \\| ' '{ sub(/^\| /, "", $1); print $1 }'
+}
+row_field() {	# input-cell column(2: says, 3: exit)
+	awk '/^### Bad input/ { on = 1; next } on && /^#/ { on = 0 } on' "$README" |
+		awk -F' \\| ' -v k="$1" -v c="$2" '{ i = $1; sub(/^\| /, "", i) } i == k { v = $c; sub(/ \|$/, "", v); print v; exit }'
+}
+
+# row INPUT-CELL [say=TEXT] [sub=FROM/TO]... [lab=NAME] [in=DIR] [user=UID] [known=ISSUE] -- ARGS...
+# Runs netlab ARGS; stdout must be empty; stderr is `netlab: MESSAGE` where MESSAGE holds the
+# README's text (its `...` and `<what>` parts are wildcards; X is the lab's name), and, for exit 2,
+# a second line `Try 'netlab [CMD ]--help' for more information.`; exit 1 has that one line only.
+row() {
+	local cell=$1; shift
+	local say="" kn="" dir=$ROOT labname=$L user="" why="" r
+	local -a subs=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		case "$1" in
+		say=*) say=${1#say=} ;;
+		sub=*) subs+=("${1#sub=}") ;;
+		lab=*) labname=${1#lab=} ;;
+		in=*) dir=${1#in=} ;;
+		user=*) user=${1#user=} ;;
+		known=*) kn=${1#known=} ;;
+		*) echo "readme-check: bad row field '$1'" >&2; exit 2 ;;
+		esac
+		shift
+	done
+	shift
+	ROWDONE[$cell]=1
+	local readme_says ex
+	readme_says=$(row_field "$cell" 2)
+	ex=$(row_field "$cell" 3 | tr -d ' |')
+	if [ -z "$readme_says" ]; then
+		outcome "bad input: $cell" 1 "" "no such row in the README's bad-input table (update this entry)"
+		return
+	fi
+	[ -n "$say" ] || say=$(sed -E 's/^`//; s/` \(see .*$//; s/`$//' <<<"$readme_says")
+	local s
+	for s in "${subs[@]}"; do say=${say//"${s%%/*}"/"${s#*/}"}; done
+	say=$(sed -E "s/\bX\b/$labname/g" <<<"$say")
+	# literal fragments between the wildcards, in order
+	local re="" frag
+	while IFS= read -r frag; do
+		re+="$(sed -E 's/[][\.^$*+?(){}|/]/\\&/g' <<<"$frag").*"
+	done < <(sed -E 's/\.\.\.|<[a-z]+>/\n/g' <<<"$say" | sed '/^ *$/d; s/^ //; s/ $//')
+	if [ -n "$user" ]; then
+		(cd "$dir" && setpriv --reuid "$user" --regid "$user" --clear-groups "$NETLAB" "$@") > "$TMP/out" 2> "$TMP/err" < /dev/null
+	else
+		(cd "$dir" && "$NETLAB" "$@") > "$TMP/out" 2> "$TMP/err" < /dev/null
+	fi
+	r=$?
+	[ "$r" = "$ex" ] || why+="exit $r, not $ex; "
+	[ -s "$TMP/out" ] && why+="stdout is not empty; "
+	head -1 "$TMP/err" | grep -qE -- "^netlab: .*$re" || why+="the message is not /$re/; "
+	if [ "$ex" = 2 ]; then
+		[ "$(wc -l < "$TMP/err")" = 2 ] && sed -n 2p "$TMP/err" | grep -qE "^Try 'netlab ([a-z]+ )?--help' for more information\.$" ||
+			why+="not a message and a Try line; "
+	else
+		[ "$(wc -l < "$TMP/err")" = 1 ] || why+="not one line; "
+	fi
+	[ -z "$why" ] || why+="stderr: $(tr '\n' '|' < "$TMP/err")"
+	outcome "bad input: $cell ($*)" "$([ -z "$why" ] && echo 0 || echo 1)" "$kn" "$why"
+}
+norow() { ROWDONE[$1]=1; skip "bad input: $1" "$2"; }
+
+up_lab() {	# NAME ARGS...: bring a lab up quietly, remembered for the trap
+	local name=$1; shift
+	UP+=("$name")
+	"$NETLAB" up --name "$name" -q "$@" > /dev/null 2> "$TMP/uperr" ||
+		{ echo "readme-check: could not bring up lab $name: $(cat "$TMP/uperr")" >&2; exit 1; }
+}
+down_lab() { "$NETLAB" down "$1" > /dev/null 2>&1; }
+
+# ------------------------------------------------------------------------ without a lab: usage
+
+claim "--version prints the version" readme='`netlab --version` prints the version' \
+	want='netlab @N\.@N\.@N' -- NL --version
+claim "--help lists the commands" readme='Every command has `--help`' \
+	want='Usage: netlab COMMAND \[ARGS\.\.\.\]' want='  up .*' want='  doctor .*' -- NL --help
+
+# The bad-input rows that need no lab change nothing on the machine either.
+./scripts/check-clean.sh snapshot "$TMP/usage" > /dev/null
+mkdir -p "$TMP/files"
+printf 'segments:\n  lan1: {}\nhosts:\n  h1:\n    links: [lan1]\n  h3:\n    links: [lan9]\n' > "$TMP/files/lab.yaml"
+row '`netlab frobnicate`' -- frobnicate
+row '`netlab up --bogus`' -- up --bogus
+row '`netlab up --name`' -- up --name
+row '`netlab up 0`, `up abc`, `up 99999`' -- up 0
+row '`netlab up 0`, `up abc`, `up 99999`' sub="'0'/'abc'" -- up abc
+row '`netlab up 0`, `up abc`, `up 99999`' sub="'0'/'99999'" -- up 99999
+row '`netlab up -1`' -- up -1
+row '`netlab up --subnet banana`' -- up --subnet banana
+row '`netlab up --subnet 10.0.0.0/33`' known=18 -- up --subnet 10.0.0.0/33
+row '`netlab up --subnet 10.1.2.3/24`' -- up --subnet 10.1.2.3/24
+row '`netlab up --subnet 8.8.8.0/24`' -- up --subnet 8.8.8.0/24
+row '`netlab up --subnet6 2001:db8::/64`' -- up --subnet6 2001:db8::/64
+row '`netlab up --subnet6 fd00::/64 --no-ipv6`' -- up --subnet6 fd00::/64 --no-ipv6
+row '`netlab up -f lab.yaml 3`' in="$TMP/files" -- up -f lab.yaml 3
+row 'a topology file with a mistake' in="$TMP/files" -- up -f lab.yaml
+row '`netlab up -f missing.yaml`' in="$TMP/files" -- up -f missing.yaml
+row '`netlab up 300 --subnet 10.99.0.0/24`' -- up 300 --subnet 10.99.0.0/24
+row '`--name abcdefghij`' -- up --name abcdefghij
+row "\`--name a/b\`, \`'a b'\`, \`'a;b'\`, \`..\`" -- up --name a/b
+row "\`--name a/b\`, \`'a b'\`, \`'a;b'\`, \`..\`" say="lab name 'a b'" -- up --name 'a b'
+row "\`--name a/b\`, \`'a b'\`, \`'a;b'\`, \`..\`" say="lab name 'a;b'" -- up --name 'a;b'
+row "\`--name a/b\`, \`'a b'\`, \`'a;b'\`, \`..\`" say="lab name '..'" -- up --name ..
+row '`netlab exec ../h1 -- true`' -- exec ../h1 -- true
+row '`netlab exec h1`' -- exec h1
+if setpriv --reuid 65534 --regid 65534 --clear-groups test -x "$NETLAB" 2>/dev/null; then
+	row 'not root' user=65534 -- up
+else
+	norow 'not root' "user 65534 cannot run $NETLAB from here"
+fi
+norow 'user namespaces disabled' "it would change the machine-wide sysctl user.max_user_namespaces"
+# a private IPv4 route of this machine, if it has one (netlab refuses subnets overlapping it)
+route=$(ip -4 route show | awk '$1 ~ /^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)/ && $1 ~ /\/([89]|[12][0-9]|30)$/ { print $1; exit }')
+if [ -n "$route" ]; then
+	row '`--subnet` overlapping a route' sub="10.99.5.0/24/$route" say="subnet $route overlaps the route ... on this machine: choose another --subnet" -- up --name rmcko --subnet "$route"
+else
+	norow '`--subnet` overlapping a route' "this machine has no private IPv4 route to overlap"
+fi
+claim "status with no lab" want="no lab is up.*" -- NL status
+claim "down of a lab that is not up: nothing to do, exit 0" \
+	readme='A second `down` says there is nothing to' \
+	want='lab "@L" is not up: nothing to do' -- NL down "$L"
+claim "clean with nothing left over" want='nothing to clean' -- NL clean
+if ./scripts/check-clean.sh compare "$TMP/usage" > "$TMP/cc" 2>&1; then
+	outcome "bad input changes nothing on the machine" 0 "" ""
+else
+	outcome "bad input changes nothing on the machine" 1 "" "$(cat "$TMP/cc")"
+fi
+
+# ------------------------------------------------------------------ make up: `netlab up 2`
+
+UP+=("$L")
+claim "make up ends with the lab's summary" \
+	readme='lab "lab" up: 2 hosts + 1 empty on bridge lab-br (10.77.1.0/24, fd4e:4c00:1:1::/64), 7 ms' \
+	want='lab "@L" up: 2 hosts \+ 1 empty on bridge @L-br \(@IP4/24, @IP6/64\), @N ms' \
+	want='  HOST +PID +IF +ADDRESSES +NAMESPACES' \
+	want='  h1 +@N +eth0 @IP4/24 @IP6/64 +uts ipc pid mnt user net' \
+	want='  h2 +@N +eth0 @IP4/24 @IP6/64 +uts ipc pid mnt user net' \
+	want='  e1 +@N +- +- +uts ipc pid mnt user net \(empty netns\)' \
+	want='Next: .*shell .*h1.*' -- NL up 2 $([ "$L" = lab ] || echo --name "$L")
+[ -d "/run/netlab/$L" ] || { echo "readme-check: lab $L did not come up; stopping" >&2; exit 1; }
+
+# Every command the Next: line prints works when pasted into a shell (issue 18), `down` aside.
+grep '^Next: ' "$TMP/out" | sed 's/^Next: //' | tr '|' '\n' | sed 's/^ *//; s/ *$//' | grep -v ' down' > "$TMP/next"
+while IFS= read -r c; do
+	claim "printed hint works when pasted: $c" known=18 -- bash -c "$c < /dev/null > /dev/null"
+done < "$TMP/next"
+
+claim "exec h1 -- ip addr: lo and eth0 with the lab's addresses" \
+	readme='$ netlab exec h1 -- ip addr' \
+	want='2: eth0@if@N: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 .*state UP.*' \
+	want='    link/ether @MAC brd ff:ff:ff:ff:ff:ff link-netnsid 0' \
+	want='    inet @IP4/24 .*scope global eth0' \
+	want='    inet6 fd4e:@IP6/64 scope global nodad ?' \
+	want='    inet6 fe80::@IP6/64 scope link ?' \
+	nowant='3: .*' -- NL exec "${HP}h1" -- ip addr
+claim "exec e1 -- ip addr: only lo, down" readme='$ netlab exec e1 -- ip addr          # the control' \
+	want='1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN.*' nowant='2: .*' -- NL exec "${HP}e1" -- ip addr
+claim "exec h1 -- ping -c1 h2 by name, over IPv6" readme='$ netlab exec h1 -- ping -c1 h2' \
+	want='PING h2\(h2 \(@IP6\)\) 56 data bytes' want='64 bytes from h2 \(@IP6\): icmp_seq=1 ttl=64 time=@F ms' \
+	-- NL exec "${HP}h1" -- ping -c1 h2
+claim "exec passes the exit code through" readme="netlab's exit status is the command's" exit=7 \
+	-- NL exec "${HP}h1" -- sh -c 'exit 7'
+claim "exec: 128+N when killed by signal N" readme='128+N if' exit=143 \
+	-- NL exec "${HP}h1" -- sh -c 'kill -TERM $$'
+claim "exec: 127 when the command is not found" readme='127 if it was not found' exit=127 known=18 \
+	-- NL exec "${HP}h1" -- nosuchcommand-rmck
+claim "exec runs in /tmp, which is \$HOME" readme='in its `/tmp` (which is also' \
+	want='/tmp /tmp' -- NL exec "${HP}h1" -- sh -c 'echo "$PWD $HOME"'
+claim "PID 1 is netlab-init LAB/h1" readme='PID 1 `netlab-init LAB/h1`' \
+	want='netlab-init @L/h1' -- NL exec "${HP}h1" -- ps -o args= -p 1
+claim "shell opens a shell inside the host" readme='### `netlab shell HOST`' stdin='hostname; exit 3' exit=3 \
+	want='h1' -- NL shell "${HP}h1"
+claim "UTS: hostname is h1" readme='`netlab exec h1 -- hostname` → `h1`' want='h1' -- NL exec "${HP}h1" -- hostname
+claim "user: root inside" readme='`netlab exec h1 -- id -u` → `0`' want='0' -- NL exec "${HP}h1" -- id -u
+claim "IPC: one queue inside, not on h2" readme="\`netlab exec h1 -- sh -c 'ipcmk -Q; ipcs -q'\` shows one queue" \
+	want='0x[0-9a-f]+ +0 +root +644 +0 +0 *' -- NL exec "${HP}h1" -- sh -c 'ipcmk -Q >/dev/null; ipcs -q'
+claim "IPC: h2 does not see h1's queue" nowant='0x[0-9a-f]+ .*' -- NL exec "${HP}h2" -- ipcs -q
+claim "ip netns exec LAB-h1 works" readme='so `ip netns exec lab-h1' \
+	want='eth0@if@N +UP +@IP4/24 .*' -- ip netns exec "$L-h1" ip -br addr
+
+claim "status: one block per host" readme='  HOST   PID      STATE  IF   MAC                ADDRESSES' \
+	want='lab "@L" up: 2 hosts \+ 1 empty on bridge @L-br \(@IP4/24, @IP6/64\), 3 hosts' \
+	want='  HOST +PID +STATE +IF +MAC +ADDRESSES' \
+	want='  h1 +@N +alive +eth0 @MAC  @IP4/24 @IP6/64 fe80::@IP6/64' \
+	want='         links: lo\(up\) eth0\(up\)' \
+	want='         ns user:@N mnt:@N pid:@N net:@N uts:@N ipc:@N' \
+	want='  e1 +@N +alive +- +- +\(empty netns: lo only\)' \
+	want='         links: lo\(down\)' -- NL status "$L"
+claim "status --json: version 2 and the documented keys" readme='"version": 2' \
+	want='\{"version": ?2, ?"labs": ?\[\{"name": ?"@L", ?"state": ?"up", ?"from_file": ?false, ?"segments": ?\[.*' \
+	want='.*"hosts": ?\[\{"name": ?"h1", ?"kind": ?"host", ?"pid": ?@N, ?"alive": ?true, ?"netns": ?"/run/netns/@L-h1", ?"interfaces": ?\[\{"name": ?"eth0", ?"segment": ?"lan", ?"veth": ?"@L-h1", ?"address": ?"@IP4/24", ?"address6": ?"@IP6", ?"mac": ?"@MAC", ?"up": ?true, ?"addresses": ?\[.*' \
+	want='.*"kind": ?"empty".*"namespaces": ?\{"user": ?@N, ?"mnt": ?@N, ?"pid": ?@N, ?"net": ?@N, ?"uts": ?@N, ?"ipc": ?@N, ?"cgroup": ?@N, ?"time": ?@N\}.*' \
+	-- NL status "$L" --json
+
+claim "compare h1: isolated, cgroup/time shared (not requested), exit 0" \
+	readme='when it did not ask for them, and the exit code stays 0' \
+	want='compare h1 \(lab "@L"\) with the real machine and e1 \(empty netns\)' \
+	want='NS +EXERCISE +REAL MACHINE +h1 +e1 +VERDICT' \
+	want='uts +hostname +.* +h1 +e1 +isolated' \
+	want='net +ip -br addr +.* +2 if, @IP4 +1 if, lo only +isolated' \
+	want='NS +INODE OF +REAL MACHINE +h1 +e1 +VERDICT' \
+	want='user +ns/user +@N +@N +@N +isolated' \
+	want='cgroup +ns/cgroup +@N +@N +@N +shared \(not requested\)' \
+	want='time +ns/time +@N +@N +@N +shared \(not requested\)' -- NL compare "${HP}h1"
+claim "verify: all pass on a fresh lab, exit 0" readme='ends with `N passed, M failed`; exit 0 only when all pass' \
+	want='PASS  h1   running +pid @N' want='PASS  e1   reaches nobody .*' want='@N passed, 0 failed' nowant='FAIL.*' \
+	-- NL verify "$L"
+claim "pingall: the matrix, as expected, exit 0" readme='Exit 0 when reality matches' \
+	want='pingall lab "@L": 2/6 pairs reachable \(2 expected\), as expected, @F s' \
+	want='  from\\to h1 +h2 +e1 *' want='  h1 +- +ok +x *' want='  e1 +x +x +- *' -- NL pingall "$L"
+claim "link --rate: both directions" readme='h1: rate 20 Mbit/s in both directions (eth0 and lab-h1)' \
+	want='h1: rate 20 Mbit/s in both directions \(eth0 and @L-h1\)' -- NL link "${HP}h1" --rate 20mbit
+claim "status shows the shaping" readme='shaped links their shaping' want=' +shaping: rate 20 Mbit/s' -- NL status "$L"
+if grep -q '^ *warn  netem' < <("$NETLAB" doctor 2>/dev/null); then
+	claim "link --delay without netem: exit 1, nothing changed" \
+		readme="netlab: host h1: delay/loss need the kernel's netem qdisc (CONFIG_NET_SCH_NETEM), which this kernel lacks; --rate still works" \
+		exit=1 err="netlab: host h1: delay/loss need the kernel's netem qdisc \(CONFIG_NET_SCH_NETEM\), which this kernel lacks; --rate still works" \
+		-- NL link "${HP}h1" --delay 20ms
+else
+	claim "link --delay with netem" -- NL link "${HP}h1" --delay 20ms
+fi
+claim "link --clear" readme='`--clear` removes it' -- NL link "${HP}h1" --clear
+
+# bash completion: lab and host names of the lab that is up
+claim "completion offers the lab's hosts" \
+	want="(@H)?h1" want="(@H)?e1" -- bash -c "source completion/netlab.bash; COMP_WORDS=(netlab exec '$HP'); COMP_CWORD=2; _netlab; printf '%s\n' \"\${COMPREPLY[@]}\""
+claim "completion offers the lab's name" \
+	want="@L" -- bash -c "source completion/netlab.bash; COMP_WORDS=(netlab down ''); COMP_CWORD=2; _netlab; printf '%s\n' \"\${COMPREPLY[@]}\""
+
+# bad input that needs a lab
+row 'the same lab twice' -- up 1 --name "$L"
+row '`netlab exec h9 -- true` (no such host)' sub="'lab'/'$L'" -- exec "${HP}h9" -- true
+row '`netlab link h1 --iface eth7`' known=18 -- link "${HP}h1" --iface eth7
+sub=$(awk '$1 == "segment" { print $4; exit }' "/run/netlab/$L/state")
+row '`--subnet` overlapping another lab' lab=rmcko known=18 -- up 1 --name rmcko --subnet "$sub"
+down_lab rmcko
+cp -p "/run/netlab/$L/state" "$TMP/state"
+echo garbage > "/run/netlab/$L/state"
+row 'corrupt or truncated state file' -- status "$L"
+restore_state
+mv "/run/netlab/$L/state" "/run/netlab/$L/state.real" && ln -s state.real "/run/netlab/$L/state"
+row 'state file that is a symlink' -- status "$L"
+restore_state
+chmod 0755 "/run/netlab/$L"
+row 'lab directory readable by others' -- status "$L"
+restore_state
+rm -f "$TMP/state"
+
+claim "down: the lab and its time" readme='lab "lab" down, 42 ms' want='lab "@L" down, @N ms' \
+	-- NL down $([ "$L" = lab ] || echo "$L")
+
+# ------------------------------------------------------------ verify catches a broken link
+
+up_lab "$L" 3
+"$NETLAB" exec "${HP}h2" -- ip link set eth0 down
+claim "verify after 'ip link set eth0 down' in h2" readme='$ netlab exec h2 -- ip link set eth0 down' \
+	readme='34 passed, 8 failed' exit=1 \
+	want='FAIL  h2   lo, eth0 up with its addresses       links: lo\(up\) eth0\(down\); eth0: @IP4/24 @IP6/64' \
+	want='FAIL  h1   reaches h2                           ICMP echo to @IP4: no reply' \
+	want='FAIL  h3   reaches h2                           ICMP echo to @IP4: no reply' \
+	want='FAIL  h1   reaches all over IPv6                1 of 2 as expected \(2 should answer\); wrong: h2' \
+	want='FAIL  h2   reaches all over IPv6                0 of 2 as expected \(2 should answer\); wrong: h1 h3' \
+	want='34 passed, 8 failed' -- NL verify "$L"
+down_lab "$L"
+
+# --------------------------------------------------------------------------------- --explain
+
+claim "up 1 --explain prints the by-hand commands" readme='$ netlab up 1 --explain' \
+	want='  \$ ip link add @L-br group @N type bridge mcast_snooping 0 .*' \
+	want='  \$ unshare --user .* --mount .* --pid --fork --mount-proc --net --uts --ipc sh -c .*hostname h1.*   # host h1: pid @N' \
+	want='  \$ ip link add @L-h1 group @N master @L-br up type veth peer name eth0 netns @N address @MAC.*' \
+	want='  \$ nsenter -t @N -U -n .*ip addr add @IP4/24 dev eth0.*' \
+	want='  \$ nft add table bridge netlab-@L .*' \
+	want='  \$ mkdir -p /run/netns && touch /run/netns/@L-h1 && mount --bind /proc/@N/ns/net /run/netns/@L-h1' \
+	-- NL up 1 --explain $([ "$L" = lab ] || echo --name "$L")
+claim "down --explain prints the by-hand commands" readme='$ netlab down --explain' \
+	want='  \$ nft delete table bridge netlab-@L' \
+	want='  \$ umount -l /run/netns/@L-h1; rm -f /run/netns/@L-h1' \
+	want='  \$ ip link delete group @N' want='  \$ kill -KILL @N' want='  \$ rm -r /run/netlab/@L' \
+	-- NL down --explain $([ "$L" = lab ] || echo "$L")
+
+up_lab rmck6 1 --no-ipv6
+row '`netlab pingall -6` on a `--no-ipv6` lab' lab=rmck6 -- pingall rmck6 -6
+down_lab rmck6
+
+# --------------------------------------------------------------------------------- topologies
+
+# the chain, under its own name from the file (or -n when labs are up)
+C=chain; [ "$L" = lab ] || C=rmckc
+UP+=("$C")
+claim "up -f examples/chain.yaml" readme='$ netlab up -f examples/chain.yaml' \
+	want='lab "'$C'" up: 5 hosts \(3 routers\) \+ 0 empty on 4 segments, @N ms' \
+	want='  segment net1 +bridge '$C'-net1 +@IP4/24, @IP6/64, 2 ports' \
+	want='  r1 +@N +eth0 @IP4/24 @IP6/64 +uts ipc pid mnt user net \(router\)' \
+	want='                  eth1 @IP4/24 @IP6/64' \
+	want='Next: .*' -- NL up -f examples/chain.yaml $([ "$C" = chain ] || printf -- '-n %s' "$C")
+net4=$(awk '$1 == "segment" && $2 == "net4" { print $4 }' "/run/netlab/$C/state")
+"$NETLAB" exec "$C/r2" -- ip route del "$net4"
+claim "pingall after a route deleted in r2" readme='$ netlab exec chain/r2 -- ip route del 10.77.4.0/24' \
+	readme='14/20 pairs reachable (20 expected), NOT as expected' exit=1 \
+	want='pingall lab "'$C'": 14/20 pairs reachable \(20 expected\), NOT as expected, @F s' \
+	want='  h1 +- +ok +ok +ok +NO! *' want='  h2 +NO! +NO! +NO! +ok +- *' -- NL pingall "$C"
+down_lab "$C"
+
+for ex in "two-subnets 42" "chain 65" "star 105"; do
+	set -- $ex
+	T=rmckt
+	up_lab "$T" -f "examples/$1.yaml"
+	claim "examples/$1.yaml verifies: $2 passed" readme="| \`examples/$1.yaml\` |" readme="| $2 passed |" \
+		want="$2 passed, 0 failed" -- NL verify "$T" -W 2
+	down_lab "$T"
+done
+
+# ------------------------------------------------------------------------------------- doctor
+
+claim "doctor: one line per check and a summary" readme='doctor: 10 ok, 3 warnings, 0 failures' \
+	want='  ok    root +running as root' want='  (ok|warn) +ARP table .*' \
+	want='doctor: @N ok, @N warnings, 0 failures' -- NL doctor
+if [ "$(cat /proc/sys/net/ipv4/neigh/default/gc_thresh3)" = 1024 ]; then
+	claim "doctor and Limits name one ARP figure (32 hosts)" \
+		readme='beyond about 32 hosts in full mesh' readme='labs of more than about 32 hosts talking all to all' \
+		want='  warn  ARP table .*labs of more than about 32 hosts talking all to all lose pairs.*' -- NL doctor
+fi
+
+# ------------------------------------------------------------------------------------ the end
+
+while IFS= read -r cell; do
+	[ -n "${ROWDONE[$cell]:-}" ] || outcome "bad input: $cell" 1 "" "a README row with no entry in scripts/readme-check.sh"
+done < <(table_rows)
+
+for l in "${UP[@]}"; do "$NETLAB" down "$l" > /dev/null 2>&1 || true; done
+UP=()
+if ./scripts/check-clean.sh compare "$TMP/clean" > "$TMP/cc" 2>&1; then
+	outcome "the machine is as before" 0 "" ""
+else
+	outcome "the machine is as before" 1 "" "$(cat "$TMP/cc")"
+fi
+echo "readme-check: $pass passed, $fail failed, $known known (README ahead of the code), $xpass now passing, $skipped skipped"
+[ "$fail" = 0 ] && [ "$xpass" = 0 ]

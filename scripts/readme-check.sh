@@ -248,7 +248,7 @@ if [ -n "$route" ]; then
 else
 	norow '`--subnet` overlapping a route' "this machine has no private IPv4 route to overlap"
 fi
-claim "status with no lab" want="no lab is up.*" -- NL status
+[ "$L" = lab ] && claim "status with no lab" want="no lab is up.*" -- NL status
 claim "down of a lab that is not up: nothing to do, exit 0" \
 	readme='A second `down` says there is nothing to' \
 	want='lab "@L" is not up: nothing to do' -- NL down "$L"

@@ -27,6 +27,7 @@ UP=()	# labs this script brought up
 cleanup() {
 	local l
 	restore_state
+	[ -n "${L:-}" ] && tmux kill-session -t "netlab-$L" 2>/dev/null
 	for l in "${UP[@]}"; do "$NETLAB" down "$l" >/dev/null 2>&1 || true; done
 	rm -rf "$TMP"
 }
@@ -354,6 +355,15 @@ else
 fi
 claim "link --clear" readme='`--clear` removes it' -- NL link "${HP}h1" --clear
 
+if command -v tmux > /dev/null; then
+	claim "console -d: a tmux session with one window per host" \
+		readme='`-d` creates it without attaching (`tmux attach -t netlab-lab` later)' \
+		want='console netlab-@L ready: tmux attach -t netlab-@L' -- NL console "$L" -d
+	claim "console: the windows are named after the hosts" want='h1' want='h2' want='e1' \
+		-- tmux list-windows -t "netlab-$L" -F '#{window_name}'
+	tmux kill-session -t "netlab-$L" 2>/dev/null
+fi
+
 # bash completion: lab and host names of the lab that is up
 claim "completion offers the lab's hosts" \
 	want="(@H)?h1" want="(@H)?e1" -- bash -c "source completion/netlab.bash; COMP_WORDS=(netlab exec '$HP'); COMP_CWORD=2; _netlab; printf '%s\n' \"\${COMPREPLY[@]}\""
@@ -443,6 +453,35 @@ for ex in "two-subnets 42" "chain 65" "star 105"; do
 		want="$2 passed, 0 failed" -- NL verify "$T" -W 2
 	down_lab "$T"
 done
+
+# the README's up example, with its own names, and the topology file it shows
+if [ "$L" = lab ]; then
+	UP+=(week1)
+	claim "up 3 --name week1 --subnet 10.99.0.0/24 --empty 2" \
+		readme='netlab up 3 --name week1 --subnet 10.99.0.0/24 --empty 2' \
+		want='lab "week1" up: 3 hosts \+ 2 empty on bridge week1-br \(10\.99\.0\.0/24, @IP6/64\), @N ms' \
+		want='  h3 +@N +eth0 10\.99\.0\.3/24 @IP6/64 .*' want='  e2 +@N +- +- .*' \
+		-- NL up 3 --name week1 --subnet 10.99.0.0/24 --empty 2
+	down_lab week1
+fi
+awk '/^## Topology files/ { t = 1 } t && /^```yaml/ { on = 1; next } on && /^```/ { exit } on' "$README" > "$TMP/files/twonets.yaml"
+UP+=(rmcky)
+claim "the README's topology file comes up" readme='name: twonets                   # the lab' \
+	want='lab "rmcky" up: 3 hosts \(1 router\) \+ 1 empty on 2 segments, @N ms' \
+	want='  segment lan1 +bridge rmcky-lan1 +10\.78\.1\.0/24, @IP6/64, 2 ports' \
+	want='  r1 +@N +eth0 10\.78\.1\.254/24 @IP6/64 +uts ipc pid mnt user net \(router\)' \
+	-- NL up -f "$TMP/files/twonets.yaml" -n rmcky
+claim "... and verifies" want='@N passed, 0 failed' -- NL verify rmcky -W 2
+claim "... routes go into the host's main table with proto static" readme='with `proto static`' \
+	want='default via 10\.78\.1\.254 dev eth0 proto static.*' -- NL exec rmcky/h1 -- ip route
+down_lab rmcky
+
+# --ns +cgroup,+time: compare then shows those two isolated as well
+up_lab rmckn 1 --ns +cgroup,+time
+claim "--ns +cgroup,+time: compare covers all eight" readme='`exec`, `shell`, `compare` and `verify` then cover all eight' \
+	want='cgroup +ns/cgroup +@N +@N +@N +isolated' want='time +ns/time +@N +@N +@N +isolated' \
+	-- NL compare rmckn/h1
+down_lab rmckn
 
 # ------------------------------------------------------------------------------------- doctor
 

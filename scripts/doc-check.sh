@@ -19,7 +19,7 @@ cmds=$("$NETLAB" --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on 
 [ -n "$cmds" ] || bad "no commands in '$NETLAB --help'"
 page=""
 if command -v scdoc >/dev/null; then
-	page=$(scdoc < "$SCD" | MANWIDTH=200 man -l - 2>/dev/null | col -b)
+	page=$(scdoc < "$SCD") || bad "scdoc could not build $SCD"
 else
 	bad "scdoc is not installed (scripts/deps.sh installs it): the page was not built"
 fi
@@ -30,7 +30,7 @@ for c in $cmds; do
 	sect=$(awk -v c="$c" '$0 == "## " c { on = 1; next } /^#/ { on = 0 } on' "$SCD")
 	[ -n "$sect" ] || { bad "$SCD has no section '## $c'"; continue; }
 	grep -q "^\*netlab $c\*" <<<"$sect" || bad "$SCD, ## $c: no synopsis line '*netlab $c*'"
-	[ -z "$page" ] || grep -q "^ *netlab $c\b" <<<"$page" || bad "the built page does not show 'netlab $c'"
+	[ -z "$page" ] || grep -q "^\\\\fBnetlab $c\\\\fR" <<<"$page" || bad "the built page has no synopsis 'netlab $c'"
 	grep -qx -- "$c" <<<"$offered" || bad "completion does not offer the command '$c'"
 	opts=$(_netlab_options "$NETLAB" "$c")
 	copts=$(complete_words "$NETLAB" "$c" -)

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libnl-3-dev libnl-route-3-dev libyaml-dev libcriterion-dev libjson-c-dev \
-iproute2 iputils-ping procps net-tools util-linux bash iperf3 tmux traceroute tcpdump nftables scdoc"
+iproute2 iputils-ping procps net-tools util-linux bash iperf3 tmux traceroute tcpdump nftables scdoc libgraphviz-dev"
 
 # --extra: the tools of the deeper checks (make fuzz: clang's libFuzzer; scripts/valgrind.sh)
 EXTRA_PKGS="clang libclang-rt-14-dev valgrind"

@@ -1,5 +1,6 @@
 #include "ipv4.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,30 +9,12 @@
 
 int ipv4_parse_addr(const char *s, uint32_t *out)
 {
-	uint32_t v = 0;
-	int octets = 0;
+	struct in_addr a;
 
-	while (octets < 4) {
-		unsigned n = 0;
-		int digits = 0;
-
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (*s == '0' && s[1] >= '0' && s[1] <= '9')
-			return -1;	/* "010" is octal to inet_aton: refuse the ambiguity */
-		while (*s >= '0' && *s <= '9' && digits < 4) {
-			n = n * 10 + (unsigned)(*s++ - '0');
-			digits++;
-		}
-		if (n > 255)
-			return -1;
-		v = v << 8 | n;
-		if (++octets < 4 && *s++ != '.')
-			return -1;
-	}
-	if (*s)
+	/* inet_pton takes dotted quads only, and refuses "010" (octal to inet_aton) and "1.2.3" */
+	if (inet_pton(AF_INET, s, &a) != 1)
 		return -1;
-	*out = v;
+	*out = ntohl(a.s_addr);
 	return 0;
 }
 

@@ -1605,14 +1605,7 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 /* A host name as netlab takes them: a lowercase letter, then lowercase letters and digits. */
 static bool host_name_like(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n < 1 || n > HOST_NAME_MAX_LEN || s[0] < 'a' || s[0] > 'z')
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'z'))
-			return false;
-	return true;
+	return names_check_host(s, "host", NULL) == 0;
 }
 
 /* The state file cannot be trusted: rebuild the host list from what the kernel shows. The netns

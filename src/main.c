@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "graph.h"
 #include "ipv4.h"
 #include "json.h"
 #include "lab.h"
@@ -1293,6 +1294,77 @@ static int cmd_doctor(int argc, char **argv)
 	return counts[2] ? EXIT_FAIL : EXIT_OK;
 }
 
+static int cmd_graph(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lab_error *err = NULL;
+	struct lab_host_info *info = NULL;
+	const char *out = NULL, *format = "dot", *name;
+	char *dot = NULL;
+	struct lab lab;
+	int c, bad, code = EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			printf("Usage: netlab graph [LAB] [-o FILE]\n\n"
+			       "Draw a lab that is up: hosts (boxes), routers (octagons), segments with\n"
+			       "their subnets (ellipses), each interface with its live addresses, shaped\n"
+			       "links in red. Graphviz lays it out. Without -o, the DOT text goes to\n"
+			       "stdout (for 'dot -Tpdf' or an editor).\n\n"
+			       "Options:\n"
+			       "  -o, --output FILE   write FILE; .svg, .png or .dot (.gv) by its extension\n"
+			       "  -h, --help          show this help\n");
+			return EXIT_OK;
+		default:
+			return bad_option("graph", c, argv);
+		}
+	}
+	name = lab_arg("graph", argc, argv, &bad);
+	if (bad)
+		return bad;
+	if (out && !(format = graph_format_of(out)))
+		return usage_error("graph", "-o %s: name the picture .svg, .png or .dot", out);
+	if (lab_load_default(name, &lab, &err) < 0)
+		return fail(&err);
+	info = calloc(lab.nhosts + 1, sizeof(*info));
+	if (!info) {
+		state_free(&lab);
+		return EXIT_FAIL;
+	}
+	for (size_t k = 0; k < lab.nhosts; k++)
+		if (lab_host_info(&lab.hosts[k], &info[k], &err) < 0)
+			code = fail(&err);	/* drawn from the plan, dashed */
+	if (graph_dot(&lab, info, &dot, &err) < 0) {
+		code = fail(&err);
+	} else if (!out) {
+		fputs(dot, stdout);
+	} else if (!strcmp(format, "dot")) {
+		FILE *f = fopen(out, "we");
+		int bad_write = !f || fputs(dot, f) < 0;
+
+		if ((f && fclose(f) != 0) || bad_write) {
+			fprintf(stderr, "netlab: write %s: %s\n", out, strerror(errno));
+			code = EXIT_FAIL;
+		}
+	} else if (graph_render(dot, format, out, &err) < 0) {
+		code = fail(&err);
+	}
+	if (out && code == EXIT_OK)
+		printf("wrote %s (%s, lab %s: %zu host%s, %zu segment%s)\n", out, format, lab.name,
+		       lab.nhosts, lab.nhosts == 1 ? "" : "s", lab.nsegs, lab.nsegs == 1 ? "" : "s");
+	free(dot);
+	free(info);
+	state_free(&lab);
+	return code;
+}
+
 /* Run argv (tmux) and wait; its exit status. */
 static int run_wait(char *const argv[])
 {
@@ -1410,6 +1482,7 @@ static const struct command {
 	{ "pingall", cmd_pingall, "who reaches whom, all pairs at once: netlab pingall [LAB]" },
 	{ "console", cmd_console, "every host in a tmux window, no X11: netlab console [LAB]" },
 	{ "link", cmd_link, "shape a host's link: netlab link h1 --rate 10mbit | --delay 20ms" },
+	{ "graph", cmd_graph, "a picture of a lab (SVG, PNG, DOT): netlab graph [LAB] -o lab.svg" },
 	{ "clean", cmd_clean, "remove what crashed labs left behind: netlab clean" },
 	{ "doctor", cmd_doctor, "is this machine ready for a class? netlab doctor" },
 };

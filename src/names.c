@@ -1,6 +1,7 @@
 #include "names.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,19 @@ int names_check_lab(const char *name, struct lab_error **err)
 			return lab_err(err, 0,
 				       "lab name '%s' has '%c': use letters, digits and '_' only",
 				       name, name[i]);
+	return 0;
+}
+
+int names_check_host(const char *name, const char *what, struct lab_error **err)
+{
+	size_t len = strlen(name);
+	bool ok = len >= 1 && len <= HOST_NAME_MAX_LEN && islower((unsigned char)name[0]);
+
+	for (size_t i = 1; ok && i < len; i++)
+		ok = islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]);
+	if (!ok)
+		return lab_err(err, 0, "%s name \"%s\": use 1 to %d lowercase letters and digits, "
+				       "starting with a letter", what, name, HOST_NAME_MAX_LEN);
 	return 0;
 }
 
@@ -63,14 +77,8 @@ int names_ifname(char out[IFNAMSIZ], struct lab_error **err, const char *fmt, ..
 
 static int check_host(const char *host, const char *arg, struct lab_error **err)
 {
-	size_t len = strlen(host);
-
-	if (len == 0 || len > HOST_NAME_MAX_LEN)
+	if (names_check_host(host, "host", NULL) < 0)
 		return lab_err(err, 0, "'%s' is not a host name (hosts are h1, h2, ..., e1, ...)", arg);
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)host[i]))
-			return lab_err(err, 0, "'%s' is not a host name (hosts are h1, h2, ..., e1, ...)",
-				       arg);
 	return 0;
 }
 

@@ -143,7 +143,7 @@ static int parse_host(const struct lab *lab, char **p, struct lab_host *h, struc
 	if (!line || sscanf(line, "host %15s %ld %llu %7s %lu %lu %1s", name, &pid, &start, kind, &nif,
 			    &nrt, extra) != 6)
 		return lab_err(err, 0, "malformed host line");
-	if (strlen(name) > HOST_NAME_MAX_LEN || !name[0])
+	if (names_check_host(name, "host", NULL) < 0)
 		return lab_err(err, 0, "bad host name '%s'", name);
 	util_copy(h->name, sizeof(h->name), name);
 	if (pid < 0 || pid > 4194304)

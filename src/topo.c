@@ -93,18 +93,16 @@ static int want_bool(struct parse *p, const yaml_node_t *n, const char *what, bo
 static int want_name(struct parse *p, const yaml_node_t *n, const char *what, const char **out)
 {
 	const char *s = scalar(n);
-	size_t len = s ? strlen(s) : 0;
+	struct lab_error *why = NULL;
+	int r;
 
-	if (!s || len == 0 || len > HOST_NAME_MAX_LEN || s[0] < 'a' || s[0] > 'z')
-		goto bad;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] < 'a' || s[i] > 'z') && (s[i] < '0' || s[i] > '9'))
-			goto bad;
-	*out = s;
-	return 0;
-bad:
-	return fail(p, n, "%s name \"%s\": use 1 to %d lowercase letters and digits, starting with a "
-			  "letter", what, s ? s : "?", HOST_NAME_MAX_LEN);
+	if (names_check_host(s ? s : "?", what, &why) == 0) {
+		*out = s;
+		return 0;
+	}
+	r = fail(p, n, "%s", why->msg);
+	lab_err_free(&why);
+	return r;
 }
 
 static long find_segment(const struct lab *plan, const char *name)

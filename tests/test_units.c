@@ -477,3 +477,48 @@ Test(units, rates_times_and_percentages)
 	cr_assert_lt(units_percent("101%", &p), 0);
 	cr_assert_lt(units_percent("x", &p), 0);
 }
+
+/* One rule for host names, wherever a name comes from: the command line, a topology file, a state
+ * file (the copies used to disagree: the command line took "H1"). */
+Test(names, one_rule_for_host_names_everywhere)
+{
+	static const char *const good[] = { "h1", "r1", "core", "a2b3c4" };
+	static const char *const bad[] = { "H1", "1h", "", "h-1", "h_1", "abcdefg", "h1 " };
+	char lab[LAB_NAME_MAX + 1], host[HOST_NAME_MAX_LEN + 1], yaml[256];
+	struct lab_error *err = NULL;
+	struct lab_topo t;
+	struct lab l;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		cr_assert_eq(names_check_host(good[i], "host", NULL), 0, "%s", good[i]);
+		cr_assert_eq(names_split_host(good[i], lab, host, NULL), 0, "%s", good[i]);
+		snprintf(yaml, sizeof(yaml), "segments: {s: {}}\nhosts: {%s: {links: [s]}}\n", good[i]);
+		cr_assert_eq(topo_parse(yaml, strlen(yaml), "t.yaml", &t, &err), 0, "%s: %s", good[i],
+			     err ? err->msg : "");
+		lab_topo_free(&t);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		cr_assert_lt(names_check_host(bad[i], "host", NULL), 0, "'%s'", bad[i]);
+		cr_assert_lt(names_split_host(bad[i], lab, host, NULL), 0, "'%s'", bad[i]);
+		snprintf(yaml, sizeof(yaml), "segments: {s: {}}\nhosts: {\"%s\": {links: [s]}}\n", bad[i]);
+		cr_assert_lt(topo_parse(yaml, strlen(yaml), "t.yaml", &t, &err), 0, "'%s'", bad[i]);
+		cr_assert(strstr(err->msg, "lowercase letters and digits"), "%s", err->msg);
+		lab_err_free(&err);
+	}
+	/* a state file naming a host H1 is refused like any other bad host line */
+	{
+		struct lab in = sample();
+		char *text = NULL, *at;
+		size_t len;
+
+		cr_assert_eq(state_format(&in, &text, &len, NULL), 0);
+		cr_assert_eq(state_parse(text, "t", &l, NULL), 0, "%s", text);
+		state_free(&l);
+		cr_assert_not_null(at = strstr(text, "host h1 "), "%s", text);
+		at[5] = 'H';
+		cr_assert_lt(state_parse(text, "t", &l, &err), 0, "H1 accepted in:\n%s", text);
+		cr_assert(strstr(err->msg, "H1"), "%s", err->msg);
+		free(text);
+	}
+	lab_err_free(&err);
+}

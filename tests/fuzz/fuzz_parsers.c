@@ -1,11 +1,13 @@
 /* libFuzzer target for netlab's parsers: the state file, topology files, CIDRs, addresses,
- * lab/host/interface names. Oracle beyond "no crash, no sanitizer report": whatever state_parse
+ * lab/host/interface names, Kathará lab.conf and lab.dep. Oracle beyond "no crash, no sanitizer report": whatever state_parse
  * accepts must format and parse back to the same text; every topology refusal says why. Build and run: make fuzz (FUZZ_TIME=seconds). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/ipv4.h"
+#include "../../src/kathara.h"
 #include "../../src/names.h"
 #include "../../src/state.h"
 #include "../../src/topo.h"
@@ -25,6 +27,39 @@ static void round_trip(const struct lab *lab)
 	state_free(&again);
 	free(text);
 	free(again_text);
+}
+
+/* lab.conf, then the same text as its lab.dep: what is accepted has interfaces without gaps and
+ * an order that is a permutation of the devices; a refusal always says why. */
+static void fuzz_kathara(const char *s, size_t size)
+{
+	struct lab_error *err = NULL;
+	struct kathara_lab k;
+
+	if (kathara_parse_conf(s, size, "lab.conf", &k, &err) < 0) {
+		if (!err)
+			abort();
+		lab_err_free(&err);
+		return;
+	}
+	for (size_t i = 0; i < k.ndevices; i++)
+		for (size_t j = 0; j < k.devices[i].nifaces; j++)
+			if (!k.devices[i].ifaces[j].line || !k.devices[i].ifaces[j].domain[0])
+				abort();
+	if (kathara_parse_dep(s, size, "lab.dep", &k, &err) == 0) {
+		bool *seen = calloc(k.ndevices + 1, sizeof(*seen));
+
+		for (size_t i = 0; seen && i < k.ndevices; i++) {
+			if (k.order[i] >= k.ndevices || seen[k.order[i]])
+				abort();
+			seen[k.order[i]] = true;
+		}
+		free(seen);
+	} else if (!err) {
+		abort();
+	}
+	lab_err_free(&err);
+	kathara_lab_free(&k);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,6 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();	/* a refusal always says why */
 	}
 	lab_err_free(&err);
+	fuzz_kathara(s, size);
 	if (ipv4_parse_net(s, &net, &err) == 0 && !ipv4_is_private(&net))
 		abort();
 	lab_err_free(&err);

@@ -96,7 +96,7 @@ _netlab()
 
 	case "$prev" in
 	-l | --lab) COMPREPLY=($(compgen -W "$(_netlab_labs)" -- "$cur")); return ;;
-	-f | --file) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
+	-f | --file | -o | --output) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
 	--ns) COMPREPLY=($(compgen -W "+cgroup +time +cgroup,+time" -- "$cur")); return ;;
 	-i | --iface) [ "$cmd" = link ] && { COMPREPLY=($(compgen -W "eth0 eth1 eth2 eth3 eth4 eth5 eth6 eth7" -- "$cur")); return; } ;;
 	-n | --name | -s | --subnet | --subnet6 | -e | --empty | -W | --timeout | -r | --rate | --delay | --jitter | --loss | --count)
@@ -113,7 +113,7 @@ _netlab()
 		[ "$npos" = 0 ] && COMPREPLY=($(compgen -W "$(_netlab_host_words "$lab")" -- "$cur"))
 		[ "$cmd" = exec ] && [ "$npos" = 1 ] && COMPREPLY=(--)
 		;;
-	down | status | verify | pingall | console)
+	down | status | verify | pingall | console | graph)
 		[ "$npos" = 0 ] && COMPREPLY=($(compgen -W "$(_netlab_labs)" -- "$cur"))
 		;;
 	esac

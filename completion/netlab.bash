@@ -74,7 +74,7 @@ _netlab()
 		case "$w" in
 		--) [ "$cmd" = exec ] && { COMPREPLY=($(compgen -c -- "$cur")); return; } ;;
 		-l | --lab) lab=${COMP_WORDS[i + 1]}; i=$((i + 1)) ;;
-		-f | --file | -n | --name | -s | --subnet | --subnet6 | -e | --empty | --ns | -c | --count | \
+		-f | --file | -o | --output | -n | --name | -s | --subnet | --subnet6 | -e | --empty | --ns | -c | --count | \
 			-W | --timeout | -i | --iface | -r | --rate | -d | --delay | -j | --jitter | -p | --loss)
 			# options that take a value (-c, -d, -j differ by command: count them as values only
 			# where they take one)

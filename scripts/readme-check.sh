@@ -458,6 +458,12 @@ for ex in "two-subnets 42" "chain 65" "star 105"; do
 	up_lab "$T" -f "examples/$1.yaml"
 	claim "examples/$1.yaml verifies: $2 passed" readme="| \`examples/$1.yaml\` |" readme="| $2 passed |" \
 		want="$2 passed, 0 failed" -- NL verify "$T" -W 2
+	if [ "$1" = star ]; then
+		claim "graph -o FILE.svg draws the star" readme='$ netlab graph star -o doc/star.svg' \
+			want="wrote $TMP/star.svg \(svg, lab $T: 7 hosts, 3 segments\)" -- NL graph "$T" -o "$TMP/star.svg"
+		claim "the picture names the hosts and segments" want='.*>core<.*' want='.*>c2<.*' \
+			want='.*>a<.*' -- cat "$TMP/star.svg"
+	fi
 	down_lab "$T"
 done
 

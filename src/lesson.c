@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_m
 	size_t n = lab->nhosts;
 	struct ping_src *src = calloc(n + 1, sizeof(*src));
 	struct ping_dst *dst = calloc(n + 1, sizeof(*dst));
+	int *wires = calloc(n * LAB_IFACES_MAX + 1, sizeof(*wires));
 	uint64_t t0 = util_now_ns();
 	int r;
 
@@ -41,7 +43,7 @@ int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_m
 	out->v6 = v6;
 	out->replies = calloc(n * n + 1, sizeof(*out->replies));
 	out->expected = calloc(n * n + 1, sizeof(*out->expected));
-	if (!src || !dst || !out->replies || !out->expected) {
+	if (!src || !dst || !wires || !out->replies || !out->expected) {
 		r = lab_err(err, ENOMEM, "pingall");
 		goto done;
 	}
@@ -54,6 +56,15 @@ int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_m
 		dst[i].v4 = h->ifaces[0].addr;
 		memcpy(dst[i].v6, h->ifaces[0].addr6, 16);
 		dst[i].set = !v6 || !ipv6_is_zero(dst[i].v6);
+		/* where an echo to h must be seen: the machine-side ends of h's links, which the
+		 * host cannot reach into (by name: netlab made them, in this network namespace) */
+		dst[i].wire = &wires[i * LAB_IFACES_MAX];
+		for (size_t k = 0; k < h->nifaces && k < LAB_IFACES_MAX; k++) {
+			int ifindex = (int)if_nametoindex(h->ifaces[k].veth);
+
+			if (ifindex > 0)
+				wires[i * LAB_IFACES_MAX + dst[i].nwire++] = ifindex;
+		}
 	}
 	{
 		char buf[32];
@@ -88,6 +99,7 @@ done:
 			close(src[i].pidfd);
 	free(src);
 	free(dst);
+	free(wires);
 	if (r < 0)
 		lesson_pingall_free(out);
 	return r;

@@ -393,3 +393,48 @@ Test(lesson_small, hosts_can_have_their_own_cgroup_and_time_namespaces_too, .tim
 	lab_down_quiet(lab);
 	cr_assert_eq(nl(&r, "up", "1", "--name", lab, "--ns", "+net", NULL), 2);
 }
+
+/* Issue 19.6: root in h1 puts h2's addresses on its own lo; h2's link is down. The echo is
+ * answered inside h1, so a probe that only trusts the reply reports h1 -> h2 as reachable. */
+static bool pair_reachable(const char *json, const char *from, const char *to)
+{
+	struct json_object *root = json_tokener_parse(json), *v;
+	bool got = false;
+
+	cr_assert_not_null(root, "%s", json);
+	cr_assert(json_object_object_get_ex(root, "matrix", &v));
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *p = json_object_array_get_idx(v, i), *f, *t, *g;
+		json_object_object_get_ex(p, "from", &f);
+		json_object_object_get_ex(p, "to", &t);
+		json_object_object_get_ex(p, "reachable", &g);
+		if (!strcmp(json_object_get_string(f), from) && !strcmp(json_object_get_string(t), to))
+			got = json_object_get_boolean(g);
+	}
+	json_object_put(root);
+	return got;
+}
+
+Test(lesson, a_host_cannot_answer_for_another_with_its_addresses_on_lo)
+{
+	char a4[64] = "", a6[80] = "", cmd[256];
+
+	cr_assert_eq(nl(&r, "exec", host("h2"), "--", "ip", "-br", "-4", "addr", "show", "eth0", NULL), 0);
+	cr_assert(sscanf(r.out, "%*s %*s %63[0-9.]", a4) == 1, "%s", r.out);
+	cr_assert_eq(nl(&r, "exec", host("h2"), "--", "ip", "-br", "-6", "addr", "show", "eth0", NULL), 0);
+	cr_assert(sscanf(r.out, "%*s %*s %79[0-9a-f:]", a6) == 1, "%s", r.out);
+	cr_assert_eq(nl(&r, "exec", host("h2"), "--", "ip", "link", "set", "eth0", "down", NULL), 0);
+	snprintf(cmd, sizeof(cmd), "ip addr add %s/32 dev lo && ip addr add %s/128 dev lo", a4, a6);
+	cr_assert_eq(nl_sh(&r, LAB, "h1", cmd), 0, "%s", r.err);
+	/* the fake does answer inside h1 */
+	cr_assert_eq(nl(&r, "exec", host("h1"), "--", "ping", "-c1", "-W1", a4, NULL), 0, "%s", r.out);
+
+	cr_assert_eq(nl(&r, "pingall", LAB, "-W", "0.3", "--json", NULL), 1, "%s", r.err);
+	cr_assert(!pair_reachable(r.out, "h1", "h2"), "h1's own lo answered for h2:\n%s", r.out);
+	cr_assert(pair_reachable(r.out, "h1", "h3"), "%s", r.out);
+	cr_assert_eq(nl(&r, "pingall", LAB, "-6", "-W", "0.3", "--json", NULL), 1, "%s", r.err);
+	cr_assert(!pair_reachable(r.out, "h1", "h2"), "over IPv6:\n%s", r.out);
+	cr_assert_eq(nl(&r, "verify", LAB, "-W", "0.3", NULL), 1, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h1   reaches h2"), 1, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "PASS  h1   reaches h3"), 1, "%s", r.out);
+}

@@ -2071,6 +2071,83 @@ int lab_capture(const struct lab *lab, const struct lab_host *h, char *const arg
 	return wait_child(pid, out_status, err);
 }
 
+int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
+		      size_t len, int timeout_ms, int *out_status, struct lab_error **err)
+{
+	_cleanup_close_ int rd = -1;
+	uint64_t deadline = util_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	bool late = false;
+	int pipefd[2];
+	size_t got = 0;
+	pid_t pid;
+
+	pid = fork_piped(pipefd, err);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		/* a process group of its own: the command inherits it, so one kill ends both */
+		struct lab_error *e = NULL;
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), st = 127;
+
+		setpgid(0, 0);
+		dup2(fd, 0);
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		if (h) {
+			if (lab_exec(lab, h, argv, NULL, &st, &e) < 0)
+				st = st ? st : 1;
+		} else {
+			execvp(argv[0], argv);
+		}
+		_exit(st);
+	}
+	setpgid(pid, pid);	/* also here: no race with the kill below */
+	rd = pipefd[0];
+	/* read until EOF, the buffer is full, or the deadline */
+	while (got + 1 < len) {
+		uint64_t now = util_now_ns();
+		struct pollfd p = { .fd = rd, .events = POLLIN };
+		ssize_t n;
+		int w;
+
+		if (now >= deadline) {
+			late = true;
+			break;
+		}
+		w = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
+		if (w < 0 && errno != EINTR)
+			break;
+		if (w <= 0)
+			continue;
+		n = TEMP_FAILURE_RETRY(read(rd, out + got, len - 1 - got));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	out[got] = '\0';
+	close(TAKE_FD(rd));	/* a command that prints more than we keep gets SIGPIPE: fine */
+	/* then until it exits (a command may close its output and go on), or the deadline */
+	while (!late) {
+		siginfo_t si = { 0 };
+
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
+			break;
+		if (si.si_pid)
+			break;
+		late = util_now_ns() >= deadline;
+		if (!late)
+			usleep(2000);
+	}
+	if (late) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		wait_child(pid, out_status, NULL);
+		return lab_err(err, ETIMEDOUT, "%s%s did not answer '%s' within %.3g s",
+			       h ? "host " : "the machine", h ? h->name : "", argv[0], timeout_ms / 1000.0);
+	}
+	return wait_child(pid, out_status, err);
+}
+
 static int shape_one(struct nets *n, int ifindex, const struct lab_shape *s, struct lab_error **err)
 {
 	if (s->clear)

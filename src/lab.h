@@ -127,6 +127,13 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		size_t len, int *out_status, struct lab_error **err);
 
+/* lab_capture with a deadline: a host's command that has not exited within timeout_ms (with
+ * whatever it started in its process group) is killed, and the result is -ETIMEDOUT with "host
+ * h1 did not answer 'hostname' within 5 s" (out holds what it printed until then). Root inside
+ * a host decides what its commands do: a report must not wait for them for ever. */
+int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
+		      size_t len, int timeout_ms, int *out_status, struct lab_error **err);
+
 /* Open a pidfd for a host, verified against PID reuse; -ESRCH if it is not running. */
 int lab_host_pidfd(const struct lab_host *h);
 

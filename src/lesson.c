@@ -496,6 +496,7 @@ int lesson_compare(const struct lab *lab, size_t host, size_t other, struct comp
 					    other == (size_t)-1 ? NULL : &lab->hosts[other] };
 	pid_t pids[3] = { getpid(), lab->hosts[host].pid, where[2] ? where[2]->pid : 0 };
 	char raw[8192];
+	bool silent[3] = { false, false, false };	/* a column that timed out once */
 	int probe, status;
 
 	if (!v || !in) {
@@ -516,9 +517,22 @@ int lesson_compare(const struct lab *lab, size_t host, size_t other, struct comp
 				snprintf(v[e].value[w], sizeof(v[e].value[w]), "-");
 				continue;
 			}
-			if (lab_capture(lab, where[w], (char *const *)exercises[e].argv, raw, sizeof(raw),
-					&status, err) < 0)
-				goto fail;
+			if (!silent[w]) {
+				int r = lab_capture_timed(lab, where[w], (char *const *)exercises[e].argv, raw,
+							  sizeof(raw), LESSON_CMD_TIMEOUT_MS, &status, err);
+
+				if (r == -ETIMEDOUT) {
+					lab_err_free(err);	/* the report says it, per cell */
+					silent[w] = true;
+				} else if (r < 0) {
+					goto fail;
+				}
+			}
+			if (silent[w]) {
+				v[e].no_answer[w] = true;
+				snprintf(v[e].value[w], sizeof(v[e].value[w]), "no answer");
+				continue;
+			}
 			summarize(exercises[e].summary ? exercises[e].summary : exercises[e].ns, raw,
 				  v[e].value[w], sizeof(v[e].value[w]));
 		}

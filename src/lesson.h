@@ -42,13 +42,20 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 struct compare_row {
 	char ns[8];
 	char exercise[64];
-	char value[3][96];	/* machine, host, other */
+	char value[3][96];	/* machine, host, other; "no answer" when the command timed out */
 	char verdict[32];
 	bool isolated;
+	bool no_answer[3];	/* that column's command did not finish within LESSON_CMD_TIMEOUT_MS
+				 * (or an earlier one of the same column did not, so it was not run) */
 };
 
+/* How long a command run inside a host for a report may take (root in the host decides what
+ * `hostname` is: a bind mount makes it hang). */
+#define LESSON_CMD_TIMEOUT_MS 5000
+
 /* The exercises of each namespace run on the machine, in lab->hosts[host] and in
- * lab->hosts[other] (other may be (size_t)-1: none), then all eight namespace inodes. */
+ * lab->hosts[other] (other may be (size_t)-1: none), then all eight namespace inodes. A column
+ * whose command does not finish in time gets "no answer" there and in the rest of its rows. */
 int lesson_compare(const struct lab *lab, size_t host, size_t other, struct compare_row **rows,
 		   size_t *nrows, struct compare_row **inodes, size_t *ninodes, struct lab_error **err);
 

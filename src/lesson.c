@@ -141,8 +141,18 @@ static void add(struct checks *c, const char *host, bool pass, const char *what,
 	snprintf(k->what, sizeof(k->what), "%s", what);
 	k->pass = pass;
 	va_start(ap, fmt);
-	vsnprintf(k->evidence, sizeof(k->evidence), fmt, ap);
+	if (vasprintf(&k->evidence, fmt, ap) < 0)
+		k->evidence = NULL;
 	va_end(ap);
+	if (!k->evidence)	/* out of memory: the check stands, without its evidence */
+		k->evidence = strdup("");
+}
+
+void lesson_checks_free(struct check *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].evidence);
+	free(v);
 }
 
 /* A process of the machine, with the inodes of its namespaces (ns_kinds order). */
@@ -349,7 +359,7 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 				    machine);
 		}
 		if (h->networked) {
-			char links[128] = "lo(up)", names[40], seen[300] = "";
+			char links[128] = "lo(up)", names[40], seen[LAB_IFACES_MAX * 280] = "";
 			bool ok = true;
 
 			for (size_t k = 0; k < h->nifaces; k++) {
@@ -387,7 +397,7 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 	if (reach_checks(lab, false, timeout_ms, &c, err) < 0 ||
 	    (lesson_has_ipv6(lab) && reach_checks(lab, true, timeout_ms, &c, err) < 0)) {
 		free(info);
-		free(c.v);
+		lesson_checks_free(c.v, c.n);
 		return -1;
 	}
 	free(info);

@@ -32,12 +32,13 @@ struct check {
 	char host[16];
 	char what[48];
 	bool pass;
-	char evidence[160];
+	char *evidence;		/* malloc'd, whole (never cut); may hold host-made bytes */
 };
 
-/* Every isolation claim of every host, checked. *out is malloc'd. */
+/* Every isolation claim of every host, checked. *out is malloc'd: lesson_checks_free it. */
 int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, size_t *out_count,
 		  struct lab_error **err);
+void lesson_checks_free(struct check *v, size_t n);
 
 struct compare_row {
 	char ns[8];

@@ -641,7 +641,9 @@ static int cmd_status(int argc, char **argv)
 		case 'h':
 			printf("Usage: netlab status [LAB] [--json]\n\n"
 			       "Show every host of every lab (or of LAB): PID, alive or DEAD, address, MAC\n"
-			       "of eth0, interfaces and the inodes of its six namespaces.\n\n"
+			       "of eth0, interfaces and the inodes of its six namespaces; its routes,\n"
+			       "forwarding and shaping as the host has them now, marked where they differ\n"
+			       "from the plan. Text made inside hosts is printed escaped (\\xHH).\n\n"
 			       "Options:\n"
 			       "  -j, --json   machine-readable output (schema in the README)\n"
 			       "  -h, --help   show this help\n");

@@ -43,7 +43,8 @@ int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_m
 	out->v6 = v6;
 	out->replies = calloc(n * n + 1, sizeof(*out->replies));
 	out->expected = calloc(n * n + 1, sizeof(*out->expected));
-	if (!src || !dst || !wires || !out->replies || !out->expected) {
+	out->unconfirmed = calloc(n * n + 1, sizeof(*out->unconfirmed));
+	if (!src || !dst || !wires || !out->replies || !out->expected || !out->unconfirmed) {
 		r = lab_err(err, ENOMEM, "pingall");
 		goto done;
 	}
@@ -78,7 +79,7 @@ int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_m
 		    (buf[strcspn(buf, "\n")] = '\0', util_parse_ulong(buf, 0, ~0u, &limit) == 0))
 			out->neigh_limit = (unsigned)limit;
 	}
-	r = ping_matrix(src, n, dst, n, v6, count, timeout_ms, 1, out->replies, err);
+	r = ping_matrix(src, n, dst, n, v6, count, timeout_ms, 1, out->replies, out->unconfirmed, err);
 	for (size_t s = 0; s < n; s++)
 		for (size_t d = 0; d < n; d++) {
 			bool exp = lab_expect_reach(lab, s, d, v6);
@@ -109,8 +110,10 @@ void lesson_pingall_free(struct pingall_result *r)
 {
 	free(r->replies);
 	free(r->expected);
+	free(r->unconfirmed);
 	r->replies = NULL;
 	r->expected = NULL;
+	r->unconfirmed = NULL;
 }
 
 /* ------------------------------------------------------------------------------------- verify */
@@ -288,9 +291,14 @@ static int reach_checks(const struct lab *lab, bool v6, int timeout_ms, struct c
 				continue;
 			snprintf(what, sizeof(what), "%s %s", exp ? "reaches" : "does not reach",
 				 lab->hosts[d].name);
-			add(c, h->name, got == exp, what, "ICMP echo to %s: %s%s",
-			    ipv4_fmt(lab->hosts[d].ifaces[0].addr, a, sizeof(a)), got ? "reply" : "no reply",
-			    got || !exp ? "" : arp);
+			ipv4_fmt(lab->hosts[d].ifaces[0].addr, a, sizeof(a));
+			if (!got && pr.unconfirmed[s * n + d])	/* the fake of issue 19.6, named */
+				add(c, h->name, !exp, what, "ICMP echo to %s: a reply came, but the request "
+				    "never reached %s (answered inside %s, or by another host)", a,
+				    lab->hosts[d].name, h->name);
+			else
+				add(c, h->name, got == exp, what, "ICMP echo to %s: %s%s", a,
+				    got ? "reply" : "no reply", got || !exp ? "" : arp);
 		}
 	}
 	lesson_pingall_free(&pr);

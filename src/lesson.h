@@ -13,6 +13,7 @@ struct pingall_result {
 	size_t n;		/* hosts of the lab, in state order */
 	unsigned *replies;	/* n*n: replies to [from * n + to] */
 	bool *expected;		/* n*n: should `from` reach `to`? (by the lab's plan: lab_expect_reach) */
+	unsigned *unconfirmed;	/* n*n: replies whose request never reached `to` (not counted) */
 	unsigned pairs, reachable, expected_reachable, mismatches;
 	double seconds;
 	/* The kernel's IPv4 neighbour table is shared by all network namespaces and holds at most

@@ -1102,9 +1102,10 @@ static int cmd_pingall(int argc, char **argv)
 				if (s == d)
 					continue;
 				printf("%s{\"from\":\"%s\",\"to\":\"%s\",\"expected\":%s,\"reachable\":%s,"
-				       "\"replies\":%u}", first ? "" : ",", lab.hosts[s].name,
+				       "\"replies\":%u,\"unconfirmed\":%u}", first ? "" : ",", lab.hosts[s].name,
 				       lab.hosts[d].name, pr.expected[s * pr.n + d] ? "true" : "false",
-				       pr.replies[s * pr.n + d] ? "true" : "false", pr.replies[s * pr.n + d]);
+				       pr.replies[s * pr.n + d] ? "true" : "false", pr.replies[s * pr.n + d],
+				       pr.unconfirmed[s * pr.n + d]);
 				first = 0;
 			}
 		printf("]}\n");
@@ -1129,6 +1130,14 @@ static int cmd_pingall(int argc, char **argv)
 			printf("  ok: reachable, x: unreachable as expected (%s), NO!/YES!: not as "
 			       "expected\n", lab.from_file ? "no route, or an empty host" : "empty host");
 		}
+		/* replies that came from somewhere else than the destination: not counted, named */
+		for (size_t s = 0; s < pr.n; s++)
+			for (size_t d = 0; d < pr.n; d++)
+				if (s != d && !pr.replies[s * pr.n + d] && pr.unconfirmed[s * pr.n + d])
+					printf("  %s -> %s: a reply came, but the request never reached %s "
+					       "(answered inside %s, or by another host): not counted\n",
+					       lab.hosts[s].name, lab.hosts[d].name, lab.hosts[d].name,
+					       lab.hosts[s].name);
 		for (size_t s = 0; pr.n > 16 && s < pr.n; s++)
 			for (size_t d = 0; d < pr.n; d++)
 				if (s != d && (pr.replies[s * pr.n + d] > 0) != pr.expected[s * pr.n + d])

@@ -242,7 +242,7 @@ static bool same_addr(const struct ping_dst *a, const struct ping_dst *b, bool v
 
 int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *dst, size_t ndst,
 		bool v6, unsigned count, int timeout_ms, int skip_self, unsigned *replies,
-		struct lab_error **err)
+		unsigned *unconfirmed, struct lab_error **err)
 {
 	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	struct pollfd *pfd = calloc(nsrc + 1, sizeof(*pfd));
@@ -262,6 +262,8 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *
 		return lab_err(err, errno, "open /proc/self/ns/net");
 	}
 	memset(replies, 0, nsrc * ndst * sizeof(*replies));
+	if (unconfirmed)
+		memset(unconfirmed, 0, nsrc * ndst * sizeof(*unconfirmed));
 	for (size_t s = 0; s <= nsrc; s++)
 		pfd[s].fd = -1;
 	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce)) {
@@ -388,6 +390,9 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *
 			}
 		}
 	}
+	for (size_t i = 0; r == 0 && unconfirmed && i < total; i++)
+		if ((state[i] & (DELIVERED | ANSWERED)) == ANSWERED)
+			unconfirmed[(i / (ndst * count)) * ndst + (i % (ndst * count)) / count]++;
 out:
 	for (size_t s = 0; s <= nsrc; s++)
 		if (pfd[s].fd >= 0)

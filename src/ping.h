@@ -33,9 +33,11 @@ struct ping_dst {
  * wait up to timeout_ms for replies. replies[s * ndst + d] gets the number of confirmed echoes
  * from s to d: a reply from d's address carrying this run's nonce reached s's socket, and the
  * request was seen leaving one of d's wires. Pairs with s == d are skipped when skip_self.
+ * unconfirmed (NULL: not wanted), like replies, gets the replies that came although their request
+ * was never seen reaching d (answered inside s, or by another host): not counted in replies.
  * Returns 0, or < 0 if a socket could not be made. */
 int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *dst, size_t ndst,
 		bool v6, unsigned count, int timeout_ms, int skip_self, unsigned *replies,
-		struct lab_error **err);
+		unsigned *unconfirmed, struct lab_error **err);
 
 #endif

@@ -437,7 +437,11 @@ Test(lesson, a_host_cannot_answer_for_another_with_its_addresses_on_lo)
 	cr_assert(!pair_reachable(r.out, "h1", "h2"), "over IPv6:\n%s", r.out);
 	cr_assert_eq(nl(&r, "verify", LAB, "-W", "0.3", NULL), 1, "%s", r.out);
 	cr_assert_eq(count_lines(r.out, "FAIL  h1   reaches h2"), 1, "%s", r.out);
+	cr_assert(strstr(r.out, "a reply came, but the request never reached h2 (answered inside h1"),
+		  "%s", r.out);
 	cr_assert_eq(count_lines(r.out, "PASS  h1   reaches h3"), 1, "%s", r.out);
+	cr_assert_eq(nl(&r, "pingall", LAB, "-W", "0.3", NULL), 1, "%s", r.err);
+	cr_assert(strstr(r.out, "h1 -> h2: a reply came, but the request never reached h2"), "%s", r.out);
 }
 
 /* Issue 19.6: root in h1 makes `hostname` hang (a script bind-mounted over it). compare must end

@@ -1215,9 +1215,13 @@ static int cmd_verify(int argc, char **argv)
 		}
 		printf("]}\n");
 	} else {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			char *ev = out_escape_dup(checks[i].evidence);	/* whole: no buffer to cut it */
+
 			printf("%s  %-4s %-36s %s\n", checks[i].pass ? GREEN("PASS") : RED("FAIL"),
-			       checks[i].host, checks[i].what, out_safe(checks[i].evidence));
+			       checks[i].host, checks[i].what, ev ? ev : "(out of memory)");
+			free(ev);
+		}
 		printf("%zu passed, %zu failed\n", passed, n - passed);
 	}
 	lesson_checks_free(checks, n);

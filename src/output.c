@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at p (2..4), or 0. Overlong forms, surrogates and code
@@ -87,4 +88,21 @@ const char *out_safe(const char *s)
 
 	out_escape(b, sizeof(buf[0]), s);
 	return b;
+}
+
+char *out_escape_dup(const char *s)
+{
+	size_t need = out_escape(NULL, 0, s) + 1;
+	char *d = malloc(need);
+
+	if (d)
+		out_escape(d, need, s);
+	return d;
+}
+
+size_t out_utf8_len(const char *p)
+{
+	uint32_t cp;
+
+	return utf8_seq((const unsigned char *)p, &cp);
 }

@@ -14,6 +14,13 @@
  * the NUL), like snprintf. s == NULL is "". */
 size_t out_escape(char *dst, size_t len, const char *s);
 
+/* out_escape into a malloc'd string of the size it needs (NULL when out of memory). */
+char *out_escape_dup(const char *s);
+
+/* Length of the valid UTF-8 sequence of two to four bytes at p, or 0 (an ASCII byte, a stray
+ * byte, an overlong form, a surrogate, beyond U+10FFFF). */
+size_t out_utf8_len(const char *p);
+
 /* out_escape into one of 8 static buffers of 1024 bytes, used in turn: for printf arguments,
  * up to 8 in one call. Not thread-safe (the CLI is single-threaded). */
 const char *out_safe(const char *s);

@@ -471,7 +471,7 @@ Test(lesson, compare_does_not_wait_for_a_hanging_hostname_and_names_the_host, .t
 Test(lesson, escape_sequences_made_inside_a_host_are_printed_escaped)
 {
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "ip link add name \"$(printf '\\033]0;X\\a\\033[2K')\" type veth "
-			   "peer name tv0 && python3 -c 'import socket; "
+			   "peer name \"$(printf 'tv\\377')\" && python3 -c 'import socket; "
 			   "socket.sethostname(b\"h\\x1b[2Kx\\xc2\\x9by\\xff\")'"), 0, "%s", r.err);
 	cr_assert_eq(nl(&r, "status", LAB, NULL), 0, "%s", r.err);
 	cr_assert(!strchr(r.out, '\033') && !strchr(r.out, '\a'), "raw escape in status:\n%s", r.out);
@@ -488,6 +488,7 @@ Test(lesson, escape_sequences_made_inside_a_host_are_printed_escaped)
 	/* JSON has its own escaping, and keeps the name whole */
 	cr_assert_eq(nl(&r, "verify", LAB, "-W", "0.5", "--json", NULL), 1);
 	cr_assert(strstr(r.out, "\\u001b]0;X\\u0007\\u001b[2K(down)"), "%s", r.out);
+	cr_assert(strstr(r.out, "tv\\u00ff(down)"), "invalid UTF-8 stays valid JSON: %s", r.out);
 }
 
 /* Issue 18: evidence is never cut: JSON carries all of it, and so does the table. */

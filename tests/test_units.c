@@ -527,4 +527,18 @@ Test(output, control_bytes_and_invalid_utf8_are_escaped)
 	cr_assert_str_eq(buf, "ab");
 	cr_assert_eq(out_escape(buf, sizeof(buf), "ab\033cd"), 8);
 	cr_assert_str_eq(buf, "ab\\x1bcd");
+	char *d = out_escape_dup("\033x");
+	cr_assert_str_eq(d, "\\x1bx");
+	free(d);
+}
+
+/* A host-made name with invalid UTF-8 must not make status --json invalid JSON. */
+Test(json, invalid_utf8_becomes_an_escape_valid_utf8_passes)
+{
+	char buf[128] = { 0 };
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	json_str(f, "a\xff\xc3\xa9\x7f");
+	fclose(f);
+	cr_assert_str_eq(buf, "\"a\\u00ff\xc3\xa9\x7f\"");
 }

@@ -1856,6 +1856,27 @@ const struct lab_if_info *lab_if_info_find(const struct lab_host_info *info, con
 	return NULL;
 }
 
+/* Append " word" to a blank-separated list in buf[size], whole or not at all: when it does not
+ * fit, the list ends in " ..." (once), never in half a name or address. */
+static void append_word(char *buf, size_t size, const char *word)
+{
+	size_t len = strlen(buf), wl = strlen(word);
+
+	if (len >= 4 && !strcmp(buf + len - 4, " ..."))
+		return;
+	if (len + (len ? 1 : 0) + wl < size) {
+		snprintf(buf + len, size - len, "%s%s", len ? " " : "", word);
+		return;
+	}
+	while (len > 0 && len + 4 >= size) {	/* make room for " ...": drop whole words */
+		char *sp = strrchr(buf, ' ');
+
+		len = sp ? (size_t)(sp - buf) : 0;
+		buf[len] = '\0';
+	}
+	snprintf(buf + len, size - len, "%s...", len ? " " : "");
+}
+
 /* "rate 1 Gbit/s" or "delay 10000 us, jitter 0 us, loss 1%": the root qdisc of a link. */
 static void shaping_text(struct nets *n, int ifindex, struct lab_if_info *f)
 {
@@ -1974,11 +1995,11 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 	if ((r = nets_link_list(n, &links, &nl, err)) < 0 || (r = nets_addr_list(n, &addrs, &na, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < nl; i++) {
-		size_t len = strlen(out->links);
 		struct lab_if_info *f;
+		char word[32];
 
-		snprintf(out->links + len, sizeof(out->links) - len, "%s%s(%s)", len ? " " : "",
-			 links[i].name, (links[i].flags & IFF_UP) ? "up" : "down");
+		snprintf(word, sizeof(word), "%s(%s)", links[i].name, (links[i].flags & IFF_UP) ? "up" : "down");
+		append_word(out->links, sizeof(out->links), word);
 		if (!strcmp(links[i].name, "lo") || out->nifs == sizeof(out->ifs) / sizeof(out->ifs[0]))
 			continue;
 		ifindex[out->nifs] = links[i].ifindex;
@@ -1996,12 +2017,12 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 			if (pass != (addrs[i].family == AF_INET ? 0 : ll ? 2 : 1))
 				continue;
 			for (size_t f = 0; f < out->nifs; f++) {
-				size_t len = strlen(out->ifs[f].addrs);
+				char word[IPV6_TEXT + 8];
 
 				if (ifindex[f] != addrs[i].ifindex)
 					continue;
-				snprintf(out->ifs[f].addrs + len, sizeof(out->ifs[f].addrs) - len, "%s%s/%d",
-					 len ? " " : "", addrs[i].text, addrs[i].prefix);
+				snprintf(word, sizeof(word), "%s/%d", addrs[i].text, addrs[i].prefix);
+				append_word(out->ifs[f].addrs, sizeof(out->ifs[f].addrs), word);
 			}
 		}
 	r = live_routes(n, h, links, nl, out, err);

@@ -196,3 +196,24 @@ Test(status, a_lab_whose_hosts_are_all_dead_is_shown_dead_with_the_command_to_ru
 	cr_assert_eq(nl(&r, "down", LAB, NULL), 0, "%s", r.err);
 	LAB[0] = '\0';
 }
+
+/* Issue 18's kind (text cut mid-word): too many addresses for the column end in "...", after
+ * whole addresses only. */
+Test(status, a_long_address_list_is_shortened_at_a_whole_address)
+{
+	char target[32], line[1024] = "", *p, *last;
+
+	lab_up_unique(LAB, "tsa", "1", "0");
+	snprintf(target, sizeof(target), "%s/h1", LAB);
+	cr_assert_eq(nl(&r, "exec", target, "--", "sh", "-c", "for i in $(seq 1 12); do "
+			"ip addr add fd4e:4c00:99:1::$i:1234:5678/64 dev eth0 nodad; done", NULL), 0, "%s", r.err);
+	cr_assert_eq(nl(&r, "status", LAB, NULL), 0, "%s", r.err);
+	p = strstr(r.out, "  h1 ");
+	cr_assert_not_null(p, "%s", r.out);
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+	cr_assert(strlen(line) > 4 && !strcmp(line + strlen(line) - 4, " ..."), "%s", line);
+	line[strlen(line) - 4] = '\0';
+	last = strrchr(line, ' ');
+	cr_assert_not_null(last);
+	cr_assert(strstr(last, "/64") && !strcmp(last + strlen(last) - 3, "/64"), "cut inside '%s'", last);
+}

@@ -132,4 +132,35 @@ int nets_route_overlap(struct nets *n, int family, const void *addr, int prefix,
 int nets_route4_overlap(struct nets *n, uint32_t addr, int prefix, char *desc, size_t desclen,
 			struct lab_error **err);
 
+/* What a network namespace has now (live.c), for status. */
+
+/* A unicast route of the main table with a gateway (the kind a lab's plan has). */
+struct nets_route {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t dst[16];	/* network byte order; all zero with prefix 0 for the default */
+	int prefix;
+	uint8_t via[16];
+	int ifindex;
+};
+
+/* The namespace's gateway routes; *out is malloc'd (free it). */
+int nets_route_list(struct nets *n, struct nets_route **out, size_t *out_count,
+		    struct lab_error **err);
+
+/* Forwarding for all interfaces of a family (net.ipv4.ip_forward, net.ipv6.conf.all.forwarding),
+ * read through RTM_GETNETCONF: 1 on, 0 off, < 0 on error. */
+int nets_forwarding(struct nets *n, int family, struct lab_error **err);
+
+enum { NETS_SHAPE_NONE, NETS_SHAPE_RATE, NETS_SHAPE_NETEM };
+
+/* The root qdisc of a link as netlab's shaping: a tbf rate, or netem delay/jitter/loss. */
+struct nets_shape {
+	int kind;		/* NETS_SHAPE_* */
+	uint64_t rate_bps;	/* bits per second (tbf's rate: libnl reads 32 bits of bytes/s) */
+	uint32_t delay_us, jitter_us;
+	double loss_percent;
+};
+
+int nets_shape_info(struct nets *n, int ifindex, struct nets_shape *out, struct lab_error **err);
+
 #endif

@@ -25,6 +25,7 @@
 
 #include "../netsetup/netsetup.h"
 #include "cleanup.h"
+#include "units.h"
 #include "util.h"
 
 #define READY_TIMEOUT_MS 30000
@@ -1848,6 +1849,123 @@ const struct lab_if_info *lab_if_info_find(const struct lab_host_info *info, con
 	return NULL;
 }
 
+/* Append " word" to a blank-separated list in buf[size], whole or not at all: when it does not
+ * fit, the list ends in " ..." (once), never in half a name or address. */
+static void append_word(char *buf, size_t size, const char *word)
+{
+	size_t len = strlen(buf), wl = strlen(word);
+
+	if (len >= 4 && !strcmp(buf + len - 4, " ..."))
+		return;
+	if (len + (len ? 1 : 0) + wl < size) {
+		snprintf(buf + len, size - len, "%s%s", len ? " " : "", word);
+		return;
+	}
+	while (len > 0 && len + 4 >= size) {	/* make room for " ...": drop whole words */
+		char *sp = strrchr(buf, ' ');
+
+		len = sp ? (size_t)(sp - buf) : 0;
+		buf[len] = '\0';
+	}
+	snprintf(buf + len, size - len, "%s...", len ? " " : "");
+}
+
+/* "rate 1 Gbit/s" or "delay 10000 us, jitter 0 us, loss 1%": the root qdisc of a link. */
+static void shaping_text(struct nets *n, int ifindex, struct lab_if_info *f)
+{
+	struct nets_shape sh;
+	char rate[32];
+
+	if (nets_shape_info(n, ifindex, &sh, NULL) < 0)
+		return;
+	if (sh.kind == NETS_SHAPE_RATE) {
+		f->rate_bps = sh.rate_bps;
+		snprintf(f->shaping, sizeof(f->shaping), "rate %s",
+			 units_rate_fmt(sh.rate_bps, rate, sizeof(rate)));
+	} else if (sh.kind == NETS_SHAPE_NETEM) {
+		int w = snprintf(f->shaping, sizeof(f->shaping), "delay %u us, jitter %u us", sh.delay_us,
+				 sh.jitter_us);
+		char loss[32];
+		size_t l;
+
+		if (!(sh.loss_percent > 0) || w < 0 || (size_t)w >= sizeof(f->shaping))
+			return;
+		/* "1%", "0.5%": at most three decimals, never an exponent */
+		snprintf(loss, sizeof(loss), "%.3f", sh.loss_percent);
+		for (l = strlen(loss); loss[l - 1] == '0'; l--)
+			loss[l - 1] = '\0';
+		if (loss[l - 1] == '.')
+			loss[l - 1] = '\0';
+		snprintf(f->shaping + w, sizeof(f->shaping) - (size_t)w, ", loss %s%%", loss);
+	}
+}
+
+/* Is the planned route rt the live route e? */
+static bool route_is(const struct lab_route *rt, const struct nets_route *e)
+{
+	if (rt->v6 != (e->family == AF_INET6))
+		return false;
+	if (rt->v6)
+		return rt->dst6.prefix == e->prefix && !memcmp(rt->dst6.addr, e->dst, 16) &&
+		       !memcmp(rt->via6, e->via, 16);
+	uint32_t dst, via;
+
+	memcpy(&dst, e->dst, 4);
+	memcpy(&via, e->via, 4);
+	return rt->dst.prefix == e->prefix && rt->dst.addr == ntohl(dst) && rt->via == ntohl(via);
+}
+
+/* The host's gateway routes, each marked planned or not; the plan's, each marked live or not. */
+static int live_routes(struct nets *n, const struct lab_host *h, const struct nets_link *links,
+		       size_t nl, struct lab_host_info *out, struct lab_error **err)
+{
+	struct nets_route *v = NULL;
+	size_t count = 0;
+	int r = nets_route_list(n, &v, &count, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < count; i++) {
+		struct lab_live_route *lr;
+		bool planned = false;
+
+		for (size_t k = 0; k < h->nroutes && k < LAB_ROUTES_MAX; k++)
+			if (route_is(&h->routes[k], &v[i])) {
+				out->route_live[k] = true;
+				planned = true;
+			}
+		if (out->nroutes == LAB_LIVE_ROUTES_MAX) {
+			out->routes_more = true;
+			continue;
+		}
+		lr = &out->routes[out->nroutes++];
+		lr->v6 = v[i].family == AF_INET6;
+		lr->planned = planned;
+		inet_ntop(v[i].family, v[i].dst, lr->to, sizeof(lr->to));
+		snprintf(lr->to + strlen(lr->to), sizeof(lr->to) - strlen(lr->to), "/%d", v[i].prefix);
+		inet_ntop(v[i].family, v[i].via, lr->via, sizeof(lr->via));
+		for (size_t l = 0; l < nl; l++)
+			if (links[l].ifindex == v[i].ifindex)
+				util_copy(lr->dev, sizeof(lr->dev), links[l].name);
+	}
+	free(v);
+	return 0;
+}
+
+bool lab_forwarding_differs(const struct lab_host *h, const struct lab_host_info *in)
+{
+	bool has6 = false;
+
+	for (size_t k = 0; k < h->nifaces; k++)
+		has6 |= !ipv6_is_zero(h->ifaces[k].addr6);
+	if (!in->alive)
+		return false;
+	if (in->forwarding4 >= 0 && in->forwarding4 != (h->router ? 1 : 0))
+		return true;
+	/* a host without IPv6 in the plan: its IPv6 forwarding is not netlab's business */
+	return has6 && in->forwarding6 >= 0 && in->forwarding6 != (h->router ? 1 : 0);
+}
+
 int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct lab_error **err)
 {
 	_cleanup_close_ int pidfd = ns_pidfd_verified(h->pid, h->start, NULL);
@@ -1870,11 +1988,11 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 	if ((r = nets_link_list(n, &links, &nl, err)) < 0 || (r = nets_addr_list(n, &addrs, &na, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < nl; i++) {
-		size_t len = strlen(out->links);
 		struct lab_if_info *f;
+		char word[32];
 
-		snprintf(out->links + len, sizeof(out->links) - len, "%s%s(%s)", len ? " " : "",
-			 links[i].name, (links[i].flags & IFF_UP) ? "up" : "down");
+		snprintf(word, sizeof(word), "%s(%s)", links[i].name, (links[i].flags & IFF_UP) ? "up" : "down");
+		append_word(out->links, sizeof(out->links), word);
 		if (!strcmp(links[i].name, "lo") || out->nifs == sizeof(out->ifs) / sizeof(out->ifs[0]))
 			continue;
 		ifindex[out->nifs] = links[i].ifindex;
@@ -1882,7 +2000,7 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 		util_copy(f->name, sizeof(f->name), links[i].name);
 		f->up = links[i].flags & IFF_UP;
 		util_copy(f->mac, sizeof(f->mac), links[i].mac);
-		nets_shape_get(n, links[i].ifindex, f->shaping, sizeof(f->shaping), NULL);
+		shaping_text(n, links[i].ifindex, f);
 	}
 	/* IPv4 first, then global IPv6, then link-local: the order a student reads them in */
 	for (int pass = 0; pass < 3; pass++)
@@ -1892,14 +2010,19 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 			if (pass != (addrs[i].family == AF_INET ? 0 : ll ? 2 : 1))
 				continue;
 			for (size_t f = 0; f < out->nifs; f++) {
-				size_t len = strlen(out->ifs[f].addrs);
+				char word[IPV6_TEXT + 8];
 
 				if (ifindex[f] != addrs[i].ifindex)
 					continue;
-				snprintf(out->ifs[f].addrs + len, sizeof(out->ifs[f].addrs) - len, "%s%s/%d",
-					 len ? " " : "", addrs[i].text, addrs[i].prefix);
+				snprintf(word, sizeof(word), "%s/%d", addrs[i].text, addrs[i].prefix);
+				append_word(out->ifs[f].addrs, sizeof(out->ifs[f].addrs), word);
 			}
 		}
+	r = live_routes(n, h, links, nl, out, err);
+	out->forwarding4 = nets_forwarding(n, AF_INET, NULL);
+	out->forwarding6 = nets_forwarding(n, AF_INET6, NULL);
+	out->forwarding4 = out->forwarding4 < 0 ? -1 : out->forwarding4;
+	out->forwarding6 = out->forwarding6 < 0 ? -1 : out->forwarding6;
 out:
 	free(links);
 	free(addrs);
@@ -2061,6 +2184,117 @@ int lab_capture(const struct lab *lab, const struct lab_host *h, char *const arg
 	}
 	out[got] = '\0';
 	close(pipefd[0]);	/* a command that prints more than we keep gets SIGPIPE: fine */
+	return wait_child(pid, out_status, err);
+}
+
+/* SIGKILL every process of process group pgid (as /proc's field 5 says) but spare. */
+static void kill_group_but(pid_t pgid, pid_t spare)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char path[64], buf[512], *p;
+		pid_t pid = (pid_t)atoi(e->d_name);
+		int grp = 0;
+
+		if (pid <= 0 || pid == spare)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		/* "pid (comm) state ppid pgrp ...": comm may hold anything, so from its last ')' */
+		if (util_read_file(path, buf, sizeof(buf), NULL) < 0 || !(p = strrchr(buf, ')')))
+			continue;
+		if (sscanf(p + 1, " %*c %*d %d", &grp) == 1 && grp == pgid)
+			kill(pid, SIGKILL);
+	}
+	if (d)
+		closedir(d);
+}
+
+int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
+		      size_t len, int timeout_ms, int *out_status, struct lab_error **err)
+{
+	_cleanup_close_ int rd = -1;
+	uint64_t deadline = util_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	bool late = false;
+	int pipefd[2];
+	size_t got = 0;
+	pid_t pid;
+
+	pid = fork_piped(pipefd, err);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		/* a process group of its own: the command inherits it, so one kill ends both */
+		struct lab_error *e = NULL;
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), st = 127;
+
+		setpgid(0, 0);
+		dup2(fd, 0);
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		if (h) {
+			if (lab_exec(lab, h, argv, NULL, &st, &e) < 0)
+				st = st ? st : 1;
+		} else {
+			execvp(argv[0], argv);
+		}
+		_exit(st);
+	}
+	setpgid(pid, pid);	/* also here: no race with the kill below */
+	rd = pipefd[0];
+	/* read until EOF, the buffer is full, or the deadline */
+	while (got + 1 < len) {
+		uint64_t now = util_now_ns();
+		struct pollfd p = { .fd = rd, .events = POLLIN };
+		ssize_t n;
+		int w;
+
+		if (now >= deadline) {
+			late = true;
+			break;
+		}
+		w = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
+		if (w < 0 && errno != EINTR)
+			break;
+		if (w <= 0)
+			continue;
+		n = TEMP_FAILURE_RETRY(read(rd, out + got, len - 1 - got));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	out[got] = '\0';
+	close(TAKE_FD(rd));	/* a command that prints more than we keep gets SIGPIPE: fine */
+	/* then until it exits (a command may close its output and go on), or the deadline */
+	while (!late) {
+		siginfo_t si = { 0 };
+
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
+			break;
+		if (si.si_pid)
+			break;
+		late = util_now_ns() >= deadline;
+		if (!late)
+			usleep(2000);
+	}
+	if (late) {
+		/* the command and what it started, not the waiter: it reaps them inside the host (a
+		 * killed waiter would hand them to the machine's init) and then exits by itself */
+		kill_group_but(pid, pid);
+		for (int i = 0; i < 200; i++) {
+			siginfo_t si = { 0 };
+
+			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid)
+				break;
+			usleep(5000);
+		}
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		wait_child(pid, out_status, NULL);
+		return lab_err(err, ETIMEDOUT, "%s%s did not answer '%s' within %.3g s",
+			       h ? "host " : "the machine", h ? h->name : "", argv[0], timeout_ms / 1000.0);
+	}
 	return wait_child(pid, out_status, err);
 }
 

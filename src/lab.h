@@ -102,7 +102,19 @@ struct lab_if_info {
 	char mac[18];
 	char addrs[256];		/* "10.77.1.1/24 fd4e:4c00:1:1::1/64 fe80::4c:1ff:fe00:1/64" */
 	char shaping[64];		/* "rate 10 Mbit/s", "" for none */
+	uint64_t rate_bps;		/* the tbf rate in bit/s, 0 for none */
 };
+
+/* A route the host has now (a gateway route of its main table), against the plan. */
+struct lab_live_route {
+	bool v6;
+	char to[IPV6_TEXT + 4];		/* "0.0.0.0/0", "10.78.2.0/24", "::/0" */
+	char via[IPV6_TEXT];
+	char dev[16];			/* as named inside the host (host-made: escape it to print) */
+	bool planned;			/* the plan has this route (same prefix and gateway) */
+};
+
+#define LAB_LIVE_ROUTES_MAX 64
 
 struct lab_host_info {
 	bool alive;
@@ -110,12 +122,26 @@ struct lab_host_info {
 	char links[256];		/* "lo(up) eth0(up)" */
 	size_t nifs;			/* interfaces other than lo, in ifindex order */
 	struct lab_if_info ifs[LAB_IFACES_MAX + 2];
+	/* live, read from inside the host, against the plan (h->routes, h->router) */
+	size_t nroutes;			/* the first LAB_LIVE_ROUTES_MAX of them */
+	bool routes_more;		/* the host has more than that */
+	struct lab_live_route routes[LAB_LIVE_ROUTES_MAX];
+	bool route_live[LAB_ROUTES_MAX];	/* h->routes[k] is in the kernel */
+	int forwarding4, forwarding6;	/* 1 on, 0 off, -1 unknown (net.ipv4.ip_forward,
+					 * net.ipv6.conf.all.forwarding) */
 };
 
 /* The interface of info named name, or NULL. */
 const struct lab_if_info *lab_if_info_find(const struct lab_host_info *info, const char *name);
 
+/* What a host has now, read from inside it through netlink: interfaces, addresses, MACs,
+ * shaping, gateway routes and forwarding, each marked against the plan. A dead host: alive
+ * false, nothing else. */
 int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct lab_error **err);
+
+/* Does the live forwarding of a host differ from its plan (a router forwards IPv4, and IPv6
+ * when it has IPv6; a host does neither)? false when unknown. */
+bool lab_forwarding_differs(const struct lab_host *h, const struct lab_host_info *in);
 
 /* Run argv inside every namespace of the host, as its root, cwd /tmp. *out_status is the exit code
  * to pass on: the command's, 128+signal if it was killed, 126/127 if it could not be executed. */
@@ -126,6 +152,13 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
  * len-1). h == NULL runs argv on the real machine instead, for side-by-side comparisons. */
 int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		size_t len, int *out_status, struct lab_error **err);
+
+/* lab_capture with a deadline: a host's command that has not exited within timeout_ms (with
+ * whatever it started in its process group) is killed, and the result is -ETIMEDOUT with "host
+ * h1 did not answer 'hostname' within 5 s" (out holds what it printed until then). Root inside
+ * a host decides what its commands do: a report must not wait for them for ever. */
+int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
+		      size_t len, int timeout_ms, int *out_status, struct lab_error **err);
 
 /* Open a pidfd for a host, verified against PID reuse; -ESRCH if it is not running. */
 int lab_host_pidfd(const struct lab_host *h);

@@ -13,6 +13,7 @@ struct pingall_result {
 	size_t n;		/* hosts of the lab, in state order */
 	unsigned *replies;	/* n*n: replies to [from * n + to] */
 	bool *expected;		/* n*n: should `from` reach `to`? (by the lab's plan: lab_expect_reach) */
+	unsigned *unconfirmed;	/* n*n: replies whose request never reached `to` (not counted) */
 	unsigned pairs, reachable, expected_reachable, mismatches;
 	double seconds;
 	/* The kernel's IPv4 neighbour table is shared by all network namespaces and holds at most
@@ -32,23 +33,31 @@ struct check {
 	char host[16];
 	char what[48];
 	bool pass;
-	char evidence[160];
+	char *evidence;		/* malloc'd, whole (never cut); may hold host-made bytes */
 };
 
-/* Every isolation claim of every host, checked. *out is malloc'd. */
+/* Every isolation claim of every host, checked. *out is malloc'd: lesson_checks_free it. */
 int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, size_t *out_count,
 		  struct lab_error **err);
+void lesson_checks_free(struct check *v, size_t n);
 
 struct compare_row {
 	char ns[8];
 	char exercise[64];
-	char value[3][96];	/* machine, host, other */
+	char value[3][96];	/* machine, host, other; "no answer" when the command timed out */
 	char verdict[32];
 	bool isolated;
+	bool no_answer[3];	/* that column's command did not finish within LESSON_CMD_TIMEOUT_MS
+				 * (or an earlier one of the same column did not, so it was not run) */
 };
 
+/* How long a command run inside a host for a report may take (root in the host decides what
+ * `hostname` is: a bind mount makes it hang). */
+#define LESSON_CMD_TIMEOUT_MS 5000
+
 /* The exercises of each namespace run on the machine, in lab->hosts[host] and in
- * lab->hosts[other] (other may be (size_t)-1: none), then all eight namespace inodes. */
+ * lab->hosts[other] (other may be (size_t)-1: none), then all eight namespace inodes. A column
+ * whose command does not finish in time gets "no answer" there and in the rest of its rows. */
 int lesson_compare(const struct lab *lab, size_t host, size_t other, struct compare_row **rows,
 		   size_t *nrows, struct compare_row **inodes, size_t *ninodes, struct lab_error **err);
 

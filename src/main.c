@@ -16,6 +16,7 @@
 #include "lab.h"
 #include "lesson.h"
 #include "names.h"
+#include "output.h"
 #include "topo.h"
 #include "units.h"
 #include "util.h"
@@ -33,7 +34,8 @@ static int fail(struct lab_error **err)
 	char buf[1024];
 	int code = EXIT_FAIL;
 
-	fprintf(stderr, "netlab: %s\n", lab_err_str(*err, buf, sizeof(buf)));
+	/* messages can carry host-made names: escaped like everything printed from a host */
+	fprintf(stderr, "netlab: %s\n", out_safe(lab_err_str(*err, buf, sizeof(buf))));
 	if (*err && (*err)->signo)
 		code = 128 + (*err)->signo;	/* interrupted: the shell's convention */
 	lab_err_free(err);
@@ -429,13 +431,83 @@ static void json_opt(FILE *f, const char *key, const char *value)
 		fputs("null", f);
 }
 
+/* Is every host of a built lab gone? (A lab being built has hosts still to come.) */
+static bool lab_all_dead(const struct lab *lab, const struct lab_host_info *info)
+{
+	if (!lab->complete || !lab->nhosts)
+		return false;
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if (info[i].alive)
+			return false;
+	return true;
+}
+
+/* "; forwarding (router)" as planned; what the kernel says, marked, when it is not. */
+static const char *forwarding_text(const struct lab_host *h, const struct lab_host_info *in, char *buf,
+				   size_t len)
+{
+	static const char *const word[] = { "?", "off", "on" };
+
+	if (!lab_forwarding_differs(h, in))
+		return h->router ? "; forwarding (router)" : "";
+	snprintf(buf, len, "; forwarding IPv4 %s, IPv6 %s: NOT AS PLANNED (%s)", word[in->forwarding4 + 1],
+		 word[in->forwarding6 + 1], h->router ? "a router forwards" : "a host does not forward");
+	return buf;
+}
+
+/* The routes the host has, read from inside it, then the planned ones it lacks. */
+static void print_live_routes(const struct lab_host *h, const struct lab_host_info *in)
+{
+	for (size_t k = 0; k < in->nroutes; k++) {
+		const struct lab_live_route *lr = &in->routes[k];
+
+		printf("  %-6s route %s via %s%s%s%s\n", "", lr->to, lr->via, lr->dev[0] ? " dev " : "",
+		       out_safe(lr->dev), lr->planned ? "" : "  NOT PLANNED");
+	}
+	if (in->routes_more)
+		printf("  %-6s (more routes than the %d shown)\n", "", LAB_LIVE_ROUTES_MAX);
+	for (size_t k = 0; k < h->nroutes && k < LAB_ROUTES_MAX; k++) {
+		const struct lab_route *rt = &h->routes[k];
+		char d[IPV6_TEXT + 4], v[IPV6_TEXT];
+
+		if (in->route_live[k])
+			continue;
+		printf("  %-6s route %s via %s  MISSING (planned, not in the kernel)\n", "",
+		       rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
+		       rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
+	}
+}
+
+/* ,"live_routes":[...],"forwarding":{...},"forwarding_planned":B,"forwarding_as_planned":B */
+static void print_live_json(FILE *f, const struct lab_host *h, const struct lab_host_info *in)
+{
+	static const char *const word[] = { "null", "false", "true" };
+
+	fputs(",\"live_routes\":[", f);
+	for (size_t k = 0; k < in->nroutes; k++) {
+		const struct lab_live_route *lr = &in->routes[k];
+
+		fprintf(f, "%s{\"to\":\"%s\",\"via\":\"%s\",\"dev\":", k ? "," : "", lr->to, lr->via);
+		json_str(f, lr->dev);
+		fprintf(f, ",\"planned\":%s}", lr->planned ? "true" : "false");
+	}
+	if (in->alive)
+		fprintf(f, "],\"forwarding\":{\"ipv4\":%s,\"ipv6\":%s", word[in->forwarding4 + 1],
+			word[in->forwarding6 + 1]);
+	else
+		fputs("],\"forwarding\":null", f);
+	fprintf(f, "%s,\"forwarding_planned\":%s,\"forwarding_as_planned\":%s", in->alive ? "}" : "",
+		h->router ? "true" : "false", lab_forwarding_differs(h, in) ? "false" : "true");
+}
+
 static void print_status_json(FILE *f, const struct lab *lab, const struct lab_host_info *info)
 {
 	char net[20], a[IPV6_TEXT], net6[IPV6_TEXT + 4];
 
 	fputs("{\"name\":", f);
 	json_str(f, lab->name);
-	fprintf(f, ",\"state\":\"%s\",\"from_file\":%s,\"segments\":[", lab->complete ? "up" : "building",
+	fprintf(f, ",\"state\":\"%s\",\"dead\":%s,\"from_file\":%s,\"segments\":[",
+		lab->complete ? "up" : "building", lab_all_dead(lab, info) ? "true" : "false",
 		lab->from_file ? "true" : "false");
 	for (size_t g = 0; g < lab->nsegs; g++) {
 		const struct lab_segment *seg = &lab->segs[g];
@@ -475,6 +547,10 @@ static void print_status_json(FILE *f, const struct lab *lab, const struct lab_h
 			}
 			fputs("],", f);
 			json_opt(f, "shaping", fi ? fi->shaping : NULL);
+			if (fi && fi->rate_bps)
+				fprintf(f, ",\"rate_bps\":%llu", (unsigned long long)fi->rate_bps);
+			else
+				fputs(",\"rate_bps\":null", f);
 			fputc('}', f);
 		}
 		fputs("],\"routes\":[", f);
@@ -482,11 +558,14 @@ static void print_status_json(FILE *f, const struct lab *lab, const struct lab_h
 			const struct lab_route *rt = &h->routes[k];
 			char d[IPV6_TEXT + 4], v[IPV6_TEXT];
 
-			fprintf(f, "%s{\"to\":\"%s\",\"via\":\"%s\"}", k ? "," : "",
+			fprintf(f, "%s{\"to\":\"%s\",\"via\":\"%s\",\"live\":%s}", k ? "," : "",
 				rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
-				rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
+				rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)),
+				k < LAB_ROUTES_MAX && in->route_live[k] ? "true" : "false");
 		}
-		fputs("],\"namespaces\":{", f);
+		fputc(']', f);
+		print_live_json(f, h, in);
+		fputs(",\"namespaces\":{", f);
 		for (int k = 0; k < NS_KINDS_ALL; k++)
 			fprintf(f, "%s\"%s\":%lu", k ? "," : "", ns_kinds[k].name, in->ns[k]);
 		fputs("}}", f);
@@ -498,9 +577,15 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 {
 	char tail[32];
 
+	char dead[160];
+
 	snprintf(tail, sizeof(tail), ", %zu hosts", lab->nhosts);
-	print_title(lab, lab->complete ? "up" : "being built (or its netlab up died: netlab clean)", tail,
-		    true);
+	/* every host gone (killed, or the machine's PIDs reused after a reboot): the lab is only
+	 * state and links now, and says how to remove it */
+	snprintf(dead, sizeof(dead), "dead (no host is running: 'netlab down %s' or 'netlab clean' "
+		 "removes what is left)", lab->name);
+	print_title(lab, !lab->complete ? "being built (or its netlab up died: netlab clean)"
+			 : lab_all_dead(lab, info) ? dead : "up", tail, true);
 	printf("  %-6s %-8s %-6s %-4s %-18s %s\n", "HOST", "PID", "STATE", "IF", "MAC", "ADDRESSES");
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
@@ -515,24 +600,18 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 			else
 				printf("  %-6s %-8s %-6s ", "", "", "");
 			printf("%-4s %-18s %s%s\n", h->nifaces ? h->ifaces[k].name : "-",
-			       fi && fi->mac[0] ? fi->mac : "-",
-			       !in->alive ? "-" : fi ? (fi->addrs[0] ? fi->addrs : "no address")
+			       fi && fi->mac[0] ? out_safe(fi->mac) : "-",
+			       !in->alive ? "-" : fi ? (fi->addrs[0] ? out_safe(fi->addrs) : "no address")
 				       : h->nifaces ? "MISSING" : "(empty netns: lo only)",
 			       fi && !fi->up ? " (down)" : "");
 			if (fi && fi->shaping[0])
-				printf("  %-6s %-8s %-6s %-4s shaping: %s\n", "", "", "", "", fi->shaping);
+				printf("  %-6s %-8s %-6s %-4s shaping: %s\n", "", "", "", "", out_safe(fi->shaping));
 		}
 		if (in->alive) {
-			printf("  %-6s links: %s%s\n", "", in->links, h->router ? "; forwarding (router)" : "");
-			for (size_t k = 0; k < h->nroutes; k++) {
-				const struct lab_route *rt = &h->routes[k];
-				char d[IPV6_TEXT + 4], v[IPV6_TEXT];
+			char fwd[160];
 
-				printf("  %-6s route %s via %s\n", "",
-				       rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d))
-					      : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
-				       rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
-			}
+			printf("  %-6s links: %s%s\n", "", out_safe(in->links), forwarding_text(h, in, fwd, sizeof(fwd)));
+			print_live_routes(h, in);
 			printf("  %-6s ns", "");
 			for (int k = 0; k < NS_KINDS; k++)
 				printf(" %s:%lu", ns_word[k], in->ns[k]);
@@ -563,7 +642,9 @@ static int cmd_status(int argc, char **argv)
 		case 'h':
 			printf("Usage: netlab status [LAB] [--json]\n\n"
 			       "Show every host of every lab (or of LAB): PID, alive or DEAD, address, MAC\n"
-			       "of eth0, interfaces and the inodes of its six namespaces.\n\n"
+			       "of eth0, interfaces and the inodes of its six namespaces; its routes,\n"
+			       "forwarding and shaping as the host has them now, marked where they differ\n"
+			       "from the plan. Text made inside hosts is printed escaped (\\xHH).\n\n"
 			       "Options:\n"
 			       "  -j, --json   machine-readable output (schema in the README)\n"
 			       "  -h, --help   show this help\n");
@@ -843,12 +924,13 @@ static int cmd_link(int argc, char **argv)
 	r = lab_shape(&lab, &lab.hosts[idx], iface, &shape, &err);
 	if (r == 0) {
 		const struct lab_iface *x = &lab.hosts[idx].ifaces[iface];
+		char rate[32];
 
 		if (shape.clear)
 			printf("%s: shaping removed from %s\n", lab.hosts[idx].name, x->name);
 		else if (shape.rate_bps)
-			printf("%s: rate %.4g Mbit/s in both directions (%s and %s)\n", lab.hosts[idx].name,
-			       (double)shape.rate_bps / 1e6, x->name, x->veth);
+			printf("%s: rate %s in both directions (%s and %s)\n", lab.hosts[idx].name,
+			       units_rate_fmt(shape.rate_bps, rate, sizeof(rate)), x->name, x->veth);
 		else
 			printf("%s: delay %u us, jitter %u us, loss %g%% in both directions (%s and %s)\n",
 			       lab.hosts[idx].name, shape.delay_us, shape.jitter_us, shape.loss_percent,
@@ -1021,9 +1103,10 @@ static int cmd_pingall(int argc, char **argv)
 				if (s == d)
 					continue;
 				printf("%s{\"from\":\"%s\",\"to\":\"%s\",\"expected\":%s,\"reachable\":%s,"
-				       "\"replies\":%u}", first ? "" : ",", lab.hosts[s].name,
+				       "\"replies\":%u,\"unconfirmed\":%u}", first ? "" : ",", lab.hosts[s].name,
 				       lab.hosts[d].name, pr.expected[s * pr.n + d] ? "true" : "false",
-				       pr.replies[s * pr.n + d] ? "true" : "false", pr.replies[s * pr.n + d]);
+				       pr.replies[s * pr.n + d] ? "true" : "false", pr.replies[s * pr.n + d],
+				       pr.unconfirmed[s * pr.n + d]);
 				first = 0;
 			}
 		printf("]}\n");
@@ -1048,6 +1131,14 @@ static int cmd_pingall(int argc, char **argv)
 			printf("  ok: reachable, x: unreachable as expected (%s), NO!/YES!: not as "
 			       "expected\n", lab.from_file ? "no route, or an empty host" : "empty host");
 		}
+		/* replies that came from somewhere else than the destination: not counted, named */
+		for (size_t s = 0; s < pr.n; s++)
+			for (size_t d = 0; d < pr.n; d++)
+				if (s != d && !pr.replies[s * pr.n + d] && pr.unconfirmed[s * pr.n + d])
+					printf("  %s -> %s: a reply came, but the request never reached %s "
+					       "(answered inside %s, or by another host): not counted\n",
+					       lab.hosts[s].name, lab.hosts[d].name, lab.hosts[d].name,
+					       lab.hosts[s].name);
 		for (size_t s = 0; pr.n > 16 && s < pr.n; s++)
 			for (size_t d = 0; d < pr.n; d++)
 				if (s != d && (pr.replies[s * pr.n + d] > 0) != pr.expected[s * pr.n + d])
@@ -1120,25 +1211,29 @@ static int cmd_verify(int argc, char **argv)
 			printf("%s{\"host\":\"%s\",\"check\":", i ? "," : "", checks[i].host);
 			json_str(stdout, checks[i].what);
 			printf(",\"pass\":%s,\"evidence\":", checks[i].pass ? "true" : "false");
-			json_str(stdout, checks[i].evidence);
+			json_str(stdout, checks[i].evidence ? checks[i].evidence : "");
 			putchar('}');
 		}
 		printf("]}\n");
 	} else {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			char *ev = out_escape_dup(checks[i].evidence);	/* whole: no buffer to cut it */
+
 			printf("%s  %-4s %-36s %s\n", checks[i].pass ? GREEN("PASS") : RED("FAIL"),
-			       checks[i].host, checks[i].what, checks[i].evidence);
+			       checks[i].host, checks[i].what, ev ? ev : "(out of memory)");
+			free(ev);
+		}
 		printf("%zu passed, %zu failed\n", passed, n - passed);
 	}
-	free(checks);
+	lesson_checks_free(checks, n);
 	state_free(&lab);
 	return passed == n ? EXIT_OK : EXIT_FAIL;
 }
 
 static void print_row(const struct compare_row *r, int exw)
 {
-	printf("%-6s %-*.*s %-17.17s %-17.17s %-17.17s %s\n", r->ns, exw, exw, r->exercise, r->value[0],
-	       r->value[1], r->value[2],
+	printf("%-6s %-*.*s %-17.17s %-17.17s %-17.17s %s\n", r->ns, exw, exw, r->exercise,
+	       out_safe(r->value[0]), out_safe(r->value[1]), out_safe(r->value[2]),
 	       r->isolated ? GREEN("isolated") : strstr(r->verdict, "not requested") ? r->verdict
 								 : RED("SHARED"));
 }
@@ -1153,7 +1248,11 @@ static void json_row(const struct compare_row *r, bool first)
 	json_str(stdout, r->value[1]);
 	printf(",\"other\":");
 	json_str(stdout, r->value[2]);
-	printf(",\"isolated\":%s,\"verdict\":\"%s\"}", r->isolated ? "true" : "false", r->verdict);
+	printf(",\"isolated\":%s,\"verdict\":\"%s\",\"no_answer\":[%s%s%s%s%s]}",
+	       r->isolated ? "true" : "false", r->verdict, r->no_answer[0] ? "\"machine\"" : "",
+	       r->no_answer[0] && (r->no_answer[1] || r->no_answer[2]) ? "," : "",
+	       r->no_answer[1] ? "\"host\"" : "", r->no_answer[1] && r->no_answer[2] ? "," : "",
+	       r->no_answer[2] ? "\"other\"" : "");
 }
 
 static int cmd_compare(int argc, char **argv)
@@ -1248,6 +1347,19 @@ static int cmd_compare(int argc, char **argv)
 	c = 0;
 	for (size_t i = 0; i < nrows; i++)
 		c |= !rows[i].isolated;
+	/* a host whose command hung: named, and the report is not a pass */
+	for (int w = 0; w < 3; w++)
+		for (size_t i = 0; i < nrows; i++) {
+			if (!rows[i].no_answer[w])
+				continue;
+			fprintf(stderr, "netlab: %s%s did not answer '%s' within %d s: shown as 'no answer'%s\n",
+				w == 0 ? "the real machine" : "host ",
+				w == 0 ? "" : lab.hosts[w == 1 ? idx : other].name, rows[i].exercise,
+				LESSON_CMD_TIMEOUT_MS / 1000,
+				i + 1 < nrows ? ", and its later exercises were not run" : "");
+			c = 1;
+			break;
+		}
 	free(rows);
 	free(inodes);
 	state_free(&lab);

@@ -1,5 +1,10 @@
 /* Who reaches whom: ICMP echo from sockets opened inside each source host's network namespace,
- * every pair at once, replies collected in one poll loop (no ping processes). */
+ * every pair at once, replies collected in one poll loop (no ping processes). Each echo is
+ * confirmed at the destination: root inside the source controls its own namespace (an address of
+ * the destination put on its lo answers locally), so a reply alone proves nothing. netlab's own
+ * packet socket, in netlab's network namespace, must also see the request leave one of the
+ * machine-side veths that lead to the destination (the frames the bridge hands to that host's
+ * link, which no host can forge without knowing the run's random nonce). */
 #ifndef NETLAB_PING_H
 #define NETLAB_PING_H
 
@@ -18,14 +23,21 @@ struct ping_dst {
 	bool set;		/* false: none, that pair is unreachable by definition */
 	uint32_t v4;
 	uint8_t v6[16];
+	/* ifindexes, in the caller's network namespace, of the machine-side ends of the links
+	 * that lead into the destination (none: no echo to it can be confirmed) */
+	const int *wire;
+	size_t nwire;
 };
 
 /* Send `count` echo requests (ICMP, or ICMPv6 when v6) from every source to every destination and
- * wait up to timeout_ms for replies. replies[s * ndst + d] gets the number of replies from
- * destination d to source s; pairs with s == d are skipped when skip_self. Returns 0, or < 0 if a
- * socket could not be made. */
+ * wait up to timeout_ms for replies. replies[s * ndst + d] gets the number of confirmed echoes
+ * from s to d: a reply from d's address carrying this run's nonce reached s's socket, and the
+ * request was seen leaving one of d's wires. Pairs with s == d are skipped when skip_self.
+ * unconfirmed (NULL: not wanted), like replies, gets the replies that came although their request
+ * was never seen reaching d (answered inside s, or by another host): not counted in replies.
+ * Returns 0, or < 0 if a socket could not be made. */
 int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *dst, size_t ndst,
 		bool v6, unsigned count, int timeout_ms, int skip_self, unsigned *replies,
-		struct lab_error **err);
+		unsigned *unconfirmed, struct lab_error **err);
 
 #endif

@@ -2,7 +2,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
+#include <string.h>
 #include <strings.h>
 
 /* A non-negative decimal number followed by a unit from the table (case-insensitive). */
@@ -60,4 +64,33 @@ int units_percent(const char *s, double *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+const char *units_rate_fmt(uint64_t bps, char *buf, size_t len)
+{
+	static const char *const name[] = { "bit/s", "kbit/s", "Mbit/s", "Gbit/s" };
+	uint64_t unit = 1, milli;
+	int u = 0;
+	char frac[8];
+
+	while (u < 3 && bps >= unit * 1000) {
+		unit *= 1000;
+		u++;
+	}
+	/* thousandths of the unit, rounded half up, in integers: no %g exponent, no float error */
+	milli = unit == 1 ? bps * 1000 : (bps / unit) * 1000 + ((bps % unit) * 1000 + unit / 2) / unit;
+	if (milli >= 1000000 && u < 3) {	/* 999.9996 Mbit/s rounds to 1 Gbit/s */
+		milli /= 1000;
+		u++;
+	}
+	snprintf(frac, sizeof(frac), ".%03" PRIu64, milli % 1000);
+	for (size_t n = strlen(frac); n > 0 && (frac[n - 1] == '0' || frac[n - 1] == '.'); n--) {
+		bool dot = frac[n - 1] == '.';
+
+		frac[n - 1] = '\0';
+		if (dot)
+			break;
+	}
+	snprintf(buf, len, "%" PRIu64 "%s %s", milli / 1000, frac, name[u]);
+	return buf;
 }

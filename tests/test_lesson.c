@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -392,4 +393,118 @@ Test(lesson_small, hosts_can_have_their_own_cgroup_and_time_namespaces_too, .tim
 	cr_assert_eq(count_lines(r.out, "not requested"), 0, "%s", r.out);
 	lab_down_quiet(lab);
 	cr_assert_eq(nl(&r, "up", "1", "--name", lab, "--ns", "+net", NULL), 2);
+}
+
+/* Issue 19.6: root in h1 puts h2's addresses on its own lo; h2's link is down. The echo is
+ * answered inside h1, so a probe that only trusts the reply reports h1 -> h2 as reachable. */
+static bool pair_reachable(const char *json, const char *from, const char *to)
+{
+	struct json_object *root = json_tokener_parse(json), *v;
+	bool got = false;
+
+	cr_assert_not_null(root, "%s", json);
+	cr_assert(json_object_object_get_ex(root, "matrix", &v));
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *p = json_object_array_get_idx(v, i), *f, *t, *g;
+		json_object_object_get_ex(p, "from", &f);
+		json_object_object_get_ex(p, "to", &t);
+		json_object_object_get_ex(p, "reachable", &g);
+		if (!strcmp(json_object_get_string(f), from) && !strcmp(json_object_get_string(t), to))
+			got = json_object_get_boolean(g);
+	}
+	json_object_put(root);
+	return got;
+}
+
+Test(lesson, a_host_cannot_answer_for_another_with_its_addresses_on_lo)
+{
+	char a4[64] = "", a6[80] = "", cmd[256];
+
+	cr_assert_eq(nl(&r, "exec", host("h2"), "--", "ip", "-br", "-4", "addr", "show", "eth0", NULL), 0);
+	cr_assert(sscanf(r.out, "%*s %*s %63[0-9.]", a4) == 1, "%s", r.out);
+	cr_assert_eq(nl(&r, "exec", host("h2"), "--", "ip", "-br", "-6", "addr", "show", "eth0", NULL), 0);
+	cr_assert(sscanf(r.out, "%*s %*s %79[0-9a-f:]", a6) == 1, "%s", r.out);
+	cr_assert_eq(nl(&r, "exec", host("h2"), "--", "ip", "link", "set", "eth0", "down", NULL), 0);
+	snprintf(cmd, sizeof(cmd), "ip addr add %s/32 dev lo && ip addr add %s/128 dev lo", a4, a6);
+	cr_assert_eq(nl_sh(&r, LAB, "h1", cmd), 0, "%s", r.err);
+	/* the fake does answer inside h1 */
+	cr_assert_eq(nl(&r, "exec", host("h1"), "--", "ping", "-c1", "-W1", a4, NULL), 0, "%s", r.out);
+
+	cr_assert_eq(nl(&r, "pingall", LAB, "-W", "0.3", "--json", NULL), 1, "%s", r.err);
+	cr_assert(!pair_reachable(r.out, "h1", "h2"), "h1's own lo answered for h2:\n%s", r.out);
+	cr_assert(pair_reachable(r.out, "h1", "h3"), "%s", r.out);
+	cr_assert_eq(nl(&r, "pingall", LAB, "-6", "-W", "0.3", "--json", NULL), 1, "%s", r.err);
+	cr_assert(!pair_reachable(r.out, "h1", "h2"), "over IPv6:\n%s", r.out);
+	cr_assert_eq(nl(&r, "verify", LAB, "-W", "0.3", NULL), 1, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "FAIL  h1   reaches h2"), 1, "%s", r.out);
+	cr_assert(strstr(r.out, "a reply came, but the request never reached h2 (answered inside h1"),
+		  "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "PASS  h1   reaches h3"), 1, "%s", r.out);
+	cr_assert_eq(nl(&r, "pingall", LAB, "-W", "0.3", NULL), 1, "%s", r.err);
+	cr_assert(strstr(r.out, "h1 -> h2: a reply came, but the request never reached h2"), "%s", r.out);
+}
+
+/* Issue 19.6: root in h1 makes `hostname` hang (a script bind-mounted over it). compare must end
+ * within its timeout per command and name the host that did not answer. */
+Test(lesson, compare_does_not_wait_for_a_hanging_hostname_and_names_the_host, .timeout = 40)
+{
+	uint64_t t0;
+	double secs;
+
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "printf '#!/bin/sh\\nexec sleep 600\\n' > /tmp/fake && "
+			   "chmod +x /tmp/fake && mount --bind /tmp/fake \"$(command -v hostname)\""), 0,
+		     "%s", r.err);
+	t0 = (uint64_t)time(NULL);
+	nl(&r, "compare", host("h1"), NULL);
+	secs = (double)((uint64_t)time(NULL) - t0);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert_leq(secs, 15, "compare took %.0f s", secs);
+	cr_assert(strstr(r.err, "host h1 did not answer 'hostname' within 5 s"), "%s", r.err);
+	cr_assert(strstr(r.out, "no answer"), "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "isolated"), 13, "the verdicts are the kernel's:\n%s", r.out);
+	/* nothing of the fake command is left running in h1 */
+	cr_assert_eq(nl(&r, "exec", host("h1"), "--", "sh", "-c", "ps -e -o comm= | grep -c sleep", NULL),
+		     1, "a sleep still runs in h1: %s", r.out);
+}
+
+/* Issue 19.7: names made inside a host reach the terminal escaped, never as raw escape codes. */
+Test(lesson, escape_sequences_made_inside_a_host_are_printed_escaped)
+{
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "ip link add name \"$(printf '\\033]0;X\\a\\033[2K')\" type veth "
+			   "peer name \"$(printf 'tv\\377')\" && python3 -c 'import socket; "
+			   "socket.sethostname(b\"h\\x1b[2Kx\\xc2\\x9by\\xff\")'"), 0, "%s", r.err);
+	cr_assert_eq(nl(&r, "status", LAB, NULL), 0, "%s", r.err);
+	cr_assert(!strchr(r.out, '\033') && !strchr(r.out, '\a'), "raw escape in status:\n%s", r.out);
+	cr_assert(strstr(r.out, "\\x1b]0;X\\x07\\x1b[2K(down)"), "%s", r.out);
+	cr_assert_eq(nl(&r, "verify", LAB, "-W", "0.5", NULL), 1, "%s", r.out);
+	cr_assert(!strchr(r.out, '\033') && !strchr(r.out, '\a'), "raw escape in verify:\n%s", r.out);
+	cr_assert(strstr(r.out, "\\x1b]0;X\\x07\\x1b[2K(down)"), "%s", r.out);
+	cr_assert_eq(nl(&r, "compare", host("h1"), NULL), 0, "%s", r.err);
+	cr_assert(!strchr(r.out, '\033') && !strstr(r.out, "\302\233") && !strstr(r.out, "\377"),
+		  "raw bytes in compare:\n%s", r.out);
+	cr_assert(strstr(r.out, "h\\x1b[2Kx\\xc2\\x9b"), "the column's 17 characters:\n%s", r.out);
+	cr_assert_eq(nl(&r, "compare", host("h1"), "--json", NULL), 0, "%s", r.err);
+	cr_assert(!strchr(r.out, '\033'), "%s", r.out);
+	/* JSON has its own escaping, and keeps the name whole */
+	cr_assert_eq(nl(&r, "verify", LAB, "-W", "0.5", "--json", NULL), 1);
+	cr_assert(strstr(r.out, "\\u001b]0;X\\u0007\\u001b[2K(down)"), "%s", r.out);
+	cr_assert(strstr(r.out, "tv\\u00ff(down)"), "invalid UTF-8 stays valid JSON: %s", r.out);
+}
+
+/* Issue 18: evidence is never cut: JSON carries all of it, and so does the table. */
+Test(lesson, verify_evidence_is_whole_in_json_and_text)
+{
+	char want[96] = "";
+
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "for i in 101 102 103 104 105 106 107 108; do "
+			   "ip addr add \"$(ip -4 -br addr show eth0 | awk '{print $3}' | cut -d. -f1-3).$i/24\" "
+			   "dev eth0; done"), 0, "%s", r.err);
+	cr_assert_eq(nl(&r, "exec", host("h1"), "--", "ip", "-6", "-br", "addr", "show", "eth0", "scope",
+			"link", NULL), 0);
+	cr_assert(sscanf(r.out, "%*s %*s %80s", want) == 1, "%s", r.out);
+	cr_assert_eq(nl(&r, "verify", LAB, "--json", NULL), 0, "%s", r.out);
+	/* the link-local address comes last, after 10 others: past any fixed cut */
+	cr_assert(strstr(r.out, want), "%s missing (cut?) in:\n%s", want, r.out);
+	cr_assert_eq(nl(&r, "verify", LAB, NULL), 0, "%s", r.out);
+	cr_assert(strstr(r.out, want), "%s missing (cut?) in:\n%s", want, r.out);
 }

@@ -522,3 +522,68 @@ Test(names, one_rule_for_host_names_everywhere)
 	}
 	lab_err_free(&err);
 }
+
+/* Issue 14.9: one rate format, never an exponent ("1e+03 Mbit/s"), never a second rounding. */
+Test(units, rates_print_in_one_format_without_exponents)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} cases[] = {
+		{ "1gbit", "1 Gbit/s" },	 { "1.5gbit", "1.5 Gbit/s" },	{ "2.5gbit", "2.5 Gbit/s" },
+		{ "10gbit", "10 Gbit/s" },	 { "40gbit", "40 Gbit/s" },	{ "123456kbit", "123.456 Mbit/s" },
+		{ "10mbit", "10 Mbit/s" },	 { "500kbit", "500 kbit/s" },	{ "8kbit", "8 kbit/s" },
+		{ "999.9999mbit", "1 Gbit/s" }, { "64000bit", "64 kbit/s" },	{ "1000.5kbit", "1.001 Mbit/s" },
+	};
+	char buf[32];
+	uint64_t bps;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(units_rate(cases[i].in, &bps), 0, "%s", cases[i].in);
+		cr_assert_str_eq(units_rate_fmt(bps, buf, sizeof(buf)), cases[i].out, "%s", cases[i].in);
+	}
+	cr_assert_str_eq(units_rate_fmt(0, buf, sizeof(buf)), "0 bit/s");
+	cr_assert_str_eq(units_rate_fmt(999, buf, sizeof(buf)), "999 bit/s");
+	cr_assert_str_eq(units_rate_fmt(1999999999, buf, sizeof(buf)), "2 Gbit/s");
+	cr_assert_str_eq(units_rate_fmt(1234567, buf, sizeof(buf)), "1.235 Mbit/s");
+	cr_assert_str_eq(units_rate_fmt(UINT64_MAX, buf, sizeof(buf)), "18446744073.71 Gbit/s");
+}
+
+#include "../src/output.h"
+
+/* Issue 19.7: host-made bytes reach the terminal only as text. */
+Test(output, control_bytes_and_invalid_utf8_are_escaped)
+{
+	char buf[256];
+
+	cr_assert_str_eq(out_safe("eth0"), "eth0");
+	cr_assert_str_eq(out_safe("\033]0;X\a\033[2K"), "\\x1b]0;X\\x07\\x1b[2K");
+	cr_assert_str_eq(out_safe("a\\b"), "a\\\\b");
+	cr_assert_str_eq(out_safe("caf\xc3\xa9 \xe2\x9c\x93"), "caf\xc3\xa9 \xe2\x9c\x93", "UTF-8 passes");
+	cr_assert_str_eq(out_safe("\xff\xc3"), "\\xff\\xc3", "invalid bytes");
+	cr_assert_str_eq(out_safe("\xc0\xaf"), "\\xc0\\xaf", "an overlong '/'");
+	cr_assert_str_eq(out_safe("\xed\xa0\x80"), "\\xed\\xa0\\x80", "a surrogate");
+	cr_assert_str_eq(out_safe("\xc2\x9b" "2K"), "\\xc2\\x9b2K", "C1 CSI, UTF-8 encoded");
+	cr_assert_str_eq(out_safe("\xe2\x80\xae" "LIAF"), "\\xe2\\x80\\xaeLIAF", "bidi override");
+	cr_assert_str_eq(out_safe("\x7f\n\t"), "\\x7f\\x0a\\x09");
+	cr_assert_str_eq(out_safe(NULL), "");
+	/* too small: stops before an escape, never inside one */
+	cr_assert_eq(out_escape(buf, 6, "ab\033cd"), 8);
+	cr_assert_str_eq(buf, "ab");
+	cr_assert_eq(out_escape(buf, sizeof(buf), "ab\033cd"), 8);
+	cr_assert_str_eq(buf, "ab\\x1bcd");
+	char *d = out_escape_dup("\033x");
+	cr_assert_str_eq(d, "\\x1bx");
+	free(d);
+}
+
+/* A host-made name with invalid UTF-8 must not make status --json invalid JSON. */
+Test(json, invalid_utf8_becomes_an_escape_valid_utf8_passes)
+{
+	char buf[128] = { 0 };
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	json_str(f, "a\xff\xc3\xa9\x7f");
+	fclose(f);
+	cr_assert_str_eq(buf, "\"a\\u00ff\xc3\xa9\x7f\"");
+}

@@ -1238,7 +1238,7 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 		snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; %sip addr add "
-		 "%s/%d dev %s; ip link set %s up'", (int)h->pid, v6, ipv4_fmt(x->addr, a, sizeof(a)),
+		 "%s/%d brd + dev %s; ip link set %s up'", (int)h->pid, v6, ipv4_fmt(x->addr, a, sizeof(a)),
 		 g->subnet.prefix, x->name, x->name);
 }
 
@@ -1257,30 +1257,50 @@ static void explain_routes(const struct up *u, const struct lab_host *h)
 	}
 }
 
-/* MLDv2 reports from this port go no further than the bridge (netsetup/mld.c). With the first
- * port, the lab gets its nftables table (netsetup/nft.c), which covers every port to come; where
- * nftables has no bridge family, the lab's tc block, numbered as its netdevice group, gets its
- * filter, and each port a clsact qdisc bound to it. A kernel with neither does without (the
- * reports flood, as on any Linux bridge; `netlab doctor` says so). */
+/* Before any host is cabled: the lab's nftables table (netsetup/nft.c), whose input chain keeps
+ * every frame from the lab's ports off the machine's own network stack (no ARP answer for the
+ * machine's addresses, nothing delivered to its sockets or routed by it), and whose mld chain
+ * keeps the MLD reports off the other ports. NETLAB_MLD_FILTER=tc (tests): the table without its
+ * mld chain, and a tc filter on each port for MLD instead (mld_block). No nftables bridge family:
+ * `up` fails, since nothing else stops a host from reaching the machine (a tc filter on a port
+ * sees frames before the bridge decides where they go). */
+static int wall_off(struct up *u, struct lab_error **err)
+{
+	const char *want = getenv("NETLAB_MLD_FILTER");	/* "tc": the tc filter for MLD (tests) */
+	const char *lab = u->lab->name;
+	bool mld = !(want && !strcmp(want, "tc"));
+
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "nft add table bridge netlab-%s && nft add chain bridge netlab-%s input '{ type filter "
+		 "hook input priority filter; }' && nft add rule bridge netlab-%s input iifname '%s-*' "
+		 "drop   # nothing from the lab reaches the machine's own stack", lab, lab, lab, lab);
+	if (mld)
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "nft add chain bridge netlab-%s mld '{ type filter hook prerouting priority "
+			 "filter; }' && nft add rule bridge netlab-%s mld iifname '%s-*' ether daddr "
+			 "33:33:00:00:00:16 drop   # the MLDv2 reports to ff02::16", lab, lab, lab);
+	if (up_step(u, "walling the lab off from the machine", err) < 0)
+		return -1;
+	if (nets_lab_table_add(lab, mld, err) < 0)
+		return lab_err_wrap(err, "cannot keep the lab's hosts off this machine's own network "
+				    "stack (nftables with its bridge family, CONFIG_NF_TABLES_BRIDGE, is "
+				    "needed; see netlab doctor)");
+	if (mld)
+		u->mld = MLD_TABLE;
+	return 0;
+}
+
+/* MLDv2 reports from this port go no further than the bridge (netsetup/mld.c). The lab's
+ * nftables table (wall_off) does it for every port; with NETLAB_MLD_FILTER=tc, the lab's tc block,
+ * numbered as its netdevice group, gets its filter with the first port, and each port a clsact
+ * qdisc bound to it. Without the eBPF classifier, the reports flood, as on any Linux bridge. */
 static int mld_block(struct up *u, const struct lab_iface *x, int ifindex, struct lab_error **err)
 {
-	const char *want = getenv("NETLAB_MLD_FILTER");	/* "tc": never nftables (tests) */
 	uint32_t block = lab_group(u->lab);
 	int fd = -1, r;
 
 	if (u->mld == MLD_OFF || u->mld == MLD_TABLE)
 		return 0;
-	/* the first port: one nftables rule for the whole lab, else a tc filter on every port */
-	if (u->mld == MLD_UNTRIED && !(want && !strcmp(want, "tc")) &&
-	    nets_mld_table_add(u->lab->name, NULL) == 0) {
-		explainf(u->spec->explain, u->spec->explain_arg,
-			 "nft add table bridge netlab-%s && nft add chain bridge netlab-%s mld '{ type "
-			 "filter hook prerouting priority filter; }' && nft add rule bridge netlab-%s mld "
-			 "iifname '%s-*' ether daddr 33:33:00:00:00:16 drop   # the MLDv2 reports to "
-			 "ff02::16", u->lab->name, u->lab->name, u->lab->name, u->lab->name);
-		u->mld = MLD_TABLE;
-		return 0;
-	}
 	if (u->mld == MLD_UNTRIED && (fd = nets_mld_program(NULL)) < 0) {
 		u->mld = MLD_OFF;
 		return 0;
@@ -1438,6 +1458,8 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 			if ((r = add_bridge(u, g, k, err)) < 0)
 				return lab->nsegs > 1 ? lab_err_wrap(err, "segment %s", lab->segs[g].name) : r;
 	}
+	if ((r = wall_off(u, err)) < 0)
+		return r;
 	snprintf(u->hosts_path, sizeof(u->hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
 
 	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)

@@ -1,0 +1,140 @@
+/* A lab is walled off from the machine and behaves the same on every machine: real labs, real
+ * kernel. Each test has its own lab name and subnet (10.99.6N.0/24), and its own test address
+ * for the machine (10.98.6N.1, on an interface it makes and deletes), never the machine's
+ * real ones. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static struct run r;	/* big: static, one per test process */
+
+/* ------------------------------------------------------------------------ the wall (issue 19.2) */
+
+static char WLAB[16], DUM[16];
+
+static void wall_fini(void)
+{
+	if (WLAB[0])
+		lab_down_quiet(WLAB);
+	if (DUM[0])
+		run(&r, "ip", "link", "del", DUM, NULL);	/* its address and route go with it */
+}
+
+static int bound_socket(int type, struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+
+	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_ANY);
+	cr_assert_eq(bind(fd, (struct sockaddr *)a, sizeof(*a)), 0, "bind: %s", strerror(errno));
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)a, &len), 0);
+	if (type == SOCK_STREAM)
+		cr_assert_eq(listen(fd, 8), 0);
+	return fd;
+}
+
+/* h2 of lab (on subnet net) points a /32 route at an address of the machine (addr, on an
+ * interface made here) through its own eth0, then pings it, sends it UDP datagrams and a TCP SYN
+ * to sockets bound to 0.0.0.0 on the machine. Nothing may arrive, no ARP answer may come back,
+ * and the lab's own hosts still reach each other. Replies the machine would send to the lab go to
+ * that interface (a route for the lab's subnet through it): nothing leaves the machine. */
+static void assert_walled_off(int n, bool tc)
+{
+	char net[32], addr[32], script[512], target[32], buf[64], peer[20];
+	struct sockaddr_in ua, ta;
+	int u, t;
+
+	snprintf(WLAB, sizeof(WLAB), "tw%c%d", tc ? 't' : 'n', (int)(getpid() % 100000));
+	snprintf(DUM, sizeof(DUM), "nlw%d", (int)(getpid() % 1000000));
+	snprintf(net, sizeof(net), "10.99.%d.0/24", n);
+	snprintf(addr, sizeof(addr), "10.98.%d.1", n);
+	if (tc)
+		setenv("NETLAB_MLD_FILTER", "tc", 1);
+	lab_up_or_die(WLAB, net, "2", "0");
+	unsetenv("NETLAB_MLD_FILTER");
+
+	/* a veth pair with its peer down stands for a dummy interface (not every kernel has one):
+	 * what is routed to it goes nowhere */
+	snprintf(peer, sizeof(peer), "%sp", DUM);
+	cr_assert_eq(run(&r, "ip", "link", "add", DUM, "type", "veth", "peer", "name", peer, NULL), 0,
+		     "%s", r.err);
+	snprintf(buf, sizeof(buf), "%s/32", addr);
+	cr_assert_eq(run(&r, "ip", "addr", "add", buf, "dev", DUM, NULL), 0, "%s", r.err);
+	cr_assert_eq(run(&r, "ip", "link", "set", DUM, "up", NULL), 0, "%s", r.err);
+	cr_assert_eq(run(&r, "ip", "route", "add", net, "dev", DUM, NULL), 0, "%s", r.err);
+	u = bound_socket(SOCK_DGRAM, &ua);
+	t = bound_socket(SOCK_STREAM, &ta);
+
+	snprintf(target, sizeof(target), "%s/h2", WLAB);
+	snprintf(script, sizeof(script),
+		 "ip route add %s/32 dev eth0 || exit 99; ping -c 2 -W 1 %s >/dev/null && echo PINGED; "
+		 "for i in 1 2 3; do echo netlab >/dev/udp/%s/%u; done; "
+		 "timeout 2 bash -c 'echo >/dev/tcp/%s/%u' 2>/dev/null && echo CONNECTED; "
+		 "ip neigh show %s dev eth0", addr, addr, addr, ntohs(ua.sin_port), addr,
+		 ntohs(ta.sin_port), addr);
+	nl(&r, "exec", target, "--", "bash", "-c", script, NULL);
+	cr_assert_neq(r.status, 99, "ip route add inside h2: %s", r.err);
+	usleep(200000);
+	cr_assert_lt(recv(u, buf, sizeof(buf), MSG_DONTWAIT), 0, "a datagram from h2 reached a "
+		     "socket of the machine");
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_lt(accept(t, NULL, NULL), 0, "h2 reached a TCP socket of the machine");
+	cr_assert(!strstr(r.out, "PINGED"), "h2 pinged the machine's %s:\n%s", addr, r.out);
+	cr_assert(!strstr(r.out, "CONNECTED"), "h2 connected to the machine's %s:\n%s", addr, r.out);
+	cr_assert(!strstr(r.out, "lladdr"), "the machine answered h2's ARP request for %s:\n%s", addr,
+		  r.out);
+	close(u);
+	close(t);
+
+	/* frames between the lab's ports still pass */
+	snprintf(target, sizeof(target), "%s/h1", WLAB);
+	snprintf(buf, sizeof(buf), "10.99.%d.2", n);
+	cr_assert_eq(nl(&r, "exec", target, "--", "ping", "-c", "1", "-W", "2", buf, NULL), 0,
+		     "h1 no longer reaches h2: %s%s", r.out, r.err);
+}
+
+Test(wall, a_host_cannot_reach_the_machines_own_stack, .fini = wall_fini, .timeout = 60)
+{
+	assert_walled_off(61, false);
+}
+
+Test(wall, nor_with_the_tc_mld_filter, .fini = wall_fini, .timeout = 60)
+{
+	char table[32];
+
+	assert_walled_off(62, true);
+	snprintf(table, sizeof(table), "netlab-%s", WLAB);
+	cr_assert_eq(run(&r, "nft", "list", "table", "bridge", table, NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, "chain input") && !strstr(r.out, "33:33:00:00:00:16"),
+		  "the wall without the MLD chain expected:\n%s", r.out);
+}
+
+/* ------------------------------------------------------------- the broadcast address (issue 18) */
+
+static char BLAB[16];
+static void brd_fini(void) { lab_down_quiet(BLAB); }
+
+Test(addresses, ipv4_addresses_have_the_subnets_broadcast_address, .fini = brd_fini, .timeout = 60)
+{
+	char target[32];
+
+	snprintf(BLAB, sizeof(BLAB), "tbrd%d", (int)(getpid() % 10000));
+	lab_up_or_die(BLAB, "10.99.63.0/26", "1", "0");
+	snprintf(target, sizeof(target), "%s/h1", BLAB);
+	cr_assert_eq(nl(&r, "exec", target, "--", "ip", "-4", "addr", "show", "dev", "eth0", NULL), 0,
+		     "%s", r.err);
+	cr_assert(strstr(r.out, "inet 10.99.63.1/26 brd 10.99.63.63 "), "no broadcast address:\n%s",
+		  r.out);
+}

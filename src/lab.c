@@ -296,7 +296,7 @@ static void explainf(void (*fn)(const char *, void *), void *arg, const char *fm
 	__attribute__((format(printf, 3, 4)));
 static void explainf(void (*fn)(const char *, void *), void *arg, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[4096];	/* a host's sysctls make long lines */
 	va_list ap;
 
 	if (!fn)
@@ -1169,29 +1169,61 @@ static int mount_netns(const struct lab *lab, const struct lab_host *h, struct l
  * router solicitation, both multicast the bridge floods to every port; the unique local address
  * kept across `ip link set ethK down; up`, as IPv4 addresses are. A router forwards, in its own
  * netns only. In the host, not here: /proc/sys/net as the machine's /proc shows it has one dentry
- * per netns for each name, and every lookup walks them all (quadratic in the size of the lab). */
+ * per netns for each name, and every lookup walks them all (quadratic in the size of the lab).
+ *
+ * Every other setting that changes what a lab does is written too, to the kernel's own default:
+ * a new netns copies net.ipv4.conf.{all,default} from the machine (net.core.devconf_inherit_init_net
+ * 0 or 1; IPv6 too with 1 or 3), so a machine with rp_filter=1 (asymmetric routes fail), arp_ignore,
+ * ip_forward=1 or accept_redirects=0 would otherwise make the same lab behave differently. For
+ * rp_filter, arp_ignore and arp_announce the kernel takes the larger of "all" and the interface's
+ * value; for arp_filter, proxy_arp and the rest, either: both are written. ip_forward first: its
+ * change resets all.accept_redirects (inet_forward_change), written after it. */
+#define SYSCTL_V4(fwd, redirects)                                                              \
+	"net/ipv4/ip_forward=" fwd, "net/ipv4/conf/default/forwarding=" fwd,                   \
+	"net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0",                  \
+	"net/ipv4/conf/all/accept_redirects=" redirects,                                      \
+	"net/ipv4/conf/default/accept_redirects=1", "net/ipv4/conf/all/secure_redirects=1",    \
+	"net/ipv4/conf/default/secure_redirects=1", "net/ipv4/conf/all/send_redirects=1",      \
+	"net/ipv4/conf/default/send_redirects=1", "net/ipv4/conf/all/accept_source_route=0",   \
+	"net/ipv4/conf/default/accept_source_route=0", "net/ipv4/conf/all/accept_local=0",     \
+	"net/ipv4/conf/default/accept_local=0", "net/ipv4/conf/all/arp_ignore=0",              \
+	"net/ipv4/conf/default/arp_ignore=0", "net/ipv4/conf/all/arp_announce=0",              \
+	"net/ipv4/conf/default/arp_announce=0", "net/ipv4/conf/all/arp_filter=0",              \
+	"net/ipv4/conf/default/arp_filter=0", "net/ipv4/conf/all/arp_accept=0",                \
+	"net/ipv4/conf/default/arp_accept=0", "net/ipv4/conf/all/arp_notify=0",                \
+	"net/ipv4/conf/default/arp_notify=0", "net/ipv4/conf/all/proxy_arp=0",                 \
+	"net/ipv4/conf/default/proxy_arp=0", "net/ipv4/conf/all/promote_secondaries=0",        \
+	"net/ipv4/conf/default/promote_secondaries=0"
+/* IPv6 also takes the larger of "all" and the interface's accept_dad */
+#define SYSCTL_V6(fwd)                                                                         \
+	"net/ipv6/conf/all/disable_ipv6=0", "net/ipv6/conf/default/disable_ipv6=0",            \
+	"net/ipv6/conf/all/forwarding=" fwd, "net/ipv6/conf/default/forwarding=" fwd,          \
+	"net/ipv6/conf/all/accept_dad=0", "net/ipv6/conf/default/accept_dad=0",                \
+	"net/ipv6/conf/all/accept_ra=0", "net/ipv6/conf/default/accept_ra=0",                  \
+	"net/ipv6/conf/all/accept_redirects=1", "net/ipv6/conf/default/accept_redirects=1",    \
+	"net/ipv6/conf/all/proxy_ndp=0", "net/ipv6/conf/default/proxy_ndp=0",                  \
+	"net/ipv6/conf/default/keep_addr_on_down=1"
+
 static const char *const *host_sysctls(const struct lab_host *h)
 {
-	static const char *const v6[] = { "net/ipv6/conf/default/accept_dad=0",
-		"net/ipv6/conf/default/accept_ra=0", "net/ipv6/conf/default/keep_addr_on_down=1", NULL };
-	static const char *const router4[] = { "net/ipv4/ip_forward=1", NULL };
-	static const char *const router6[] = { "net/ipv6/conf/default/accept_dad=0",
-		"net/ipv6/conf/default/accept_ra=0", "net/ipv6/conf/default/keep_addr_on_down=1",
-		"net/ipv4/ip_forward=1", "net/ipv6/conf/all/forwarding=1", NULL };
+	static const char *const host4[] = { SYSCTL_V4("0", "1"), NULL };
+	static const char *const host6[] = { SYSCTL_V4("0", "1"), SYSCTL_V6("0"), NULL };
+	static const char *const router4[] = { SYSCTL_V4("1", "0"), NULL };
+	static const char *const router6[] = { SYSCTL_V4("1", "0"), SYSCTL_V6("1"), NULL };
 	bool has6 = false;
 
 	for (size_t k = 0; k < h->nifaces; k++)
 		has6 |= !ipv6_is_zero(h->ifaces[k].addr6);
 	if (h->router)
 		return has6 ? router6 : router4;
-	return has6 ? v6 : NULL;
+	return has6 ? host6 : host4;
 }
 
 /* What a host does inside, after clone3, as one unshare(1) command. */
 static void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path)
 {
 	const char *const *sys = host_sysctls(h);
-	char sysctl[320] = "";
+	char sysctl[2048] = "";
 	size_t used = 0;
 
 	if (!u->spec->explain)

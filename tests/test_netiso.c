@@ -138,3 +138,93 @@ Test(addresses, ipv4_addresses_have_the_subnets_broadcast_address, .fini = brd_f
 	cr_assert(strstr(r.out, "inet 10.99.63.1/26 brd 10.99.63.63 "), "no broadcast address:\n%s",
 		  r.out);
 }
+
+/* ------------------------------------------------- the same lab on every machine (issue 14.5) */
+
+/* A triangle of routers with one-way paths: h1 -> h2 goes r1 -> r2, h2 -> h1 goes r2 -> r3 -> r1,
+ * so r1 gets h2's replies on the interface it would not use to reach h2: strict reverse-path
+ * filtering (rp_filter=1) drops them. */
+static const char triangle[] =
+	"segments: { lan1: {}, lan2: {}, n12: {}, n23: {}, n31: {} }\n"
+	"hosts:\n"
+	"  h1: { links: [lan1], routes: [{ to: default, via: r1 }] }\n"
+	"  h2: { links: [lan2], routes: [{ to: default, via: r2 }] }\n"
+	"  r1:\n"
+	"    router: true\n"
+	"    links: [lan1, n12, n31]\n"
+	"    routes: [{ to: lan2, via: r2 }, { to: n23, via: r2 }]\n"
+	"  r2:\n"
+	"    router: true\n"
+	"    links: [lan2, n12, n23]\n"
+	"    routes: [{ to: lan1, via: r3 }, { to: n31, via: r3 }]\n"
+	"  r3:\n"
+	"    router: true\n"
+	"    links: [n23, n31]\n"
+	"    routes: [{ to: lan1, via: r1 }, { to: lan2, via: r2 }, { to: n12, via: r1 }]\n";
+
+static char SLAB[16], SFILE[64], saved_all[16], saved_default[16];
+
+static void sysctl_read(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_not_null(fgets(out, (int)len, f));
+	fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+static void sysctl_write(const char *path, const char *value)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(value, f);
+		fclose(f);
+	}
+}
+
+#define RP_ALL "/proc/sys/net/ipv4/conf/all/rp_filter"
+#define RP_DEFAULT "/proc/sys/net/ipv4/conf/default/rp_filter"
+
+static void rp_fini(void)
+{
+	if (SLAB[0])
+		lab_down_quiet(SLAB);
+	if (saved_all[0])
+		sysctl_write(RP_ALL, saved_all);
+	if (saved_default[0])
+		sysctl_write(RP_DEFAULT, saved_default);
+	if (SFILE[0])
+		unlink(SFILE);
+}
+
+Test(same_everywhere, strict_rp_filter_on_the_machine_changes_nothing_in_a_lab, .fini = rp_fini,
+     .timeout = 90)
+{
+	char verify[sizeof(r.out)], target[32];
+	FILE *f;
+
+	snprintf(SLAB, sizeof(SLAB), "trp%d", (int)(getpid() % 100000));
+	snprintf(SFILE, sizeof(SFILE), "/tmp/netlab-%s.yaml", SLAB);
+	f = fopen(SFILE, "w");
+	cr_assert_not_null(f);
+	fputs(triangle, f);
+	fclose(f);
+	/* the machine's values come back in .fini, whatever happens here */
+	sysctl_read(RP_ALL, saved_all, sizeof(saved_all));
+	sysctl_read(RP_DEFAULT, saved_default, sizeof(saved_default));
+	sysctl_write(RP_DEFAULT, "1");
+	sysctl_write(RP_ALL, "1");
+
+	cr_assert_eq(nl(&r, "up", "-f", SFILE, "-n", SLAB, "-q", NULL), 0, "%s", r.err);
+	nl(&r, "verify", SLAB, "-W", "2", NULL);
+	memcpy(verify, r.out, sizeof(verify));
+	cr_assert_eq(r.status, 0, "verify with the machine's rp_filter=1:\n%s", verify);
+	cr_assert_eq(nl(&r, "pingall", SLAB, "-W", "2", NULL), 0, "pingall with the machine's "
+		     "rp_filter=1:\n%s%s", r.out, r.err);
+	snprintf(target, sizeof(target), "%s/r1", SLAB);
+	cr_assert_eq(nl(&r, "exec", target, "--", "cat", "/proc/sys/net/ipv4/conf/all/rp_filter",
+			"/proc/sys/net/ipv4/conf/eth2/rp_filter", NULL), 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "0\n0\n");
+}

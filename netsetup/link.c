@@ -33,6 +33,8 @@ static void apply_spec(struct rtnl_link *l, const struct nets_link_spec *spec)
 		rtnl_link_set_master(l, spec->master);
 	if (spec->up)
 		rtnl_link_set_flags(l, IFF_UP);
+	if (spec->mtu)
+		rtnl_link_set_mtu(l, spec->mtu);
 }
 
 /* net.ipv6.conf.NAME.disable_ipv6 = 1, in the caller's netns. Address generation off leaves a
@@ -221,6 +223,8 @@ int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char 
 	apply_spec(l, spec);
 	peer = rtnl_link_veth_get_peer(l);	/* a new reference: put by the cleanup */
 	rtnl_link_set_name(peer, peer_name);
+	if (spec->mtu)	/* both ends of a link alike */
+		rtnl_link_set_mtu(peer, spec->mtu);
 	/* the peer cannot be set up here: the kernel refuses (ENOTCONN) an up peer in another netns */
 	if (peer_pid)
 		rtnl_link_set_ns_pid(peer, peer_pid);
@@ -380,6 +384,7 @@ int nets_link_list(struct nets *n, struct nets_link **out, size_t *out_count, st
 		e->master = rtnl_link_get_master(l);
 		e->group = rtnl_link_get_group(l);
 		e->flags = rtnl_link_get_flags(l);
+		e->mtu = rtnl_link_get_mtu(l);
 		snprintf(e->name, sizeof(e->name), "%s", rtnl_link_get_name(l) ?: "");
 		s = rtnl_link_get_type(l);
 		snprintf(e->kind, sizeof(e->kind), "%s", s ? s : "");

@@ -26,6 +26,7 @@ struct nets_link_spec {
 	int master;		/* ifindex of the bridge to enslave to, 0 = none */
 	bool up;
 	bool no_ipv6;		/* no IPv6 address generation (no link-local, DAD or MLD) */
+	unsigned mtu;		/* bytes, IFLA_MTU (a veth: both ends); 0 = the kernel's default */
 };
 
 /* Create a Linux bridge (STP off, so ports forward at once; no multicast snooping): created down,
@@ -111,6 +112,7 @@ struct nets_link {
 	int master;
 	uint32_t group;
 	unsigned int flags;	/* IFF_* */
+	unsigned mtu;		/* bytes */
 	char name[16];
 	char kind[16];
 	char alias[128];

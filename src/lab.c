@@ -674,6 +674,9 @@ static int plan_hosts(struct up *u, struct lab_error **err)
 		for (size_t g = 0; g < lab->nsegs; g++)
 			if (names_ifname(lab->segs[g].bridge, err, "%s-%s", lab->name, lab->segs[g].name) < 0)
 				return lab_err_wrap(err, "segment %s (use a shorter lab name)", lab->segs[g].name);
+		for (size_t g = 0; g < lab->nsegs; g++)	/* --mtu: segments without an mtu: */
+			if (!lab->segs[g].mtu)
+				lab->segs[g].mtu = s->mtu;
 	} else {
 		struct lab_segment *g = &lab->segs[0];
 
@@ -685,6 +688,7 @@ static int plan_hosts(struct up *u, struct lab_error **err)
 		g->has6 = !s->no_ipv6;
 		if (s->has_subnet6)
 			g->subnet6 = s->subnet6;
+		g->mtu = s->mtu;
 		for (unsigned i = 0; i < s->hosts; i++) {
 			struct lab_host *h = &lab->hosts[i];
 
@@ -1253,16 +1257,19 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 {
 	const struct lab *lab = u->lab;
 	const struct lab_segment *g = &lab->segs[x->seg];
-	char a[IPV6_TEXT], alias[64], v6[256] = "", br[16];
+	char a[IPV6_TEXT], alias[64], v6[256] = "", br[16], mtu[16] = "";
 
 	if (!u->spec->explain || lab_bridge_name(g, k_br, "", br, NULL) < 0)
 		return;
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
+	if (g->mtu)
+		snprintf(mtu, sizeof(mtu), " mtu %u", g->mtu);
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s group %u master %s up type veth peer name %s netns %d address "
+		 "ip link add %s%s group %u master %s up type veth peer name %s%s netns %d address "
 		 "%02x:%02x:%02x:%02x:%02x:%02x && sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && "
-		 "ip link set %s alias %s addrgenmode none", x->veth, lab_group(lab), br, x->name,
-		 (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth, alias);
+		 "ip link set %s alias %s addrgenmode none", x->veth, mtu, lab_group(lab), br, x->name,
+		 mtu, (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth,
+		 alias);
 	if (!ipv6_is_zero(x->addr6))
 		snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
 			 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
@@ -1373,7 +1380,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 		size_t k_br = u->ports[x->seg]++ / LAB_BRIDGE_PORTS;
 		struct nets_link_spec veth = { .name = x->veth, .alias = alias, .group = lab_group(lab),
 					       .master = u->bridges[x->seg * LAB_SEG_BRIDGES_MAX + k_br],
-					       .up = true, .no_ipv6 = true };
+					       .up = true, .no_ipv6 = true, .mtu = lab->segs[x->seg].mtu };
 		unsigned m = ++u->macs;
 		uint8_t mac[6];
 
@@ -1416,29 +1423,31 @@ static int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
 	int *ifindex = &u->bridges[g * LAB_SEG_BRIDGES_MAX];
-	char alias[64], br[16], up[16], dn[16];
+	char alias[64], br[16], up[16], dn[16], mtu[16] = "";
 	struct nets_link_spec spec = { .name = br, .alias = alias, .group = lab_group(lab), .up = true,
-				       .no_ipv6 = true };
+				       .no_ipv6 = true, .mtu = lab->segs[g].mtu };
 
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
 	if (lab_bridge_name(&lab->segs[g], k, "", br, err) < 0 ||
 	    lab_bridge_name(&lab->segs[g], k, "-up", up, err) < 0 ||
 	    lab_bridge_name(&lab->segs[g], k, "-dn", dn, err) < 0)
 		return -1;
+	if (spec.mtu)
+		snprintf(mtu, sizeof(mtu), " mtu %u", spec.mtu);
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s group %u type bridge mcast_snooping 0 && sysctl -qw "
+		 "ip link add %s%s group %u type bridge mcast_snooping 0 && sysctl -qw "
 		 "net.ipv6.conf.%s.disable_ipv6=1 && ip link set %s alias %s addrgenmode none && "
-		 "ip link set %s up", br, lab_group(lab), br, br, alias, br);
+		 "ip link set %s up", br, mtu, lab_group(lab), br, br, alias, br);
 	if (up_step(u, "creating a bridge", err) < 0 || nets_bridge_add(u->root, &spec, &ifindex[k], err) < 0)
 		return -1;
 	if (k == 0)
 		return 0;
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s group %u master %s up type veth peer name %s group %u && "
+		 "ip link add %s%s group %u master %s up type veth peer name %s%s group %u && "
 		 "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 net.ipv6.conf.%s.disable_ipv6=1 && "
 		 "ip link set %s alias %s addrgenmode none && "
-		 "ip link set %s alias %s addrgenmode none master %s up", dn, lab_group(lab),
-		 lab->segs[g].bridge, up, lab_group(lab), dn, up, dn, alias, up, alias, br);
+		 "ip link set %s alias %s addrgenmode none master %s up", dn, mtu, lab_group(lab),
+		 lab->segs[g].bridge, up, mtu, lab_group(lab), dn, up, dn, alias, up, alias, br);
 	spec.name = dn;
 	spec.master = ifindex[0];
 	if (up_step(u, "joining two bridges", err) < 0 ||
@@ -1942,6 +1951,7 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 		f = &out->ifs[out->nifs++];
 		util_copy(f->name, sizeof(f->name), links[i].name);
 		f->up = links[i].flags & IFF_UP;
+		f->mtu = links[i].mtu;
 		util_copy(f->mac, sizeof(f->mac), links[i].mac);
 		nets_shape_get(n, links[i].ifindex, f->shaping, sizeof(f->shaping), NULL);
 	}

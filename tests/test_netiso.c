@@ -228,3 +228,116 @@ Test(same_everywhere, strict_rp_filter_on_the_machine_changes_nothing_in_a_lab, 
 			"/proc/sys/net/ipv4/conf/eth2/rp_filter", NULL), 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "0\n0\n");
 }
+
+/* ------------------------------------------------------------------------------ MTU (issue 14.8) */
+
+#include <json-c/json.h>
+
+#include "../src/state.h"
+#include "../src/topo.h"
+
+static char MLAB[16];
+static void mtu_fini(void) { lab_down_quiet(MLAB); }
+
+Test(mtu, jumbo_frames_cross_a_lab_up_with_mtu_9000_and_verify_checks_it, .fini = mtu_fini,
+     .timeout = 60)
+{
+	char target[32];
+	struct json_object *root, *j, *v;
+
+	snprintf(MLAB, sizeof(MLAB), "tmtu%d", (int)(getpid() % 10000));
+	cr_assert_eq(nl(&r, "up", "2", "--name", MLAB, "--subnet", "10.99.66.0/24", "--mtu", "9000",
+			"-q", NULL), 0, "%s", r.err);
+	snprintf(target, sizeof(target), "%s/h1", MLAB);
+	/* 8000 bytes, not fragmented: the bridge, both veth ends and eth0 inside take 9000 */
+	cr_assert_eq(nl(&r, "exec", target, "--", "ping", "-M", "do", "-s", "8000", "-c", "1", "-W",
+			"2", "10.99.66.2", NULL), 0, "%s%s", r.out, r.err);
+	cr_assert_eq(nl(&r, "status", MLAB, NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, "  MTU lan 9000\n"), "%s", r.out);
+	cr_assert_eq(nl(&r, "status", MLAB, "--json", NULL), 0, "%s", r.err);
+	root = json_tokener_parse(r.out);
+	cr_assert_not_null(root, "%s", r.out);
+	cr_assert(json_object_object_get_ex(root, "labs", &v));
+	j = json_object_array_get_idx(v, 0);
+	cr_assert(json_object_object_get_ex(j, "segments", &v));
+	v = json_object_array_get_idx(v, 0);
+	cr_assert(json_object_object_get_ex(v, "mtu", &v));
+	cr_assert_eq(json_object_get_int(v), 9000);
+	cr_assert(json_object_object_get_ex(j, "hosts", &v));
+	v = json_object_array_get_idx(v, 0);
+	cr_assert(json_object_object_get_ex(v, "interfaces", &v));
+	v = json_object_array_get_idx(v, 0);
+	cr_assert(json_object_object_get_ex(v, "mtu", &v));
+	cr_assert_eq(json_object_get_int(v), 9000, "eth0 inside h1");
+	json_object_put(root);
+	cr_assert_eq(nl(&r, "verify", MLAB, "-W", "2", NULL), 0, "%s", r.out);
+
+	/* a student sets eth0 of h2 back to 1500: the segment is broken for big frames */
+	snprintf(target, sizeof(target), "%s/h2", MLAB);
+	cr_assert_eq(nl(&r, "exec", target, "--", "ip", "link", "set", "eth0", "mtu", "1500", NULL), 0,
+		     "%s", r.err);
+	cr_assert_eq(nl(&r, "verify", MLAB, "-W", "2", NULL), 1, "%s", r.out);
+	cr_assert(strstr(r.out, "MTU 1500, not the segment's 9000"), "%s", r.out);
+}
+
+Test(mtu, a_bad_mtu_is_a_usage_error_and_makes_nothing)
+{
+	static const char *const bad[][2] = { { "67", "from 68 to 65535" },
+					      { "65536", "from 68 to 65535" },
+					      { "9k", "from 68 to 65535" },
+					      { "1000", "below 1280, which IPv6 needs" } };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(nl(&r, "up", "1", "--name", "tmtubad", "--mtu", bad[i][0], NULL), 2,
+			     "--mtu %s: %s", bad[i][0], r.err);
+		cr_assert(strstr(r.err, bad[i][1]), "--mtu %s: %s", bad[i][0], r.err);
+		cr_assert_eq(access("/run/netlab/tmtubad", F_OK), -1);
+	}
+}
+
+Test(mtu, a_segments_mtu_in_a_topology_file_is_checked)
+{
+	struct lab_topo t;
+	struct lab_error *err = NULL;
+	static const char ok[] = "segments:\n  lan1: { mtu: 9000 }\n  lan2: { mtu: 1000, ipv6: false }\n"
+				 "hosts:\n  h1: { links: [lan1, lan2] }\n";
+	static const char *const bad[][2] = {
+		{ "segments:\n  lan1: { mtu: 1000 }\nhosts:\n  h1: { links: [lan1] }\n",
+		  "x.yaml:2: segment lan1: mtu 1000 is below 1280, which IPv6 needs" },
+		{ "segments:\n  lan1: { mtu: 70000 }\nhosts:\n  h1: { links: [lan1] }\n",
+		  "x.yaml:2: segment lan1: mtu \"70000\": expected a number of bytes from 68 to 65535" },
+	};
+
+	cr_assert_eq(topo_parse(ok, strlen(ok), "x.yaml", &t, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(t.plan.segs[0].mtu, 9000);
+	cr_assert_eq(t.plan.segs[1].mtu, 1000);
+	lab_topo_free(&t);
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_lt(topo_parse(bad[i][0], strlen(bad[i][0]), "x.yaml", &t, &err), 0);
+		cr_assert(!strncmp(err->msg, bad[i][1], strlen(bad[i][1])), "%s", err->msg);
+		lab_err_free(&err);
+	}
+}
+
+Test(mtu, the_state_file_keeps_the_mtu_and_old_ones_still_read)
+{
+	static const char old[] = "netlab-state 2\nname t\nnumber 1\nstatus up\nbuilder 1 1\nextra 0\n"
+				  "kind plain\nsegments 1\nsegment lan t-br 10.99.67.0/24 -\nhosts 0\nend\n";
+	struct lab lab;
+	struct lab_error *err = NULL;
+	char *text = NULL, *copy;
+	size_t len;
+
+	cr_assert_eq(state_parse(old, "old", &lab, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(lab.segs[0].mtu, 0, "no MTU: the default");
+	lab.segs[0].mtu = 9000;
+	cr_assert_eq(state_format(&lab, &text, &len, &err), 0);
+	cr_assert(strstr(text, "segment lan t-br 10.99.67.0/24 - 9000\n"), "%s", text);
+	state_free(&lab);
+	copy = strdup(text);
+	cr_assert_eq(state_parse(copy, "new", &lab, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(lab.segs[0].mtu, 9000);
+	state_free(&lab);
+	free(copy);
+	free(text);
+}

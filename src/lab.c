@@ -289,6 +289,7 @@ struct teardown {
 	void *arg;
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;
+	bool keep_table;	/* rollback before our nftables table was made: one of its name is not ours */
 };
 
 /* The by-hand equivalent of a step, for --explain. */
@@ -556,7 +557,7 @@ static int teardown(const struct teardown *t, struct lab_error **err)
 		r = -1;
 	/* the MLD table first, its socket closed last: the kernel destroys the table meanwhile,
 	 * where closing at once would wait for that (nets_nft_open); no nf_tables, no table */
-	if (nets_nft_open(&nf, NULL) == 0 && remove_mld_table(t, nf, err) < 0)
+	if (!t->keep_table && nets_nft_open(&nf, NULL) == 0 && remove_mld_table(t, nf, err) < 0)
 		r = -1;
 	if (remove_netns_mounts(t, err) < 0)
 		r = -1;
@@ -589,6 +590,7 @@ struct up {
 	unsigned macs;		/* interfaces cabled so far: the last bytes of the next MAC */
 	unsigned step, fail_at, stop_at;
 	bool created_dir;
+	bool made_table;	/* the lab's nftables table (wall_off) */
 	struct ns_spawner spawner;
 	char hosts_path[64];	/* for the spawner: the lab's hosts file */
 	char anchor[128];	/* and the mount point the others are hard links to */
@@ -1324,6 +1326,7 @@ static int wall_off(struct up *u, struct lab_error **err)
 		return lab_err_wrap(err, "cannot keep the lab's hosts off this machine's own network "
 				    "stack (nftables with its bridge family, CONFIG_NF_TABLES_BRIDGE, is "
 				    "needed; see netlab doctor)");
+	u->made_table = true;
 	if (mld)
 		u->mld = MLD_TABLE;
 	return 0;
@@ -1628,7 +1631,8 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	else
 		ns_spawner_finish(&u.spawner);
 	if (r < 0 && u.created_dir) {
-		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd };
+		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd,
+				       .keep_table = !u.made_table };
 		struct lab_error *ignored = NULL;
 
 		if (teardown(&td, &ignored) < 0 && *err && ignored)

@@ -341,3 +341,23 @@ Test(mtu, the_state_file_keeps_the_mtu_and_old_ones_still_read)
 	free(copy);
 	free(text);
 }
+
+/* ------------------------------------------- a table netlab did not make is left alone (14.2) */
+
+static void foreign_fini(void)
+{
+	lab_down_quiet("tnft");	/* only if it came up after all */
+	run(&r, "nft", "delete", "table", "bridge", "netlab-tnft", NULL);
+}
+
+Test(wall, an_nftables_table_of_the_labs_name_is_refused_and_kept, .fini = foreign_fini,
+     .timeout = 30)
+{
+	cr_assert_eq(run(&r, "nft", "add", "table", "bridge", "netlab-tnft", NULL), 0, "%s", r.err);
+	cr_assert_eq(nl(&r, "up", "1", "--name", "tnft", "--subnet", "10.99.68.0/24", NULL), 1, "%s",
+		     r.err);
+	cr_assert(strstr(r.err, "netlab-tnft") && strstr(r.err, "File exists"), "%s", r.err);
+	cr_assert_eq(run(&r, "nft", "list", "table", "bridge", "netlab-tnft", NULL), 0,
+		     "the rollback deleted a table netlab did not make");
+	cr_assert_eq(access("/run/netlab/tnft", F_OK), -1, "state left behind");
+}

@@ -45,21 +45,40 @@ static int bound_socket(int type, struct sockaddr_in *a)
 	return fd;
 }
 
+/* A UDP socket on [::] (IPv6 only), any port. */
+static int bound_socket6(struct sockaddr_in6 *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+
+	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	memset(a, 0, sizeof(*a));
+	a->sin6_family = AF_INET6;
+	a->sin6_addr = in6addr_any;
+	cr_assert_eq(bind(fd, (struct sockaddr *)a, sizeof(*a)), 0, "bind: %s", strerror(errno));
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)a, &len), 0);
+	return fd;
+}
+
 /* h2 of lab (on subnet net) points a /32 route at an address of the machine (addr, on an
  * interface made here) through its own eth0, then pings it, sends it UDP datagrams and a TCP SYN
  * to sockets bound to 0.0.0.0 on the machine. Nothing may arrive, no ARP answer may come back,
  * and the lab's own hosts still reach each other. Replies the machine would send to the lab go to
- * that interface (a route for the lab's subnet through it): nothing leaves the machine. */
+ * that interface (a route for the lab's subnet through it): nothing leaves the machine. The same
+ * over IPv6 with datagrams only (they get no reply), and no neighbour advertisement. */
 static void assert_walled_off(int n, bool tc)
 {
-	char net[32], addr[32], script[512], target[32], buf[64], peer[20];
+	char net[32], addr[32], addr6[32], script[768], target[32], buf[64], peer[20];
 	struct sockaddr_in ua, ta;
-	int u, t;
+	struct sockaddr_in6 ua6;
+	int u, t, u6;
 
 	snprintf(WLAB, sizeof(WLAB), "tw%c%d", tc ? 't' : 'n', (int)(getpid() % 100000));
 	snprintf(DUM, sizeof(DUM), "nlw%d", (int)(getpid() % 1000000));
 	snprintf(net, sizeof(net), "10.99.%d.0/24", n);
 	snprintf(addr, sizeof(addr), "10.98.%d.1", n);
+	snprintf(addr6, sizeof(addr6), "fd98:%d::1", n);
 	if (tc)
 		setenv("NETLAB_MLD_FILTER", "tc", 1);
 	lab_up_or_die(WLAB, net, "2", "0");
@@ -72,18 +91,23 @@ static void assert_walled_off(int n, bool tc)
 		     "%s", r.err);
 	snprintf(buf, sizeof(buf), "%s/32", addr);
 	cr_assert_eq(run(&r, "ip", "addr", "add", buf, "dev", DUM, NULL), 0, "%s", r.err);
+	snprintf(buf, sizeof(buf), "%s/128", addr6);
+	cr_assert_eq(run(&r, "ip", "-6", "addr", "add", buf, "dev", DUM, "nodad", NULL), 0, "%s", r.err);
 	cr_assert_eq(run(&r, "ip", "link", "set", DUM, "up", NULL), 0, "%s", r.err);
 	cr_assert_eq(run(&r, "ip", "route", "add", net, "dev", DUM, NULL), 0, "%s", r.err);
 	u = bound_socket(SOCK_DGRAM, &ua);
 	t = bound_socket(SOCK_STREAM, &ta);
+	u6 = bound_socket6(&ua6);
 
 	snprintf(target, sizeof(target), "%s/h2", WLAB);
 	snprintf(script, sizeof(script),
 		 "ip route add %s/32 dev eth0 || exit 99; ping -c 2 -W 1 %s >/dev/null && echo PINGED; "
 		 "for i in 1 2 3; do echo netlab >/dev/udp/%s/%u; done; "
 		 "timeout 2 bash -c 'echo >/dev/tcp/%s/%u' 2>/dev/null && echo CONNECTED; "
-		 "ip neigh show %s dev eth0", addr, addr, addr, ntohs(ua.sin_port), addr,
-		 ntohs(ta.sin_port), addr);
+		 "ip neigh show %s dev eth0; ip -6 route add %s/128 dev eth0 || exit 99; "
+		 "for i in 1 2 3; do echo netlab >/dev/udp/%s/%u; sleep 0.3; done; "
+		 "ip -6 neigh show %s dev eth0", addr, addr, addr, ntohs(ua.sin_port), addr,
+		 ntohs(ta.sin_port), addr, addr6, addr6, ntohs(ua6.sin6_port), addr6);
 	nl(&r, "exec", target, "--", "bash", "-c", script, NULL);
 	cr_assert_neq(r.status, 99, "ip route add inside h2: %s", r.err);
 	usleep(200000);
@@ -91,10 +115,13 @@ static void assert_walled_off(int n, bool tc)
 		     "socket of the machine");
 	cr_assert_eq(errno, EAGAIN);
 	cr_assert_lt(accept(t, NULL, NULL), 0, "h2 reached a TCP socket of the machine");
+	cr_assert_lt(recv(u6, buf, sizeof(buf), MSG_DONTWAIT), 0, "an IPv6 datagram from h2 reached "
+		     "a socket of the machine");
 	cr_assert(!strstr(r.out, "PINGED"), "h2 pinged the machine's %s:\n%s", addr, r.out);
 	cr_assert(!strstr(r.out, "CONNECTED"), "h2 connected to the machine's %s:\n%s", addr, r.out);
-	cr_assert(!strstr(r.out, "lladdr"), "the machine answered h2's ARP request for %s:\n%s", addr,
-		  r.out);
+	cr_assert(!strstr(r.out, "lladdr"), "the machine answered h2's ARP or neighbour solicitation "
+		  "for %s or %s:\n%s", addr, addr6, r.out);
+	close(u6);
 	close(u);
 	close(t);
 

@@ -52,6 +52,11 @@ int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **er
 int nets_link_del(struct nets *n, int ifindex, struct lab_error **err);
 /* No IPv6 address generation on this link; call before it gets carrier. */
 int nets_link_no_ipv6(struct nets *n, int ifindex, struct lab_error **err);
+/* The kernel's default neighbour parameters (reachable time, retransmit time, probes, delays,
+ * locktime...) on one interface, for ARP and, with v6, IPv6 neighbour discovery: a new netns
+ * copies its interfaces' from the machine's net.ipv4.neigh.default (and ipv6), and has no
+ * "default" of its own to write. */
+int nets_neigh_defaults(struct nets *n, int ifindex, bool v6, struct lab_error **err);
 /* Delete every link in a netdevice group with one request: the kernel batches the work. */
 int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
 

@@ -591,6 +591,7 @@ struct up {
 	unsigned step, fail_at, stop_at;
 	bool created_dir;
 	bool made_table;	/* the lab's nftables table (wall_off) */
+	bool neigh_fix;		/* the machine's neighbour defaults are not the kernel's */
 	struct ns_spawner spawner;
 	char hosts_path[64];	/* for the spawner: the lab's hosts file */
 	char anchor[128];	/* and the mount point the others are hard links to */
@@ -1097,8 +1098,35 @@ static int shape_one(struct nets *n, int ifindex, const struct lab_shape *s, str
  * every port), up; routes; forwarding for routers; shaping. Doing it from this one thread, rather
  * than from each host, keeps a single user on the kernel's RTNL lock; hosts configuring themselves
  * concurrently made `up` super-linear. */
+/* Does the machine's net.ipv{4,6}.neigh.default differ from the kernel's own (what
+ * nets_neigh_defaults sets)? A host's interfaces copy it, and a host has no default of its own to
+ * write before they exist: read once per `up`, so a machine with the kernel's values pays nothing. */
+static bool machine_neigh_differs(void)
+{
+	static const char *const want[][3] = {	/* name, IPv4, IPv6 */
+		{ "base_reachable_time_ms", "30000", "30000" }, { "retrans_time_ms", "1000", "1000" },
+		{ "delay_first_probe_time", "5", "5" }, { "gc_stale_time", "60", "60" },
+		{ "anycast_delay", "100", "100" }, { "proxy_delay", "80", "80" },
+		{ "locktime", "100", "0" }, { "ucast_solicit", "3", "3" }, { "mcast_solicit", "3", "3" },
+		{ "app_solicit", "0", "0" }, { "proxy_qlen", "64", "64" },
+	};
+	char path[96], buf[32];
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		for (int f = 0; f < 2; f++) {
+			snprintf(path, sizeof(path), "/proc/sys/net/ipv%c/neigh/default/%s", f ? '6' : '4',
+				 want[i][0]);
+			if (util_read_file(path, buf, sizeof(buf), NULL) <= 0)
+				continue;	/* no IPv6: nothing to copy */
+			buf[strcspn(buf, "\n")] = '\0';
+			if (strcmp(buf, want[i][1 + f]))
+				return true;
+		}
+	return false;
+}
+
 static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
-		    const int ifindex_known[LAB_IFACES_MAX], struct lab_error **err)
+		    const int ifindex_known[LAB_IFACES_MAX], bool neigh_fix, struct lab_error **err)
 {
 	struct nets *n = NULL;
 	int r, ifindex[LAB_IFACES_MAX];
@@ -1116,6 +1144,8 @@ static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
 		r = ifindex[k] ? 0 : nets_ifindex(n, x->name, &ifindex[k], err);
 		if (r >= 0 && ipv6_is_zero(x->addr6))	/* IPv4 only: not even a link-local address */
 			r = nets_link_no_ipv6(n, ifindex[k], err);
+		if (r >= 0 && neigh_fix)
+			r = nets_neigh_defaults(n, ifindex[k], !ipv6_is_zero(x->addr6), err);
 		if (r >= 0)
 			r = nets_addr_add(n, ifindex[k], AF_INET, &be, g->subnet.prefix, false, err);
 		if (r >= 0 && !ipv6_is_zero(x->addr6))
@@ -1407,7 +1437,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 			return lab_err_wrap(err, "host %s", h->name);
 	}
 	explain_routes(u, h);
-	if ((r = host_net(lab, h, u->children[i].pidfd, inside, err)) < 0)
+	if ((r = host_net(lab, h, u->children[i].pidfd, inside, u->neigh_fix, err)) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
 	for (size_t k = 0; k < h->nifaces; k++) {	/* the machine's end of a shaped link */
 		int ifindex;
@@ -1504,6 +1534,7 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	}
 	if ((r = wall_off(u, err)) < 0)
 		return r;
+	u->neigh_fix = machine_neigh_differs();
 	snprintf(u->hosts_path, sizeof(u->hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
 
 	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)

@@ -388,3 +388,36 @@ Test(wall, an_nftables_table_of_the_labs_name_is_refused_and_kept, .fini = forei
 		     "the rollback deleted a table netlab did not make");
 	cr_assert_eq(access("/run/netlab/tnft", F_OK), -1, "state left behind");
 }
+
+/* The machine's neighbour defaults reach every interface made in a new netns (there is no
+ * "default" of a host's own to write): netlab sets the kernel's values on the lab's interfaces. */
+#define NB4 "/proc/sys/net/ipv4/neigh/default/base_reachable_time_ms"
+#define NU6 "/proc/sys/net/ipv6/neigh/default/ucast_solicit"
+static char NLAB[16], saved_nb4[16], saved_nu6[16];
+
+static void neigh_fini(void)
+{
+	if (NLAB[0])
+		lab_down_quiet(NLAB);
+	if (saved_nb4[0])
+		sysctl_write(NB4, saved_nb4);
+	if (saved_nu6[0])
+		sysctl_write(NU6, saved_nu6);
+}
+
+Test(same_everywhere, the_machines_neighbour_defaults_change_nothing_in_a_lab, .fini = neigh_fini,
+     .timeout = 60)
+{
+	char target[32];
+
+	snprintf(NLAB, sizeof(NLAB), "tnb%d", (int)(getpid() % 100000));
+	sysctl_read(NB4, saved_nb4, sizeof(saved_nb4));
+	sysctl_read(NU6, saved_nu6, sizeof(saved_nu6));
+	sysctl_write(NB4, "12345");
+	sysctl_write(NU6, "7");
+	lab_up_or_die(NLAB, "10.99.69.0/24", "1", "0");
+	snprintf(target, sizeof(target), "%s/h1", NLAB);
+	cr_assert_eq(nl(&r, "exec", target, "--", "cat", "/proc/sys/net/ipv4/neigh/eth0/base_reachable_time_ms",
+			"/proc/sys/net/ipv6/neigh/eth0/ucast_solicit", NULL), 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "30000\n3\n", "the kernel's values expected, not the machine's");
+}

@@ -11,6 +11,21 @@
 
 #include "nl.h"
 
+/* The subnet's broadcast address, as `ip addr add ... brd +` and ifconfig set it (IFA_BROADCAST):
+ * without it ifconfig shows "broadcast 0.0.0.0". /31 and /32 have none (RFC 3021). */
+static int set_broadcast(struct rtnl_addr *a, const void *addr, int prefix)
+{
+	_cleanup_nladdr_ struct nl_addr *brd = NULL;
+	uint32_t be;
+
+	memcpy(&be, addr, sizeof(be));
+	be |= htonl(prefix ? 0xffffffffu >> prefix : 0xffffffffu);
+	brd = nl_addr_build(AF_INET, &be, sizeof(be));
+	if (!brd)
+		return -NLE_NOMEM;
+	return rtnl_addr_set_broadcast(a, brd);	/* takes its own reference */
+}
+
 int nets_addr_add(struct nets *n, int ifindex, int family, const void *addr, int prefix,
 		  bool nodad, struct lab_error **err)
 {
@@ -32,7 +47,10 @@ int nets_addr_add(struct nets *n, int ifindex, int family, const void *addr, int
 		rtnl_addr_set_prefixlen(a, prefix);
 		if (nodad)	/* static lab addresses: no duplicate detection, usable at once */
 			rtnl_addr_set_flags(a, IFA_F_NODAD);
-		r = rtnl_addr_add(n->sk, a, NLM_F_EXCL);
+		if (family == AF_INET && prefix < 31)
+			r = set_broadcast(a, addr, prefix);
+		if (r >= 0)
+			r = rtnl_addr_add(n->sk, a, NLM_F_EXCL);
 	}
 	if (r < 0) {
 		inet_ntop(family, addr, text, sizeof(text));

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ static void apply_spec(struct rtnl_link *l, const struct nets_link_spec *spec)
 		rtnl_link_set_master(l, spec->master);
 	if (spec->up)
 		rtnl_link_set_flags(l, IFF_UP);
+	if (spec->mtu)
+		rtnl_link_set_mtu(l, spec->mtu);
 }
 
 /* net.ipv6.conf.NAME.disable_ipv6 = 1, in the caller's netns. Address generation off leaves a
@@ -221,6 +224,8 @@ int nets_veth_add(struct nets *n, const struct nets_link_spec *spec, const char 
 	apply_spec(l, spec);
 	peer = rtnl_link_veth_get_peer(l);	/* a new reference: put by the cleanup */
 	rtnl_link_set_name(peer, peer_name);
+	if (spec->mtu)	/* both ends of a link alike */
+		rtnl_link_set_mtu(peer, spec->mtu);
 	/* the peer cannot be set up here: the kernel refuses (ENOTCONN) an up peer in another netns */
 	if (peer_pid)
 		rtnl_link_set_ns_pid(peer, peer_pid);
@@ -380,6 +385,7 @@ int nets_link_list(struct nets *n, struct nets_link **out, size_t *out_count, st
 		e->master = rtnl_link_get_master(l);
 		e->group = rtnl_link_get_group(l);
 		e->flags = rtnl_link_get_flags(l);
+		e->mtu = rtnl_link_get_mtu(l);
 		snprintf(e->name, sizeof(e->name), "%s", rtnl_link_get_name(l) ?: "");
 		s = rtnl_link_get_type(l);
 		snprintf(e->kind, sizeof(e->kind), "%s", s ? s : "");
@@ -393,5 +399,61 @@ int nets_link_list(struct nets *n, struct nets_link **out, size_t *out_count, st
 	}
 	*out = v;
 	*out_count = count;
+	return 0;
+}
+
+/* The kernel's own values for a device's neighbour parameters (net/ipv4/arp.c arp_tbl, and
+ * net/ipv6/ndisc.c nd_tbl: the same but locktime 0), in one RTM_SETNEIGHTBL per family (built
+ * here: libnl's rtnl_neightbl_change sends no NDTPA_IFINDEX, and the kernel then finds no
+ * parameters to change). Times in ms. */
+static struct nl_msg *neightbl_msg(int family, int ifindex)
+{
+	static const struct { int type; uint64_t v4, v6; } times[] = {
+		{ NDTPA_BASE_REACHABLE_TIME, 30000, 30000 }, { NDTPA_RETRANS_TIME, 1000, 1000 },
+		{ NDTPA_DELAY_PROBE_TIME, 5000, 5000 }, { NDTPA_GC_STALETIME, 60000, 60000 },
+		{ NDTPA_ANYCAST_DELAY, 1000, 1000 }, { NDTPA_PROXY_DELAY, 800, 800 },
+		{ NDTPA_LOCKTIME, 1000, 0 },
+	};
+	static const struct { int type; uint32_t v; } counts[] = {
+		{ NDTPA_UCAST_PROBES, 3 }, { NDTPA_MCAST_PROBES, 3 }, { NDTPA_APP_PROBES, 0 },
+		{ NDTPA_PROXY_QLEN, 64 },
+	};
+	struct ndtmsg t = { .ndtm_family = (uint8_t)family };
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_SETNEIGHTBL, 0);
+	struct nlattr *parms;
+
+	if (!m || nlmsg_append(m, &t, sizeof(t), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(m, NDTA_NAME, family == AF_INET6 ? "ndisc_cache" : "arp_cache") < 0 ||
+	    !(parms = nla_nest_start(m, NDTA_PARMS)) || nla_put_u32(m, NDTPA_IFINDEX, (uint32_t)ifindex) < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		if (nla_put_u64(m, times[i].type, family == AF_INET6 ? times[i].v6 : times[i].v4) < 0)
+			goto fail;
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if (nla_put_u32(m, counts[i].type, counts[i].v) < 0)
+			goto fail;
+	nla_nest_end(m, parms);
+	return m;
+fail:
+	nlmsg_free(m);
+	return NULL;
+}
+
+int nets_neigh_defaults(struct nets *n, int ifindex, bool v6, struct lab_error **err)
+{
+	for (int f = 0; f < (v6 ? 2 : 1); f++) {
+		struct nl_msg *m = neightbl_msg(f ? AF_INET6 : AF_INET, ifindex);
+		char what[96];
+		int r;
+
+		if (!m)
+			return lab_err(err, ENOMEM, "neighbour table message");
+		r = nl_send_sync(n->sk, m);	/* frees m */
+		if (r < 0) {
+			snprintf(what, sizeof(what), "set the kernel's %s parameters on interface %d",
+				 f ? "IPv6 neighbour" : "ARP", ifindex);
+			return nets_nlerr(err, r, what);
+		}
+	}
 	return 0;
 }

@@ -26,6 +26,7 @@ struct nets_link_spec {
 	int master;		/* ifindex of the bridge to enslave to, 0 = none */
 	bool up;
 	bool no_ipv6;		/* no IPv6 address generation (no link-local, DAD or MLD) */
+	unsigned mtu;		/* bytes, IFLA_MTU (a veth: both ends); 0 = the kernel's default */
 };
 
 /* Create a Linux bridge (STP off, so ports forward at once; no multicast snooping): created down,
@@ -51,6 +52,11 @@ int nets_link_set_up(struct nets *n, int ifindex, bool up, struct lab_error **er
 int nets_link_del(struct nets *n, int ifindex, struct lab_error **err);
 /* No IPv6 address generation on this link; call before it gets carrier. */
 int nets_link_no_ipv6(struct nets *n, int ifindex, struct lab_error **err);
+/* The kernel's default neighbour parameters (reachable time, retransmit time, probes, delays,
+ * locktime...) on one interface, for ARP and, with v6, IPv6 neighbour discovery: a new netns
+ * copies its interfaces' from the machine's net.ipv4.neigh.default (and ipv6), and has no
+ * "default" of its own to write. */
+int nets_neigh_defaults(struct nets *n, int ifindex, bool v6, struct lab_error **err);
 /* Delete every link in a netdevice group with one request: the kernel batches the work. */
 int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
 
@@ -59,10 +65,13 @@ int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
  * program (an fd to close once the filter holds it). Each port gets a clsact qdisc bound to the
  * shared tc block `block`; the block's one filter is added once, after its first port. */
 int nets_mld_program(struct lab_error **err);
-/* The same for a whole lab, where nftables has a bridge family: one table, "netlab-LAB", whose
- * one rule drops those frames from every interface named "LAB-*" (nft.c), in the caller's netns.
+/* A lab's nftables table (bridge family), "netlab-LAB", in the caller's netns, in one batch
+ * (nft.c): chain input drops every frame a bridge would pass up to the machine's own stack from an
+ * interface named "LAB-*" (the lab's ports: no ARP answer, no delivery, no routing by the machine);
+ * with mld, chain mld also drops the MLD reports those interfaces send (the same for a whole lab as
+ * the tc filter on each port). Fails (-errno in the error) where nftables has no bridge family.
  * Delete: 1 when it was there, 0 when there is no such table (or no nf_tables). */
-int nets_mld_table_add(const char *lab, struct lab_error **err);
+int nets_lab_table_add(const char *lab, bool mld, struct lab_error **err);
 /* nf: a socket from nets_nft_open, or NULL for one of its own. Closing a netfilter socket waits
  * for the kernel to destroy the tables deleted before (an RCU grace period): delete first, then
  * do other work, then nets_close(nf). */
@@ -108,6 +117,7 @@ struct nets_link {
 	int master;
 	uint32_t group;
 	unsigned int flags;	/* IFF_* */
+	unsigned mtu;		/* bytes */
 	char name[16];
 	char kind[16];
 	char alias[128];

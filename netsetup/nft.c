@@ -1,12 +1,24 @@
 /* The MLD report filter for a whole lab in one nftables table (bridge family), instead of a tc
- * qdisc on each port (mld.c says why the reports must stay off the other ports):
+ * qdisc on each port (mld.c says why the reports must stay off the other ports), and the wall
+ * between the lab and the machine's own network stack:
  *
  *   table bridge netlab-LAB {
+ *     chain input {
+ *       type filter hook input priority -200; policy accept;
+ *       iifname "LAB-*" drop
+ *     }
  *     chain mld {
  *       type filter hook prerouting priority -200; policy accept;
  *       iifname "LAB-*" ether daddr 33:33:00:00:00:16 drop
  *     }
  *   }
+ *
+ * The bridge family's input hook sees every frame a bridge passes up to the machine (to its own
+ * MAC, broadcast, multicast, and the link-local 01:80:c2:00:00:0X group a bridge keeps; the
+ * kernel's br_pass_frame_up and br_handle_local_finish), never one it forwards between ports: a
+ * host's ARP request for an address of the machine, or a datagram to it, stops here whatever the
+ * machine's arp_ignore, rp_filter or ip_forward. The policy stays accept: the hook sees the
+ * machine's other bridges too.
  *
  * Three objects made once, in one batch, where a qdisc per port cost a netlink round trip and
  * the kernel's work for a new qdisc, some of it over every block bound before (the indirect
@@ -238,17 +250,17 @@ static struct nl_msg *table_msg(int type, int flags, const char *table)
 	return m;
 }
 
-/* chain mld { type filter hook prerouting priority filter; policy accept; } */
-static struct nl_msg *chain_msg(const char *table)
+/* chain NAME { type filter hook HOOK priority filter; policy accept; } */
+static struct nl_msg *chain_msg(const char *table, const char *name, uint32_t hooknum)
 {
 	struct nl_msg *m = nft_msg(NFT_TYPE(NFT_MSG_NEWCHAIN), NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
 				   NFPROTO_BRIDGE, 0);
 	struct nlattr *hook;
 
 	if (!m || nla_put_string(m, NFTA_CHAIN_TABLE, table) < 0 ||
-	    nla_put_string(m, NFTA_CHAIN_NAME, "mld") < 0 ||
+	    nla_put_string(m, NFTA_CHAIN_NAME, name) < 0 ||
 	    !(hook = nla_nest_start(m, NFTA_CHAIN_HOOK)) ||
-	    put_be32(m, NFTA_HOOK_HOOKNUM, NF_BR_PRE_ROUTING) < 0 ||
+	    put_be32(m, NFTA_HOOK_HOOKNUM, hooknum) < 0 ||
 	    put_be32(m, NFTA_HOOK_PRIORITY, (uint32_t)NF_BR_PRI_FILTER_BRIDGED) < 0)
 		goto fail;
 	nla_nest_end(m, hook);
@@ -259,6 +271,27 @@ static struct nl_msg *chain_msg(const char *table)
 fail:
 	nlmsg_free(m);
 	return NULL;
+}
+
+/* iifname "LAB-*" drop, in chain input */
+static struct nl_msg *input_rule_msg(const char *table, const char *lab)
+{
+	const uint32_t meta[] = { NFTA_META_DREG, NFT_REG_1, NFTA_META_KEY, NFT_META_IIFNAME };
+	struct nl_msg *m = nft_msg(NFT_TYPE(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
+				   NFPROTO_BRIDGE, 0);
+	struct nlattr *exprs;
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "%s-", lab);
+	if (!m || nla_put_string(m, NFTA_RULE_TABLE, table) < 0 ||
+	    nla_put_string(m, NFTA_RULE_CHAIN, "input") < 0 ||
+	    !(exprs = nla_nest_start(m, NFTA_RULE_EXPRESSIONS)) || put_expr(m, "meta", 2, meta) < 0 ||
+	    put_cmp(m, prefix, strlen(prefix)) < 0 || put_drop(m) < 0) {
+		nlmsg_free(m);
+		return NULL;
+	}
+	nla_nest_end(m, exprs);
+	return m;
 }
 
 /* iifname "LAB-*" ether daddr 33:33:00:00:00:16 drop */
@@ -306,19 +339,25 @@ static int batch_send(struct nets *nf, struct nl_msg *msgs[], size_t n)
 	return r;
 }
 
-int nets_mld_table_add(const char *lab, struct lab_error **err)
+int nets_lab_table_add(const char *lab, bool mld, struct lab_error **err)
 {
 	char table[64];
-	struct nl_msg *msgs[3];
+	struct nl_msg *msgs[5];
+	size_t n = 0;
 	int r;
 
 	table_name(table, lab);
-	msgs[0] = table_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table);
-	msgs[1] = chain_msg(table);
-	msgs[2] = rule_msg(table, lab);
-	r = batch_send(NULL, msgs, 3);
+	msgs[n++] = table_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table);
+	msgs[n++] = chain_msg(table, "input", NF_BR_LOCAL_IN);
+	msgs[n++] = input_rule_msg(table, lab);
+	if (mld) {
+		msgs[n++] = chain_msg(table, "mld", NF_BR_PRE_ROUTING);
+		msgs[n++] = rule_msg(table, lab);
+	}
+	r = batch_send(NULL, msgs, n);
 	if (r < 0)
-		return lab_err(err, -r, "add the nftables table bridge %s (the MLD report filter)", table);
+		return lab_err(err, -r, "add the nftables table bridge %s (the wall between the lab and "
+				      "the machine%s)", table, mld ? ", the MLD report filter" : "");
 	return 0;
 }
 

@@ -82,7 +82,7 @@ static void probe_kernel(int results[PROBES])
 				res[PROBE_TBF] = nets_qdisc_probe(n, a, "tbf", NULL) == 0;
 				res[PROBE_NETEM] = nets_qdisc_probe(n, a, "netem", NULL) == 0;
 				/* 2: one nftables rule per lab; 1: a tc filter per port; 0: none */
-				if (nets_mld_table_add("probe", NULL) == 0) {
+				if (nets_lab_table_add("probe", true, NULL) == 0) {
 					res[PROBE_MLD] = 2;
 				} else {
 					fd = nets_mld_program(NULL);
@@ -155,6 +155,25 @@ static void check_namespaces(struct lines *l)
 		add(l, DOCTOR_OK, "namespaces", "limits (user.max_*_namespaces): %s", list);
 }
 
+/* A machine that forwards routes what reaches its stack; the lab's nftables wall keeps the labs'
+ * own frames away, but a machine that forwards is one mistake from routing a lab to its uplink. */
+static void check_forwarding(struct lines *l)
+{
+	long v4 = read_long("/proc/sys/net/ipv4/ip_forward");
+	long v6 = read_long("/proc/sys/net/ipv6/conf/all/forwarding");
+
+	if (v4 == 1 || v6 == 1)
+		add(l, DOCTOR_WARN, "forwarding", "this machine forwards (%s%s%s): netlab's nftables "
+			"table keeps lab traffic off its stack, but check that nothing else bridges or "
+			"routes the lab bridges to the uplink; sysctl -w net.ipv4.ip_forward=0 "
+			"net.ipv6.conf.all.forwarding=0 unless the machine is a router",
+		    v4 == 1 ? "net.ipv4.ip_forward=1" : "", v4 == 1 && v6 == 1 ? ", " : "",
+		    v6 == 1 ? "net.ipv6.conf.all.forwarding=1" : "");
+	else
+		add(l, DOCTOR_OK, "forwarding", "this machine routes nothing (ip_forward 0, IPv6 "
+			"forwarding 0)");
+}
+
 static void check_network(struct lines *l)
 {
 	int probe[PROBES];
@@ -186,6 +205,13 @@ static void check_network(struct lines *l)
 	    : "neither nftables' bridge family nor an eBPF tc filter (bpf(2), CONFIG_NET_SCH_INGRESS, "
 	    "CONFIG_NET_CLS_BPF): every MLD report is flooded to every host, and IPv6 labs of "
 	    "hundreds of hosts come up slowly; --no-ipv6 avoids it");
+
+	add(l, probe[PROBE_MLD] == 2 ? DOCTOR_OK : DOCTOR_FAIL, "lab wall",
+	    probe[PROBE_MLD] == 2 ? "an nftables input chain (bridge family) keeps each lab's hosts "
+	    "off this machine's own network stack"
+	    : "no nftables bridge family (CONFIG_NF_TABLES_BRIDGE, nf_tables): netlab up refuses, "
+	    "since nothing else would stop a host from reaching this machine's addresses");
+	check_forwarding(l);
 
 	v = read_long("/proc/sys/net/bridge/bridge-nf-call-iptables");
 	if (v == 1)

@@ -290,6 +290,7 @@ struct teardown {
 	void *arg;
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;
+	bool keep_table;	/* rollback before our nftables table was made: one of its name is not ours */
 };
 
 /* The by-hand equivalent of a step, for --explain. */
@@ -297,7 +298,7 @@ static void explainf(void (*fn)(const char *, void *), void *arg, const char *fm
 	__attribute__((format(printf, 3, 4)));
 static void explainf(void (*fn)(const char *, void *), void *arg, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[4096];	/* a host's sysctls make long lines */
 	va_list ap;
 
 	if (!fn)
@@ -557,7 +558,7 @@ static int teardown(const struct teardown *t, struct lab_error **err)
 		r = -1;
 	/* the MLD table first, its socket closed last: the kernel destroys the table meanwhile,
 	 * where closing at once would wait for that (nets_nft_open); no nf_tables, no table */
-	if (nets_nft_open(&nf, NULL) == 0 && remove_mld_table(t, nf, err) < 0)
+	if (!t->keep_table && nets_nft_open(&nf, NULL) == 0 && remove_mld_table(t, nf, err) < 0)
 		r = -1;
 	if (remove_netns_mounts(t, err) < 0)
 		r = -1;
@@ -590,6 +591,8 @@ struct up {
 	unsigned macs;		/* interfaces cabled so far: the last bytes of the next MAC */
 	unsigned step, fail_at, stop_at;
 	bool created_dir;
+	bool made_table;	/* the lab's nftables table (wall_off) */
+	bool neigh_fix;		/* the machine's neighbour defaults are not the kernel's */
 	struct ns_spawner spawner;
 	char hosts_path[64];	/* for the spawner: the lab's hosts file */
 	char anchor[128];	/* and the mount point the others are hard links to */
@@ -675,6 +678,9 @@ static int plan_hosts(struct up *u, struct lab_error **err)
 		for (size_t g = 0; g < lab->nsegs; g++)
 			if (names_ifname(lab->segs[g].bridge, err, "%s-%s", lab->name, lab->segs[g].name) < 0)
 				return lab_err_wrap(err, "segment %s (use a shorter lab name)", lab->segs[g].name);
+		for (size_t g = 0; g < lab->nsegs; g++)	/* --mtu: segments without an mtu: */
+			if (!lab->segs[g].mtu)
+				lab->segs[g].mtu = s->mtu;
 	} else {
 		struct lab_segment *g = &lab->segs[0];
 
@@ -686,6 +692,7 @@ static int plan_hosts(struct up *u, struct lab_error **err)
 		g->has6 = !s->no_ipv6;
 		if (s->has_subnet6)
 			g->subnet6 = s->subnet6;
+		g->mtu = s->mtu;
 		for (unsigned i = 0; i < s->hosts; i++) {
 			struct lab_host *h = &lab->hosts[i];
 
@@ -1092,8 +1099,35 @@ static int shape_one(struct nets *n, int ifindex, const struct lab_shape *s, str
  * every port), up; routes; forwarding for routers; shaping. Doing it from this one thread, rather
  * than from each host, keeps a single user on the kernel's RTNL lock; hosts configuring themselves
  * concurrently made `up` super-linear. */
+/* Does the machine's net.ipv{4,6}.neigh.default differ from the kernel's own (what
+ * nets_neigh_defaults sets)? A host's interfaces copy it, and a host has no default of its own to
+ * write before they exist: read once per `up`, so a machine with the kernel's values pays nothing. */
+static bool machine_neigh_differs(void)
+{
+	static const char *const want[][3] = {	/* name, IPv4, IPv6 */
+		{ "base_reachable_time_ms", "30000", "30000" }, { "retrans_time_ms", "1000", "1000" },
+		{ "delay_first_probe_time", "5", "5" }, { "gc_stale_time", "60", "60" },
+		{ "anycast_delay", "100", "100" }, { "proxy_delay", "80", "80" },
+		{ "locktime", "100", "0" }, { "ucast_solicit", "3", "3" }, { "mcast_solicit", "3", "3" },
+		{ "app_solicit", "0", "0" }, { "proxy_qlen", "64", "64" },
+	};
+	char path[96], buf[32];
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		for (int f = 0; f < 2; f++) {
+			snprintf(path, sizeof(path), "/proc/sys/net/ipv%c/neigh/default/%s", f ? '6' : '4',
+				 want[i][0]);
+			if (util_read_file(path, buf, sizeof(buf), NULL) <= 0)
+				continue;	/* no IPv6: nothing to copy */
+			buf[strcspn(buf, "\n")] = '\0';
+			if (strcmp(buf, want[i][1 + f]))
+				return true;
+		}
+	return false;
+}
+
 static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
-		    const int ifindex_known[LAB_IFACES_MAX], struct lab_error **err)
+		    const int ifindex_known[LAB_IFACES_MAX], bool neigh_fix, struct lab_error **err)
 {
 	struct nets *n = NULL;
 	int r, ifindex[LAB_IFACES_MAX];
@@ -1111,6 +1145,8 @@ static int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
 		r = ifindex[k] ? 0 : nets_ifindex(n, x->name, &ifindex[k], err);
 		if (r >= 0 && ipv6_is_zero(x->addr6))	/* IPv4 only: not even a link-local address */
 			r = nets_link_no_ipv6(n, ifindex[k], err);
+		if (r >= 0 && neigh_fix)
+			r = nets_neigh_defaults(n, ifindex[k], !ipv6_is_zero(x->addr6), err);
 		if (r >= 0)
 			r = nets_addr_add(n, ifindex[k], AF_INET, &be, g->subnet.prefix, false, err);
 		if (r >= 0 && !ipv6_is_zero(x->addr6))
@@ -1170,29 +1206,61 @@ static int mount_netns(const struct lab *lab, const struct lab_host *h, struct l
  * router solicitation, both multicast the bridge floods to every port; the unique local address
  * kept across `ip link set ethK down; up`, as IPv4 addresses are. A router forwards, in its own
  * netns only. In the host, not here: /proc/sys/net as the machine's /proc shows it has one dentry
- * per netns for each name, and every lookup walks them all (quadratic in the size of the lab). */
+ * per netns for each name, and every lookup walks them all (quadratic in the size of the lab).
+ *
+ * Every other setting that changes what a lab does is written too, to the kernel's own default:
+ * a new netns copies net.ipv4.conf.{all,default} from the machine (net.core.devconf_inherit_init_net
+ * 0 or 1; IPv6 too with 1 or 3), so a machine with rp_filter=1 (asymmetric routes fail), arp_ignore,
+ * ip_forward=1 or accept_redirects=0 would otherwise make the same lab behave differently. For
+ * rp_filter, arp_ignore and arp_announce the kernel takes the larger of "all" and the interface's
+ * value; for arp_filter, proxy_arp and the rest, either: both are written. ip_forward first: its
+ * change resets all.accept_redirects (inet_forward_change), written after it. */
+#define SYSCTL_V4(fwd, redirects)                                                              \
+	"net/ipv4/ip_forward=" fwd, "net/ipv4/conf/default/forwarding=" fwd,                   \
+	"net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0",                  \
+	"net/ipv4/conf/all/accept_redirects=" redirects,                                      \
+	"net/ipv4/conf/default/accept_redirects=1", "net/ipv4/conf/all/secure_redirects=1",    \
+	"net/ipv4/conf/default/secure_redirects=1", "net/ipv4/conf/all/send_redirects=1",      \
+	"net/ipv4/conf/default/send_redirects=1", "net/ipv4/conf/all/accept_source_route=0",   \
+	"net/ipv4/conf/default/accept_source_route=0", "net/ipv4/conf/all/accept_local=0",     \
+	"net/ipv4/conf/default/accept_local=0", "net/ipv4/conf/all/arp_ignore=0",              \
+	"net/ipv4/conf/default/arp_ignore=0", "net/ipv4/conf/all/arp_announce=0",              \
+	"net/ipv4/conf/default/arp_announce=0", "net/ipv4/conf/all/arp_filter=0",              \
+	"net/ipv4/conf/default/arp_filter=0", "net/ipv4/conf/all/arp_accept=0",                \
+	"net/ipv4/conf/default/arp_accept=0", "net/ipv4/conf/all/arp_notify=0",                \
+	"net/ipv4/conf/default/arp_notify=0", "net/ipv4/conf/all/proxy_arp=0",                 \
+	"net/ipv4/conf/default/proxy_arp=0", "net/ipv4/conf/all/promote_secondaries=0",        \
+	"net/ipv4/conf/default/promote_secondaries=0"
+/* IPv6 also takes the larger of "all" and the interface's accept_dad */
+#define SYSCTL_V6(fwd)                                                                         \
+	"net/ipv6/conf/all/disable_ipv6=0", "net/ipv6/conf/default/disable_ipv6=0",            \
+	"net/ipv6/conf/all/forwarding=" fwd, "net/ipv6/conf/default/forwarding=" fwd,          \
+	"net/ipv6/conf/all/accept_dad=0", "net/ipv6/conf/default/accept_dad=0",                \
+	"net/ipv6/conf/all/accept_ra=0", "net/ipv6/conf/default/accept_ra=0",                  \
+	"net/ipv6/conf/all/accept_redirects=1", "net/ipv6/conf/default/accept_redirects=1",    \
+	"net/ipv6/conf/all/proxy_ndp=0", "net/ipv6/conf/default/proxy_ndp=0",                  \
+	"net/ipv6/conf/default/keep_addr_on_down=1"
+
 static const char *const *host_sysctls(const struct lab_host *h)
 {
-	static const char *const v6[] = { "net/ipv6/conf/default/accept_dad=0",
-		"net/ipv6/conf/default/accept_ra=0", "net/ipv6/conf/default/keep_addr_on_down=1", NULL };
-	static const char *const router4[] = { "net/ipv4/ip_forward=1", NULL };
-	static const char *const router6[] = { "net/ipv6/conf/default/accept_dad=0",
-		"net/ipv6/conf/default/accept_ra=0", "net/ipv6/conf/default/keep_addr_on_down=1",
-		"net/ipv4/ip_forward=1", "net/ipv6/conf/all/forwarding=1", NULL };
+	static const char *const host4[] = { SYSCTL_V4("0", "1"), NULL };
+	static const char *const host6[] = { SYSCTL_V4("0", "1"), SYSCTL_V6("0"), NULL };
+	static const char *const router4[] = { SYSCTL_V4("1", "0"), NULL };
+	static const char *const router6[] = { SYSCTL_V4("1", "0"), SYSCTL_V6("1"), NULL };
 	bool has6 = false;
 
 	for (size_t k = 0; k < h->nifaces; k++)
 		has6 |= !ipv6_is_zero(h->ifaces[k].addr6);
 	if (h->router)
 		return has6 ? router6 : router4;
-	return has6 ? v6 : NULL;
+	return has6 ? host6 : host4;
 }
 
 /* What a host does inside, after clone3, as one unshare(1) command. */
 static void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path)
 {
 	const char *const *sys = host_sysctls(h);
-	char sysctl[320] = "";
+	char sysctl[2048] = "";
 	size_t used = 0;
 
 	if (!u->spec->explain)
@@ -1222,16 +1290,19 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 {
 	const struct lab *lab = u->lab;
 	const struct lab_segment *g = &lab->segs[x->seg];
-	char a[IPV6_TEXT], alias[64], v6[256] = "", br[16];
+	char a[IPV6_TEXT], alias[64], v6[256] = "", br[16], mtu[16] = "";
 
 	if (!u->spec->explain || lab_bridge_name(g, k_br, "", br, NULL) < 0)
 		return;
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
+	if (g->mtu)
+		snprintf(mtu, sizeof(mtu), " mtu %u", g->mtu);
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s group %u master %s up type veth peer name %s netns %d address "
+		 "ip link add %s%s group %u master %s up type veth peer name %s%s netns %d address "
 		 "%02x:%02x:%02x:%02x:%02x:%02x && sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && "
-		 "ip link set %s alias %s addrgenmode none", x->veth, lab_group(lab), br, x->name,
-		 (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth, alias);
+		 "ip link set %s alias %s addrgenmode none", x->veth, mtu, lab_group(lab), br, x->name,
+		 mtu, (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth,
+		 alias);
 	if (!ipv6_is_zero(x->addr6))
 		snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
 			 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
@@ -1239,7 +1310,7 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 		snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; %sip addr add "
-		 "%s/%d dev %s; ip link set %s up'", (int)h->pid, v6, ipv4_fmt(x->addr, a, sizeof(a)),
+		 "%s/%d brd + dev %s; ip link set %s up'", (int)h->pid, v6, ipv4_fmt(x->addr, a, sizeof(a)),
 		 g->subnet.prefix, x->name, x->name);
 }
 
@@ -1258,30 +1329,51 @@ static void explain_routes(const struct up *u, const struct lab_host *h)
 	}
 }
 
-/* MLDv2 reports from this port go no further than the bridge (netsetup/mld.c). With the first
- * port, the lab gets its nftables table (netsetup/nft.c), which covers every port to come; where
- * nftables has no bridge family, the lab's tc block, numbered as its netdevice group, gets its
- * filter, and each port a clsact qdisc bound to it. A kernel with neither does without (the
- * reports flood, as on any Linux bridge; `netlab doctor` says so). */
+/* Before any host is cabled: the lab's nftables table (netsetup/nft.c), whose input chain keeps
+ * every frame from the lab's ports off the machine's own network stack (no ARP answer for the
+ * machine's addresses, nothing delivered to its sockets or routed by it), and whose mld chain
+ * keeps the MLD reports off the other ports. NETLAB_MLD_FILTER=tc (tests): the table without its
+ * mld chain, and a tc filter on each port for MLD instead (mld_block). No nftables bridge family:
+ * `up` fails, since nothing else stops a host from reaching the machine (a tc filter on a port
+ * sees frames before the bridge decides where they go). */
+static int wall_off(struct up *u, struct lab_error **err)
+{
+	const char *want = getenv("NETLAB_MLD_FILTER");	/* "tc": the tc filter for MLD (tests) */
+	const char *lab = u->lab->name;
+	bool mld = !(want && !strcmp(want, "tc"));
+
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "nft add table bridge netlab-%s && nft add chain bridge netlab-%s input '{ type filter "
+		 "hook input priority filter; }' && nft add rule bridge netlab-%s input iifname '%s-*' "
+		 "drop   # nothing from the lab reaches the machine's own stack", lab, lab, lab, lab);
+	if (mld)
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "nft add chain bridge netlab-%s mld '{ type filter hook prerouting priority "
+			 "filter; }' && nft add rule bridge netlab-%s mld iifname '%s-*' ether daddr "
+			 "33:33:00:00:00:16 drop   # the MLDv2 reports to ff02::16", lab, lab, lab);
+	if (up_step(u, "walling the lab off from the machine", err) < 0)
+		return -1;
+	if (nets_lab_table_add(lab, mld, err) < 0)
+		return lab_err_wrap(err, "cannot keep the lab's hosts off this machine's own network "
+				    "stack (nftables with its bridge family, CONFIG_NF_TABLES_BRIDGE, is "
+				    "needed; see netlab doctor)");
+	u->made_table = true;
+	if (mld)
+		u->mld = MLD_TABLE;
+	return 0;
+}
+
+/* MLDv2 reports from this port go no further than the bridge (netsetup/mld.c). The lab's
+ * nftables table (wall_off) does it for every port; with NETLAB_MLD_FILTER=tc, the lab's tc block,
+ * numbered as its netdevice group, gets its filter with the first port, and each port a clsact
+ * qdisc bound to it. Without the eBPF classifier, the reports flood, as on any Linux bridge. */
 static int mld_block(struct up *u, const struct lab_iface *x, int ifindex, struct lab_error **err)
 {
-	const char *want = getenv("NETLAB_MLD_FILTER");	/* "tc": never nftables (tests) */
 	uint32_t block = lab_group(u->lab);
 	int fd = -1, r;
 
 	if (u->mld == MLD_OFF || u->mld == MLD_TABLE)
 		return 0;
-	/* the first port: one nftables rule for the whole lab, else a tc filter on every port */
-	if (u->mld == MLD_UNTRIED && !(want && !strcmp(want, "tc")) &&
-	    nets_mld_table_add(u->lab->name, NULL) == 0) {
-		explainf(u->spec->explain, u->spec->explain_arg,
-			 "nft add table bridge netlab-%s && nft add chain bridge netlab-%s mld '{ type "
-			 "filter hook prerouting priority filter; }' && nft add rule bridge netlab-%s mld "
-			 "iifname '%s-*' ether daddr 33:33:00:00:00:16 drop   # the MLDv2 reports to "
-			 "ff02::16", u->lab->name, u->lab->name, u->lab->name, u->lab->name);
-		u->mld = MLD_TABLE;
-		return 0;
-	}
 	if (u->mld == MLD_UNTRIED && (fd = nets_mld_program(NULL)) < 0) {
 		u->mld = MLD_OFF;
 		return 0;
@@ -1322,7 +1414,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 		size_t k_br = u->ports[x->seg]++ / LAB_BRIDGE_PORTS;
 		struct nets_link_spec veth = { .name = x->veth, .alias = alias, .group = lab_group(lab),
 					       .master = u->bridges[x->seg * LAB_SEG_BRIDGES_MAX + k_br],
-					       .up = true, .no_ipv6 = true };
+					       .up = true, .no_ipv6 = true, .mtu = lab->segs[x->seg].mtu };
 		unsigned m = ++u->macs;
 		uint8_t mac[6];
 
@@ -1346,7 +1438,7 @@ static int cable_host(struct up *u, size_t i, struct lab_error **err)
 			return lab_err_wrap(err, "host %s", h->name);
 	}
 	explain_routes(u, h);
-	if ((r = host_net(lab, h, u->children[i].pidfd, inside, err)) < 0)
+	if ((r = host_net(lab, h, u->children[i].pidfd, inside, u->neigh_fix, err)) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
 	for (size_t k = 0; k < h->nifaces; k++) {	/* the machine's end of a shaped link */
 		int ifindex;
@@ -1365,29 +1457,31 @@ static int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
 	int *ifindex = &u->bridges[g * LAB_SEG_BRIDGES_MAX];
-	char alias[64], br[16], up[16], dn[16];
+	char alias[64], br[16], up[16], dn[16], mtu[16] = "";
 	struct nets_link_spec spec = { .name = br, .alias = alias, .group = lab_group(lab), .up = true,
-				       .no_ipv6 = true };
+				       .no_ipv6 = true, .mtu = lab->segs[g].mtu };
 
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
 	if (lab_bridge_name(&lab->segs[g], k, "", br, err) < 0 ||
 	    lab_bridge_name(&lab->segs[g], k, "-up", up, err) < 0 ||
 	    lab_bridge_name(&lab->segs[g], k, "-dn", dn, err) < 0)
 		return -1;
+	if (spec.mtu)
+		snprintf(mtu, sizeof(mtu), " mtu %u", spec.mtu);
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s group %u type bridge mcast_snooping 0 && sysctl -qw "
+		 "ip link add %s%s group %u type bridge mcast_snooping 0 && sysctl -qw "
 		 "net.ipv6.conf.%s.disable_ipv6=1 && ip link set %s alias %s addrgenmode none && "
-		 "ip link set %s up", br, lab_group(lab), br, br, alias, br);
+		 "ip link set %s up", br, mtu, lab_group(lab), br, br, alias, br);
 	if (up_step(u, "creating a bridge", err) < 0 || nets_bridge_add(u->root, &spec, &ifindex[k], err) < 0)
 		return -1;
 	if (k == 0)
 		return 0;
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s group %u master %s up type veth peer name %s group %u && "
+		 "ip link add %s%s group %u master %s up type veth peer name %s%s group %u && "
 		 "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 net.ipv6.conf.%s.disable_ipv6=1 && "
 		 "ip link set %s alias %s addrgenmode none && "
-		 "ip link set %s alias %s addrgenmode none master %s up", dn, lab_group(lab),
-		 lab->segs[g].bridge, up, lab_group(lab), dn, up, dn, alias, up, alias, br);
+		 "ip link set %s alias %s addrgenmode none master %s up", dn, mtu, lab_group(lab),
+		 lab->segs[g].bridge, up, mtu, lab_group(lab), dn, up, dn, alias, up, alias, br);
 	spec.name = dn;
 	spec.master = ifindex[0];
 	if (up_step(u, "joining two bridges", err) < 0 ||
@@ -1439,6 +1533,9 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 			if ((r = add_bridge(u, g, k, err)) < 0)
 				return lab->nsegs > 1 ? lab_err_wrap(err, "segment %s", lab->segs[g].name) : r;
 	}
+	if ((r = wall_off(u, err)) < 0)
+		return r;
+	u->neigh_fix = machine_neigh_differs();
 	snprintf(u->hosts_path, sizeof(u->hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
 
 	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)
@@ -1566,7 +1663,8 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	else
 		ns_spawner_finish(&u.spawner);
 	if (r < 0 && u.created_dir) {
-		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd };
+		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd,
+				       .keep_table = !u.made_table };
 		struct lab_error *ignored = NULL;
 
 		if (teardown(&td, &ignored) < 0 && *err && ignored)
@@ -1999,6 +2097,7 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 		f = &out->ifs[out->nifs++];
 		util_copy(f->name, sizeof(f->name), links[i].name);
 		f->up = links[i].flags & IFF_UP;
+		f->mtu = links[i].mtu;
 		util_copy(f->mac, sizeof(f->mac), links[i].mac);
 		shaping_text(n, links[i].ifindex, f);
 	}

@@ -43,6 +43,7 @@ struct lab_spec {
 	struct ipv6_net subnet6;
 	const struct lab_topo *topo;	/* up -f FILE: replaces hosts/empty/subnet */
 	int extra_ns;		/* --ns +cgroup,+time: CLONE_NEWCGROUP | CLONE_NEWTIME */
+	unsigned mtu;		/* --mtu: every segment without an mtu of its own; 0: 1500 */
 	/* --explain: called with the by-hand shell equivalent of each step, as it runs */
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;
@@ -103,6 +104,7 @@ struct lab_if_info {
 	char addrs[256];		/* "10.77.1.1/24 fd4e:4c00:1:1::1/64 fe80::4c:1ff:fe00:1/64" */
 	char shaping[64];		/* "rate 10 Mbit/s", "" for none */
 	uint64_t rate_bps;		/* the tbf rate in bit/s, 0 for none */
+	unsigned mtu;			/* bytes */
 };
 
 /* A route the host has now (a gateway route of its main table), against the plan. */

@@ -379,6 +379,13 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 				snprintf(links + strlen(links), sizeof(links) - strlen(links), " %s(up)", x->name);
 				snprintf(seen + len, sizeof(seen) - len, "%s%s: %s", len ? "; " : "", x->name,
 					 fi && fi->addrs[0] ? fi->addrs : "no address");
+				/* and the segment's MTU (a link whose ends differ drops big frames) */
+				if (fi && fi->mtu != (lab->segs[x->seg].mtu ?: LAB_MTU_DEFAULT)) {
+					len = strlen(seen);
+					snprintf(seen + len, sizeof(seen) - len, " (MTU %u, not the segment's %u)",
+						 fi->mtu, lab->segs[x->seg].mtu ?: LAB_MTU_DEFAULT);
+					ok = false;
+				}
 				snprintf(want, sizeof(want), "%s/%d ", ipv4_fmt(x->addr, a, sizeof(a)),
 					 lab->segs[x->seg].subnet.prefix);
 				ok = ok && fi && has_addr(fi->addrs, want);

@@ -193,6 +193,23 @@ static void print_up(const struct lab *lab, const struct lab_timing *t, bool qui
 	       strcmp(lab->name, LAB_DEFAULT_NAME) ? lab->name : "");
 }
 
+/* --mtu below 1280 on a segment with IPv6 (which needs 1280): a usage error, printed here
+ * (EXIT_USAGE); 0 when fine. */
+static int mtu_without_ipv6(const struct lab_spec *spec, const struct lab_topo *topo)
+{
+	if (!spec->mtu || spec->mtu >= LAB_MTU_MIN6)
+		return 0;
+	if (!topo && !spec->no_ipv6)
+		return usage_error("up", "--mtu %u is below %d, which IPv6 needs: raise it, or add "
+				   "--no-ipv6", spec->mtu, LAB_MTU_MIN6);
+	for (size_t g = 0; topo && g < topo->plan.nsegs; g++)
+		if (topo->plan.segs[g].has6 && !topo->plan.segs[g].mtu)
+			return usage_error("up", "--mtu %u is below %d, which IPv6 on segment %s needs: "
+					   "raise it, or add --no-ipv6", spec->mtu, LAB_MTU_MIN6,
+					   topo->plan.segs[g].name);
+	return 0;
+}
+
 static int cmd_up(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -201,6 +218,7 @@ static int cmd_up(int argc, char **argv)
 		{ "explain", no_argument, NULL, 'x' },	   { "ns", required_argument, NULL, 'N' },
 		{ "file", required_argument, NULL, 'f' },  { "subnet6", required_argument, NULL, '6' },
 		{ "no-ipv6", no_argument, NULL, '4' },	   { "help", no_argument, NULL, 'h' },
+		{ "mtu", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_spec spec = { .name = LAB_DEFAULT_NAME, .hosts = 2, .empty = 1 };
@@ -228,6 +246,12 @@ static int cmd_up(int argc, char **argv)
 			break;
 		case '4':
 			spec.no_ipv6 = true;
+			break;
+		case 'M':
+			if (util_parse_ulong(optarg, LAB_MTU_MIN, LAB_MTU_MAX, &v) < 0)
+				return usage_error("up", "--mtu '%s': expected a number of bytes from %d "
+							 "to %d", optarg, LAB_MTU_MIN, LAB_MTU_MAX);
+			spec.mtu = (unsigned)v;
 			break;
 		case 'N':
 			/* --ns +cgroup,+time: namespaces beyond the six every host gets */
@@ -287,6 +311,8 @@ static int cmd_up(int argc, char **argv)
 			       "      --subnet6 P/64  unique local IPv6 /64 for the hosts (default:\n"
 			       "                      fd4e:4c00:LAB:1::/64, LAB = the lab's number)\n"
 			       "      --no-ipv6       IPv4 only: no IPv6 address, not even link-local\n"
+			       "      --mtu N         MTU of every link (bridge, veths, inside; default\n"
+			       "                      1500; a file's segments may give their own mtu:)\n"
 			       "  -e, --empty M       empty-netns control hosts (default 1, at most %d)\n"
 			       "  -q, --quiet         print only the summary line\n"
 			       "      --ns +cgroup,+time  also new cgroup and/or time namespaces per host\n"
@@ -328,6 +354,11 @@ static int cmd_up(int argc, char **argv)
 			for (size_t g = 0; g < topo.plan.nsegs; g++)
 				topo.plan.segs[g].has6 = false;
 		spec.topo = &topo;
+	}
+	if ((r = mtu_without_ipv6(&spec, file ? &topo : NULL)) != 0) {
+		if (file)
+			lab_topo_free(&topo);
+		return r;
 	}
 	if (spec.has_subnet && spec.hosts > ipv4_capacity(spec.subnet.prefix)) {
 		char net[20];
@@ -500,6 +531,12 @@ static void print_live_json(FILE *f, const struct lab_host *h, const struct lab_
 		h->router ? "true" : "false", lab_forwarding_differs(h, in) ? "false" : "true");
 }
 
+/* A segment's MTU: the one given, else the kernel's default. */
+static unsigned seg_mtu(const struct lab_segment *g)
+{
+	return g->mtu ? g->mtu : LAB_MTU_DEFAULT;
+}
+
 static void print_status_json(FILE *f, const struct lab *lab, const struct lab_host_info *info)
 {
 	char net[20], a[IPV6_TEXT], net6[IPV6_TEXT + 4];
@@ -515,7 +552,7 @@ static void print_status_json(FILE *f, const struct lab *lab, const struct lab_h
 		fprintf(f, "%s{\"name\":\"%s\",\"bridge\":\"%s\",\"subnet\":\"%s\",", g ? "," : "",
 			seg->name, seg->bridge, ipv4_fmt_net(&seg->subnet, net, sizeof(net)));
 		json_opt(f, "subnet6", seg->has6 ? ipv6_fmt_net(&seg->subnet6, net6, sizeof(net6)) : NULL);
-		fputc('}', f);
+		fprintf(f, ",\"mtu\":%u}", seg_mtu(seg));
 	}
 	fputs("],\"hosts\":[", f);
 	for (size_t i = 0; i < lab->nhosts; i++) {
@@ -551,7 +588,10 @@ static void print_status_json(FILE *f, const struct lab *lab, const struct lab_h
 				fprintf(f, ",\"rate_bps\":%llu", (unsigned long long)fi->rate_bps);
 			else
 				fputs(",\"rate_bps\":null", f);
-			fputc('}', f);
+			if (fi)	/* as found inside the host */
+				fprintf(f, ",\"mtu\":%u}", fi->mtu);
+			else
+				fputs(",\"mtu\":null}", f);
 		}
 		fputs("],\"routes\":[", f);
 		for (size_t k = 0; k < h->nroutes; k++) {
@@ -586,6 +626,10 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 		 "removes what is left)", lab->name);
 	print_title(lab, !lab->complete ? "being built (or its netlab up died: netlab clean)"
 			 : lab_all_dead(lab, info) ? dead : "up", tail, true);
+	printf("  MTU");
+	for (size_t g = 0; g < lab->nsegs; g++)
+		printf("%s %s %u", g ? "," : "", lab->segs[g].name, seg_mtu(&lab->segs[g]));
+	putchar('\n');
 	printf("  %-6s %-8s %-6s %-4s %-18s %s\n", "HOST", "PID", "STATE", "IF", "MAC", "ADDRESSES");
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
@@ -606,6 +650,9 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 			       fi && !fi->up ? " (down)" : "");
 			if (fi && fi->shaping[0])
 				printf("  %-6s %-8s %-6s %-4s shaping: %s\n", "", "", "", "", out_safe(fi->shaping));
+			if (fi && fi->mtu != seg_mtu(&lab->segs[h->ifaces[k].seg]))
+				printf("  %-6s %-8s %-6s %-4s MTU %u, not the segment's %u\n", "", "", "", "",
+				       fi->mtu, seg_mtu(&lab->segs[h->ifaces[k].seg]));
 		}
 		if (in->alive) {
 			char fwd[160];

@@ -36,9 +36,11 @@ int state_format(const struct lab *lab, char **out, size_t *out_len, struct lab_
 		lab->nsegs);
 	for (size_t i = 0; i < lab->nsegs; i++) {
 		const struct lab_segment *g = &lab->segs[i];
-		fprintf(f, "segment %s %s %s %s\n", g->name, g->bridge,
+		/* the MTU only when one was given: older state files have none */
+		fprintf(f, "segment %s %s %s %s", g->name, g->bridge,
 			ipv4_fmt_net(&g->subnet, net, sizeof(net)),
 			g->has6 ? ipv6_fmt_net(&g->subnet6, net6, sizeof(net6)) : "-");
+		fprintf(f, g->mtu ? " %u\n" : "\n", g->mtu);
 	}
 	fprintf(f, "hosts %zu\n", lab->nhosts);
 	for (size_t i = 0; i < lab->nhosts; i++) {
@@ -180,12 +182,16 @@ static int parse_host(const struct lab *lab, char **p, struct lab_host *h, struc
 
 static int parse_segment(char *line, struct lab_segment *g, struct lab_error **err)
 {
-	char name[16], bridge[20], net[24], net6[IPV6_TEXT + 8], extra[2];
+	char name[16], bridge[20], net[24], net6[IPV6_TEXT + 8], mtu[8], extra[2];
 	struct lab_error *sub = NULL;
+	unsigned long m = 0;
+	int n = sscanf(line, "segment %15s %19s %23s %53s %7s %1s", name, bridge, net, net6, mtu, extra);
 
-	if (sscanf(line, "segment %15s %19s %23s %53s %1s", name, bridge, net, net6, extra) != 4 ||
-	    !ifname_ok(bridge))
+	/* an MTU after the subnets, or none (state files before it, and the default) */
+	if ((n != 4 && n != 5) || !ifname_ok(bridge) ||
+	    (n == 5 && util_parse_ulong(mtu, LAB_MTU_MIN, LAB_MTU_MAX, &m) < 0))
 		return lab_err(err, 0, "malformed segment line");
+	g->mtu = (unsigned)m;
 	util_copy(g->name, sizeof(g->name), name);
 	util_copy(g->bridge, sizeof(g->bridge), bridge);
 	if (ipv4_parse_net(net, &g->subnet, &sub) < 0 ||

@@ -23,6 +23,12 @@
 #define LAB_SEGMENTS_MAX 64
 #define LAB_IFACES_MAX 8	/* eth0..eth7 per host */
 #define LAB_ROUTES_MAX 32	/* static routes per host */
+/* A segment's MTU (up --mtu, mtu: in a topology file): what Linux accepts on a veth and a bridge
+ * (68, the IPv4 minimum, RFC 791; 65535, ETH_MAX_MTU); IPv6 needs 1280 (RFC 8200) on its links. */
+#define LAB_MTU_MIN 68
+#define LAB_MTU_MAX 65535
+#define LAB_MTU_MIN6 1280
+#define LAB_MTU_DEFAULT 1500
 
 /* A link layer: one Linux bridge, one IPv4 subnet, optionally one IPv6 /64. `netlab up N` makes one
  * ("lan"); a topology file as many as it names. */
@@ -32,6 +38,7 @@ struct lab_segment {
 	struct ipv4_net subnet;
 	bool has6;
 	struct ipv6_net subnet6;
+	unsigned mtu;		/* bytes, on the bridges, both ends of each veth and inside; 0: 1500 */
 };
 
 /* Link shaping of one interface, both directions (tbf for a rate, netem for the rest). */

@@ -156,9 +156,17 @@ static int parse_segment(struct parse *p, const yaml_node_t *key, const yaml_nod
 			if (want_bool(p, v, what, &on) < 0)
 				return -1;
 			g->has6 = g->has6 && on;
+		} else if (!strcmp(field, "mtu")) {
+			unsigned long m;
+			if (want_scalar(p, v, what, &s) < 0)
+				return -1;
+			if (util_parse_ulong(s, LAB_MTU_MIN, LAB_MTU_MAX, &m) < 0)
+				return fail(p, v, "%s: mtu \"%s\": expected a number of bytes from %d to %d",
+					    what, s, LAB_MTU_MIN, LAB_MTU_MAX);
+			g->mtu = (unsigned)m;
 		} else {
-			return fail(p, k, "%s: unknown field \"%s\" (expected subnet, subnet6 or ipv6)",
-				    what, field);
+			return fail(p, k, "%s: unknown field \"%s\" (expected subnet, subnet6, ipv6 or "
+				    "mtu)", what, field);
 		}
 		continue;
 sub_fail:
@@ -166,6 +174,9 @@ sub_fail:
 		lab_err_free(&sub);
 		return -1;
 	}
+	if (g->mtu && g->mtu < LAB_MTU_MIN6 && g->has6)
+		return fail(p, val, "%s: mtu %u is below %d, which IPv6 needs: raise it, or give the "
+			    "segment ipv6: false", what, g->mtu, LAB_MTU_MIN6);
 	return 0;
 }
 

@@ -221,7 +221,7 @@ Test(explain, up_and_down_print_what_netlab_actually_does, .timeout = 60, .fini 
 		snprintf(target, sizeof(target), "%s/h%d", lab, i + 1);
 		cr_assert_eq(nl(&r, "exec", target, "--", "ip", "-br", "-4", "addr", "show", "eth0", NULL), 0);
 		cr_assert(sscanf(r.out, "%*s %*s %31s", addr) == 1, "%s", r.out);
-		snprintf(want, sizeof(want), "ip addr add %s dev eth0;", addr);
+		snprintf(want, sizeof(want), "ip addr add %s brd + dev eth0;", addr);
 		cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
 		cr_assert_eq(nl(&r, "exec", target, "--", "ip", "-br", "-6", "addr", "show", "eth0", NULL), 0);
 		cr_assert(sscanf(r.out, "%*s %*s %31s", addr) == 1, "%s", r.out);

@@ -1305,6 +1305,35 @@ static const char *const *host_sysctls(const struct lab_host *h)
 	return has6 ? v6 : NULL;
 }
 
+static struct cgroup_limits host_limits(const struct lab_spec *s, const struct lab_host *h);
+
+/* The host's cgroups, made before it (the spawner moves itself there: the host is born in them). */
+static void explain_cgroups(const struct up *u, const struct lab_host *h)
+{
+	struct cgroup_limits l = host_limits(u->spec, h);
+
+	for (size_t i = 0; i < u->cg.n; i++) {
+		const struct cgroup_hier *g = &u->cg.h[i];
+		char dir[256], pids[64] = "", mem[96] = "", v[24];
+
+		snprintf(dir, sizeof(dir), "%s/netlab/%s/%s", g->path, u->lab->name, h->name);
+		if (g->pids) {
+			cgroup_fmt(l.pids_max, false, v, sizeof(v));
+			snprintf(pids, sizeof(pids), " && echo %s > pids.max", v);
+		}
+		if (g->memory) {
+			if (l.memory_max == CGROUP_UNLIMITED)
+				snprintf(v, sizeof(v), "%s", g->v2 ? "max" : "-1");
+			else
+				snprintf(v, sizeof(v), "%llu", (unsigned long long)l.memory_max);
+			snprintf(mem, sizeof(mem), " && echo %s > %s", v,
+				 g->v2 ? "memory.max && echo 0 > memory.swap.max" : "memory.limit_in_bytes");
+		}
+		explainf(u->spec->explain, u->spec->explain_arg, "mkdir %s && cd %s%s%s && echo $$ > "
+			 "cgroup.procs; cd /", dir, dir, pids, mem);
+	}
+}
+
 /* What a host does inside, after clone3, as one unshare(1) command. */
 static void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path)
 {
@@ -1323,6 +1352,7 @@ static void explain_host(const struct up *u, const struct lab_host *h, const cha
 	}
 	if (used && used < sizeof(sysctl))
 		snprintf(sysctl + used, sizeof(sysctl) - used, "; ");
+	explain_cgroups(u, h);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "unshare --user --map-users=%u,0,%u --map-groups=%u,0,%u --setuid 0 --setgid 0 "
 		 "--mount --propagation private --pid --fork --mount-proc --net --uts --ipc%s "

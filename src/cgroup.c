@@ -225,7 +225,27 @@ static int enable_controllers(const struct cgroup_hier *h, const char *dir, stru
 	return 0;
 }
 
-int cgroup_lab_create(const struct cgroup_set *s, const char *lab, struct lab_error **err)
+/* On v2 the hierarchy's root must hand the controllers down. The true root always can; the root
+ * of a container's cgroup namespace holds processes and then cannot ("no internal processes":
+ * EBUSY) unless they are already enabled. There the container's own limits still bound the hosts
+ * together; each host goes without the controllers that are missing. False: none is left. */
+static bool root_delegates(struct cgroup_hier *h)
+{
+	struct lab_error *ignored = NULL;
+	char path[192], ctl[256] = "";
+
+	if (!h->v2 || enable_controllers(h, h->path, &ignored) == 0)
+		return true;
+	lab_err_free(&ignored);
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", h->path);
+	if (util_read_file(path, ctl, sizeof(ctl), NULL) > 0)
+		ctl[strcspn(ctl, "\n")] = '\0';
+	h->pids = h->pids && has_word(ctl, "pids", ' ');
+	h->memory = h->memory && has_word(ctl, "memory", ' ');
+	return h->pids || h->memory;
+}
+
+int cgroup_lab_create(struct cgroup_set *s, const char *lab, struct lab_error **err)
 {
 	bool made[CGROUP_HIER_MAX] = { false };
 	char top[192], dir[256];
@@ -236,10 +256,14 @@ int cgroup_lab_create(const struct cgroup_set *s, const char *lab, struct lab_er
 		const struct cgroup_hier *h = &s->h[i];
 		int e = 0;
 
+		if (!root_delegates(&s->h[i])) {
+			memmove(&s->h[i], &s->h[i + 1], (s->n - i - 1) * sizeof(s->h[0]));
+			s->n--;
+			i--;
+			continue;
+		}
 		snprintf(top, sizeof(top), "%s/" CGROUP_DIR, h->path);
 		snprintf(dir, sizeof(dir), "%s/%s", top, lab);
-		if (enable_controllers(h, h->path, err) < 0)
-			goto fail;
 		/* the last lab's `down` removes netlab/ without our lock: make it again if it went */
 		for (int tries = 0; tries < 10; tries++) {
 			e = 0;

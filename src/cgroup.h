@@ -58,10 +58,12 @@ int cgroup_parse_memory(const char *s, uint64_t *out);
 void cgroup_fmt(uint64_t v, bool bytes, char *buf, size_t len);
 
 /* Make netlab/ (if needed) and netlab/LAB in each hierarchy (on v2 with the controllers enabled
- * for their children). Call under the /run/netlab lock (the last `down` removes netlab/ under it).
- * Returns 0; -EEXIST (err filled) when netlab/LAB is already there, left by a lab whose cleanup
- * failed; < 0 on other errors, after removing what it made. */
-int cgroup_lab_create(const struct cgroup_set *s, const char *lab, struct lab_error **err);
+ * for their children). Call under the /run/netlab lock. A v2 hierarchy whose root cannot hand a
+ * controller down (the root of a container's cgroup namespace, which holds processes) loses that
+ * controller from *s, or is dropped from it. Returns 0; -EEXIST (err filled) when netlab/LAB is
+ * already there, left by a lab whose cleanup failed; < 0 on other errors, after removing what it
+ * made. */
+int cgroup_lab_create(struct cgroup_set *s, const char *lab, struct lab_error **err);
 
 /* Make netlab/LAB/HOST in each hierarchy and set its limits (l's fields must be set, not 0).
  * On failure, removes what it made. */

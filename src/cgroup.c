@@ -225,6 +225,51 @@ static int enable_controllers(const struct cgroup_hier *h, const char *dir, stru
 	return 0;
 }
 
+static uint64_t read_proc_u64(const char *path, const char *key)
+{
+	char buf[4096], *p = buf;
+	unsigned long long v = 0;
+
+	if (util_read_file(path, buf, sizeof(buf), NULL) <= 0)
+		return 0;
+	if (key && !(p = strstr(buf, key)))
+		return 0;
+	if (sscanf(p + (key ? strlen(key) : 0), "%llu", &v) != 1)
+		return 0;
+	return v;
+}
+
+/* The limits of netlab/, for the hosts of all labs together: half the tasks the machine can have
+ * (kernel.pid_max and kernel.threads-max, the smaller), and three quarters of its memory. Many
+ * hosts each within their own limit (100 hosts x 512 tasks is more than a pid_max of 32768) still
+ * leave the machine room to log in and run `netlab down`. */
+static int set_top_limits(const struct cgroup_hier *h, const char *top, struct lab_error **err)
+{
+	char v[32];
+
+	if (h->pids) {
+		uint64_t pid_max = read_proc_u64("/proc/sys/kernel/pid_max", NULL);
+		uint64_t threads = read_proc_u64("/proc/sys/kernel/threads-max", NULL);
+		uint64_t n = pid_max && threads ? (pid_max < threads ? pid_max : threads) / 2 : 0;
+
+		if (n) {
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)(n < 1024 ? 1024 : n));
+			if (write_at(top, "pids.max", v, err) < 0)
+				return -1;
+		}
+	}
+	if (h->memory) {
+		uint64_t kib = read_proc_u64("/proc/meminfo", "MemTotal:");
+
+		if (kib) {
+			snprintf(v, sizeof(v), "%llu", (unsigned long long)(kib / 4 * 3 * 1024));
+			if (write_at(top, h->v2 ? "memory.max" : "memory.limit_in_bytes", v, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* On v2 the hierarchy's root must hand the controllers down. The true root always can; the root
  * of a container's cgroup namespace holds processes and then cannot ("no internal processes":
  * EBUSY) unless they are already enabled. There the container's own limits still bound the hosts
@@ -267,7 +312,18 @@ int cgroup_lab_create(struct cgroup_set *s, const char *lab, struct lab_error **
 		/* the last lab's `down` removes netlab/ without our lock: make it again if it went */
 		for (int tries = 0; tries < 10; tries++) {
 			e = 0;
-			if (mkdir(top, 0755) < 0 && errno != EEXIST) {
+			if (mkdir(top, 0755) == 0) {
+				/* all labs together: a limit of their own, set by whoever makes netlab/ */
+				if (set_top_limits(h, top, err) < 0) {
+					if (!err || !*err || (*err)->errnum != ENOENT) {
+						rmdir(top);
+						goto fail;
+					}
+					lab_err_free(err);
+					e = ENOENT;
+					continue;
+				}
+			} else if (errno != EEXIST) {
 				lab_err(err, errno, "create cgroup %s", top);
 				goto fail;
 			}

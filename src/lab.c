@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -1084,18 +1085,24 @@ static void mark_ids_file(unsigned char *used, const char *path, bool subordinat
 }
 
 /* A distinct uid/gid range for each host (ns.h), so that no two hosts, of this lab or of any other,
- * are the same user outside: the lowest slots that no host of another lab up holds and that no user,
- * group or subordinate range of this machine overlaps. Under the /run/netlab lock; recorded in the
- * state, freed when the state goes (`down`, `clean`). */
+ * are the same user outside: free slots (no host of another lab up holds them, no user, group or
+ * subordinate range of this machine overlaps them), consecutive from a random one. Not the lowest:
+ * the kernel frees some of a user's things lazily (the keys of a host that is gone count against
+ * its uid's key quota for minutes), so a range just freed is better not handed out again at once.
+ * Under the /run/netlab lock; recorded in the state, freed when the state goes (`down`, `clean`). */
 static int allocate_ids(struct up *u, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
 	unsigned char *used = calloc(NS_ID_SLOTS, 1);
 	char **names = NULL;
-	size_t count = 0, k = 0;
+	size_t count = 0, k = 0, seen = 0;
+	uint32_t start;
 
 	if (!used)
 		return lab_err(err, ENOMEM, "allocate ids");
+	if (getrandom(&start, sizeof(start), GRND_NONBLOCK) != (ssize_t)sizeof(start))
+		start = (uint32_t)util_now_ns();
+	k = start % NS_ID_SLOTS;
 	if (lab_names(&names, &count, err) < 0) {
 		free(used);
 		return -1;
@@ -1118,9 +1125,9 @@ static int allocate_ids(struct up *u, struct lab_error **err)
 	mark_ids_file(used, "/etc/passwd", false);
 	mark_ids_file(used, "/etc/group", false);
 	for (size_t i = 0; i < lab->nhosts; i++) {
-		while (k < NS_ID_SLOTS && used[k])
-			k++;
-		if (k == NS_ID_SLOTS) {
+		for (; seen < NS_ID_SLOTS && used[k]; seen++)
+			k = (k + 1) % NS_ID_SLOTS;
+		if (seen == NS_ID_SLOTS) {
 			free(used);
 			return lab_err(err, EUSERS, "no free uid/gid range for host %s: at most %u hosts "
 						    "(of all labs) can be up at once", lab->hosts[i].name,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../src/cgroup.h"
@@ -178,6 +179,30 @@ Test(limits, a_0600_file_a_host_leaves_in_a_shared_directory_is_not_readable_fro
 	snprintf(script, sizeof(script), "cat %s", file);
 	cr_assert_eq(nl_sh(&r, lname[0], "h1", script), 0,
 		     "a host of another lab deleted it from a sticky directory: %s", r.err);
+}
+
+/* One host filling its user's key quota (kernel.keys.maxkeys) used to leave none to any host of any
+ * other lab: add_key failed there with EDQUOT. perl (Debian's essential perl-base) makes the
+ * add_key(2) calls: the hosts have no keyctl. */
+Test(limits, a_host_that_fills_its_key_quota_leaves_other_labs_theirs)
+{
+	char script[512], target[32];
+
+	lab_up_unique(lname[0], "lka", "1", "0");
+	lab_up_unique(lname[1], "lkb", "1", "0");
+	snprintf(
+	    script, sizeof(script),
+	    "my $n = 0; for my $i (1..$ARGV[0]) { my ($t, $d, $p) = ('user', \"k$i\", 'x'); "
+	    "if (syscall(%d, $t, $d, $p, 1, -4) < 0) { print \"full at $i: $!\\n\"; last } $n++ } "
+	    "print \"added $n\\n\";",
+	    (int)SYS_add_key);
+	snprintf(target, sizeof(target), "%s/h1", lname[0]);
+	cr_assert_eq(nl(&r, "exec", target, "--", "perl", "-e", script, "1000", NULL), 0, "%s",
+		     r.err);
+	cr_assert(strstr(r.out, "full at"), "1000 keys and no quota? %s", r.out);
+	snprintf(target, sizeof(target), "%s/h1", lname[1]);
+	cr_assert_eq(nl(&r, "exec", target, "--", "perl", "-e", script, "1", NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, "added 1"), "another lab's host cannot add a key: %s", r.out);
 }
 
 /* --------------------------------------------------------------------------------------- limits */

@@ -11,6 +11,9 @@ snap() {
 	echo "# nftables"; { nft list tables 2>/dev/null || true; } | sort
 	echo "# mounts"; findmnt -rn -o TARGET | grep -E '^/run/(netns|netlab)' | sort || true
 	echo "# state"; ls -A /run/netlab 2>/dev/null | sort || true
+	# every hierarchy's netlab/ directory, at the root (cgroup v2) or under a v1 controller's
+	echo "# cgroups"; for d in /sys/fs/cgroup/netlab /sys/fs/cgroup/*/netlab; do
+		[ -d "$d" ] && find "$d" -type d; done | sort
 	# zombies are gone for our purposes: they hold nothing and the system's init reaps them
 	echo "# processes"; ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^netlab/ {print $2}' | sort | uniq -c
 }
@@ -24,7 +27,7 @@ compare)
 		cat "$2.diff" >&2
 		exit 1
 	fi
-	echo "check-clean: machine as before (interfaces, netns, nftables, /run mounts, state, processes)"
+	echo "check-clean: machine as before (interfaces, netns, nftables, /run mounts, state, cgroups, processes)"
 	;;
 *) echo "usage: $0 snapshot FILE | compare FILE" >&2; exit 2 ;;
 esac

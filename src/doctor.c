@@ -244,6 +244,31 @@ static void check_network(struct lines *l)
 	}
 }
 
+/* Which cgroup hierarchies carry the hosts' limits (cgroup.c). */
+static void check_cgroups(struct lines *l)
+{
+	struct cgroup_set cg;
+	bool pids = false, memory = false;
+	char desc[300];
+
+	cgroup_detect(&cg);
+	cgroup_describe(&cg, desc, sizeof(desc));
+	for (size_t i = 0; i < cg.n; i++) {
+		pids |= cg.h[i].pids;
+		memory |= cg.h[i].memory;
+	}
+	if (pids && memory)
+		add(l, DOCTOR_OK, "cgroups", "hosts get pids and memory limits in netlab/LAB/HOST of %s",
+		    desc);
+	else if (pids || memory)
+		add(l, DOCTOR_WARN, "cgroups", "only the %s controller is mounted (%s): hosts have no %s "
+			"limit", pids ? "pids" : "memory", desc, pids ? "memory" : "pids");
+	else
+		add(l, DOCTOR_WARN, "cgroups", "neither the pids nor the memory cgroup controller is "
+			"mounted (cgroup v2 or v1): hosts run without limits, and a fork bomb in one can "
+			"take the machine down");
+}
+
 static void check_leftovers(struct lines *l)
 {
 	char **names = NULL;
@@ -292,6 +317,7 @@ int doctor_run(struct doctor_line **out, size_t *out_count, struct lab_error **e
 	check_kernel(&l);
 	check_namespaces(&l);
 	check_network(&l);
+	check_cgroups(&l);
 	check_leftovers(&l);
 	if (!l.v)
 		return lab_err(err, ENOMEM, "doctor");

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -291,6 +292,7 @@ struct teardown {
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;
 	bool keep_table;	/* rollback before our nftables table was made: one of its name is not ours */
+	bool keep_cgroups;		/* rollback of an `up` that made none */
 };
 
 /* The by-hand equivalent of a step, for --explain. */
@@ -547,6 +549,23 @@ static int remove_mld_table(const struct teardown *t, struct nets *nf, struct la
 	return r < 0 ? -1 : 0;
 }
 
+/* The lab's cgroups (cgroup.c), once its hosts are dead. A rollback whose `up` did not make them
+ * (they were left over, and `up` stopped there) leaves them to `clean`. */
+static int remove_cgroups(const struct teardown *t, struct lab_error **err)
+{
+	struct cgroup_set cg;
+	int r;
+
+	if (t->keep_cgroups)
+		return 0;
+	cgroup_detect(&cg);
+	for (size_t i = 0; i < cg.n; i++)
+		explainf(t->explain, t->explain_arg, "rmdir %s/netlab/%s/* %s/netlab/%s", cg.h[i].path,
+			 t->lab->name, cg.h[i].path, t->lab->name);
+	r = cgroup_lab_remove(&cg, t->lab->name, t->report, t->arg, err);
+	return r < 0 ? -1 : 0;
+}
+
 static int teardown(const struct teardown *t, struct lab_error **err)
 {
 	struct nets *nf = NULL;
@@ -565,6 +584,8 @@ static int teardown(const struct teardown *t, struct lab_error **err)
 	if (remove_links(t, err) < 0)
 		r = -1;
 	if (!t->children && kill_hosts(t, err) < 0)
+		r = -1;
+	if (remove_cgroups(t, err) < 0)
 		r = -1;
 	nets_close(nf);
 	/* keep the state while something could not be undone: `down` or `clean` can try again */
@@ -594,6 +615,8 @@ struct up {
 	bool made_table;	/* the lab's nftables table (wall_off) */
 	bool neigh_fix;		/* the machine's neighbour defaults are not the kernel's */
 	struct ns_spawner spawner;
+	struct cgroup_set cg;	/* the hierarchies the hosts' cgroups are made in */
+	bool cg_made;		/* netlab/LAB is ours to remove on rollback */
 	char hosts_path[64];	/* for the spawner: the lab's hosts file */
 	char anchor[128];	/* and the mount point the others are hard links to */
 };
@@ -1035,6 +1058,106 @@ static int write_hosts_file(struct up *u, struct lab_error **err)
 	return r;
 }
 
+/* Slots k of NS_ID_BASE + k * NS_ID_COUNT that ids a or more (n of them) overlap. */
+static void mark_ids(unsigned char *used, unsigned long long a, unsigned long long n)
+{
+	if (!n || n > 1ull << 32 || a > 1ull << 32 || a + n <= NS_ID_BASE)
+		return;
+	for (unsigned long long k = a < NS_ID_BASE ? 0 : (a - NS_ID_BASE) / NS_ID_COUNT;
+	     k <= (a + n - 1 - NS_ID_BASE) / NS_ID_COUNT && k < NS_ID_SLOTS; k++)
+		used[k] = 1;
+}
+
+/* The ids a passwd/group file (name:x:ID:...) or a subordinate id file (name:START:COUNT) uses. */
+static void mark_ids_file(unsigned char *used, const char *path, bool subordinate)
+{
+	FILE *f = fopen(path, "re");
+	char line[1024];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *end;
+		unsigned long long a, n = 1;
+
+		if (!c2 || line[0] == '#')
+			continue;
+		a = strtoull(subordinate ? c1 + 1 : c2 + 1, &end, 10);
+		if (end == (subordinate ? c1 + 1 : c2 + 1))
+			continue;
+		if (subordinate && ((n = strtoull(c2 + 1, &end, 10)) == 0 || end == c2 + 1))
+			continue;
+		mark_ids(used, a, n);
+	}
+	fclose(f);
+}
+
+/* A distinct uid/gid range for each host (ns.h), so that no two hosts, of this lab or of any other,
+ * are the same user outside: free slots (no host of another lab up holds them, no user, group or
+ * subordinate range of this machine overlaps them), consecutive from a random one. Not the lowest:
+ * the kernel frees some of a user's things lazily (the keys of a host that is gone count against
+ * its uid's key quota for minutes), so a range just freed is better not handed out again at once.
+ * Under the /run/netlab lock; recorded in the state, freed when the state goes (`down`, `clean`). */
+static int allocate_ids(struct up *u, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	unsigned char *used = calloc(NS_ID_SLOTS, 1);
+	char **names = NULL;
+	size_t count = 0, k = 0, seen = 0;
+	uint32_t start;
+
+	if (!used)
+		return lab_err(err, ENOMEM, "allocate ids");
+	if (getrandom(&start, sizeof(start), GRND_NONBLOCK) != (ssize_t)sizeof(start))
+		start = (uint32_t)util_now_ns();
+	k = start % NS_ID_SLOTS;
+	if (lab_names(&names, &count, err) < 0) {
+		free(used);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct lab other;
+		struct lab_error *ignored = NULL;
+
+		if (!strcmp(names[i], lab->name) || lab_load(names[i], &other, &ignored) < 0) {
+			lab_err_free(&ignored);
+			continue;
+		}
+		for (size_t h = 0; h < other.nhosts; h++)	/* 0: an older netlab's NS_ID_BASE */
+			mark_ids(used, other.hosts[h].id_base ? other.hosts[h].id_base : NS_ID_BASE, 1);
+		state_free(&other);
+	}
+	lab_names_free(names, count);
+	mark_ids_file(used, "/etc/subuid", true);
+	mark_ids_file(used, "/etc/subgid", true);
+	mark_ids_file(used, "/etc/passwd", false);
+	mark_ids_file(used, "/etc/group", false);
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		for (; seen < NS_ID_SLOTS && used[k]; seen++)
+			k = (k + 1) % NS_ID_SLOTS;
+		if (seen == NS_ID_SLOTS) {
+			free(used);
+			return lab_err(err, EUSERS, "no free uid/gid range for host %s: at most %u hosts "
+						    "(of all labs) can be up at once", lab->hosts[i].name,
+				       NS_ID_SLOTS);
+		}
+		used[k] = 1;
+		lab->hosts[i].id_base = NS_ID_BASE + (uint32_t)k * NS_ID_COUNT;
+	}
+	free(used);
+	return 0;
+}
+
+/* netlab/LAB in each cgroup hierarchy, under the /run/netlab lock (cgroup_lab_create). */
+static int make_lab_cgroups(struct up *u, struct lab_error **err)
+{
+	cgroup_detect(&u->cg);
+	if (cgroup_lab_create(&u->cg, u->lab->name, err) < 0)
+		return -1;
+	u->cg_made = true;
+	return 0;
+}
+
 static int reserve(struct up *u, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
@@ -1077,6 +1200,8 @@ static int reserve(struct up *u, struct lab_error **err)
 	r = allocate(u, err);
 	if (r < 0)
 		return r;
+	if (allocate_ids(u, err) < 0 || make_lab_cgroups(u, err) < 0)
+		return -1;
 	if (assign_addresses(lab, err) < 0 || resolve_routes(u, err) < 0)
 		return -1;
 	lab->builder = getpid();
@@ -1256,6 +1381,35 @@ static const char *const *host_sysctls(const struct lab_host *h)
 	return has6 ? host6 : host4;
 }
 
+static struct cgroup_limits host_limits(const struct lab_spec *s, const struct lab_host *h);
+
+/* The host's cgroups, made before it (the spawner moves itself there: the host is born in them). */
+static void explain_cgroups(const struct up *u, const struct lab_host *h)
+{
+	struct cgroup_limits l = host_limits(u->spec, h);
+
+	for (size_t i = 0; i < u->cg.n; i++) {
+		const struct cgroup_hier *g = &u->cg.h[i];
+		char dir[256], pids[64] = "", mem[96] = "", v[24];
+
+		snprintf(dir, sizeof(dir), "%s/netlab/%s/%s", g->path, u->lab->name, h->name);
+		if (g->pids) {
+			cgroup_fmt(l.pids_max, false, v, sizeof(v));
+			snprintf(pids, sizeof(pids), " && echo %s > pids.max", v);
+		}
+		if (g->memory) {
+			if (l.memory_max == CGROUP_UNLIMITED)
+				snprintf(v, sizeof(v), "%s", g->v2 ? "max" : "-1");
+			else
+				snprintf(v, sizeof(v), "%llu", (unsigned long long)l.memory_max);
+			snprintf(mem, sizeof(mem), " && echo %s > %s", v,
+				 g->v2 ? "memory.max && echo 0 > memory.swap.max" : "memory.limit_in_bytes");
+		}
+		explainf(u->spec->explain, u->spec->explain_arg, "mkdir %s && cd %s%s%s && echo $$ > "
+			 "cgroup.procs; cd /", dir, dir, pids, mem);
+	}
+}
+
 /* What a host does inside, after clone3, as one unshare(1) command. */
 static void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path)
 {
@@ -1274,12 +1428,13 @@ static void explain_host(const struct up *u, const struct lab_host *h, const cha
 	}
 	if (used && used < sizeof(sysctl))
 		snprintf(sysctl + used, sizeof(sysctl) - used, "; ");
+	explain_cgroups(u, h);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "unshare --user --map-users=%u,0,%u --map-groups=%u,0,%u --setuid 0 --setgid 0 "
 		 "--mount --propagation private --pid --fork --mount-proc --net --uts --ipc%s "
 		 "sh -c 'mount --bind %s /etc/hosts; hostname %s; %smount -t sysfs sysfs /sys; "
 		 "mount -t tmpfs -o mode=1777 tmpfs /tmp; exec sleep infinity' &   # host %s: pid %d",
-		 NS_ID_BASE, NS_ID_COUNT, NS_ID_BASE, NS_ID_COUNT,
+		 h->id_base, NS_ID_COUNT, h->id_base, NS_ID_COUNT,
 		 u->lab->extra_ns == LAB_EXTRA_NS_MASK ? " --cgroup --time"
 		 : u->lab->extra_ns & LAB_NS_CGROUP ? " --cgroup" : u->lab->extra_ns ? " --time" : "",
 		 hosts_path, h->name, sysctl, h->name, (int)h->pid);
@@ -1492,6 +1647,22 @@ static int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
 	return nets_link_configure(u->root, &spec, err);
 }
 
+/* A host's limits: its own in the topology file, else `up --pids-max/--memory-max`, else the file's
+ * lab-wide ones, else the defaults (cgroup.h). */
+static struct cgroup_limits host_limits(const struct lab_spec *s, const struct lab_host *h)
+{
+	const struct cgroup_limits *file = s->topo ? &s->topo->limits : NULL;
+	struct cgroup_limits l = { .pids_max = h->pids_max, .memory_max = h->memory_max };
+
+	if (!l.pids_max)
+		l.pids_max = s->limits.pids_max ? s->limits.pids_max
+			     : file && file->pids_max ? file->pids_max : CGROUP_PIDS_DEFAULT;
+	if (!l.memory_max)
+		l.memory_max = s->limits.memory_max ? s->limits.memory_max
+			       : file && file->memory_max ? file->memory_max : CGROUP_MEMORY_DEFAULT;
+	return l;
+}
+
 /* In the spawner process: clone host i and let it set itself up. */
 static int spawn_host(void *arg, size_t i, struct ns_child *c, struct lab_error **err)
 {
@@ -1500,8 +1671,17 @@ static int spawn_host(void *arg, size_t i, struct ns_child *c, struct lab_error 
 	char title[64], mountpoint[128];
 	struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = u->hosts_path,
 				.mountpoint = i ? mountpoint : NULL, .mountpoint_of = u->anchor,
-				.sysctl = host_sysctls(h), .extra_flags = u->lab->extra_ns };
+				.sysctl = host_sysctls(h), .extra_flags = u->lab->extra_ns,
+				.id_base = h->id_base };
+	struct cgroup_limits limits = host_limits(u->spec, h);
+	char cgbuf[CGROUP_HIER_MAX][160];
+	const char *cgroups[CGROUP_HIER_MAX + 1];
 
+	/* its cgroups, with their limits, before it exists: it is born in them (ns_spec) */
+	if (cgroup_host_create(&u->cg, u->lab->name, h->name, &limits, err) < 0)
+		return -1;
+	cgroup_host_procs(&u->cg, u->lab->name, h->name, cgbuf, cgroups);
+	spec.cgroup_procs = cgroups;
 	snprintf(title, sizeof(title), "netlab-init %s/%s", u->lab->name, h->name);
 	netns_path(mountpoint, sizeof(mountpoint), u->lab->name, h->name);
 	if (ns_spawn(&spec, c, err) < 0)
@@ -1666,6 +1846,8 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd,
 				       .keep_table = !u.made_table };
 		struct lab_error *ignored = NULL;
+
+		td.keep_cgroups = !u.cg_made;
 
 		if (teardown(&td, &ignored) < 0 && *err && ignored)
 			lab_err_wrap(err, "(rollback incomplete: %s; run 'netlab clean')", ignored->msg);
@@ -1832,6 +2014,38 @@ static bool any_alive(const struct lab *lab)
 	return false;
 }
 
+/* cgroups of labs with no state (a `down` that failed half-way, then lost its state): their hosts
+ * are gone or orphaned, and what is left in them is the lab's. Under the /run/netlab lock, so that
+ * no `up` is making one of them meanwhile. */
+static int clean_cgroups(void (*report)(const char *what, void *arg), void *arg,
+			 struct lab_error **err)
+{
+	struct cgroup_set cg;
+	char **names = NULL;
+	size_t count = 0;
+	int rundir, r = 0;
+
+	cgroup_detect(&cg);
+	rundir = run_dir_lock(false, NULL);
+	if (cgroup_labs(&cg, &names, &count, err) < 0) {
+		if (rundir >= 0)
+			close(rundir);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct stat st;
+
+		if (rundir >= 0 && fstatat(rundir, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;	/* its lab is up (or being built) */
+		if (cgroup_lab_remove(&cg, names[i], report, arg, err) < 0)
+			r = -1;
+	}
+	lab_names_free(names, count);
+	if (rundir >= 0)
+		close(rundir);
+	return r;
+}
+
 int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab_error **err)
 {
 	char **names = NULL;
@@ -1931,6 +2145,8 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 		}
 	}
 	lab_names_free(names, count);
+	if (clean_cgroups(report, arg, err) < 0)
+		r = -1;
 	remove_empty_dirs();
 	return r;
 }
@@ -2191,6 +2407,10 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 	 * (it would spin at exit): check for leaks now, which also disables the check at exit */
 	__lsan_do_leak_check();
 #endif
+	/* its cgroups first, while we may still write the machine's cgroupfs: what runs in a host
+	 * is limited as the host is */
+	if (cgroup_join(lab->name, h->name, err) < 0)
+		return lab_err_wrap(err, "host %s", h->name);
 	if (ns_enter(pidfd, lab->extra_ns, err) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
 	/* root of the host, in its /tmp, from here on: we only wait for the command now */
@@ -2242,6 +2462,14 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 		return lab_err(err, child_errno, "host %s: cannot run '%s'", h->name, argv[0]);
 	}
 	return 0;
+}
+
+void lab_host_limits(const struct lab *lab, const struct lab_host *h, struct cgroup_usage *out)
+{
+	struct cgroup_set cg;
+
+	cgroup_detect(&cg);
+	cgroup_host_usage(&cg, lab->name, h->name, out);
 }
 
 int lab_host_pidfd(const struct lab_host *h)

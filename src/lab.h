@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cgroup.h"
 #include "error.h"
 #include "ipv4.h"
 #include "ns.h"
@@ -28,6 +29,7 @@ struct lab_topo {
 	struct lab plan;
 	size_t nroutes;
 	struct lab_topo_route *routes;
+	struct cgroup_limits limits;	/* the file's lab-wide pids-max/memory-max; 0: not given */
 };
 
 void lab_topo_free(struct lab_topo *t);
@@ -44,6 +46,9 @@ struct lab_spec {
 	const struct lab_topo *topo;	/* up -f FILE: replaces hosts/empty/subnet */
 	int extra_ns;		/* --ns +cgroup,+time: CLONE_NEWCGROUP | CLONE_NEWTIME */
 	unsigned mtu;		/* --mtu: every segment without an mtu of its own; 0: 1500 */
+	/* --pids-max, --memory-max (0: not given). Each host's limit is its own in the topology
+	 * file, else this, else the file's lab-wide one, else CGROUP_*_DEFAULT */
+	struct cgroup_limits limits;
 	/* --explain: called with the by-hand shell equivalent of each step, as it runs */
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;
@@ -161,6 +166,8 @@ int lab_capture(const struct lab *lab, const struct lab_host *h, char *const arg
  * a host decides what its commands do: a report must not wait for them for ever. */
 int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		      size_t len, int timeout_ms, int *out_status, struct lab_error **err);
+/* A host's pids and memory limits and use, read live from its cgroups (out->found false: none). */
+void lab_host_limits(const struct lab *lab, const struct lab_host *h, struct cgroup_usage *out);
 
 /* Open a pidfd for a host, verified against PID reuse; -ESRCH if it is not running. */
 int lab_host_pidfd(const struct lab_host *h);

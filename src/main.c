@@ -218,7 +218,9 @@ static int cmd_up(int argc, char **argv)
 		{ "explain", no_argument, NULL, 'x' },	   { "ns", required_argument, NULL, 'N' },
 		{ "file", required_argument, NULL, 'f' },  { "subnet6", required_argument, NULL, '6' },
 		{ "no-ipv6", no_argument, NULL, '4' },	   { "help", no_argument, NULL, 'h' },
-		{ "mtu", required_argument, NULL, 'M' },
+		{ "mtu", required_argument, NULL, 'U' },
+		{ "pids-max", required_argument, NULL, 'P' },
+		{ "memory-max", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_spec spec = { .name = LAB_DEFAULT_NAME, .hosts = 2, .empty = 1 };
@@ -247,11 +249,22 @@ static int cmd_up(int argc, char **argv)
 		case '4':
 			spec.no_ipv6 = true;
 			break;
-		case 'M':
+		case 'U':
 			if (util_parse_ulong(optarg, LAB_MTU_MIN, LAB_MTU_MAX, &v) < 0)
 				return usage_error("up", "--mtu '%s': expected a number of bytes from %d "
 							 "to %d", optarg, LAB_MTU_MIN, LAB_MTU_MAX);
 			spec.mtu = (unsigned)v;
+			break;
+		case 'P':
+			if (cgroup_parse_pids(optarg, &spec.limits.pids_max) < 0)
+				return usage_error("up", "--pids-max '%s': expected a number of tasks from %u "
+							 "to %u, or max", optarg, CGROUP_PIDS_MIN,
+						   CGROUP_PIDS_LIMIT);
+			break;
+		case 'M':
+			if (cgroup_parse_memory(optarg, &spec.limits.memory_max) < 0)
+				return usage_error("up", "--memory-max '%s': expected a size such as 256M "
+							 "or 2G (at least 8M), or max", optarg);
 			break;
 		case 'N':
 			/* --ns +cgroup,+time: namespaces beyond the six every host gets */
@@ -316,6 +329,9 @@ static int cmd_up(int argc, char **argv)
 			       "  -e, --empty M       empty-netns control hosts (default 1, at most %d)\n"
 			       "  -q, --quiet         print only the summary line\n"
 			       "      --ns +cgroup,+time  also new cgroup and/or time namespaces per host\n"
+			       "      --pids-max N    at most N tasks per host (default 512; max: none)\n"
+			       "      --memory-max SIZE  memory per host, e.g. 256M or 2G (default 512M;\n"
+			       "                      max: none); a host's own limit in -f FILE wins\n"
 			       "  -x, --explain       print, as each step runs, the unshare/ip/nsenter/mount\n"
 			       "                      command that would do the same by hand\n"
 			       "  -h, --help          show this help\n\n"
@@ -537,6 +553,55 @@ static unsigned seg_mtu(const struct lab_segment *g)
 	return g->mtu ? g->mtu : LAB_MTU_DEFAULT;
 }
 
+/* "id_base": root of the host outside; "limits": its cgroups' (null: none; a null limit: "max"). */
+static void print_limits_json(FILE *f, const struct lab *lab, const struct lab_host *h)
+{
+	struct cgroup_usage u;
+
+	fprintf(f, "\"id_base\":%u,\"limits\":", h->id_base ? h->id_base : NS_ID_BASE);
+	lab_host_limits(lab, h, &u);
+	if (!u.found) {
+		fputs("null,", f);
+		return;
+	}
+	fputc('{', f);
+	if (u.has_pids) {
+		if (u.pids_max == CGROUP_UNLIMITED)
+			fputs("\"pids_max\":null,", f);
+		else
+			fprintf(f, "\"pids_max\":%llu,", (unsigned long long)u.pids_max);
+		fprintf(f, "\"pids\":%llu%s", (unsigned long long)u.pids, u.has_memory ? "," : "");
+	}
+	if (u.has_memory) {
+		if (u.memory_max == CGROUP_UNLIMITED)
+			fputs("\"memory_max\":null,", f);
+		else
+			fprintf(f, "\"memory_max\":%llu,", (unsigned long long)u.memory_max);
+		fprintf(f, "\"memory\":%llu", (unsigned long long)u.memory);
+	}
+	fputs("},", f);
+}
+
+/* "ids 1000065536+65536, pids 3/512, memory 1.2M/512M" */
+static void print_limits_text(const struct lab *lab, const struct lab_host *h)
+{
+	struct cgroup_usage u;
+	char a[24], b[24];
+
+	printf("  %-6s ids %u+%u", "", h->id_base ? h->id_base : NS_ID_BASE, NS_ID_COUNT);
+	lab_host_limits(lab, h, &u);
+	if (u.has_pids) {
+		cgroup_fmt(u.pids_max, false, b, sizeof(b));
+		printf(", pids %llu/%s", (unsigned long long)u.pids, b);
+	}
+	if (u.has_memory) {
+		cgroup_fmt(u.memory, true, a, sizeof(a));
+		cgroup_fmt(u.memory_max, true, b, sizeof(b));
+		printf(", memory %s/%s", a, b);
+	}
+	printf("%s\n", u.found ? "" : ", no limits (no cgroup)");
+}
+
 static void print_status_json(FILE *f, const struct lab *lab, const struct lab_host_info *info)
 {
 	char net[20], a[IPV6_TEXT], net6[IPV6_TEXT + 4];
@@ -562,6 +627,7 @@ static void print_status_json(FILE *f, const struct lab *lab, const struct lab_h
 		fprintf(f, "%s{\"name\":\"%s\",\"kind\":\"%s\",\"pid\":%d,\"alive\":%s,", i ? "," : "",
 			h->name, !h->networked ? "empty" : h->router ? "router" : "host", (int)h->pid,
 			in->alive ? "true" : "false");
+		print_limits_json(f, lab, h);
 		fprintf(f, "\"netns\":\"%s/%s-%s\",\"interfaces\":[", LAB_NETNS_DIR, lab->name, h->name);
 		for (size_t k = 0; k < h->nifaces; k++) {
 			const struct lab_iface *x = &h->ifaces[k];
@@ -658,6 +724,7 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 			char fwd[160];
 
 			printf("  %-6s links: %s%s\n", "", out_safe(in->links), forwarding_text(h, in, fwd, sizeof(fwd)));
+			print_limits_text(lab, h);
 			print_live_routes(h, in);
 			printf("  %-6s ns", "");
 			for (int k = 0; k < NS_KINDS; k++)

@@ -227,6 +227,9 @@ int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error 
 	char path[64], map[64];
 	pid_t pid;
 
+	for (size_t i = 0; spec->cgroup_procs && spec->cgroup_procs[i]; i++)
+		if (util_write_file(spec->cgroup_procs[i], "0", err) < 0)	/* "0": ourselves */
+			return lab_err_wrap(err, "join the host's cgroup");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return lab_err(err, errno, "socketpair");
 	args.flags = (uint64_t)(host_ns_flags() | spec->extra_flags | CLONE_PIDFD);

@@ -21,6 +21,12 @@ extern const struct ns_kind ns_kinds[];
 /* Root inside a host is this uid/gid outside, with NS_ID_COUNT ids mapped from there. */
 #define NS_ID_BASE 1000000000u
 #define NS_ID_COUNT 65536u
+/* Each host gets its own range: NS_ID_BASE + k * NS_ID_COUNT, k < NS_ID_SLOTS, so at most 17507
+ * hosts (of all labs) can be up at once. The space ends at 2147338751, below systemd's "foreign"
+ * range (2147352576...) and 2^31 (ids above it break tools that keep them in an int); it starts far
+ * above regular users (1000...60000) and the usual /etc/subuid ranges (100000 + 65536 per user),
+ * and netlab skips any slot that /etc/subuid, /etc/subgid, /etc/passwd or /etc/group uses. */
+#define NS_ID_SLOTS 17507u
 
 struct ns_spec {
 	const char *hostname;
@@ -38,6 +44,10 @@ struct ns_spec {
 	int extra_flags;	/* CLONE_NEWCGROUP and/or CLONE_NEWTIME, beyond the six */
 	uint32_t id_base;	/* root inside is this uid/gid outside, NS_ID_COUNT ids from there;
 				 * 0: NS_ID_BASE */
+	const char *const *cgroup_procs; /* NULL-terminated cgroup.procs files, or NULL: ns_spawn
+					  * moves the calling process into each before clone3, so
+					  * the child is born in them (limited before it runs
+					  * anything, and a new cgroup namespace is rooted there) */
 };
 
 struct ns_child {

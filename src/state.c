@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ns.h"
 #include "util.h"
 
 #define STATE_MAGIC "netlab-state 2"
@@ -46,8 +47,8 @@ int state_format(const struct lab *lab, char **out, size_t *out_len, struct lab_
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
 
-		fprintf(f, "host %s %d %llu %s %zu %zu\n", h->name, (int)h->pid, h->start,
-			h->router ? "router" : "host", h->nifaces, h->nroutes);
+		fprintf(f, "host %s %d %llu %s %zu %zu %u\n", h->name, (int)h->pid, h->start,
+			h->router ? "router" : "host", h->nifaces, h->nroutes, h->id_base);
 		for (size_t k = 0; k < h->nifaces; k++) {
 			const struct lab_iface *x = &h->ifaces[k];
 			fprintf(f, "iface %s %u %s %s %s\n", x->name, x->seg, ipv4_fmt(x->addr, a, sizeof(a)),
@@ -138,12 +139,15 @@ static int parse_route(const struct lab_host *h, char *line, struct lab_route *r
 static int parse_host(const struct lab *lab, char **p, struct lab_host *h, struct lab_error **err)
 {
 	char *line = next_line(p), name[16], kind[8], extra[2];
-	unsigned long long start;
+	unsigned long long start, ids = 0;
 	unsigned long nif, nrt;
 	long pid;
+	int fields;
 
-	if (!line || sscanf(line, "host %15s %ld %llu %7s %lu %lu %1s", name, &pid, &start, kind, &nif,
-			    &nrt, extra) != 6)
+	/* the id base (7th field) is new: older netlabs wrote 6, and all their hosts had NS_ID_BASE */
+	fields = line ? sscanf(line, "host %15s %ld %llu %7s %lu %lu %llu %1s", name, &pid, &start, kind,
+			       &nif, &nrt, &ids, extra) : 0;
+	if (fields != 6 && fields != 7)
 		return lab_err(err, 0, "malformed host line");
 	if (names_check_host(name, "host", NULL) < 0)
 		return lab_err(err, 0, "bad host name '%s'", name);
@@ -152,6 +156,10 @@ static int parse_host(const struct lab *lab, char **p, struct lab_host *h, struc
 		return lab_err(err, 0, "host %s: bad pid", name);
 	h->pid = (pid_t)pid;
 	h->start = start;
+	if (ids && (ids < NS_ID_BASE || (ids - NS_ID_BASE) % NS_ID_COUNT ||
+		    (ids - NS_ID_BASE) / NS_ID_COUNT >= NS_ID_SLOTS))
+		return lab_err(err, 0, "host %s: bad id base %llu", name, ids);
+	h->id_base = (uint32_t)ids;
 	if (strcmp(kind, "host") && strcmp(kind, "router"))
 		return lab_err(err, 0, "host %s: unknown kind '%s'", name, kind);
 	h->router = !strcmp(kind, "router");

@@ -78,6 +78,11 @@ struct lab_host {
 	struct lab_route *routes;	/* malloc'd, nroutes long */
 	pid_t pid;			/* its PID 1, as seen from the real machine; 0 = not started */
 	unsigned long long start;	/* its start time: defeats PID reuse */
+	uint32_t id_base;		/* root inside is this uid/gid outside (ns.h: NS_ID_BASE +
+					 * k * NS_ID_COUNT); 0 in state files of older netlabs,
+					 * whose hosts all shared NS_ID_BASE */
+	uint64_t pids_max, memory_max;	/* a topology file's limits for it (cgroup.h); 0: the lab's.
+					 * Not recorded: status reads them from the cgroups */
 };
 
 struct lab {

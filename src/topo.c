@@ -372,6 +372,26 @@ static int parse_route(struct parse *p, size_t hi, const yaml_node_t *n)
 	return 0;
 }
 
+/* pids-max: N | max, memory-max: SIZE | max (lab-wide, or a host's own). found: the key was one. */
+static int parse_limit(struct parse *p, const yaml_node_t *k, const yaml_node_t *v, const char *what,
+		       uint64_t *pids_max, uint64_t *memory_max, bool *found)
+{
+	const char *field = scalar(k), *s;
+
+	*found = !strcmp(field, "pids-max") || !strcmp(field, "memory-max");
+	if (!*found)
+		return 0;
+	if (want_scalar(p, v, what, &s) < 0)
+		return -1;
+	if (field[0] == 'p' && cgroup_parse_pids(s, pids_max) < 0)
+		return fail(p, v, "%s: pids-max \"%s\": expected a number of tasks from %u to %u, or max",
+			    what, s, CGROUP_PIDS_MIN, CGROUP_PIDS_LIMIT);
+	if (field[0] == 'm' && cgroup_parse_memory(s, memory_max) < 0)
+		return fail(p, v, "%s: memory-max \"%s\": expected a size such as 256M or 2G (at least "
+				  "8M), or max", what, s);
+	return 0;
+}
+
 /* Pass 1 of a host: its name, kind and links (routes need every host's links: pass 2). */
 static int parse_host(struct parse *p, const yaml_node_t *key, const yaml_node_t *val)
 {
@@ -406,8 +426,13 @@ static int parse_host(struct parse *p, const yaml_node_t *key, const yaml_node_t
 				if (parse_link(p, h, node(p, *it)) < 0)
 					return -1;
 		} else if (strcmp(field, "routes")) {
-			return fail(p, k, "%s: unknown field \"%s\" (expected links, router or routes)",
-				    what, field);
+			bool limit;
+
+			if (parse_limit(p, k, v, what, &h->pids_max, &h->memory_max, &limit) < 0)
+				return -1;
+			if (!limit)
+				return fail(p, k, "%s: unknown field \"%s\" (expected links, router, routes, "
+						  "pids-max or memory-max)", what, field);
 		}
 	}
 	if (h->router && h->nifaces < 2)
@@ -448,8 +473,14 @@ static int parse_doc(struct parse *p, const yaml_node_t *root)
 		} else if (!strcmp(field, "hosts")) {
 			hosts = v;
 		} else {
-			return fail(p, k, "unknown field \"%s\" (expected name, ipv6, segments or hosts)",
-				    field);
+			bool limit;
+
+			if (parse_limit(p, k, v, "top level", &p->t->limits.pids_max,
+					&p->t->limits.memory_max, &limit) < 0)
+				return -1;
+			if (!limit)
+				return fail(p, k, "unknown field \"%s\" (expected name, ipv6, segments, hosts, "
+						  "pids-max or memory-max)", field);
 		}
 	}
 	if (!segs || is_null(segs))

@@ -255,6 +255,15 @@ bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what,
 		snprintf(what, len, "process %d, a host of the lab", (int)host);
 		return true;
 	}
+	/* its cgroups: netlab/LAB at the root of cgroup v2, or of a v1 controller's hierarchy */
+	for (const char *const *h = (const char *const[]){ "", "/pids", "/memory", "/unified", NULL };
+	     *h; h++) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/netlab/%s", *h, lab);
+		if (lstat(path, &st) == 0) {
+			snprintf(what, len, "cgroup %s", path);
+			return true;
+		}
+	}
 	return false;
 }
 

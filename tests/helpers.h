@@ -34,7 +34,7 @@ void lab_up_unique(char name[16], const char *prefix, const char *hosts, const c
 pid_t host_pid(const char *lab, const char *host);
 
 /* Does anything of this lab remain: interfaces named LAB-*, /run/netns/LAB-*, /run/netlab/LAB,
- * live (non-zombie) processes among pids? Describes the first leftover in what. */
+ * live (non-zombie) processes among pids, cgroups netlab/LAB? Describes the first leftover. */
 bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what, size_t len);
 
 /* Count lines of s that contain needle. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -284,6 +285,13 @@ int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab,
 struct teardown {
 	const struct lab *lab;
 	struct ns_child *children;	/* our own children during rollback, else NULL */
+	/* rolling back: what this run made, and so may undo (it never removes what it found) */
+	dev_t anchor_dev;		/* the first host's mount point file, made by this run; */
+	ino_t anchor_ino;		/* 0: none (the others are hard links to it) */
+	size_t ready;			/* hosts 0..ready-1 made their mount point file */
+	size_t mounted;			/* hosts 0..mounted-1 had their netns mounted by this run */
+	bool made_table;		/* this run made the nftables table */
+	bool made_links;		/* this run got as far as making an interface */
 	int labfd;
 	void (*report)(const char *what, void *arg);
 	void *arg;
@@ -351,22 +359,185 @@ static void netns_path(char *buf, size_t len, const char *lab, const char *host)
 	snprintf(buf, len, "%s/%s-%s", LAB_NETNS_DIR, lab, host);
 }
 
+static bool host_name_like(const char *s);
+
+/* Is host i's /run/netns entry this run's or this lab's to remove? `down` and `clean`: the lab's
+ * recorded paths are its own (`up` refuses to start where one exists). Rollback: only the files
+ * this run made: the anchor, the hard links to it, and those of hosts that reported ready. */
+static bool netns_is_ours(const struct teardown *t, size_t i, const char *path)
+{
+	struct stat st;
+
+	if (!t->children)
+		return true;
+	if (!t->anchor_ino)
+		return false;	/* failed before making the first one: none is ours */
+	if (i < t->ready)
+		return true;
+	return lstat(path, &st) == 0 && st.st_dev == t->anchor_dev && st.st_ino == t->anchor_ino;
+}
+
+/* How many mounts the caller's mount table still shows at the lab's /run/netns entries that are
+ * ours[], reachable or covered by a later mount; the first one's path in first. */
+static size_t netns_mounts_left(const struct teardown *t, const bool *ours, char *first, size_t len)
+{
+	const char *lab = t->lab->name;
+	char prefix[64], *line = NULL;
+	size_t cap = 0, n = 0, plen;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	snprintf(prefix, sizeof(prefix), "%s/%s-", LAB_NETNS_DIR, lab);
+	plen = strlen(prefix);
+	while (f && getline(&line, &cap, f) > 0) {
+		char *p = line;
+
+		/* "ID PARENT MAJ:MIN ROOT MOUNT-POINT ...": the fifth field */
+		for (int field = 0; field < 4 && p; field++)
+			if ((p = strchr(p, ' ')))
+				p++;
+		if (!p || strncmp(p, prefix, plen))
+			continue;
+		p[strcspn(p, " ")] = '\0';
+		if (!host_name_like(p + plen))
+			continue;
+		size_t i = 0;
+		while (i < t->lab->nhosts && (!ours[i] || strcmp(t->lab->hosts[i].name, p + plen)))
+			i++;
+		if (i == t->lab->nhosts)
+			continue;	/* not one of ours */
+		if (n++ == 0)
+			snprintf(first, len, "%s", p);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Detach every mount at path, top first (someone may have stacked more on ours). */
+static unsigned umount_all(const char *path)
+{
+	unsigned n = 0;
+
+	while (n < 64 && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		n++;
+	return n;
+}
+
+/* Our mount points that a mount over /run/netns covers: `ip netns add` (or `attach`) run while a
+ * lab is up makes /run/netns a recursive bind mount of itself, shared. Its copies of our mounts
+ * come off (umount_all), but the originals under it cannot be reached by any path, and unlink
+ * fails with EBUSY while they are there. So a child, in a mount namespace of its own whose mounts
+ * are private (nothing it unmounts propagates back), peels the mounts off /run/netns one at a time
+ * and unmounts and unlinks our files at each level. Unlinking a mount point detaches the mounts on
+ * it in every mount namespace (Linux >= 3.18, detach_mounts): the machine's hidden ones too.
+ * Returns 0, or the errno of the child's failure. */
+static int unlink_covered(const struct teardown *t, const bool *ours)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return errno;
+	if (pid == 0) {
+		char path[128];
+
+		if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(errno & 0xff);
+		for (int level = 0; level < 64; level++) {
+			for (size_t i = 0; i < t->lab->nhosts; i++) {
+				if (!ours[i])
+					continue;
+				netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
+				umount_all(path);
+				unlink(path);
+			}
+			if (umount2(LAB_NETNS_DIR, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+				break;	/* the bottom: /run/netns is no mount point here any more */
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+/* Unmount and remove the lab's /run/netns entries, whatever other tools did to /run/netns since
+ * (stacked mounts, a bind mount of /run/netns over itself, propagation changes). What still cannot
+ * be removed is reported, each path with its reason; the rest of the teardown goes on. */
 static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
 {
-	char path[128];
-	int r = 0;
+	char path[128], left[512] = "", first[128] = "";
+	size_t nleft = 0, covered;
+	bool *ours, retry = false;
+	int *why, r = 0;
 
+	if (!t->lab->nhosts)
+		return 0;
+	ours = calloc(t->lab->nhosts, sizeof(*ours));
+	why = calloc(t->lab->nhosts, sizeof(*why));
+	if (!ours || !why) {
+		free(ours);
+		free(why);
+		return lab_err(err, ENOMEM, "remove %s entries", LAB_NETNS_DIR);
+	}
 	for (size_t i = 0; i < t->lab->nhosts; i++) {
 		netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
+		if (!(ours[i] = netns_is_ours(t, i, path)))
+			continue;
 		explainf(t->explain, t->explain_arg, "umount -l %s; rm -f %s", path, path);
-		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		/* in a rollback, only where this run mounted: another tool's mount is not ours */
+		if ((!t->children || i < t->mounted) && umount_all(path))
 			say(t, "unmounted %s", path);
-		else if (errno != EINVAL && errno != ENOENT)
-			r = lab_err(err, errno, "unmount %s", path);
 		/* unlinking the mount point also detaches copies in other mount namespaces */
-		if (unlink(path) < 0 && errno != ENOENT)
-			r = lab_err(err, errno, "remove %s", path);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			why[i] = errno;
+			retry |= errno == EBUSY;
+		}
 	}
+	covered = netns_mounts_left(t, ours, first, sizeof(first));
+	if (retry || covered) {
+		int e;
+
+		explainf(t->explain, t->explain_arg, "unshare --mount --propagation private sh -c "
+			 "'umount -l %s; umount -l %s/%s-*; rm -f %s/%s-*'   # under another mount of %s",
+			 LAB_NETNS_DIR, LAB_NETNS_DIR, t->lab->name, LAB_NETNS_DIR, t->lab->name,
+			 LAB_NETNS_DIR);
+		e = unlink_covered(t, ours);
+		for (size_t i = 0; i < t->lab->nhosts; i++) {
+			if (!ours[i])
+				continue;
+			netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
+			if (access(path, F_OK) < 0)
+				why[i] = 0;
+			else if (!why[i] || why[i] == EBUSY)
+				why[i] = e ? e : EBUSY;
+		}
+		covered = netns_mounts_left(t, ours, first, sizeof(first));
+	}
+	for (size_t i = 0; i < t->lab->nhosts; i++) {
+		size_t used = strlen(left);
+
+		if (!ours[i] || !why[i])
+			continue;
+		if (nleft++ < 4)
+			snprintf(left + used, sizeof(left) - used, "%s%s/%s-%s (%s)", used ? ", " : "",
+				 LAB_NETNS_DIR, t->lab->name, t->lab->hosts[i].name, strerror(why[i]));
+	}
+	if (nleft > 4) {
+		size_t used = strlen(left);
+
+		snprintf(left + used, sizeof(left) - used, " and %zu more", nleft - 4);
+	}
+	if (nleft)
+		r = lab_err(err, 0, "could not remove %s", left);
+	else if (covered)
+		r = lab_err(err, 0, "%zu mount%s of the lab's network namespaces remain%s under another "
+				    "mount, such as %s (see /proc/self/mountinfo)", covered,
+			    covered == 1 ? "" : "s", covered == 1 ? "s" : "", first);
+	free(ours);
+	free(why);
 	return r;
 }
 
@@ -548,7 +719,8 @@ static int remove_mld_table(const struct teardown *t, struct nets *nf, struct la
 static int teardown(const struct teardown *t, struct lab_error **err)
 {
 	struct nets *nf = NULL;
-	int r = 0;
+	struct lab_error *netns_err = NULL;
+	int r = 0, netns_r;
 
 	/* rolling back our own `up`: hosts first, since one still setting up may yet create its
 	 * netns mount point (ns_spec); otherwise last, so the links are deleted while they exist */
@@ -556,19 +728,30 @@ static int teardown(const struct teardown *t, struct lab_error **err)
 		r = -1;
 	/* the MLD table first, its socket closed last: the kernel destroys the table meanwhile,
 	 * where closing at once would wait for that (nets_nft_open); no nf_tables, no table */
-	if (nets_nft_open(&nf, NULL) == 0 && remove_mld_table(t, nf, err) < 0)
+	if ((!t->children || t->made_table) && nets_nft_open(&nf, NULL) == 0 &&
+	    remove_mld_table(t, nf, err) < 0)
 		r = -1;
-	if (remove_netns_mounts(t, err) < 0)
-		r = -1;
-	if (remove_links(t, err) < 0)
+	/* a /run/netns entry that cannot be removed (reported, path by path) holds no host and no
+	 * link once these are gone: it must not keep the lab from being removed */
+	netns_r = remove_netns_mounts(t, &netns_err);
+	if ((!t->children || t->made_links) && remove_links(t, err) < 0)
 		r = -1;
 	if (!t->children && kill_hosts(t, err) < 0)
 		r = -1;
 	nets_close(nf);
-	/* keep the state while something could not be undone: `down` or `clean` can try again */
+	/* keep the state while a host or a link could not be undone: `down` or `clean` can try
+	 * again */
 	if (r == 0 && remove_state(t, err) < 0)
 		r = -1;
 	remove_empty_dirs();
+	if (netns_r < 0) {
+		if (err && !*err) {
+			*err = netns_err;
+			netns_err = NULL;
+		}
+		lab_err_free(&netns_err);
+		r = -1;
+	}
 	return r;
 }
 
@@ -589,6 +772,9 @@ struct up {
 	unsigned macs;		/* interfaces cabled so far: the last bytes of the next MAC */
 	unsigned step, fail_at, stop_at;
 	bool created_dir;
+	dev_t anchor_dev;	/* the first host's mount point file, once this run made it */
+	ino_t anchor_ino;
+	size_t ready, mounted;	/* hosts that reported ready, hosts whose netns is mounted */
 	struct ns_spawner spawner;
 	char hosts_path[64];	/* for the spawner: the lab's hosts file */
 	char anchor[128];	/* and the mount point the others are hard links to */
@@ -1027,6 +1213,59 @@ static int write_hosts_file(struct up *u, struct lab_error **err)
 	return r;
 }
 
+/* Refuse to build where something of the lab's names already is: an interface LAB-* (the MLD
+ * rule matches every one of them), an entry /run/netns/LAB-*, the nftables table netlab-LAB. A
+ * failed `up` would otherwise remove them in its rollback, and `down` later. Runs under the
+ * /run/netlab lock, before anything is made. */
+static int check_clashes(struct up *u, struct lab_error **err)
+{
+	const char *name = u->lab->name;
+	char prefix[LAB_NAME_MAX + 2], alias[LAB_NAME_MAX + 16], found[512] = "";
+	struct nets_link *links = NULL;
+	char **tables = NULL;
+	size_t count = 0;
+	struct dirent *e;
+	DIR *d;
+	int r;
+
+	snprintf(prefix, sizeof(prefix), "%s-", name);
+	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:", name);
+	r = nets_link_list(u->root, &links, &count, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < count && !found[0]; i++) {
+		if (strncmp(links[i].name, prefix, strlen(prefix)))
+			continue;
+		if (!strncmp(links[i].alias, alias, strlen(alias)))
+			snprintf(found, sizeof(found), "interface %s is left from a lab '%s' that crashed: "
+				 "run 'netlab clean'", links[i].name, name);
+		else
+			snprintf(found, sizeof(found), "interface %s exists and is not netlab's (a lab's "
+				 "interfaces are named %s*): delete it or choose another --name",
+				 links[i].name, prefix);
+	}
+	free(links);
+	if ((d = opendir(LAB_NETNS_DIR))) {
+		while (!found[0] && (e = readdir(d)))
+			if (!strncmp(e->d_name, prefix, strlen(prefix)))
+				snprintf(found, sizeof(found), "%s/%.32s exists and is not netlab's (a network "
+					 "namespace made with 'ip netns add'?): remove it ('ip netns del %.32s') "
+					 "or choose another --name", LAB_NETNS_DIR, e->d_name, e->d_name);
+		closedir(d);
+	}
+	if (!found[0] && nets_mld_table_labs(&tables, &count, NULL) == 0) {
+		for (size_t i = 0; i < count && !found[0]; i++)
+			if (!strcmp(tables[i], name))
+				snprintf(found, sizeof(found), "the nftables table bridge netlab-%s exists: "
+					 "left from a lab '%s' that crashed ('netlab clean' removes it) or "
+					 "made by hand ('nft delete table bridge netlab-%s')", name, name, name);
+		lab_names_free(tables, count);
+	}
+	if (found[0])
+		return lab_err(err, 0, "lab '%s' cannot start: %s", name, found);
+	return 0;
+}
+
 static int reserve(struct up *u, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
@@ -1066,6 +1305,9 @@ static int reserve(struct up *u, struct lab_error **err)
 		return r;
 	if (plan_hosts(u, err) < 0)
 		return -1;
+	r = check_clashes(u, err);
+	if (r < 0)
+		return r;
 	r = allocate(u, err);
 	if (r < 0)
 		return r;
@@ -1446,6 +1688,15 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	netns_path(u->anchor, sizeof(u->anchor), lab->name, lab->hosts[0].name);
 	if ((r = open(u->anchor, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) < 0)
 		return lab_err(err, errno, "create %s", u->anchor);
+	{
+		struct stat st;
+
+		/* what the rollback may remove: this file and its hard links, not a file found there */
+		if (fstat(r, &st) == 0) {
+			u->anchor_dev = st.st_dev;
+			u->anchor_ino = st.st_ino;
+		}
+	}
 	close(r);
 
 	/* A pipeline: the spawner clones host i, host i - 1 sets itself up (mounts, hostname,
@@ -1471,6 +1722,7 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 		c0 = util_now_ns();
 		if ((r = wait_ready(u, j, err)) < 0)
 			return r;
+		u->ready = j + 1;	/* it made its /run/netns mount point */
 		t->ready += util_now_ns() - c0;
 		c0 = util_now_ns();
 		if (h->networked && (r = cable_host(u, j, err)) < 0)
@@ -1491,6 +1743,7 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 		if ((r = up_step(u, "mounting a netns", err)) < 0 ||
 		    (r = mount_netns(lab, &lab->hosts[i], err)) < 0)
 			return r;
+		u->mounted = i + 1;
 	}
 	t->mounts = util_now_ns() - t0;
 	return 0;
@@ -1565,7 +1818,11 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	else
 		ns_spawner_finish(&u.spawner);
 	if (r < 0 && u.created_dir) {
-		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd };
+		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd,
+				       .anchor_dev = u.anchor_dev, .anchor_ino = u.anchor_ino,
+				       .ready = u.ready, .mounted = u.mounted,
+				       .made_table = u.mld == MLD_TABLE,
+				       .made_links = u.bridges != NULL };
 		struct lab_error *ignored = NULL;
 
 		if (teardown(&td, &ignored) < 0 && *err && ignored)

@@ -808,7 +808,7 @@ static int check_preconditions(struct lab_error **err)
 	unsigned long v;
 
 	if (geteuid() != 0)
-		return lab_err(err, EPERM, "netlab up needs root (it creates namespaces, a bridge and "
+		return lab_err(err, 0, "netlab up needs root (it creates namespaces, a bridge and "
 					   "veths): run it with sudo");
 	if (util_read_file("/proc/sys/user/max_user_namespaces", buf, sizeof(buf), NULL) > 0) {
 		buf[strcspn(buf, "\n")] = '\0';
@@ -939,7 +939,7 @@ static int allocate_segment(struct up *u, size_t gi, const struct taken *t, stru
 {
 	struct lab_segment *g = &u->lab->segs[gi];
 	bool given = g->subnet.prefix != 0, plain = !u->spec->topo;
-	const char *opt = plain ? "--subnet" : "another subnet";
+	const char *opt = plain ? "another --subnet" : "another subnet";
 	char desc[96], text[20], text6[IPV6_TEXT + 4], what[64];
 	int r;
 
@@ -1284,14 +1284,14 @@ static int reserve(struct up *u, struct lab_error **err)
 		r = lab_load(lab->name, &other, &sub);
 		if (r == 0 && !other.complete) {
 			state_free(&other);
-			return lab_err(err, EEXIST, "lab '%s' is being built, or its `netlab up` died: "
+			return lab_err(err, 0, "lab '%s' is being built, or its `netlab up` died: "
 						    "run 'netlab clean' if no netlab up is running",
 				       lab->name);
 		}
 		if (r == 0)
 			state_free(&other);
 		lab_err_free(&sub);
-		return lab_err(err, EEXIST, "lab '%s' is already up (see 'netlab status %s', end it "
+		return lab_err(err, 0, "lab '%s' is already up (see 'netlab status %s', end it "
 					    "with 'netlab down %s')", lab->name, lab->name, lab->name);
 	}
 	u->created_dir = true;
@@ -1967,7 +1967,7 @@ int lab_down(const char *name, void (*explain)(const char *command, void *arg), 
 	struct stat st;
 
 	if (geteuid() != 0)
-		return lab_err(err, EPERM, "netlab down needs root: run it with sudo");
+		return lab_err(err, 0, "netlab down needs root: run it with sudo");
 	if (rundir < 0)
 		return errno == ENOENT ? 0 : lab_err(err, errno, "open %s", LAB_RUN_DIR);
 	labfd = open_lab_dir(rundir, name, err);
@@ -2007,7 +2007,7 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 	int r = 0;
 
 	if (geteuid() != 0)
-		return lab_err(err, EPERM, "netlab clean needs root: run it with sudo");
+		return lab_err(err, 0, "netlab clean needs root: run it with sudo");
 	if (lab_names(&names, &count, err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {

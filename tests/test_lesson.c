@@ -153,7 +153,10 @@ Test(lesson, an_interface_pushed_into_the_empty_host_is_caught)
 	cr_assert_eq(run(&r, "ip", "link", "add", "tlx0", "type", "veth", "peer", "name", "x0", "netns",
 			 netns("e1"), NULL), 0, "%s", r.err);
 	nl(&r, "verify", LAB, "-W", "0.3", NULL);
+	int first = r.status, first_caught = count_lines(r.out, "FAIL  e1   only lo");
 	run(&r, "ip", "link", "del", "tlx0", NULL);
+	cr_assert_eq(first, 1, "an interface pushed into e1 fails verify");
+	cr_assert_eq(first_caught, 1, "and it is e1's 'only lo' check that fails");
 	nl(&r, "verify", LAB, "-W", "0.3", NULL);
 	cr_assert_eq(r.status, 0, "removing it heals the lab: %s", r.out);
 	cr_assert_eq(run(&r, "ip", "link", "add", "tlx1", "type", "veth", "peer", "name", "x1", "netns",

@@ -1183,6 +1183,37 @@ static int resolve_routes(struct up *u, struct lab_error **err)
 	return 0;
 }
 
+/* The lab's directory and its hosts file, by hand: printf lines of a few entries each, with the
+ * file's tabs and newlines as printf escapes (it holds no quote, backslash or %). */
+static void explain_hosts_file(const struct up *u, const char *text)
+{
+	char line[400];
+	size_t used = 0;
+	bool first = true;
+
+	if (!u->spec->explain)
+		return;
+	/* -m applies to the directories named, not to parents -p makes: name both */
+	explainf(u->spec->explain, u->spec->explain_arg, "mkdir -p -m 0700 %s %s/%s", LAB_RUN_DIR,
+		 LAB_RUN_DIR, u->lab->name);
+	for (const char *p = text; *p && used + 3 < sizeof(line); p++) {
+		if (*p == '\t' || *p == '\n') {
+			line[used++] = '\\';
+			line[used++] = *p == '\t' ? 't' : 'n';
+		} else {
+			line[used++] = *p;
+		}
+		line[used] = '\0';
+		if (*p == '\n' && (used > 200 || !p[1])) {
+			explainf(u->spec->explain, u->spec->explain_arg, "printf '%s' %s %s/%s/hosts", line,
+				 first ? ">" : ">>", LAB_RUN_DIR, u->lab->name);
+			first = false;
+			used = 0;
+			line[0] = '\0';
+		}
+	}
+}
+
 static int write_hosts_file(struct up *u, struct lab_error **err)
 {
 	char *text = NULL, a[IPV6_TEXT];
@@ -1208,6 +1239,7 @@ static int write_hosts_file(struct up *u, struct lab_error **err)
 		}
 	}
 	fclose(f);
+	explain_hosts_file(u, text);
 	r = util_write_atomic(u->labfd, "hosts", text, len, 0644, err);
 	free(text);
 	return r;
@@ -1429,10 +1461,18 @@ static const char *const *host_sysctls(const struct lab_host *h)
 	return has6 ? v6 : NULL;
 }
 
-/* What a host does inside, after clone3, as one unshare(1) command. */
+/* What a host is, by hand, as a shell can run it; the following lines use its PID as $pid_HOST.
+ * Its user namespace first, held by a sleep while its uid and gid maps are written from outside,
+ * as netlab's parent writes them: unshare --map-users would need a range for root in /etc/subuid
+ * and /etc/subgid (newuidmap), which a stock Debian does not have, and a program that unshare
+ * runs before the maps exist has no capabilities left to become root. Then, as root of that user
+ * namespace, the other namespaces (--kill-child: killing the unshare process kills the host); its
+ * /etc/hosts, hostname, sysctls, /sys and /tmp from outside by nsenter (netlab's host does these
+ * itself before it reports ready). */
 static void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path)
 {
 	const char *const *sys = host_sysctls(h);
+	const char *n = h->name;
 	char sysctl[320] = "";
 	size_t used = 0;
 
@@ -1448,14 +1488,22 @@ static void explain_host(const struct up *u, const struct lab_host *h, const cha
 	if (used && used < sizeof(sysctl))
 		snprintf(sysctl + used, sizeof(sysctl) - used, "; ");
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "unshare --user --map-users=%u,0,%u --map-groups=%u,0,%u --setuid 0 --setgid 0 "
-		 "--mount --propagation private --pid --fork --mount-proc --net --uts --ipc%s "
-		 "sh -c 'mount --bind %s /etc/hosts; hostname %s; %smount -t sysfs sysfs /sys; "
-		 "mount -t tmpfs -o mode=1777 tmpfs /tmp; exec sleep infinity' &   # host %s: pid %d",
-		 NS_ID_BASE, NS_ID_COUNT, NS_ID_BASE, NS_ID_COUNT,
+		 "unshare --user sleep infinity & user_%s=$!; until [ \"$(readlink /proc/$user_%s/ns/user)\" "
+		 "!= \"$(readlink /proc/self/ns/user)\" ]; do sleep 0.01; done; echo '0 %u %u' > "
+		 "/proc/$user_%s/uid_map && echo '0 %u %u' > /proc/$user_%s/gid_map   # host %s's user "
+		 "namespace: root inside is uid and gid %u outside", n, n, NS_ID_BASE, NS_ID_COUNT, n,
+		 NS_ID_BASE, NS_ID_COUNT, n, n, NS_ID_BASE);
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "nsenter -t $user_%s -U --setuid 0 --setgid 0 unshare --mount --propagation private --pid "
+		 "--fork --kill-child --mount-proc --net --uts --ipc%s sleep infinity & pid_%s=$!; until "
+		 "[ \"$(readlink /proc/$pid_%s/ns/net)\" != \"$(readlink /proc/self/ns/net)\" ]; do sleep "
+		 "0.01; done; kill $user_%s   # host %s (netlab's: pid %d)", n,
 		 u->lab->extra_ns == LAB_EXTRA_NS_MASK ? " --cgroup --time"
 		 : u->lab->extra_ns & LAB_NS_CGROUP ? " --cgroup" : u->lab->extra_ns ? " --time" : "",
-		 hosts_path, h->name, sysctl, h->name, (int)h->pid);
+		 n, n, n, n, (int)h->pid);
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "nsenter -t $pid_%s -m -u -n sh -c 'mount --bind %s /etc/hosts; hostname %s; %smount -t "
+		 "sysfs sysfs /sys; mount -t tmpfs -o mode=1777 tmpfs /tmp'", n, hosts_path, n, sysctl);
 }
 
 static void explain_iface(const struct up *u, const struct lab_host *h, const struct lab_iface *x,
@@ -1463,36 +1511,45 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 {
 	const struct lab *lab = u->lab;
 	const struct lab_segment *g = &lab->segs[x->seg];
-	char a[IPV6_TEXT], alias[64], v6[256] = "", br[16];
+	char alias[64], br[16];
 
 	if (!u->spec->explain || lab_bridge_name(g, k_br, "", br, NULL) < 0)
 		return;
 	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s group %u master %s up type veth peer name %s netns %d address "
+		 "ip link add %s group %u master %s up type veth peer name %s netns $pid_%s address "
 		 "%02x:%02x:%02x:%02x:%02x:%02x && sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && "
 		 "ip link set %s alias %s addrgenmode none", x->veth, lab_group(lab), br, x->name,
-		 (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth, alias);
-	if (!ipv6_is_zero(x->addr6))
-		snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
-			 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
-	else
-		snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
-	explainf(u->spec->explain, u->spec->explain_arg,
-		 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; %sip addr add "
-		 "%s/%d dev %s; ip link set %s up'", (int)h->pid, v6, ipv4_fmt(x->addr, a, sizeof(a)),
-		 g->subnet.prefix, x->name, x->name);
+		 h->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth, alias);
 }
 
+/* What host_net does inside the host, right after it: per interface its addresses and up, then
+ * the routes. */
 static void explain_routes(const struct up *u, const struct lab_host *h)
 {
-	char d[IPV6_TEXT + 4], v[IPV6_TEXT];
+	char d[IPV6_TEXT + 4], v[IPV6_TEXT], a[IPV6_TEXT], v6[256];
 
+	if (!u->spec->explain)
+		return;
+	for (size_t k = 0; k < h->nifaces; k++) {
+		const struct lab_iface *x = &h->ifaces[k];
+
+		if (!ipv6_is_zero(x->addr6))
+			snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
+				 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
+		else
+			snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "nsenter -t $pid_%s -U -n sh -c '%s%sip addr add %s/%d dev "
+			 "%s; ip link set %s up'", h->name, k ? "" : "ip link set lo up; ", v6,
+			 ipv4_fmt(x->addr, a, sizeof(a)), u->lab->segs[x->seg].subnet.prefix, x->name,
+			 x->name);
+	}
 	for (size_t k = 0; k < h->nroutes; k++) {
 		const struct lab_route *rt = &h->routes[k];
 
 		explainf(u->spec->explain, u->spec->explain_arg,
-			 "nsenter -t %d -U -n --preserve-credentials ip %sroute add %s via %s", (int)h->pid,
+			 "nsenter -t $pid_%s -U -n ip %sroute add %s via %s", h->name,
 			 rt->v6 ? "-6 " : "",
 			 rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
 			 rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
@@ -1738,8 +1795,8 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 
 		netns_path(path, sizeof(path), lab->name, lab->hosts[i].name);
 		explainf(u->spec->explain, u->spec->explain_arg,
-			 "mkdir -p %s && touch %s && mount --bind /proc/%d/ns/net %s", LAB_NETNS_DIR, path,
-			 (int)lab->hosts[i].pid, path);
+			 "mkdir -p %s && touch %s && mount --bind /proc/$pid_%s/ns/net %s", LAB_NETNS_DIR,
+			 path, lab->hosts[i].name, path);
 		if ((r = up_step(u, "mounting a netns", err)) < 0 ||
 		    (r = mount_netns(lab, &lab->hosts[i], err)) < 0)
 			return r;

@@ -481,8 +481,11 @@ Test(lifecycle, a_lab_cannot_be_up_twice_and_subnets_do_not_overlap, .timeout = 
 	lab_up_or_die("tdup", "10.99.3.0/24", "1", "0");
 	cr_assert_eq(nl(&r, "up", "1", "--name", "tdup", "--subnet", "10.99.4.0/24", NULL), 1);
 	cr_assert(strstr(r.err, "lab 'tdup' is already up"), "%s", r.err);
+	cr_assert(strstr(r.err, "netlab down tdup')\n") && !strstr(r.err, "File exists"),
+		  "the message ends with its own words: %s", r.err);
 	cr_assert_eq(nl(&r, "up", "1", "--name", "tdup2", "--subnet", "10.99.3.128/25", NULL), 1);
-	cr_assert(strstr(r.err, "overlaps 10.99.3.0/24 of another lab"), "%s", r.err);
+	cr_assert(strstr(r.err, "overlaps 10.99.3.0/24 of another lab: choose another --subnet\n"),
+		  "%s", r.err);
 	cr_assert_eq(nl(&r, "exec", "tdup/h1", "--", "true", NULL), 0, "the first lab still works");
 	lab_down_quiet("tdup");
 	assert_gone("tdup", NULL, 0);
@@ -502,7 +505,8 @@ Test(lifecycle, a_subnet_overlapping_a_route_of_the_machine_is_refused, .timeout
 	snprintf(err, sizeof(err), "%s", r.err);
 	run(&r, "ip", "link", "del", "troute0", NULL);
 	cr_assert_eq(status, 1, "%s", err);
-	cr_assert(strstr(err, "overlaps the route 10.99.5.0/24 dev troute0"), "%s", err);
+	cr_assert(strstr(err, "overlaps the route 10.99.5.0/24 dev troute0 on this machine: choose "
+			 "another --subnet\n"), "%s", err);
 	assert_gone("troute", NULL, 0);
 }
 
@@ -1046,6 +1050,9 @@ Test(cli, usage_errors_exit_2_and_change_nothing)
 		cr_expect(strstr(r.err, "netlab: ") && strstr(r.err, "--help"), "case %zu: %s", i, r.err);
 		cr_expect_eq(count_lines(r.err, "netlab: "), 1, "case %zu: one line: %s", i, r.err);
 	}
+	/* the README's wording */
+	cr_assert_eq(nl(&r, "up", "--name", "tbad", "--subnet", "10.0.0.0/33", NULL), 2);
+	cr_assert(strstr(r.err, "prefix length must be between /8 and /30"), "%s", r.err);
 	assert_gone("tbad", NULL, 0);
 }
 
@@ -1072,6 +1079,8 @@ Test(cli, refuses_without_root_and_says_why)
 	run_argv(&r, argv);
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.err, "needs root"), "%s", r.err);
+	cr_assert(strstr(r.err, "run it with sudo\n") && !strstr(r.err, "not permitted"),
+		  "the message ends with its own words: %s", r.err);
 	assert_gone("tnoroot", NULL, 0);
 }
 

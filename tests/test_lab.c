@@ -750,7 +750,7 @@ Test(lifecycle, up_refuses_where_the_lab_names_are_taken_and_removes_nothing, .f
 	assert_gone(CLASH, NULL, 0);
 
 	/* nothing in the way: it comes up */
-	lab_up_or_die(CLASH, "10.99.41.0/24", "1", "0");
+	lab_up_or_die(CLASH, "10.99.42.0/24", "1", "0");
 	lab_down_quiet(CLASH);
 	assert_gone(CLASH, NULL, 0);
 }
@@ -779,7 +779,8 @@ Test(lifecycle, down_without_a_name_takes_the_only_lab_and_refuses_among_several
 		cr_assert_eq(r.status, 1, "%s", r.err);
 		cr_assert(strstr(r.err, "several labs are up: name one (") && strstr(r.err, DN1), "%s",
 			  r.err);
-		cr_assert_eq(nl(&r, "exec", DN1, "--", "true", NULL), 0, "refused, and the lab is still up");
+		snprintf(want, sizeof(want), "%s/h1", DN1);
+		cr_assert_eq(nl(&r, "exec", want, "--", "true", NULL), 0, "refused, and the lab is still up");
 		lab_down_quiet(DN1);
 	}
 	assert_gone(DN1, NULL, 0);
@@ -793,10 +794,10 @@ Test(lifecycle, down_without_a_name_takes_the_only_lab_and_refuses_among_several
 	snprintf(DN2, sizeof(DN2), "tdo%d", (int)(getpid() % 100000));
 	snprintf(dir, sizeof(dir), "/run/netlab/%s", DN2);
 	cr_assert_eq(mkdir(dir, 0700), 0);
-	snprintf(dir, sizeof(dir), "/run/netlab/%sb", DN2);
+	snprintf(dir, sizeof(dir), "/run/netlab/tdp%d", (int)(getpid() % 100000));
 	cr_assert_eq(mkdir(dir, 0700), 0);
 	cr_assert_eq(nl(&r, "down", NULL), 1, "%s", r.out);
-	snprintf(want, sizeof(want), "several labs are up: name one (%s, %sb)", DN2, DN2);
+	snprintf(want, sizeof(want), "several labs are up: name one (%s, %s)", DN2, dir + 12);
 	cr_assert(strstr(r.err, want), "%s", r.err);
 	cr_assert_eq(rmdir(dir), 0);
 	cr_assert_eq(nl(&r, "down", NULL), 0, "%s", r.err);
@@ -905,7 +906,9 @@ Test(failure, every_failed_step_rolls_back_completely, .timeout = 120)
 			cr_assert_eq(r.status, 1, "step %d: exit %d: %s", k, r.status, r.err);
 			cr_assert(strstr(r.err, "injected failure at step"), "step %d: %s", k, r.err);
 		}
-		assert_gone("tfail", NULL, 0);
+		char what[256];
+		cr_assert(!lab_leftovers("tfail", NULL, 0, what, sizeof(what)), "step %d left %s (%s)", k,
+			  what, r.err);
 	}
 	cr_assert_eq(failed, 12, "up 2 + 1 empty has 12 steps (bridge, 3 spawns, 2 veths, 2 MLD "
 				 "filters, 3 mounts, record); %d failed", failed);
@@ -996,9 +999,8 @@ Test(failure, clean_removes_a_crashed_lab_but_not_lookalikes_or_live_labs, .time
 	cr_assert_eq(kept_table, 0, "clean removed a table netlab did not make");
 	cr_assert_eq(run(&r, "nft", "list", "table", "bridge", "netlab-tlive", NULL), 0,
 		     "clean removed a live lab's table");
+	/* (its veths may have gone with the hosts' network namespaces already) */
 	cr_assert(strstr(out, "deleted interface tcln-br\n"), "the bridge of the crashed lab: %s", out);
-	cr_assert(strstr(out, "deleted interface tcln-h1\n") && strstr(out, "deleted interface tcln-h2\n"),
-		  "its veths: %s", out);
 	cr_assert_eq(kept, 0, "clean removed an interface netlab did not make");
 	assert_gone("tcln", pids, 2);
 	cr_assert_eq(nl(&r, "exec", "tlive/h1", "--", "true", NULL), 0, "clean broke a live lab");

@@ -936,6 +936,33 @@ static pid_t start_stopped_up(const char *lab, const char *subnet, int step)
 	return pid;
 }
 
+/* The clash check passed, then another tool made the first host's netns entry while `up` was
+ * building (stopped at its first step, here): `up` fails on it, and its rollback leaves it. */
+static char RBLAB[16];
+static void down_rblab(void) { if (*RBLAB) lab_down_quiet(RBLAB); }
+
+Test(failure, rollback_leaves_a_netns_entry_made_by_another_tool_meanwhile, .fini = down_rblab,
+     .timeout = 60)
+{
+	char ns[32];
+	pid_t pid;
+	int status;
+
+	snprintf(RBLAB, sizeof(RBLAB), "trb%d", (int)(getpid() % 100000));
+	snprintf(ns, sizeof(ns), "%s-h1", RBLAB);
+	own_mount_ns();	/* ip netns add makes /run/netns a mount point: in here only */
+	pid = start_stopped_up(RBLAB, "10.99.43.0/24", 1);
+	int made = run(&r, "ip", "netns", "add", ns, NULL);
+	kill(pid, SIGCONT);
+	waitpid(pid, &status, 0);
+	int kept = run(&r, "ip", "netns", "exec", ns, "true", NULL);
+	run(&r, "ip", "netns", "del", ns, NULL);
+	cr_assert_eq(made, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "up: status %x", status);
+	cr_assert_eq(kept, 0, "the rollback removed %s, which it did not make", ns);
+	assert_gone(RBLAB, NULL, 0);
+}
+
 Test(failure, sigkill_at_any_step_then_clean_restores_the_machine, .timeout = 120)
 {
 	for (int k = 1; k <= 9; k++) {

@@ -332,7 +332,8 @@ int nets_link_del(struct nets *n, int ifindex, struct lab_error **err)
 		return lab_err(err, ENOMEM, "link %d", ifindex);
 	rtnl_link_set_ifindex(l, ifindex);
 	r = rtnl_link_delete(n->sk, l);
-	if (r < 0 && r != -NLE_OBJ_NOTFOUND) {	/* gone already (say, with its veth peer): done */
+	/* gone already (say, with its veth peer, or its host's netns): done */
+	if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV) {
 		snprintf(what, sizeof(what), "delete interface %d", ifindex);
 		return nets_nlerr(err, r, what);
 	}

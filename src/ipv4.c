@@ -78,8 +78,16 @@ int ipv4_parse_net(const char *s, struct ipv4_net *out, struct lab_error **err)
 {
 	struct ipv4_net n;
 
+	const char *slash = strchr(s, '/');
+	unsigned long p;
+
 	if (!strcmp(s, "default"))
 		return lab_err(err, 0, "subnet 'default': expected a CIDR such as 10.77.1.0/24");
+	/* a length out of range says the range, even where it is no prefix length at all (/33) */
+	if (slash && util_parse_ulong(slash + 1, 0, 99, &p) == 0 &&
+	    (p < IPV4_PREFIX_MIN || p > IPV4_PREFIX_MAX))
+		return lab_err(err, 0, "subnet '%s': prefix length must be between /%d and /%d", s,
+			       IPV4_PREFIX_MIN, IPV4_PREFIX_MAX);
 	if (ipv4_parse_prefix(s, &n, err) < 0)
 		return lab_err_wrap(err, "subnet");
 	if (n.prefix < IPV4_PREFIX_MIN || n.prefix > IPV4_PREFIX_MAX)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -286,12 +287,18 @@ int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab,
 struct teardown {
 	const struct lab *lab;
 	struct ns_child *children;	/* our own children during rollback, else NULL */
+	/* rolling back: what this run made, and so may undo (it never removes what it found) */
+	dev_t anchor_dev;		/* the first host's mount point file, made by this run; */
+	ino_t anchor_ino;		/* 0: none (the others are hard links to it) */
+	size_t ready;			/* hosts 0..ready-1 made their mount point file */
+	size_t mounted;			/* hosts 0..mounted-1 had their netns mounted by this run */
+	bool made_table;		/* this run made the nftables table */
+	bool made_links;		/* this run got as far as making an interface */
 	int labfd;
 	void (*report)(const char *what, void *arg);
 	void *arg;
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;
-	bool keep_table;	/* rollback before our nftables table was made: one of its name is not ours */
 	bool keep_cgroups;		/* rollback of an `up` that made none */
 };
 
@@ -355,22 +362,185 @@ static void netns_path(char *buf, size_t len, const char *lab, const char *host)
 	snprintf(buf, len, "%s/%s-%s", LAB_NETNS_DIR, lab, host);
 }
 
+static bool host_name_like(const char *s);
+
+/* Is host i's /run/netns entry this run's or this lab's to remove? `down` and `clean`: the lab's
+ * recorded paths are its own (`up` refuses to start where one exists). Rollback: only the files
+ * this run made: the anchor, the hard links to it, and those of hosts that reported ready. */
+static bool netns_is_ours(const struct teardown *t, size_t i, const char *path)
+{
+	struct stat st;
+
+	if (!t->children)
+		return true;
+	if (!t->anchor_ino)
+		return false;	/* failed before making the first one: none is ours */
+	if (i < t->ready)
+		return true;
+	return lstat(path, &st) == 0 && st.st_dev == t->anchor_dev && st.st_ino == t->anchor_ino;
+}
+
+/* How many mounts the caller's mount table still shows at the lab's /run/netns entries that are
+ * ours[], reachable or covered by a later mount; the first one's path in first. */
+static size_t netns_mounts_left(const struct teardown *t, const bool *ours, char *first, size_t len)
+{
+	const char *lab = t->lab->name;
+	char prefix[64], *line = NULL;
+	size_t cap = 0, n = 0, plen;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	snprintf(prefix, sizeof(prefix), "%s/%s-", LAB_NETNS_DIR, lab);
+	plen = strlen(prefix);
+	while (f && getline(&line, &cap, f) > 0) {
+		char *p = line;
+
+		/* "ID PARENT MAJ:MIN ROOT MOUNT-POINT ...": the fifth field */
+		for (int field = 0; field < 4 && p; field++)
+			if ((p = strchr(p, ' ')))
+				p++;
+		if (!p || strncmp(p, prefix, plen))
+			continue;
+		p[strcspn(p, " ")] = '\0';
+		if (!host_name_like(p + plen))
+			continue;
+		size_t i = 0;
+		while (i < t->lab->nhosts && (!ours[i] || strcmp(t->lab->hosts[i].name, p + plen)))
+			i++;
+		if (i == t->lab->nhosts)
+			continue;	/* not one of ours */
+		if (n++ == 0)
+			snprintf(first, len, "%s", p);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Detach every mount at path, top first (someone may have stacked more on ours). */
+static unsigned umount_all(const char *path)
+{
+	unsigned n = 0;
+
+	while (n < 64 && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		n++;
+	return n;
+}
+
+/* Our mount points that a mount over /run/netns covers: `ip netns add` (or `attach`) run while a
+ * lab is up makes /run/netns a recursive bind mount of itself, shared. Its copies of our mounts
+ * come off (umount_all), but the originals under it cannot be reached by any path, and unlink
+ * fails with EBUSY while they are there. So a child, in a mount namespace of its own whose mounts
+ * are private (nothing it unmounts propagates back), peels the mounts off /run/netns one at a time
+ * and unmounts and unlinks our files at each level. Unlinking a mount point detaches the mounts on
+ * it in every mount namespace (Linux >= 3.18, detach_mounts): the machine's hidden ones too.
+ * Returns 0, or the errno of the child's failure. */
+static int unlink_covered(const struct teardown *t, const bool *ours)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return errno;
+	if (pid == 0) {
+		char path[128];
+
+		if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(errno & 0xff);
+		for (int level = 0; level < 64; level++) {
+			for (size_t i = 0; i < t->lab->nhosts; i++) {
+				if (!ours[i])
+					continue;
+				netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
+				umount_all(path);
+				unlink(path);
+			}
+			if (umount2(LAB_NETNS_DIR, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+				break;	/* the bottom: /run/netns is no mount point here any more */
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+/* Unmount and remove the lab's /run/netns entries, whatever other tools did to /run/netns since
+ * (stacked mounts, a bind mount of /run/netns over itself, propagation changes). What still cannot
+ * be removed is reported, each path with its reason; the rest of the teardown goes on. */
 static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
 {
-	char path[128];
-	int r = 0;
+	char path[128], left[512] = "", first[128] = "";
+	size_t nleft = 0, covered;
+	bool *ours, retry = false;
+	int *why, r = 0;
 
+	if (!t->lab->nhosts)
+		return 0;
+	ours = calloc(t->lab->nhosts, sizeof(*ours));
+	why = calloc(t->lab->nhosts, sizeof(*why));
+	if (!ours || !why) {
+		free(ours);
+		free(why);
+		return lab_err(err, ENOMEM, "remove %s entries", LAB_NETNS_DIR);
+	}
 	for (size_t i = 0; i < t->lab->nhosts; i++) {
 		netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
+		if (!(ours[i] = netns_is_ours(t, i, path)))
+			continue;
 		explainf(t->explain, t->explain_arg, "umount -l %s; rm -f %s", path, path);
-		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		/* in a rollback, only where this run mounted: another tool's mount is not ours */
+		if ((!t->children || i < t->mounted) && umount_all(path))
 			say(t, "unmounted %s", path);
-		else if (errno != EINVAL && errno != ENOENT)
-			r = lab_err(err, errno, "unmount %s", path);
 		/* unlinking the mount point also detaches copies in other mount namespaces */
-		if (unlink(path) < 0 && errno != ENOENT)
-			r = lab_err(err, errno, "remove %s", path);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			why[i] = errno;
+			retry |= errno == EBUSY;
+		}
 	}
+	covered = netns_mounts_left(t, ours, first, sizeof(first));
+	if (retry || covered) {
+		int e;
+
+		explainf(t->explain, t->explain_arg, "unshare --mount --propagation private sh -c "
+			 "'umount -l %s; umount -l %s/%s-*; rm -f %s/%s-*'   # under another mount of %s",
+			 LAB_NETNS_DIR, LAB_NETNS_DIR, t->lab->name, LAB_NETNS_DIR, t->lab->name,
+			 LAB_NETNS_DIR);
+		e = unlink_covered(t, ours);
+		for (size_t i = 0; i < t->lab->nhosts; i++) {
+			if (!ours[i])
+				continue;
+			netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
+			if (access(path, F_OK) < 0)
+				why[i] = 0;
+			else if (!why[i] || why[i] == EBUSY)
+				why[i] = e ? e : EBUSY;
+		}
+		covered = netns_mounts_left(t, ours, first, sizeof(first));
+	}
+	for (size_t i = 0; i < t->lab->nhosts; i++) {
+		size_t used = strlen(left);
+
+		if (!ours[i] || !why[i])
+			continue;
+		if (nleft++ < 4)
+			snprintf(left + used, sizeof(left) - used, "%s%s/%s-%s (%s)", used ? ", " : "",
+				 LAB_NETNS_DIR, t->lab->name, t->lab->hosts[i].name, strerror(why[i]));
+	}
+	if (nleft > 4) {
+		size_t used = strlen(left);
+
+		snprintf(left + used, sizeof(left) - used, " and %zu more", nleft - 4);
+	}
+	if (nleft)
+		r = lab_err(err, 0, "could not remove %s", left);
+	else if (covered)
+		r = lab_err(err, 0, "%zu mount%s of the lab's network namespaces remain%s under another "
+				    "mount, such as %s (see /proc/self/mountinfo)", covered,
+			    covered == 1 ? "" : "s", covered == 1 ? "s" : "", first);
+	free(ours);
+	free(why);
 	return r;
 }
 
@@ -569,7 +739,8 @@ static int remove_cgroups(const struct teardown *t, struct lab_error **err)
 static int teardown(const struct teardown *t, struct lab_error **err)
 {
 	struct nets *nf = NULL;
-	int r = 0;
+	struct lab_error *netns_err = NULL;
+	int r = 0, netns_r;
 
 	/* rolling back our own `up`: hosts first, since one still setting up may yet create its
 	 * netns mount point (ns_spec); otherwise last, so the links are deleted while they exist */
@@ -577,21 +748,32 @@ static int teardown(const struct teardown *t, struct lab_error **err)
 		r = -1;
 	/* the MLD table first, its socket closed last: the kernel destroys the table meanwhile,
 	 * where closing at once would wait for that (nets_nft_open); no nf_tables, no table */
-	if (!t->keep_table && nets_nft_open(&nf, NULL) == 0 && remove_mld_table(t, nf, err) < 0)
+	if ((!t->children || t->made_table) && nets_nft_open(&nf, NULL) == 0 &&
+	    remove_mld_table(t, nf, err) < 0)
 		r = -1;
-	if (remove_netns_mounts(t, err) < 0)
-		r = -1;
-	if (remove_links(t, err) < 0)
+	/* a /run/netns entry that cannot be removed (reported, path by path) holds no host and no
+	 * link once these are gone: it must not keep the lab from being removed */
+	netns_r = remove_netns_mounts(t, &netns_err);
+	if ((!t->children || t->made_links) && remove_links(t, err) < 0)
 		r = -1;
 	if (!t->children && kill_hosts(t, err) < 0)
 		r = -1;
 	if (remove_cgroups(t, err) < 0)
 		r = -1;
 	nets_close(nf);
-	/* keep the state while something could not be undone: `down` or `clean` can try again */
+	/* keep the state while a host or a link could not be undone: `down` or `clean` can try
+	 * again */
 	if (r == 0 && remove_state(t, err) < 0)
 		r = -1;
 	remove_empty_dirs();
+	if (netns_r < 0) {
+		if (err && !*err) {
+			*err = netns_err;
+			netns_err = NULL;
+		}
+		lab_err_free(&netns_err);
+		r = -1;
+	}
 	return r;
 }
 
@@ -614,6 +796,9 @@ struct up {
 	bool created_dir;
 	bool made_table;	/* the lab's nftables table (wall_off) */
 	bool neigh_fix;		/* the machine's neighbour defaults are not the kernel's */
+	dev_t anchor_dev;	/* the first host's mount point file, once this run made it */
+	ino_t anchor_ino;
+	size_t ready, mounted;	/* hosts that reported ready, hosts whose netns is mounted */
 	struct ns_spawner spawner;
 	struct cgroup_set cg;	/* the hierarchies the hosts' cgroups are made in */
 	bool cg_made;		/* netlab/LAB is ours to remove on rollback */
@@ -649,7 +834,7 @@ static int check_preconditions(struct lab_error **err)
 	unsigned long v;
 
 	if (geteuid() != 0)
-		return lab_err(err, EPERM, "netlab up needs root (it creates namespaces, a bridge and "
+		return lab_err(err, 0, "netlab up needs root (it creates namespaces, a bridge and "
 					   "veths): run it with sudo");
 	if (util_read_file("/proc/sys/user/max_user_namespaces", buf, sizeof(buf), NULL) > 0) {
 		buf[strcspn(buf, "\n")] = '\0';
@@ -784,7 +969,7 @@ static int allocate_segment(struct up *u, size_t gi, const struct taken *t, stru
 {
 	struct lab_segment *g = &u->lab->segs[gi];
 	bool given = g->subnet.prefix != 0, plain = !u->spec->topo;
-	const char *opt = plain ? "--subnet" : "another subnet";
+	const char *opt = plain ? "another --subnet" : "another subnet";
 	char desc[96], text[20], text6[IPV6_TEXT + 4], what[64];
 	int r;
 
@@ -1028,6 +1213,37 @@ static int resolve_routes(struct up *u, struct lab_error **err)
 	return 0;
 }
 
+/* The lab's directory and its hosts file, by hand: printf lines of a few entries each, with the
+ * file's tabs and newlines as printf escapes (it holds no quote, backslash or %). */
+static void explain_hosts_file(const struct up *u, const char *text)
+{
+	char line[400];
+	size_t used = 0;
+	bool first = true;
+
+	if (!u->spec->explain)
+		return;
+	/* -m applies to the directories named, not to parents -p makes: name both */
+	explainf(u->spec->explain, u->spec->explain_arg, "mkdir -p -m 0700 %s %s/%s", LAB_RUN_DIR,
+		 LAB_RUN_DIR, u->lab->name);
+	for (const char *p = text; *p && used + 3 < sizeof(line); p++) {
+		if (*p == '\t' || *p == '\n') {
+			line[used++] = '\\';
+			line[used++] = *p == '\t' ? 't' : 'n';
+		} else {
+			line[used++] = *p;
+		}
+		line[used] = '\0';
+		if (*p == '\n' && (used > 200 || !p[1])) {
+			explainf(u->spec->explain, u->spec->explain_arg, "printf '%s' %s %s/%s/hosts", line,
+				 first ? ">" : ">>", LAB_RUN_DIR, u->lab->name);
+			first = false;
+			used = 0;
+			line[0] = '\0';
+		}
+	}
+}
+
 static int write_hosts_file(struct up *u, struct lab_error **err)
 {
 	char *text = NULL, a[IPV6_TEXT];
@@ -1053,6 +1269,7 @@ static int write_hosts_file(struct up *u, struct lab_error **err)
 		}
 	}
 	fclose(f);
+	explain_hosts_file(u, text);
 	r = util_write_atomic(u->labfd, "hosts", text, len, 0644, err);
 	free(text);
 	return r;
@@ -1158,6 +1375,59 @@ static int make_lab_cgroups(struct up *u, struct lab_error **err)
 	return 0;
 }
 
+/* Refuse to build where something of the lab's names already is: an interface LAB-* (the MLD
+ * rule matches every one of them), an entry /run/netns/LAB-*, the nftables table netlab-LAB. A
+ * failed `up` would otherwise remove them in its rollback, and `down` later. Runs under the
+ * /run/netlab lock, before anything is made. */
+static int check_clashes(struct up *u, struct lab_error **err)
+{
+	const char *name = u->lab->name;
+	char prefix[LAB_NAME_MAX + 2], alias[LAB_NAME_MAX + 16], found[512] = "";
+	struct nets_link *links = NULL;
+	char **tables = NULL;
+	size_t count = 0;
+	struct dirent *e;
+	DIR *d;
+	int r;
+
+	snprintf(prefix, sizeof(prefix), "%s-", name);
+	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:", name);
+	r = nets_link_list(u->root, &links, &count, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < count && !found[0]; i++) {
+		if (strncmp(links[i].name, prefix, strlen(prefix)))
+			continue;
+		if (!strncmp(links[i].alias, alias, strlen(alias)))
+			snprintf(found, sizeof(found), "interface %s is left from a lab '%s' that crashed: "
+				 "run 'netlab clean'", links[i].name, name);
+		else
+			snprintf(found, sizeof(found), "interface %s exists and is not netlab's (a lab's "
+				 "interfaces are named %s*): delete it or choose another --name",
+				 links[i].name, prefix);
+	}
+	free(links);
+	if ((d = opendir(LAB_NETNS_DIR))) {
+		while (!found[0] && (e = readdir(d)))
+			if (!strncmp(e->d_name, prefix, strlen(prefix)))
+				snprintf(found, sizeof(found), "%s/%.32s exists and is not netlab's (a network "
+					 "namespace made with 'ip netns add'?): remove it ('ip netns del %.32s') "
+					 "or choose another --name", LAB_NETNS_DIR, e->d_name, e->d_name);
+		closedir(d);
+	}
+	if (!found[0] && nets_mld_table_labs(&tables, &count, NULL) == 0) {
+		for (size_t i = 0; i < count && !found[0]; i++)
+			if (!strcmp(tables[i], name))
+				snprintf(found, sizeof(found), "the nftables table bridge netlab-%s exists: "
+					 "left from a lab '%s' that crashed ('netlab clean' removes it) or "
+					 "made by hand ('nft delete table bridge netlab-%s')", name, name, name);
+		lab_names_free(tables, count);
+	}
+	if (found[0])
+		return lab_err(err, 0, "lab '%s' cannot start: %s", name, found);
+	return 0;
+}
+
 static int reserve(struct up *u, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
@@ -1176,14 +1446,14 @@ static int reserve(struct up *u, struct lab_error **err)
 		r = lab_load(lab->name, &other, &sub);
 		if (r == 0 && !other.complete) {
 			state_free(&other);
-			return lab_err(err, EEXIST, "lab '%s' is being built, or its `netlab up` died: "
+			return lab_err(err, 0, "lab '%s' is being built, or its `netlab up` died: "
 						    "run 'netlab clean' if no netlab up is running",
 				       lab->name);
 		}
 		if (r == 0)
 			state_free(&other);
 		lab_err_free(&sub);
-		return lab_err(err, EEXIST, "lab '%s' is already up (see 'netlab status %s', end it "
+		return lab_err(err, 0, "lab '%s' is already up (see 'netlab status %s', end it "
 					    "with 'netlab down %s')", lab->name, lab->name, lab->name);
 	}
 	u->created_dir = true;
@@ -1197,6 +1467,9 @@ static int reserve(struct up *u, struct lab_error **err)
 		return r;
 	if (plan_hosts(u, err) < 0)
 		return -1;
+	r = check_clashes(u, err);
+	if (r < 0)
+		return r;
 	r = allocate(u, err);
 	if (r < 0)
 		return r;
@@ -1410,10 +1683,18 @@ static void explain_cgroups(const struct up *u, const struct lab_host *h)
 	}
 }
 
-/* What a host does inside, after clone3, as one unshare(1) command. */
+/* What a host is, by hand, as a shell can run it; the following lines use its PID as $pid_HOST.
+ * Its user namespace first, held by a sleep while its uid and gid maps are written from outside,
+ * as netlab's parent writes them: unshare --map-users would need a range for root in /etc/subuid
+ * and /etc/subgid (newuidmap), which a stock Debian does not have, and a program that unshare
+ * runs before the maps exist has no capabilities left to become root. Then, as root of that user
+ * namespace, the other namespaces (--kill-child: killing the unshare process kills the host); its
+ * /etc/hosts, hostname, sysctls, /sys and /tmp from outside by nsenter (netlab's host does these
+ * itself before it reports ready). */
 static void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path)
 {
 	const char *const *sys = host_sysctls(h);
+	const char *n = h->name;
 	char sysctl[2048] = "";
 	size_t used = 0;
 
@@ -1430,14 +1711,22 @@ static void explain_host(const struct up *u, const struct lab_host *h, const cha
 		snprintf(sysctl + used, sizeof(sysctl) - used, "; ");
 	explain_cgroups(u, h);
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "unshare --user --map-users=%u,0,%u --map-groups=%u,0,%u --setuid 0 --setgid 0 "
-		 "--mount --propagation private --pid --fork --mount-proc --net --uts --ipc%s "
-		 "sh -c 'mount --bind %s /etc/hosts; hostname %s; %smount -t sysfs sysfs /sys; "
-		 "mount -t tmpfs -o mode=1777 tmpfs /tmp; exec sleep infinity' &   # host %s: pid %d",
-		 h->id_base, NS_ID_COUNT, h->id_base, NS_ID_COUNT,
+		 "unshare --user sleep infinity & user_%s=$!; until [ \"$(readlink /proc/$user_%s/ns/user)\" "
+		 "!= \"$(readlink /proc/self/ns/user)\" ]; do sleep 0.01; done; echo '0 %u %u' > "
+		 "/proc/$user_%s/uid_map && echo '0 %u %u' > /proc/$user_%s/gid_map   # host %s's user "
+		 "namespace: root inside is uid and gid %u outside", n, n, h->id_base, NS_ID_COUNT, n,
+		 h->id_base, NS_ID_COUNT, n, n, h->id_base);
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "nsenter -t $user_%s -U --setuid 0 --setgid 0 unshare --mount --propagation private --pid "
+		 "--fork --kill-child --mount-proc --net --uts --ipc%s sleep infinity & pid_%s=$!; until "
+		 "[ \"$(readlink /proc/$pid_%s/ns/net)\" != \"$(readlink /proc/self/ns/net)\" ]; do sleep "
+		 "0.01; done; kill $user_%s   # host %s (netlab's: pid %d)", n,
 		 u->lab->extra_ns == LAB_EXTRA_NS_MASK ? " --cgroup --time"
 		 : u->lab->extra_ns & LAB_NS_CGROUP ? " --cgroup" : u->lab->extra_ns ? " --time" : "",
-		 hosts_path, h->name, sysctl, h->name, (int)h->pid);
+		 n, n, n, n, (int)h->pid);
+	explainf(u->spec->explain, u->spec->explain_arg,
+		 "nsenter -t $pid_%s -m -u -n sh -c 'mount --bind %s /etc/hosts; hostname %s; %smount -t "
+		 "sysfs sysfs /sys; mount -t tmpfs -o mode=1777 tmpfs /tmp'", n, hosts_path, n, sysctl);
 }
 
 static void explain_iface(const struct up *u, const struct lab_host *h, const struct lab_iface *x,
@@ -1445,7 +1734,7 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 {
 	const struct lab *lab = u->lab;
 	const struct lab_segment *g = &lab->segs[x->seg];
-	char a[IPV6_TEXT], alias[64], v6[256] = "", br[16], mtu[16] = "";
+	char alias[64], br[16], mtu[16] = "";
 
 	if (!u->spec->explain || lab_bridge_name(g, k_br, "", br, NULL) < 0)
 		return;
@@ -1453,31 +1742,39 @@ static void explain_iface(const struct up *u, const struct lab_host *h, const st
 	if (g->mtu)
 		snprintf(mtu, sizeof(mtu), " mtu %u", g->mtu);
 	explainf(u->spec->explain, u->spec->explain_arg,
-		 "ip link add %s%s group %u master %s up type veth peer name %s%s netns %d address "
+		 "ip link add %s%s group %u master %s up type veth peer name %s%s netns $pid_%s address "
 		 "%02x:%02x:%02x:%02x:%02x:%02x && sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && "
 		 "ip link set %s alias %s addrgenmode none", x->veth, mtu, lab_group(lab), br, x->name,
-		 mtu, (int)h->pid, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth,
-		 alias);
-	if (!ipv6_is_zero(x->addr6))
-		snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
-			 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
-	else
-		snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
-	explainf(u->spec->explain, u->spec->explain_arg,
-		 "nsenter -t %d -U -n --preserve-credentials sh -c 'ip link set lo up; %sip addr add "
-		 "%s/%d brd + dev %s; ip link set %s up'", (int)h->pid, v6, ipv4_fmt(x->addr, a, sizeof(a)),
-		 g->subnet.prefix, x->name, x->name);
+		 mtu, h->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth, alias);
 }
 
+/* What host_net does inside the host, right after it: per interface its addresses and up, then
+ * the routes. */
 static void explain_routes(const struct up *u, const struct lab_host *h)
 {
-	char d[IPV6_TEXT + 4], v[IPV6_TEXT];
+	char d[IPV6_TEXT + 4], v[IPV6_TEXT], a[IPV6_TEXT], v6[256];
 
+	if (!u->spec->explain)
+		return;
+	for (size_t k = 0; k < h->nifaces; k++) {
+		const struct lab_iface *x = &h->ifaces[k];
+
+		if (!ipv6_is_zero(x->addr6))
+			snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
+				 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
+		else
+			snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "nsenter -t $pid_%s -U -n sh -c '%s%sip addr add %s/%d brd + dev "
+			 "%s; ip link set %s up'", h->name, k ? "" : "ip link set lo up; ", v6,
+			 ipv4_fmt(x->addr, a, sizeof(a)), u->lab->segs[x->seg].subnet.prefix, x->name,
+			 x->name);
+	}
 	for (size_t k = 0; k < h->nroutes; k++) {
 		const struct lab_route *rt = &h->routes[k];
 
 		explainf(u->spec->explain, u->spec->explain_arg,
-			 "nsenter -t %d -U -n --preserve-credentials ip %sroute add %s via %s", (int)h->pid,
+			 "nsenter -t $pid_%s -U -n ip %sroute add %s via %s", h->name,
 			 rt->v6 ? "-6 " : "",
 			 rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
 			 rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
@@ -1724,6 +2021,15 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	netns_path(u->anchor, sizeof(u->anchor), lab->name, lab->hosts[0].name);
 	if ((r = open(u->anchor, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) < 0)
 		return lab_err(err, errno, "create %s", u->anchor);
+	{
+		struct stat st;
+
+		/* what the rollback may remove: this file and its hard links, not a file found there */
+		if (fstat(r, &st) == 0) {
+			u->anchor_dev = st.st_dev;
+			u->anchor_ino = st.st_ino;
+		}
+	}
 	close(r);
 
 	/* A pipeline: the spawner clones host i, host i - 1 sets itself up (mounts, hostname,
@@ -1749,6 +2055,7 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 		c0 = util_now_ns();
 		if ((r = wait_ready(u, j, err)) < 0)
 			return r;
+		u->ready = j + 1;	/* it made its /run/netns mount point */
 		t->ready += util_now_ns() - c0;
 		c0 = util_now_ns();
 		if (h->networked && (r = cable_host(u, j, err)) < 0)
@@ -1764,11 +2071,12 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 
 		netns_path(path, sizeof(path), lab->name, lab->hosts[i].name);
 		explainf(u->spec->explain, u->spec->explain_arg,
-			 "mkdir -p %s && touch %s && mount --bind /proc/%d/ns/net %s", LAB_NETNS_DIR, path,
-			 (int)lab->hosts[i].pid, path);
+			 "mkdir -p %s && touch %s && mount --bind /proc/$pid_%s/ns/net %s", LAB_NETNS_DIR,
+			 path, lab->hosts[i].name, path);
 		if ((r = up_step(u, "mounting a netns", err)) < 0 ||
 		    (r = mount_netns(lab, &lab->hosts[i], err)) < 0)
 			return r;
+		u->mounted = i + 1;
 	}
 	t->mounts = util_now_ns() - t0;
 	return 0;
@@ -1844,7 +2152,10 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 		ns_spawner_finish(&u.spawner);
 	if (r < 0 && u.created_dir) {
 		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd,
-				       .keep_table = !u.made_table };
+				       .anchor_dev = u.anchor_dev, .anchor_ino = u.anchor_ino,
+				       .ready = u.ready, .mounted = u.mounted,
+				       .made_table = u.made_table,
+				       .made_links = u.bridges != NULL };
 		struct lab_error *ignored = NULL;
 
 		td.keep_cgroups = !u.cg_made;
@@ -1984,7 +2295,7 @@ int lab_down(const char *name, void (*explain)(const char *command, void *arg), 
 	struct stat st;
 
 	if (geteuid() != 0)
-		return lab_err(err, EPERM, "netlab down needs root: run it with sudo");
+		return lab_err(err, 0, "netlab down needs root: run it with sudo");
 	if (rundir < 0)
 		return errno == ENOENT ? 0 : lab_err(err, errno, "open %s", LAB_RUN_DIR);
 	labfd = open_lab_dir(rundir, name, err);
@@ -2056,7 +2367,7 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 	int r = 0;
 
 	if (geteuid() != 0)
-		return lab_err(err, EPERM, "netlab clean needs root: run it with sudo");
+		return lab_err(err, 0, "netlab clean needs root: run it with sudo");
 	if (lab_names(&names, &count, err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {

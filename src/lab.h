@@ -75,12 +75,18 @@ struct lab_timing {
 	uint64_t clone, veth;	/* within spawn: waiting for the spawner (clone3, id maps), cabling */
 };
 
-/* Build a lab; on success *out describes it (state_free it). On failure everything made so far is
- * undone in reverse order; err->signo is set when SIGINT/SIGTERM/SIGHUP interrupted it. */
+/* Build a lab; on success *out describes it (state_free it). It refuses, before making anything,
+ * where an interface LAB-*, an entry /run/netns/LAB-* or the nftables table netlab-LAB exists. On
+ * failure everything this run made is undone in reverse order, and nothing it found;
+ * err->signo is set when SIGINT/SIGTERM/SIGHUP interrupted it. */
 int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timing,
 	   struct lab_error **err);
 
-/* Tear a lab down. Returns 1 when it was up and is now gone, 0 when there was nothing to do. */
+/* Tear a lab down. Returns 1 when it was up and is now gone, 0 when there was nothing to do.
+ * Whatever other tools did to /run/netns meanwhile (a mount of it over itself, as `ip netns add`
+ * makes, stacked or covering mounts), its entries are unmounted and removed; one that still
+ * cannot be is named in *err with its reason, and the lab is removed all the same once its hosts
+ * and links are gone (-1). A host or link that could not be removed keeps the state, for a retry. */
 int lab_down(const char *name, void (*explain)(const char *command, void *arg), void *explain_arg,
 	     struct lab_error **err);
 

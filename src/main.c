@@ -1,8 +1,10 @@
 /* netlab's command line: parse, call the lab layer, print. The only file that prints or exits. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,43 @@
 #endif
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char *argv0 = "netlab";	/* as invoked: main() sets it */
+
+/* netlab as this user can run it again, for the commands we print: "netlab" when that name on
+ * PATH is this very binary (or it was run from PATH), else the path it was invoked by ("./netlab"
+ * before `make install`), quoted for the shell where needed. */
+static const char *self_command(void)
+{
+	static char buf[512];
+	struct stat self, st;
+	const char *path = getenv("PATH");
+	bool plain = true;
+
+	if (buf[0])
+		return buf;
+	if (!strchr(argv0, '/') || stat("/proc/self/exe", &self) < 0)
+		return snprintf(buf, sizeof(buf), "netlab"), buf;
+	for (const char *p = path ? path : ""; *p;) {
+		size_t n = strcspn(p, ":");
+		char cand[PATH_MAX];
+
+		if (n && (size_t)snprintf(cand, sizeof(cand), "%.*s/netlab", (int)n, p) < sizeof(cand) &&
+		    stat(cand, &st) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+			return snprintf(buf, sizeof(buf), "netlab"), buf;
+		p += n + (p[n] == ':');
+	}
+	for (const char *c = argv0; *c; c++)
+		plain &= !!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-+:,@%=",
+				  *c);
+	if (plain)
+		snprintf(buf, sizeof(buf), "%s", argv0);
+	else if (!strchr(argv0, '\''))
+		snprintf(buf, sizeof(buf), "'%s'", argv0);
+	else
+		snprintf(buf, sizeof(buf), "netlab");
+	return buf;
+}
 
 static int fail(struct lab_error **err)
 {
@@ -164,6 +203,28 @@ static void print_title(const struct lab *lab, const char *state, const char *ta
 		print_segments(lab);
 }
 
+/* Commands to go on with, that work as printed: netlab as it was invoked, and LAB/HOST and
+ * `down LAB` when another lab is up (a bare host name is then ambiguous). */
+static void print_next(const struct lab *lab)
+{
+	const char *self = self_command();
+	struct lab_error *err = NULL;
+	char **names = NULL, first[48], last[48];
+	size_t count = 0;
+	bool alone, dflt = !strcmp(lab->name, LAB_DEFAULT_NAME);
+
+	if (lab_names(&names, &count, &err) < 0)
+		lab_err_free(&err);
+	lab_names_free(names, count);
+	alone = count <= 1;
+	snprintf(first, sizeof(first), "%s%s%s", alone ? "" : lab->name, alone ? "" : "/",
+		 lab->nhosts ? lab->hosts[0].name : "h1");
+	snprintf(last, sizeof(last), "%s%s%s", alone ? "" : lab->name, alone ? "" : "/",
+		 lab->nhosts ? lab->hosts[lab->nhosts - 1].name : "e1");
+	printf("Next: %s shell %s | %s exec %s -- ip addr | %s status | %s down%s%s\n", self, first,
+	       self, last, self, self, alone && dflt ? "" : " ", alone && dflt ? "" : lab->name);
+}
+
 static void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet)
 {
 	char a[128], tail[32];
@@ -186,11 +247,7 @@ static void print_up(const struct lab *lab, const struct lab_timing *t, bool qui
 			printf("  %-6s %-8s %-4s %s\n", "", "", h->ifaces[k].name,
 			       iface_addrs(lab, &h->ifaces[k], a, sizeof(a)));
 	}
-	printf("Next: netlab shell %s | netlab exec %s -- ip addr | netlab status | netlab down%s%s\n",
-	       lab->nhosts ? lab->hosts[0].name : "h1",
-	       lab->nhosts ? lab->hosts[lab->nhosts - 1].name : "e1",
-	       strcmp(lab->name, LAB_DEFAULT_NAME) ? " " : "",
-	       strcmp(lab->name, LAB_DEFAULT_NAME) ? lab->name : "");
+	print_next(lab);
 }
 
 /* --mtu below 1280 on a segment with IPv6 (which needs 1280): a usage error, printed here
@@ -438,8 +495,32 @@ static int cmd_down(int argc, char **argv)
 			return usage_error("down", "--all takes no lab name");
 		if (lab_names(&names, &count, &err) < 0)
 			return fail(&err);
+	} else if (optind >= argc) {
+		/* no name: the only lab that is up, as exec and pingall take it */
+		if (lab_names(&names, &count, &err) < 0)
+			return fail(&err);
+		if (count == 0) {
+			printf("no lab is up: nothing to do\n");
+			return EXIT_OK;
+		}
+		if (count > 1) {
+			char list[256] = "";
+
+			for (size_t i = 0; i < count; i++) {
+				size_t used = strlen(list);
+
+				if (i == 8) {
+					snprintf(list + used, sizeof(list) - used, ", and %zu more", count - 8);
+					break;
+				}
+				snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", names[i]);
+			}
+			fprintf(stderr, "netlab: several labs are up: name one (%s), or use --all\n", list);
+			lab_names_free(names, count);
+			return EXIT_FAIL;
+		}
 	} else {
-		const char *name = optind < argc ? argv[optind++] : LAB_DEFAULT_NAME;
+		const char *name = argv[optind++];
 
 		if (optind < argc)
 			return usage_error("down", "unexpected argument '%s'", argv[optind]);
@@ -1736,6 +1817,7 @@ int main(int argc, char **argv)
 		;
 	if (fd > 2)
 		close(fd);
+	argv0 = argv[0] && argv[0][0] ? argv[0] : "netlab";
 	util_proctitle_init(argc, argv);
 	opterr = 0;	/* getopt's messages are worded by bad_option() */
 	if (argc < 2) {

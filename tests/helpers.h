@@ -33,8 +33,10 @@ void lab_up_unique(char name[16], const char *prefix, const char *hosts, const c
 /* PID of a host's init from the state file; 0 if none. */
 pid_t host_pid(const char *lab, const char *host);
 
-/* Does anything of this lab remain: interfaces named LAB-*, /run/netns/LAB-*, /run/netlab/LAB,
- * live (non-zombie) processes among pids, cgroups netlab/LAB? Describes the first leftover. */
+/* Does anything of this lab remain: interfaces named LAB-*, /run/netns/LAB-* (as files, or as
+ * mounts in this process's mount table, reachable or not), /run/netlab/LAB, live (non-zombie)
+ * processes among pids, its nftables table, a process of its hosts, cgroups netlab/LAB? Describes
+ * the first leftover in what. A check that cannot run (`ip` failing) counts as a leftover. */
 bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what, size_t len);
 
 /* Count lines of s that contain needle. */

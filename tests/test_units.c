@@ -52,6 +52,7 @@ Test(ipv4, parses_private_subnets_and_explains_errors)
 	cr_assert_lt(parse_net("10.0.0.0/31", &n, msg, sizeof(msg)), 0);
 	cr_assert(strstr(msg, "between /8 and /30"), "%s", msg);
 	cr_assert_lt(parse_net("10.0.0.0/33", &n, msg, sizeof(msg)), 0);
+	cr_assert(strstr(msg, "between /8 and /30"), "the documented wording: %s", msg);
 	cr_assert_lt(parse_net("10.0.0.0", &n, msg, sizeof(msg)), 0);
 	cr_assert(strstr(msg, "expected a CIDR"), "%s", msg);
 	cr_assert_lt(parse_net("10.0.0.0/", &n, msg, sizeof(msg)), 0);

@@ -1374,8 +1374,10 @@ static int cmd_console(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "detach", no_argument, NULL, 'd' }, { "attach", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "env", required_argument, NULL, 'e' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
+	struct env_opts envs = { 0 };
 	struct lab_error *err = NULL;
 	char session[32], exe[4096], target[48], win[64];
 	bool detach = false, attach = false;
@@ -1384,23 +1386,28 @@ static int cmd_console(int argc, char **argv)
 	ssize_t n;
 	int c, bad;
 
-	while ((c = getopt_long(argc, argv, ":dah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":dae:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			detach = true;
+			break;
+		case 'e':
+			if (env_opt("console", &envs, optarg) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'a':
 			attach = true;
 			break;
 		case 'h':
-			printf("Usage: netlab console [LAB] [-d]\n\n"
+			printf("Usage: netlab console [LAB] [-d | -a] [-e NAME=VALUE]...\n\n"
 			       "A tmux session, netlab-LAB, with one window per host, each already inside its\n"
 			       "host and named after it: every host at once over SSH, no X11. Switch windows\n"
 			       "with C-b n / C-b p (or C-b w). Closing the session leaves the lab up.\n\n"
 			       "Options:\n"
 			       "  -d, --detach   create it but do not attach (tmux attach -t netlab-LAB later)\n"
 			       "  -a, --attach   inside tmux, attach it nested in this pane instead of\n"
-			       "                 switching this tmux client to it (the default there)\n");
+			       "                 switching this tmux client to it (the default there)\n"
+			       "  -e, --env NAME=VALUE   for every host's shell (see netlab shell --help)\n");
 			return EXIT_OK;
 		default:
 			return bad_option("console", c, argv);
@@ -1434,10 +1441,22 @@ static int cmd_console(int argc, char **argv)
 			snprintf(target, sizeof(target), "%s/%s", lab.name, lab.hosts[i].name);
 			snprintf(win, sizeof(win), "%s:", session);
 			char *first[] = { "tmux", "new-session", "-d", "-s", session, "-n", lab.hosts[i].name,
-					  "-x", "200", "-y", "50", exe, "shell", target, NULL };
-			char *more[] = { "tmux", "new-window", "-t", win, "-n", lab.hosts[i].name, exe,
-					 "shell", target, NULL };
-			int r = run_wait(i == 0 ? first : more);
+					  "-x", "200", "-y", "50", NULL };
+			char *more[] = { "tmux", "new-window", "-t", win, "-n", lab.hosts[i].name, NULL };
+			char *cmdv[16 + 2 * (sizeof(envs.v) / sizeof(envs.v[0]))];
+			size_t k = 0;
+
+			for (char **a = i == 0 ? first : more; *a; a++)
+				cmdv[k++] = *a;
+			cmdv[k++] = exe;
+			cmdv[k++] = "shell";
+			for (size_t e = 0; e < envs.n; e++) {
+				cmdv[k++] = "-e";
+				cmdv[k++] = (char *)envs.v[e];
+			}
+			cmdv[k++] = target;
+			cmdv[k] = NULL;
+			int r = run_wait(cmdv);
 
 			if (r != 0) {
 				state_free(&lab);
@@ -1452,9 +1471,15 @@ static int cmd_console(int argc, char **argv)
 		printf("console %s ready: tmux attach -t %s\n", session, session);
 		return EXIT_OK;
 	}
-	/* inside tmux, attach-session refuses to nest unless TMUX is unset: --attach does that */
-	if (attach)
+	/* inside tmux, attach-session refuses to nest unless TMUX is unset: --attach unsets it and
+	 * names the server the session is on, the first field of TMUX ("SOCKET,PID,INDEX") */
+	if (attach && getenv("TMUX")) {
+		char sock[4096];
+
+		snprintf(sock, sizeof(sock), "%.*s", (int)strcspn(getenv("TMUX"), ","), getenv("TMUX"));
 		unsetenv("TMUX");
+		execlp("tmux", "tmux", "-S", sock, "attach-session", "-t", session, (char *)NULL);
+	}
 	execlp("tmux", "tmux", getenv("TMUX") ? "switch-client" : "attach-session", "-t", session,
 	       (char *)NULL);
 	lab_err(&err, errno, "run tmux");

@@ -52,6 +52,11 @@ int pty_open(struct pty *p, bool force, struct lab_error **err)
 	}
 	p->relay_in = p->on[0];
 	p->raw = p->on[0] && isatty(0);
+	if (p->raw && tcgetpgrp(0) != getpgrp()) {
+		/* started in the background (`netlab exec h1 -- tcpdump &`): changing the terminal's
+		 * modes would stop us (SIGTTOU) and its keys are for the foreground job, not for us */
+		p->relay_in = p->raw = false;
+	}
 	/* the command's output and echo go to our stdout if it gets the slave there, else stderr,
 	 * else the terminal its stdin is (`netlab exec h1 -- cat > file` still echoes) */
 	p->out = p->on[1] ? 1 : p->on[2] ? 2 : isatty(0) ? 0 : -1;

@@ -361,3 +361,44 @@ Test(exec, signals_to_netlab_reach_the_command_without_a_terminal)
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "exit 7"), 7);
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "kill -TERM $$"), 143);
 }
+
+/* ---------------------------------------------------------------------------------- console */
+
+Test(exec, console_inside_tmux_attaches_nested_with_attach_and_passes_e)
+{
+	char line[256], session[32], win[48];
+
+	pane_start(160, 45);
+	/* the pane's TMUX names our own server: the console's session is made there */
+	snprintf(line, sizeof(line), "%s console %s --attach -e NETLAB_TX=seen", netlab_bin(), LAB);
+	pane_type(line);
+	snprintf(session, sizeof(session), "netlab-%s", LAB);
+	for (int i = 0; i < 40; i++) {
+		run(&t, "tmux", "-L", SOCK, "list-clients", "-F", "#{session_name}", NULL);
+		if (strstr(t.out, session))
+			break;
+		usleep(100000);
+	}
+	cr_assert(strstr(t.out, session), "no client on %s: %s\n%s", session, t.out, pane_text());
+	snprintf(win, sizeof(win), "%s:h1", session);
+	run(&t, "tmux", "-L", SOCK, "send-keys", "-t", win, "echo X=$NETLAB_TX:$TMPDIR:$(tty)", "Enter", NULL);
+	usleep(600000);
+	run(&t, "tmux", "-L", SOCK, "capture-pane", "-p", "-t", win, NULL);
+	cr_assert(strstr(t.out, "X=seen::/dev/pts/"), "%s", t.out);
+	cr_assert(strstr(t.out, "root@h1"), "%s", t.out);
+}
+
+Test(exec, started_in_the_background_it_runs_without_stopping)
+{
+	char line[256];
+
+	pane_start(120, 40);
+	/* stdin is the pane's terminal, but the job is not in its foreground */
+	snprintf(line, sizeof(line), "%s exec %s -- sh -c 'echo bg=$(tty)' > %s & wait $!; echo rc=$? >> %s",
+		 netlab_bin(), H1, OUT, OUT);
+	pane_type(line);
+	for (int i = 0; i < 40 && !strstr(wait_file(OUT, 0), "rc="); i++)
+		usleep(100000);
+	cr_assert(strstr(wait_file(OUT, 0), "bg=/dev/pts/") && strstr(wait_file(OUT, 0), "rc=0\n"), "%s\n%s",
+		  wait_file(OUT, 0), pane_text());
+}

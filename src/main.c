@@ -647,6 +647,20 @@ static int env_opt(const char *cmd, struct env_opts *e, const char *arg)
 	return 0;
 }
 
+/* " WORD", quoted for a POSIX shell when it needs it, so that a printed command can be pasted. */
+static void print_word(const char *w)
+{
+	if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") ==
+			  strlen(w)) {
+		printf(" %s", w);
+		return;
+	}
+	fputs(" '", stdout);
+	for (; *w; w++)
+		fputs(*w == '\'' ? "'\\''" : (char[]){ *w, 0 }, stdout);
+	fputs("'", stdout);
+}
+
 static int run_in_host(const char *cmd, const char *host_arg, const char *lab_name,
 		       char *const argv[], const struct env_opts *envs, bool explain)
 {
@@ -668,10 +682,10 @@ static int run_in_host(const char *cmd, const char *host_arg, const char *lab_na
 		       "USER=root LOGNAME=root NETLAB_LAB=%s NETLAB_HOST=%s", (int)lab.hosts[idx].pid,
 		       lab.name, lab.hosts[idx].name);
 		for (size_t i = 0; i < envs->n; i++)
-			printf(" %s", envs->v[i]);
+			print_word(envs->v[i]);
 		printf(" setsid -w");
 		for (char *const *a = argv; *a; a++)
-			printf(" %s", *a);
+			print_word(*a);
 		printf("\n");
 		fflush(stdout);
 	}

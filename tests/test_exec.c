@@ -342,6 +342,17 @@ Test(exec, options_after_the_host_are_options)
 {
 	cr_assert_eq(nl(&r, "exec", H1, "--explain", "--", "true", NULL), 0, "%s", r.err);
 	cr_assert(strstr(r.out, "nsenter --target"), "%s", r.out);
+	/* the printed command does the same when pasted into a shell */
+	cr_assert_eq(nl(&r, "exec", H1, "--explain", "-e", "B=it's x", "--", "sh", "-c",
+			"echo $B $HOME $NETLAB_HOST; hostname", NULL), 0, "%s", r.err);
+	char *nlpos = strchr(r.out, '\n');
+	cr_assert(!strncmp(r.out, "  $ nsenter ", 12) && nlpos, "%s", r.out);
+	cr_assert_str_eq(nlpos + 1, "it's x /tmp h1\nh1\n");
+	*nlpos = '\0';
+	static char pasted[1024];
+	snprintf(pasted, sizeof(pasted), "%.1000s", r.out + 4);
+	cr_assert_eq(run(&t, "sh", "-c", pasted, NULL), 0, "%s: %s", pasted, t.err);
+	cr_assert_str_eq(t.out, "it's x /tmp h1\nh1\n", "%s", pasted);
 	cr_assert_eq(nl(&r, "exec", H1, "--bogus", "--", "true", NULL), 2);
 	cr_assert(strstr(r.err, "unknown option '--bogus'"), "%s", r.err);
 	cr_assert_eq(nl(&r, "exec", H1, "--", "sh", "-c", "echo $0", "--explain", NULL), 0, "%s", r.err);

@@ -2242,7 +2242,7 @@ int lab_exec_tty(const struct lab *lab, const struct lab_host *h, char *const ar
 		 * the slave replaces it on 0, 1, 2, every other fd closes (errpipe moves to 3) */
 		setsid();
 		ctty = pty_child_fds(&p);
-		if (ctty < 0 || dup3(errpipe[1], 3, O_CLOEXEC) < 0)
+		if (ctty < 0 || (errpipe[1] != 3 && dup3(errpipe[1], 3, O_CLOEXEC) < 0))
 			_exit(1);
 		close_range(4, ~0U, 0);
 		if (exec_joined(lab, h, argv, env, ctty, &st, &e) < 0) {

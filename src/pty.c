@@ -195,8 +195,9 @@ static int relay(struct pty *p, pid_t child, int *out_status, struct lab_error *
 			}
 		}
 	}
-	/* the command has ended: what it wrote before is in the pty's buffer */
-	while (out_open && pump_out(p)) {
+	/* the command has ended: what it wrote before is in the pty's buffer (bounded: a process
+	 * left in the host may go on writing) */
+	for (int reads = 0; out_open && reads < 1024 && pump_out(p); reads++) {
 		struct pollfd pf = { .fd = p->master, .events = POLLIN };
 
 		if (poll(&pf, 1, 0) <= 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -412,4 +413,39 @@ Test(exec, started_in_the_background_it_runs_without_stopping)
 		usleep(100000);
 	cr_assert(strstr(wait_file(OUT, 0), "bg=/dev/pts/") && strstr(wait_file(OUT, 0), "rc=0\n"), "%s\n%s",
 		  wait_file(OUT, 0), pane_text());
+}
+
+Test(exec, the_joined_netlab_is_not_dumpable_so_the_host_cannot_trace_it)
+{
+	char path[64], line[256];
+	struct stat st;
+	unsigned uid = 0;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(netlab_bin(), "netlab", "exec", H1, "--", "sleep", "2", (char *)NULL);
+		_exit(127);
+	}
+	usleep(700000);
+	/* netlab itself joined the host and became its root (uid 1000000000 outside)... */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u", &uid) == 1)
+			break;
+	fclose(f);
+	/* ...yet its /proc entries stay real root's: PR_SET_DUMPABLE 0, whatever fs.suid_dumpable */
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	cr_assert_eq(stat(path, &st), 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	cr_assert_eq(uid, 1000000000u, "netlab did not join as the host's root: uid %u", uid);
+	cr_assert_eq(st.st_uid, 0u, "/proc/PID/fd of the joined netlab belongs to uid %u", st.st_uid);
 }

@@ -53,8 +53,9 @@ int pty_open(struct pty *p, bool force, struct lab_error **err)
 	p->relay_in = p->on[0];
 	p->raw = p->on[0] && isatty(0);
 	if (p->raw && tcgetpgrp(0) != getpgrp()) {
-		/* started in the background (`netlab exec h1 -- tcpdump &`): changing the terminal's
-		 * modes would stop us (SIGTTOU) and its keys are for the foreground job, not for us */
+		/* started in the background (`netlab exec h1 -- tcpdump &`): changing the
+		 * terminal's modes would stop us (SIGTTOU) and its keys are for the foreground job,
+		 * not for us */
 		p->relay_in = p->raw = false;
 	}
 	/* the command's output and echo go to our stdout if it gets the slave there, else stderr,
@@ -113,8 +114,9 @@ static bool pump_out(struct pty *p)
 		return true;
 	if (n <= 0)
 		return false;
+	/* a closed stdout drops it, as script does */
 	if (p->out >= 0)
-		(void)util_write_all(p->out, buf, (size_t)n);	/* a closed stdout drops it, as script */
+		(void)util_write_all(p->out, buf, (size_t)n);
 	return true;
 }
 
@@ -123,7 +125,7 @@ static void set_size(const struct pty *p)
 	struct winsize ws;
 
 	if (p->tty >= 0 && ioctl(p->tty, TIOCGWINSZ, &ws) == 0)
-		ioctl(p->master, TIOCSWINSZ, &ws);	/* the kernel sends the command SIGWINCH */
+		ioctl(p->master, TIOCSWINSZ, &ws); /* the kernel sends the command SIGWINCH */
 }
 
 static int relay(struct pty *p, pid_t child, int *out_status, struct lab_error **err)
@@ -141,14 +143,14 @@ static int relay(struct pty *p, pid_t child, int *out_status, struct lab_error *
 		return lab_err(err, errno, "signalfd");
 	for (;;) {
 		struct pollfd pf[3] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = out_open ? p->master : -1, .events = POLLIN | (npending ? POLLOUT : 0) },
-			{ .fd = in_open && !npending ? 0 : -1, .events = POLLIN },
+		    {.fd = sfd, .events = POLLIN},
+		    {.fd = out_open ? p->master : -1, .events = POLLIN | (npending ? POLLOUT : 0)},
+		    {.fd = in_open && !npending ? 0 : -1, .events = POLLIN},
 		};
 		struct signalfd_siginfo si;
 
 		if (!out_open && npending)
-			npending = 0;	/* nobody reads the slave any more */
+			npending = 0; /* nobody reads the slave any more */
 		if (poll(pf, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -160,7 +162,7 @@ static int relay(struct pty *p, pid_t child, int *out_status, struct lab_error *
 			if (sig == SIGWINCH)
 				set_size(p);
 			else if (sig != SIGCHLD)
-				kill(child, sig);	/* the command's side passes it on */
+				kill(child, sig); /* the command's side passes it on */
 		}
 		if (waitpid(child, &status, WNOHANG) == child)
 			break;
@@ -185,8 +187,9 @@ static int relay(struct pty *p, pid_t child, int *out_status, struct lab_error *
 			} else {
 				struct termios t;
 
-				/* end of a piped stdin: the command reads EOF (its VEOF, ^D), as util-linux's
-				 * pty-session does; a terminal that went away has nothing more to say */
+				/* end of a piped stdin: the command reads EOF (its VEOF, ^D), as
+				 * util-linux's pty-session does; a terminal that went away has
+				 * nothing more to say */
 				in_open = false;
 				if (!p->raw && tcgetattr(p->master, &t) == 0) {
 					pending[0] = (char)t.c_cc[VEOF];
@@ -198,7 +201,7 @@ static int relay(struct pty *p, pid_t child, int *out_status, struct lab_error *
 	/* the command has ended: what it wrote before is in the pty's buffer (bounded: a process
 	 * left in the host may go on writing) */
 	for (int reads = 0; out_open && reads < 1024 && pump_out(p); reads++) {
-		struct pollfd pf = { .fd = p->master, .events = POLLIN };
+		struct pollfd pf = {.fd = p->master, .events = POLLIN};
 
 		if (poll(&pf, 1, 0) <= 0)
 			break;
@@ -216,7 +219,7 @@ int pty_relay(struct pty *p, pid_t child, int *out_status, struct lab_error **er
 		raw = p->saved;
 		cfmakeraw(&raw);
 		if (tcsetattr(0, TCSANOW, &raw) < 0)
-			p->raw = false;	/* still relays; keys are then cooked twice */
+			p->raw = false; /* still relays; keys are then cooked twice */
 	}
 	fcntl(p->master, F_SETFL, fcntl(p->master, F_GETFL) | O_NONBLOCK);
 	r = relay(p, child, out_status, err);
@@ -226,7 +229,8 @@ int pty_relay(struct pty *p, pid_t child, int *out_status, struct lab_error **er
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	/* closing the master hangs the slave up: what the host kept open of it reads nothing more */
+	/* closing the master hangs the slave up: what the host kept open of it reads nothing more
+	 */
 	close(p->master);
 	p->master = -1;
 	if (p->raw)

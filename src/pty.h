@@ -18,13 +18,13 @@
 #include "error.h"
 
 struct pty {
-	int master;		/* on the machine's devpts; -1: no terminal involved, no pty */
-	int slave;		/* for the command; -1 once handed on or closed */
-	bool on[3];		/* the command gets the slave as its fd 0, 1, 2 */
-	int out;		/* where the master's output goes (one of our 0, 1, 2), -1: nowhere */
-	int tty;		/* our fd that is the admin's terminal (window size), -1: none */
-	bool relay_in;		/* copy our stdin to the master */
-	bool raw;		/* our stdin is a terminal, put in raw mode: restore saved at the end */
+	int master;    /* on the machine's devpts; -1: no terminal involved, no pty */
+	int slave;     /* for the command; -1 once handed on or closed */
+	bool on[3];    /* the command gets the slave as its fd 0, 1, 2 */
+	int out;       /* where the master's output goes (one of our 0, 1, 2), -1: nowhere */
+	int tty;       /* our fd that is the admin's terminal (window size), -1: none */
+	bool relay_in; /* copy our stdin to the master */
+	bool raw;      /* our stdin is a terminal, put in raw mode: restore saved at the end */
 	struct termios saved;
 };
 

@@ -16,7 +16,7 @@
 
 #include "helpers.h"
 
-static struct run r, t;	/* big: static, one per test process */
+static struct run r, t; /* big: static, one per test process */
 static char LAB[16], H1[32], SOCK[32], MARKER[64], OUT[64], PAYLOAD[64];
 
 static void setup(void)
@@ -54,8 +54,9 @@ static void pane_start(int cols, int rows)
 	snprintf(y, sizeof(y), "%d", rows);
 	unsetenv("TMUX");
 	setenv("PS1", "admin$ ", 1);
-	cr_assert_eq(run(&t, "tmux", "-L", SOCK, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x",
-			 x, "-y", y, "bash --norc --noprofile -i", NULL), 0, "tmux: %s", t.err);
+	cr_assert_eq(run(&t, "tmux", "-L", SOCK, "-f", "/dev/null", "new-session", "-d", "-s", "t",
+			 "-x", x, "-y", y, "bash --norc --noprofile -i", NULL),
+		     0, "tmux: %s", t.err);
 	usleep(300000);
 }
 
@@ -99,12 +100,14 @@ static void write_payload(bool kill_parent)
 	FILE *f = fopen(PAYLOAD, "w");
 
 	cr_assert_not_null(f);
-	fprintf(f, "#!/bin/sh\n"
-		   "perl -e 'open(my $t, \"+<\", \"/dev/tty\") or exit 3; "
-		   "ioctl($t, 0x5412, $_) or exit 4 for split //, \"id > %s\\n\"'\n"
-		   "echo $? > /tmp/payload-ran\n%s", MARKER, kill_parent ? "kill -9 $PPID $$\n" : "");
+	fprintf(f,
+		"#!/bin/sh\n"
+		"perl -e 'open(my $t, \"+<\", \"/dev/tty\") or exit 3; "
+		"ioctl($t, 0x5412, $_) or exit 4 for split //, \"id > %s\\n\"'\n"
+		"echo $? > /tmp/payload-ran\n%s",
+		MARKER, kill_parent ? "kill -9 $PPID $$\n" : "");
 	fclose(f);
-	chmod(PAYLOAD, 0755);	/* the host reads it through the shared filesystem */
+	chmod(PAYLOAD, 0755); /* the host reads it through the shared filesystem */
 }
 
 /* ---------------------------------------------------------------------- the admin's terminal */
@@ -115,13 +118,15 @@ Test(exec, a_shell_rc_that_pushes_keys_with_tiocsti_cannot_reach_the_admins_shel
 
 	write_payload(true);
 	/* the host's root owns HOME=/tmp and so the shell's .bashrc */
-	snprintf(line, sizeof(line), "cp %s /tmp/payload && echo '. /tmp/payload' > /tmp/.bashrc", PAYLOAD);
+	snprintf(line, sizeof(line), "cp %s /tmp/payload && echo '. /tmp/payload' > /tmp/.bashrc",
+		 PAYLOAD);
 	cr_assert_eq(nl_sh(&r, LAB, "h1", line), 0, "%s", r.err);
 	pane_start(120, 40);
 	snprintf(line, sizeof(line), "%s shell %s", netlab_bin(), H1);
 	pane_type(line);
 	wait_file(MARKER, 4000);
-	cr_assert_eq(access(MARKER, F_OK), -1, "the host's keys ran in the admin's shell:\n%s", pane_text());
+	cr_assert_eq(access(MARKER, F_OK), -1, "the host's keys ran in the admin's shell:\n%s",
+		     pane_text());
 	/* not vacuous: the payload did run in the host and its TIOCSTI worked (on its own pty) */
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "cat /tmp/payload-ran"), 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "0\n", "TIOCSTI in the host: %s", r.out);
@@ -132,13 +137,16 @@ Test(exec, a_bind_mounted_binary_run_with_all_fds_redirected_cannot_reach_the_ad
 	char line[256];
 
 	write_payload(false);
-	snprintf(line, sizeof(line), "cp %s /tmp/evil && mount --bind /tmp/evil /usr/bin/ip", PAYLOAD);
+	snprintf(line, sizeof(line), "cp %s /tmp/evil && mount --bind /tmp/evil /usr/bin/ip",
+		 PAYLOAD);
 	cr_assert_eq(nl_sh(&r, LAB, "h1", line), 0, "%s", r.err);
 	pane_start(120, 40);
-	snprintf(line, sizeof(line), "%s exec %s -- ip -br addr </dev/null >/dev/null 2>&1", netlab_bin(), H1);
+	snprintf(line, sizeof(line), "%s exec %s -- ip -br addr </dev/null >/dev/null 2>&1",
+		 netlab_bin(), H1);
 	pane_type(line);
 	wait_file(MARKER, 3000);
-	cr_assert_eq(access(MARKER, F_OK), -1, "the host's keys ran in the admin's shell:\n%s", pane_text());
+	cr_assert_eq(access(MARKER, F_OK), -1, "the host's keys ran in the admin's shell:\n%s",
+		     pane_text());
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "cat /tmp/payload-ran"), 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "3\n", "the command had a terminal to open: %s", r.out);
 }
@@ -149,16 +157,20 @@ Test(exec, a_process_left_in_the_host_cannot_read_what_the_admin_types_later)
 
 	pane_start(120, 40);
 	/* keep /dev/tty open in a process of a new session, which escapes job control */
-	snprintf(line, sizeof(line), "%s exec %s -- sh -c 'exec 3</dev/tty; setsid -f sh -c \"cat <&3 "
-		 ">/tmp/cap\" 3<&3; sleep 0.3'; echo done > %s; sleep 3", netlab_bin(), H1, OUT);
+	snprintf(line, sizeof(line),
+		 "%s exec %s -- sh -c 'exec 3</dev/tty; setsid -f sh -c \"cat <&3 "
+		 ">/tmp/cap\" 3<&3; sleep 0.3'; echo done > %s; sleep 3",
+		 netlab_bin(), H1, OUT);
 	pane_type(line);
 	cr_assert(strstr(wait_file(OUT, 5000), "done"), "%s", pane_text());
-	/* the admin's shell now waits for sleep, which does not read: what is typed goes to a reader */
+	/* the admin's shell now waits for sleep, which does not read: what is typed goes to a
+	 * reader */
 	usleep(300000);
 	pane_type("typed-by-the-admin");
 	usleep(3000000);
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "cat /tmp/cap 2>/dev/null; true"), 0, "%s", r.err);
-	cr_assert_null(strstr(r.out, "typed-by-the-admin"), "the host read the admin's keys: %s", r.out);
+	cr_assert_null(strstr(r.out, "typed-by-the-admin"), "the host read the admin's keys: %s",
+		       r.out);
 }
 
 Test(exec, the_window_size_follows_the_admins_terminal)
@@ -166,8 +178,10 @@ Test(exec, the_window_size_follows_the_admins_terminal)
 	char line[512];
 
 	pane_start(123, 37);
-	snprintf(line, sizeof(line), "%s exec %s -- sh -c 'stty size; trap \"stty size; exit 0\" WINCH; "
-		 "while :; do sleep 0.1; done' > %s", netlab_bin(), H1, OUT);
+	snprintf(line, sizeof(line),
+		 "%s exec %s -- sh -c 'stty size; trap \"stty size; exit 0\" WINCH; "
+		 "while :; do sleep 0.1; done' > %s",
+		 netlab_bin(), H1, OUT);
 	pane_type(line);
 	cr_assert_str_eq(wait_file(OUT, 4000), "37 123\n", "%s", pane_text());
 	run(&t, "tmux", "-L", SOCK, "resize-window", "-t", "t", "-x", "100", "-y", "30", NULL);
@@ -192,16 +206,17 @@ Test(exec, exit_status_and_signals_pass_through_a_terminal)
 	run(&t, "tmux", "-L", SOCK, "display-message", "-p", "-t", "t", "#{pane_tty}", NULL);
 	snprintf(pane_tty, sizeof(pane_tty), "%.63s", t.out);
 	const char *inner = wait_file(line, 0);
-	cr_assert(!strncmp(inner, "/dev/pts/", 9) && strcmp(inner, pane_tty), "inside: %s pane: %s", inner,
-		  pane_tty);
+	cr_assert(!strncmp(inner, "/dev/pts/", 9) && strcmp(inner, pane_tty), "inside: %s pane: %s",
+		  inner, pane_tty);
 	unlink(line);
-	snprintf(line, sizeof(line), "%s exec %s -- sh -c 'kill -KILL $$'; echo rc=$? > %s", netlab_bin(),
-		 H1, OUT);
+	snprintf(line, sizeof(line), "%s exec %s -- sh -c 'kill -KILL $$'; echo rc=$? > %s",
+		 netlab_bin(), H1, OUT);
 	pane_type(line);
 	cr_assert_str_eq(wait_file(OUT, 4000), "rc=137\n", "%s", pane_text());
 	unlink(OUT);
 	/* ^C typed goes through the pty to the command, which dies of it */
-	snprintf(line, sizeof(line), "%s exec %s -- sleep 30; echo rc=$? > %s", netlab_bin(), H1, OUT);
+	snprintf(line, sizeof(line), "%s exec %s -- sleep 30; echo rc=$? > %s", netlab_bin(), H1,
+		 OUT);
 	pane_type(line);
 	usleep(800000);
 	run(&t, "tmux", "-L", SOCK, "send-keys", "-t", "t", "C-c", NULL);
@@ -211,16 +226,16 @@ Test(exec, exit_status_and_signals_pass_through_a_terminal)
 Test(exec, a_shell_has_a_right_prompt_and_exit_status_whatever_the_callers_shell)
 {
 	char line[512];
-	const char *shells[] = { "/bin/sh", "/bin/bash", "/usr/bin/zsh" };
+	const char *shells[] = {"/bin/sh", "/bin/bash", "/usr/bin/zsh"};
 
 	pane_start(150, 40);
 	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++) {
 		if (access(shells[i], X_OK) < 0)
-			continue;	/* zsh is not installed everywhere */
+			continue; /* zsh is not installed everywhere */
 		unlink(OUT);
 		run(&t, "tmux", "-L", SOCK, "clear-history", "-t", "t", NULL);
-		snprintf(line, sizeof(line), "clear; SHELL=%s %s shell %s; echo rc=$? > %s", shells[i],
-			 netlab_bin(), H1, OUT);
+		snprintf(line, sizeof(line), "clear; SHELL=%s %s shell %s; echo rc=$? > %s",
+			 shells[i], netlab_bin(), H1, OUT);
 		pane_type(line);
 		usleep(800000);
 		/* another shell inside, with job control on the host's own terminal */
@@ -229,19 +244,23 @@ Test(exec, a_shell_has_a_right_prompt_and_exit_status_whatever_the_callers_shell
 		pane_type("sleep 0.1; exit 4");
 		usleep(500000);
 		pane_type("echo inner=$?; exit 5");
-		cr_assert_str_eq(wait_file(OUT, 4000), "rc=5\n", "SHELL=%s:\n%s", shells[i], pane_text());
+		cr_assert_str_eq(wait_file(OUT, 4000), "rc=5\n", "SHELL=%s:\n%s", shells[i],
+				 pane_text());
 		const char *text = pane_text();
-		cr_assert(strstr(text, "root@h1:~#") || strstr(text, "root@h1:/tmp#"), "SHELL=%s:\n%s",
-			  shells[i], text);
+		cr_assert(strstr(text, "root@h1:~#") || strstr(text, "root@h1:/tmp#"),
+			  "SHELL=%s:\n%s", shells[i], text);
 		cr_assert(strstr(text, "inner=4"), "%s", text);
 		cr_assert_null(strstr(text, "\\u@"), "%s", text);
 		cr_assert_null(strstr(text, "Cannot set tty"), "%s", text);
 		cr_assert_null(strstr(text, "no job control"), "%s", text);
 	}
 	/* a host whose root's shell is dash (its own /etc/passwd): a prompt dash can show */
-	cr_assert_eq(nl_sh(&r, LAB, "h1", "sed 's,^root:\\(.*\\):[^:]*$,root:\\1:/bin/dash,' /etc/passwd "
-		     "> /tmp/passwd && mount --bind /tmp/passwd /etc/passwd && grep ^root: /etc/passwd"), 0,
-		     "%s", r.err);
+	cr_assert_eq(
+	    nl_sh(
+		&r, LAB, "h1",
+		"sed 's,^root:\\(.*\\):[^:]*$,root:\\1:/bin/dash,' /etc/passwd "
+		"> /tmp/passwd && mount --bind /tmp/passwd /etc/passwd && grep ^root: /etc/passwd"),
+	    0, "%s", r.err);
 	cr_assert(strstr(r.out, ":/bin/dash\n"), "%s", r.out);
 	unlink(OUT);
 	snprintf(line, sizeof(line), "clear; %s shell %s; echo rc=$? > %s", netlab_bin(), H1, OUT);
@@ -260,8 +279,8 @@ Test(exec, without_a_terminal_the_command_has_none_and_keeps_its_pipes)
 	char line[256];
 
 	/* stdin /dev/null, stdout and stderr pipes (helpers.c): passed as they are, no pty */
-	cr_assert_eq(nl_sh(&r, LAB, "h1", "tty; echo out; echo err >&2; ps -o sid= -p $$; echo $$"), 0,
-		     "%s", r.err);
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "tty; echo out; echo err >&2; ps -o sid= -p $$; echo $$"),
+		     0, "%s", r.err);
 	cr_assert(strstr(r.out, "not a tty\nout\n"), "%s", r.out);
 	cr_assert_str_eq(r.err, "err\n");
 	int sid = 0, pid = -1;
@@ -284,7 +303,8 @@ Test(exec, no_descriptor_but_0_1_2_reaches_the_host)
 	fputs("root-only-secret\n", f);
 	fclose(f);
 	chmod(OUT, 0600);
-	snprintf(cmd, sizeof(cmd), "%s exec %s -- sh -c 'cat <&7; ls /proc/self/fd | tr \"\\n\" \" \"' 7<%s",
+	snprintf(cmd, sizeof(cmd),
+		 "%s exec %s -- sh -c 'cat <&7; ls /proc/self/fd | tr \"\\n\" \" \"' 7<%s",
 		 netlab_bin(), H1, OUT);
 	run(&r, "sh", "-c", cmd, NULL);
 	cr_assert_null(strstr(r.out, "root-only-secret"), "fd 7 leaked: %s", r.out);
@@ -302,17 +322,21 @@ Test(exec, the_host_gets_a_clean_environment_and_what_e_passes)
 	setenv("LC_TIME", "C.UTF-8", 1);
 	cr_assert_eq(nl(&r, "exec", H1, "--", "mktemp", NULL), 0, "%s", r.err);
 	cr_assert(!strncmp(r.out, "/tmp/tmp.", 9), "%s", r.out);
-	cr_assert_eq(nl(&r, "exec", H1, "-e", "FOO=bar baz", "--env", "NETLAB_TX_MINE", "--", "env", NULL), 0,
-		     "%s", r.err);
+	cr_assert_eq(
+	    nl(&r, "exec", H1, "-e", "FOO=bar baz", "--env", "NETLAB_TX_MINE", "--", "env", NULL),
+	    0, "%s", r.err);
 	cr_assert_null(strstr(r.out, "TMPDIR="), "%s", r.out);
 	cr_assert_null(strstr(r.out, "OLDPWD="), "%s", r.out);
-	cr_assert(strstr(r.out, "\nFOO=bar baz\n") || !strncmp(r.out, "FOO=bar baz\n", 12), "%s", r.out);
-	cr_assert(strstr(r.out, "NETLAB_TX_MINE=mine\n"), "%s", r.out);
-	cr_assert(strstr(r.out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"), "%s",
+	cr_assert(strstr(r.out, "\nFOO=bar baz\n") || !strncmp(r.out, "FOO=bar baz\n", 12), "%s",
 		  r.out);
+	cr_assert(strstr(r.out, "NETLAB_TX_MINE=mine\n"), "%s", r.out);
+	cr_assert(
+	    strstr(r.out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"),
+	    "%s", r.out);
 	cr_assert(strstr(r.out, "HOME=/tmp\n") && strstr(r.out, "USER=root\n") &&
-		  strstr(r.out, "LOGNAME=root\n") && strstr(r.out, "SHELL=/") &&
-		  strstr(r.out, "NETLAB_HOST=h1\n") && strstr(r.out, "LC_TIME=C.UTF-8\n"), "%s", r.out);
+		      strstr(r.out, "LOGNAME=root\n") && strstr(r.out, "SHELL=/") &&
+		      strstr(r.out, "NETLAB_HOST=h1\n") && strstr(r.out, "LC_TIME=C.UTF-8\n"),
+		  "%s", r.out);
 	char lab_line[64];
 	snprintf(lab_line, sizeof(lab_line), "NETLAB_LAB=%s\n", LAB);
 	cr_assert(strstr(r.out, lab_line), "%s", r.out);
@@ -327,16 +351,19 @@ Test(exec, not_found_is_127_by_the_hosts_path_not_the_callers)
 {
 	char dir[64], path[4096];
 
-	/* a directory of the caller's PATH that root of the host cannot read (like /root/.cargo/bin) */
+	/* a directory of the caller's PATH that root of the host cannot read (like
+	 * /root/.cargo/bin) */
 	snprintf(dir, sizeof(dir), "/run/netlab-tx%d.d", (int)getpid());
 	mkdir(dir, 0700);
-	snprintf(path, sizeof(path), "%s:%s", dir, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	snprintf(path, sizeof(path), "%s:%s", dir,
+		 getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
 	setenv("PATH", path, 1);
 	nl(&r, "exec", H1, "--", "nosuchcmd", NULL);
 	rmdir(dir);
 	cr_assert_eq(r.status, 127, "%s", r.err);
 	cr_assert(strstr(r.err, "nosuchcmd': command not found"), "%s", r.err);
-	cr_assert_eq(nl(&r, "exec", H1, "--", "ip", "-br", "link", "show", "lo", NULL), 0, "%s", r.err);
+	cr_assert_eq(nl(&r, "exec", H1, "--", "ip", "-br", "link", "show", "lo", NULL), 0, "%s",
+		     r.err);
 }
 
 Test(exec, options_after_the_host_are_options)
@@ -345,7 +372,8 @@ Test(exec, options_after_the_host_are_options)
 	cr_assert(strstr(r.out, "nsenter --target"), "%s", r.out);
 	/* the printed command does the same when pasted into a shell */
 	cr_assert_eq(nl(&r, "exec", H1, "--explain", "-e", "B=it's x", "--", "sh", "-c",
-			"echo $B $HOME $NETLAB_HOST; hostname", NULL), 0, "%s", r.err);
+			"echo $B $HOME $NETLAB_HOST; hostname", NULL),
+		     0, "%s", r.err);
 	char *nlpos = strchr(r.out, '\n');
 	cr_assert(!strncmp(r.out, "  $ nsenter ", 12) && nlpos, "%s", r.out);
 	cr_assert_str_eq(nlpos + 1, "it's x /tmp h1\nh1\n");
@@ -356,7 +384,8 @@ Test(exec, options_after_the_host_are_options)
 	cr_assert_str_eq(t.out, "it's x /tmp h1\nh1\n", "%s", pasted);
 	cr_assert_eq(nl(&r, "exec", H1, "--bogus", "--", "true", NULL), 2);
 	cr_assert(strstr(r.err, "unknown option '--bogus'"), "%s", r.err);
-	cr_assert_eq(nl(&r, "exec", H1, "--", "sh", "-c", "echo $0", "--explain", NULL), 0, "%s", r.err);
+	cr_assert_eq(nl(&r, "exec", H1, "--", "sh", "-c", "echo $0", "--explain", NULL), 0, "%s",
+		     r.err);
 	cr_assert_str_eq(r.out, "--explain\n");
 	/* no -- : the command starts at the first word that is not an option */
 	cr_assert_eq(nl(&r, "exec", H1, "-e", "A=1", "sh", "-c", "echo $A", NULL), 0, "%s", r.err);
@@ -367,8 +396,8 @@ Test(exec, signals_to_netlab_reach_the_command_without_a_terminal)
 {
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "%s exec %s -- sleep 30 & sleep 0.5; kill -TERM $!; wait $!", netlab_bin(),
-		 H1);
+	snprintf(cmd, sizeof(cmd), "%s exec %s -- sleep 30 & sleep 0.5; kill -TERM $!; wait $!",
+		 netlab_bin(), H1);
 	cr_assert_eq(run(&r, "sh", "-c", cmd, NULL), 143, "%s", r.err);
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "exit 7"), 7);
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "kill -TERM $$"), 143);
@@ -393,7 +422,8 @@ Test(exec, console_inside_tmux_attaches_nested_with_attach_and_passes_e)
 	}
 	cr_assert(strstr(t.out, session), "no client on %s: %s\n%s", session, t.out, pane_text());
 	snprintf(win, sizeof(win), "%s:h1", session);
-	run(&t, "tmux", "-L", SOCK, "send-keys", "-t", win, "echo X=$NETLAB_TX:$TMPDIR:$(tty)", "Enter", NULL);
+	run(&t, "tmux", "-L", SOCK, "send-keys", "-t", win, "echo X=$NETLAB_TX:$TMPDIR:$(tty)",
+	    "Enter", NULL);
 	usleep(600000);
 	run(&t, "tmux", "-L", SOCK, "capture-pane", "-p", "-t", win, NULL);
 	cr_assert(strstr(t.out, "X=seen::/dev/pts/"), "%s", t.out);
@@ -406,13 +436,14 @@ Test(exec, started_in_the_background_it_runs_without_stopping)
 
 	pane_start(120, 40);
 	/* stdin is the pane's terminal, but the job is not in its foreground */
-	snprintf(line, sizeof(line), "%s exec %s -- sh -c 'echo bg=$(tty)' > %s & wait $!; echo rc=$? >> %s",
+	snprintf(line, sizeof(line),
+		 "%s exec %s -- sh -c 'echo bg=$(tty)' > %s & wait $!; echo rc=$? >> %s",
 		 netlab_bin(), H1, OUT, OUT);
 	pane_type(line);
 	for (int i = 0; i < 40 && !strstr(wait_file(OUT, 0), "rc="); i++)
 		usleep(100000);
-	cr_assert(strstr(wait_file(OUT, 0), "bg=/dev/pts/") && strstr(wait_file(OUT, 0), "rc=0\n"), "%s\n%s",
-		  wait_file(OUT, 0), pane_text());
+	cr_assert(strstr(wait_file(OUT, 0), "bg=/dev/pts/") && strstr(wait_file(OUT, 0), "rc=0\n"),
+		  "%s\n%s", wait_file(OUT, 0), pane_text());
 }
 
 Test(exec, the_joined_netlab_is_not_dumpable_so_the_host_cannot_trace_it)
@@ -441,11 +472,13 @@ Test(exec, the_joined_netlab_is_not_dumpable_so_the_host_cannot_trace_it)
 		if (sscanf(line, "Uid: %u", &uid) == 1)
 			break;
 	fclose(f);
-	/* ...yet its /proc entries stay real root's: PR_SET_DUMPABLE 0, whatever fs.suid_dumpable */
+	/* ...yet its /proc entries stay real root's: PR_SET_DUMPABLE 0, whatever fs.suid_dumpable
+	 */
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	cr_assert_eq(stat(path, &st), 0);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	cr_assert_eq(uid, 1000000000u, "netlab did not join as the host's root: uid %u", uid);
-	cr_assert_eq(st.st_uid, 0u, "/proc/PID/fd of the joined netlab belongs to uid %u", st.st_uid);
+	cr_assert_eq(st.st_uid, 0u, "/proc/PID/fd of the joined netlab belongs to uid %u",
+		     st.st_uid);
 }

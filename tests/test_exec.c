@@ -94,6 +94,22 @@ static const char *wait_file(const char *path, int ms)
 	return buf;
 }
 
+/* In the host: wait up to 5 s for the payload to have run, print its result. */
+#define PAYLOAD_RAN                                                                                \
+	"for i in $(seq 50); do [ -s /tmp/payload-ran ] && break; sleep 0.1; done; cat "           \
+	"/tmp/payload-ran"
+
+/* Wait up to ms for needle to show in the pane. */
+static bool pane_wait(const char *needle, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 100) {
+		if (strstr(pane_text(), needle))
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
 /* A program for the host: pushes "id > MARKER" and Enter into /dev/tty (TIOCSTI), as the admin. */
 static void write_payload(bool kill_parent)
 {
@@ -128,7 +144,7 @@ Test(exec, a_shell_rc_that_pushes_keys_with_tiocsti_cannot_reach_the_admins_shel
 	cr_assert_eq(access(MARKER, F_OK), -1, "the host's keys ran in the admin's shell:\n%s",
 		     pane_text());
 	/* not vacuous: the payload did run in the host and its TIOCSTI worked (on its own pty) */
-	cr_assert_eq(nl_sh(&r, LAB, "h1", "cat /tmp/payload-ran"), 0, "%s", r.err);
+	cr_assert_eq(nl_sh(&r, LAB, "h1", PAYLOAD_RAN), 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "0\n", "TIOCSTI in the host: %s", r.out);
 }
 
@@ -147,7 +163,7 @@ Test(exec, a_bind_mounted_binary_run_with_all_fds_redirected_cannot_reach_the_ad
 	wait_file(MARKER, 3000);
 	cr_assert_eq(access(MARKER, F_OK), -1, "the host's keys ran in the admin's shell:\n%s",
 		     pane_text());
-	cr_assert_eq(nl_sh(&r, LAB, "h1", "cat /tmp/payload-ran"), 0, "%s", r.err);
+	cr_assert_eq(nl_sh(&r, LAB, "h1", PAYLOAD_RAN), 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "3\n", "the command had a terminal to open: %s", r.out);
 }
 
@@ -183,7 +199,7 @@ Test(exec, the_window_size_follows_the_admins_terminal)
 		 "while :; do sleep 0.1; done' > %s",
 		 netlab_bin(), H1, OUT);
 	pane_type(line);
-	cr_assert_str_eq(wait_file(OUT, 4000), "37 123\n", "%s", pane_text());
+	cr_assert_str_eq(wait_file(OUT, 8000), "37 123\n", "%s", pane_text());
 	run(&t, "tmux", "-L", SOCK, "resize-window", "-t", "t", "-x", "100", "-y", "30", NULL);
 	for (int i = 0; i < 40 && !strstr(wait_file(OUT, 0), "30 100"); i++)
 		usleep(100000);
@@ -198,7 +214,7 @@ Test(exec, exit_status_and_signals_pass_through_a_terminal)
 	snprintf(line, sizeof(line), "%s exec %s -- sh -c 'tty; exit 7' > %s.tty; echo rc=$? > %s",
 		 netlab_bin(), H1, OUT, OUT);
 	pane_type(line);
-	cr_assert_str_eq(wait_file(OUT, 4000), "rc=7\n", "%s", pane_text());
+	cr_assert_str_eq(wait_file(OUT, 8000), "rc=7\n", "%s", pane_text());
 	unlink(OUT);
 	/* a terminal of its own, not the pane's */
 	snprintf(line, sizeof(line), "%s.tty", OUT);
@@ -212,7 +228,7 @@ Test(exec, exit_status_and_signals_pass_through_a_terminal)
 	snprintf(line, sizeof(line), "%s exec %s -- sh -c 'kill -KILL $$'; echo rc=$? > %s",
 		 netlab_bin(), H1, OUT);
 	pane_type(line);
-	cr_assert_str_eq(wait_file(OUT, 4000), "rc=137\n", "%s", pane_text());
+	cr_assert_str_eq(wait_file(OUT, 8000), "rc=137\n", "%s", pane_text());
 	unlink(OUT);
 	/* ^C typed goes through the pty to the command, which dies of it */
 	snprintf(line, sizeof(line), "%s exec %s -- sleep 30; echo rc=$? > %s", netlab_bin(), H1,
@@ -220,7 +236,7 @@ Test(exec, exit_status_and_signals_pass_through_a_terminal)
 	pane_type(line);
 	usleep(800000);
 	run(&t, "tmux", "-L", SOCK, "send-keys", "-t", "t", "C-c", NULL);
-	cr_assert_str_eq(wait_file(OUT, 4000), "rc=130\n", "%s", pane_text());
+	cr_assert_str_eq(wait_file(OUT, 8000), "rc=130\n", "%s", pane_text());
 }
 
 Test(exec, a_shell_has_a_right_prompt_and_exit_status_whatever_the_callers_shell)
@@ -237,14 +253,14 @@ Test(exec, a_shell_has_a_right_prompt_and_exit_status_whatever_the_callers_shell
 		snprintf(line, sizeof(line), "clear; SHELL=%s %s shell %s; echo rc=$? > %s",
 			 shells[i], netlab_bin(), H1, OUT);
 		pane_type(line);
-		usleep(800000);
+		cr_assert(pane_wait("root@h1:", 8000), "SHELL=%s:\n%s", shells[i], pane_text());
 		/* another shell inside, with job control on the host's own terminal */
 		pane_type("sh");
 		usleep(300000);
 		pane_type("sleep 0.1; exit 4");
 		usleep(500000);
 		pane_type("echo inner=$?; exit 5");
-		cr_assert_str_eq(wait_file(OUT, 4000), "rc=5\n", "SHELL=%s:\n%s", shells[i],
+		cr_assert_str_eq(wait_file(OUT, 8000), "rc=5\n", "SHELL=%s:\n%s", shells[i],
 				 pane_text());
 		const char *text = pane_text();
 		cr_assert(strstr(text, "root@h1:~#") || strstr(text, "root@h1:/tmp#"),
@@ -265,9 +281,9 @@ Test(exec, a_shell_has_a_right_prompt_and_exit_status_whatever_the_callers_shell
 	unlink(OUT);
 	snprintf(line, sizeof(line), "clear; %s shell %s; echo rc=$? > %s", netlab_bin(), H1, OUT);
 	pane_type(line);
-	usleep(800000);
+	cr_assert(pane_wait("root@h1:/tmp#", 8000), "%s", pane_text());
 	pane_type("cd /etc; echo shell=$0; exit 6");
-	cr_assert_str_eq(wait_file(OUT, 4000), "rc=6\n", "%s", pane_text());
+	cr_assert_str_eq(wait_file(OUT, 8000), "rc=6\n", "%s", pane_text());
 	const char *text = pane_text();
 	cr_assert(strstr(text, "root@h1:/tmp# ") && strstr(text, "shell=/bin/dash"), "%s", text);
 }

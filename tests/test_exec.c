@@ -36,11 +36,15 @@ static void teardown(void)
 {
 	run(&t, "tmux", "-L", SOCK, "kill-server", NULL);
 	lab_down_quiet(LAB);
+	char path[80];
+
 	unlink(MARKER);
 	unlink(OUT);
 	unlink(PAYLOAD);
-	snprintf(OUT + strlen(OUT), sizeof(OUT) - strlen(OUT), ".tty");
-	unlink(OUT);
+	snprintf(path, sizeof(path), "%s.tty", OUT);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s.pid", OUT);
+	unlink(path);
 }
 
 TestSuite(exec, .init = setup, .fini = teardown, .timeout = 90);
@@ -497,4 +501,35 @@ Test(exec, the_joined_netlab_is_not_dumpable_so_the_host_cannot_trace_it)
 	cr_assert_eq(uid, 1000000000u, "netlab did not join as the host's root: uid %u", uid);
 	cr_assert_eq(st.st_uid, 0u, "/proc/PID/fd of the joined netlab belongs to uid %u",
 		     st.st_uid);
+}
+
+Test(exec, the_admins_terminal_modes_come_back_after_exit_and_after_a_signal)
+{
+	char line[512], pidfile[80], before[512];
+	int pid;
+
+	pane_start(120, 40);
+	snprintf(line, sizeof(line), "stty -g > %s", OUT);
+	pane_type(line);
+	snprintf(before, sizeof(before), "%s", wait_file(OUT, 8000));
+	cr_assert(strchr(before, ':'), "stty -g: %s", before);
+	unlink(OUT);
+	/* SIGTERM to netlab while the relay runs (raw mode on): it reaches the command, netlab
+	 * exits 143 and the terminal's modes are back */
+	snprintf(pidfile, sizeof(pidfile), "%s.pid", OUT);
+	snprintf(
+	    line, sizeof(line),
+	    "sh -c 'echo $$ > %s; exec %s exec %s -- sleep 30'; echo rc=$? > %s; stty -g >> %s",
+	    pidfile, netlab_bin(), H1, OUT, OUT);
+	pane_type(line);
+	pid = atoi(wait_file(pidfile, 8000));
+	unlink(pidfile);
+	cr_assert_gt(pid, 1);
+	usleep(700000);
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 80 && !strstr(wait_file(OUT, 0), ":"); i++)
+		usleep(100000);
+	char want[600];
+	snprintf(want, sizeof(want), "rc=143\n%s", before);
+	cr_assert_str_eq(wait_file(OUT, 0), want, "%s", pane_text());
 }

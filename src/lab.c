@@ -1962,14 +1962,19 @@ static void forward_signal(int sig)
 }
 
 /* The host's root's login shell, from the host's own /etc/passwd (as su and sshd choose it), if it
- * can be run; else /bin/bash, else /bin/sh. Read by hand: NSS could load modules or ask nscd. */
+ * can be run; else /bin/bash, else /bin/sh. Read by hand: NSS could load modules or ask nscd. The
+ * host owns that file: a FIFO or device bound over it must not block us, nor a huge file. */
 static void host_shell(char *out, size_t len)
 {
 	char line[512];
-	FILE *f = fopen("/etc/passwd", "re");
+	int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
 
+	if (!f && fd >= 0)
+		close(fd);
 	out[0] = '\0';
-	while (f && fgets(line, sizeof(line), f)) {
+	for (int lines = 0; f && lines < 10000 && fgets(line, sizeof(line), f); lines++) {
 		char *field = line;
 
 		if (strncmp(line, "root:", 5))

@@ -130,7 +130,8 @@ enum lab_tty { LAB_TTY_AUTO, LAB_TTY_ALWAYS };
 /* lab_exec with a choice of terminal. The command runs in a new session, with no descriptor of
  * ours but 0, 1, 2 (the pty's slave in place of each that is a terminal), in a clean environment:
  * PATH (the host's standard one), HOME=/tmp, USER, LOGNAME, SHELL (the host's root's shell),
- * TERM, LANG, LANGUAGE and LC_* (ours), NETLAB_LAB, NETLAB_HOST, PS1 for a shell, then env
+ * TERM, LANG, LANGUAGE and LC_* (ours), NETLAB_LAB, NETLAB_HOST, PS1 for a shell other than
+ * bash and zsh (they set their own in their system rc files), then env
  * ("NAME=VALUE", NULL-terminated, may be NULL), which wins. argv NULL runs the host's root's
  * shell (its /etc/passwd, else /bin/bash, else /bin/sh). Not found is 127 with "command not
  * found" (errnum 0). */

@@ -533,3 +533,15 @@ Test(exec, the_admins_terminal_modes_come_back_after_exit_and_after_a_signal)
 	snprintf(want, sizeof(want), "rc=143\n%s", before);
 	cr_assert_str_eq(wait_file(OUT, 0), want, "%s", pane_text());
 }
+
+Test(exec, a_fifo_bound_over_the_hosts_passwd_does_not_block_exec, .timeout = 30)
+{
+	/* netlab reads root's shell there (for SHELL): the host owns that file */
+	cr_assert_eq(
+	    nl_sh(&r, LAB, "h1",
+		  "mkfifo /tmp/p && mount --bind /tmp/p /etc/passwd && stat -c %F /etc/passwd"),
+	    0, "%s", r.err);
+	cr_assert_str_eq(r.out, "fifo\n");
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "echo $SHELL"), 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "/bin/bash\n");
+}

@@ -1,4 +1,5 @@
 /* netlab's command line: parse, call the lab layer, print. The only file that prints or exits. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -892,32 +893,81 @@ static int cmd_status(int argc, char **argv)
 	return code;
 }
 
+/* The variables of -e/--env, for the host's command (see lab_exec_tty): NAME=VALUE, or NAME alone
+ * for our own value of NAME (left out if we have none), as docker run -e does. */
+struct env_opts {
+	size_t n;
+	const char *v[65];
+};
+
+static int env_opt(const char *cmd, struct env_opts *e, const char *arg)
+{
+	size_t k = strcspn(arg, "=");
+
+	if (k == 0 || (!isalpha((unsigned char)arg[0]) && arg[0] != '_'))
+		return usage_error(cmd, "-e '%s': expected NAME=VALUE (NAME of letters, digits and '_')", arg);
+	for (size_t i = 1; i < k; i++)
+		if (!isalnum((unsigned char)arg[i]) && arg[i] != '_')
+			return usage_error(cmd, "-e '%s': expected NAME=VALUE (NAME of letters, digits and '_')",
+					   arg);
+	if (e->n + 1 >= sizeof(e->v) / sizeof(e->v[0]))
+		return usage_error(cmd, "-e: at most %zu variables", sizeof(e->v) / sizeof(e->v[0]) - 1);
+	if (!arg[k]) {
+		const char *mine = getenv(arg);
+
+		if (!mine)
+			return 0;
+		arg = mine - k - 1;	/* getenv points just after "NAME=" in our environment */
+	}
+	e->v[e->n++] = arg;
+	e->v[e->n] = NULL;
+	return 0;
+}
+
+/* " WORD", quoted for a POSIX shell when it needs it, so that a printed command can be pasted. */
+static void print_word(const char *w)
+{
+	if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") ==
+			  strlen(w)) {
+		printf(" %s", w);
+		return;
+	}
+	fputs(" '", stdout);
+	for (; *w; w++)
+		fputs(*w == '\'' ? "'\\''" : (char[]){ *w, 0 }, stdout);
+	fputs("'", stdout);
+}
+
 static int run_in_host(const char *cmd, const char *host_arg, const char *lab_name,
-		       char *const argv[], bool shell, bool explain)
+		       char *const argv[], const struct env_opts *envs, bool explain)
 {
 	struct lab_error *err = NULL;
 	struct lab lab;
 	size_t idx;
 	int status = EXIT_FAIL, r;
-	char env_host[64], env_lab[64], env_ps1[64];
-	const char *env[] = { "HOME=/tmp", env_host, env_lab, shell ? env_ps1 : NULL, NULL };
 
 	r = lab_resolve_host(host_arg, lab_name, &lab, &idx, &err);
 	if (r == -EINVAL)
 		return usage_err_obj(cmd, &err);
 	if (r < 0)
 		return fail(&err);
-	snprintf(env_host, sizeof(env_host), "NETLAB_HOST=%s", lab.hosts[idx].name);
-	snprintf(env_lab, sizeof(env_lab), "NETLAB_LAB=%s", lab.name);
-	snprintf(env_ps1, sizeof(env_ps1), "PS1=\\u@\\h:\\w\\$ ");
-	if (explain) {
-		printf("  $ nsenter --target %d --all --setuid 0 --setgid 0 --wd=/tmp --", (int)lab.hosts[idx].pid);
+	if (explain && argv) {
+		/* what a person can paste: the same namespaces, the host's clean environment and a
+		 * session of its own (netlab adds a new pty when a terminal is involved) */
+		printf("  $ nsenter --target %d --all --setuid 0 --setgid 0 --wd=/tmp -- env -i "
+		       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp "
+		       "USER=root LOGNAME=root NETLAB_LAB=%s NETLAB_HOST=%s", (int)lab.hosts[idx].pid,
+		       lab.name, lab.hosts[idx].name);
+		for (size_t i = 0; i < envs->n; i++)
+			print_word(envs->v[i]);
+		printf(" setsid -w");
 		for (char *const *a = argv; *a; a++)
-			printf(" %s", *a);
+			print_word(*a);
 		printf("\n");
 		fflush(stdout);
 	}
-	r = lab_exec(&lab, &lab.hosts[idx], argv, env, &status, &err);
+	r = lab_exec_tty(&lab, &lab.hosts[idx], argv, envs->v, argv ? LAB_TTY_AUTO : LAB_TTY_ALWAYS,
+			 &status, &err);
 	state_free(&lab);
 	if (r < 0) {
 		fail(&err);
@@ -930,70 +980,96 @@ static int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "lab", required_argument, NULL, 'l' }, { "explain", no_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "env", required_argument, NULL, 'e' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_error *err = NULL;
-	const char *lab = NULL, *host;
+	struct env_opts envs = { 0 };
+	const char *lab = NULL, *host = NULL;
 	bool explain = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+:l:xh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'x':
-			explain = true;
-			break;
-		case 'l':
-			if (names_check_lab(optarg, &err) < 0)
-				return usage_err_obj("exec", &err);
-			lab = optarg;
-			break;
-		case 'h':
-			printf("Usage: netlab exec [-l LAB] [--explain] HOST -- COMMAND [ARG...]\n\n"
-			       "Run COMMAND inside all six namespaces of HOST (h1, or LAB/h1 when several\n"
-			       "labs are up), as root of the host, in its /tmp. Its exit status is\n"
-			       "netlab's (128+N if killed by signal N; 127 if not found).\n\n"
-			       "Options:\n"
-			       "  -l, --lab LAB   the lab HOST belongs to\n"
-			       "  -x, --explain   first print the equivalent nsenter command\n"
-			       "  -h, --help      show this help\n\n"
-			       "Example: netlab exec h1 -- ping -c1 h2\n");
-			return EXIT_OK;
-		default:
-			return bad_option("exec", c, argv);
+	/* options may come before or after HOST: `exec h1 --explain -- true`; the command starts at
+	 * `--` or at the first word after HOST that is not an option */
+	for (;;) {
+		while ((c = getopt_long(argc, argv, "+:l:xe:h", opts, NULL)) != -1) {
+			switch (c) {
+			case 'x':
+				explain = true;
+				break;
+			case 'l':
+				if (names_check_lab(optarg, &err) < 0)
+					return usage_err_obj("exec", &err);
+				lab = optarg;
+				break;
+			case 'e':
+				if (env_opt("exec", &envs, optarg) != 0)
+					return EXIT_USAGE;
+				break;
+			case 'h':
+				printf("Usage: netlab exec [-l LAB] [-e NAME=VALUE]... [--explain] HOST -- COMMAND [ARG...]\n\n"
+				       "Run COMMAND inside all six namespaces of HOST (h1, or LAB/h1 when several\n"
+				       "labs are up), as root of the host, in its /tmp, in a session of its own\n"
+				       "(a new pseudo-terminal when stdin, stdout or stderr is a terminal), with\n"
+				       "the host's environment (PATH, HOME=/tmp, TERM, LANG...). Its exit status\n"
+				       "is netlab's (128+N if killed by signal N; 127 if not found).\n\n"
+				       "Options (before or after HOST, before --):\n"
+				       "  -l, --lab LAB          the lab HOST belongs to\n"
+				       "  -e, --env NAME=VALUE   set NAME in the command's environment (NAME alone:\n"
+				       "                         pass this one of yours); repeatable\n"
+				       "  -x, --explain          first print the equivalent nsenter command\n"
+				       "  -h, --help             show this help\n\n"
+				       "Example: netlab exec h1 -- ping -c1 h2\n");
+				return EXIT_OK;
+			default:
+				return bad_option("exec", c, argv);
+			}
 		}
+		if (host || optind >= argc || !strcmp(argv[optind - 1], "--"))
+			break;
+		host = argv[optind++];
 	}
-	if (optind >= argc)
+	if (!host && optind < argc && !(optind > 0 && !strcmp(argv[optind - 1], "--")))
+		host = argv[optind++];
+	if (!host)
 		return usage_error("exec", "missing HOST");
-	host = argv[optind++];
-	if (optind < argc && !strcmp(argv[optind], "--"))
-		optind++;
 	if (optind >= argc)
 		return usage_error("exec", "missing COMMAND after '%s --'", host);
-	return run_in_host("exec", host, lab, argv + optind, false, explain);
+	return run_in_host("exec", host, lab, argv + optind, &envs, explain);
 }
 
 static int cmd_shell(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "lab", required_argument, NULL, 'l' }, { "env", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct lab_error *err = NULL;
-	const char *lab = NULL, *shell = getenv("SHELL");
-	char *sh_argv[3] = { NULL, NULL, NULL };
+	struct env_opts envs = { 0 };
+	const char *lab = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:e:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (names_check_lab(optarg, &err) < 0)
 				return usage_err_obj("shell", &err);
 			lab = optarg;
 			break;
+		case 'e':
+			if (env_opt("shell", &envs, optarg) != 0)
+				return EXIT_USAGE;
+			break;
 		case 'h':
-			printf("Usage: netlab shell [-l LAB] HOST\n\n"
-			       "Open an interactive shell ($SHELL, else bash) inside HOST. The prompt shows\n"
-			       "the host's name (root@h1). Leave it with 'exit'; the host keeps running.\n\n"
+			printf("Usage: netlab shell [-l LAB] [-e NAME=VALUE]... HOST\n\n"
+			       "Open an interactive shell inside HOST, on a pseudo-terminal of its own: the\n"
+			       "host's root's shell (its /etc/passwd: /bin/bash; not your $SHELL). The\n"
+			       "prompt shows the host's name (root@h1). Leave it with 'exit'; the host\n"
+			       "keeps running; its exit status is netlab's.\n\n"
+			       "Options:\n"
+			       "  -l, --lab LAB          the lab HOST belongs to\n"
+			       "  -e, --env NAME=VALUE   set NAME in the shell's environment; repeatable\n"
+			       "  -h, --help             show this help\n\n"
 			       "Example: netlab shell h1\n");
 			return EXIT_OK;
 		default:
@@ -1005,10 +1081,7 @@ static int cmd_shell(int argc, char **argv)
 	if (optind + 1 < argc)
 		return usage_error("shell", "unexpected argument '%s' (to run a command use netlab exec)",
 				   argv[optind + 1]);
-	if (!shell || shell[0] != '/' || access(shell, X_OK) < 0)
-		shell = access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
-	sh_argv[0] = (char *)shell;
-	return run_in_host("shell", argv[optind], lab, sh_argv, true, false);
+	return run_in_host("shell", argv[optind], lab, NULL, &envs, false);
 }
 
 static void clean_report(const char *what, void *arg)
@@ -1693,28 +1766,41 @@ static int run_wait(char *const argv[])
 static int cmd_console(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "detach", no_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "detach", no_argument, NULL, 'd' }, { "attach", no_argument, NULL, 'a' },
+		{ "env", required_argument, NULL, 'e' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
+	struct env_opts envs = { 0 };
 	struct lab_error *err = NULL;
 	char session[32], exe[4096], target[48], win[64];
-	bool detach = false;
+	bool detach = false, attach = false;
 	const char *name;
 	struct lab lab;
 	ssize_t n;
 	int c, bad;
 
-	while ((c = getopt_long(argc, argv, ":dh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":dae:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			detach = true;
 			break;
+		case 'e':
+			if (env_opt("console", &envs, optarg) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'a':
+			attach = true;
+			break;
 		case 'h':
-			printf("Usage: netlab console [LAB] [-d]\n\n"
+			printf("Usage: netlab console [LAB] [-d | -a] [-e NAME=VALUE]...\n\n"
 			       "A tmux session, netlab-LAB, with one window per host, each already inside its\n"
 			       "host and named after it: every host at once over SSH, no X11. Switch windows\n"
 			       "with C-b n / C-b p (or C-b w). Closing the session leaves the lab up.\n\n"
 			       "Options:\n"
-			       "  -d, --detach   create it but do not attach (tmux attach -t netlab-LAB later)\n");
+			       "  -d, --detach   create it but do not attach (tmux attach -t netlab-LAB later)\n"
+			       "  -a, --attach   inside tmux, attach it nested in this pane instead of\n"
+			       "                 switching this tmux client to it (the default there)\n"
+			       "  -e, --env NAME=VALUE   for every host's shell (see netlab shell --help)\n");
 			return EXIT_OK;
 		default:
 			return bad_option("console", c, argv);
@@ -1748,10 +1834,22 @@ static int cmd_console(int argc, char **argv)
 			snprintf(target, sizeof(target), "%s/%s", lab.name, lab.hosts[i].name);
 			snprintf(win, sizeof(win), "%s:", session);
 			char *first[] = { "tmux", "new-session", "-d", "-s", session, "-n", lab.hosts[i].name,
-					  "-x", "200", "-y", "50", exe, "shell", target, NULL };
-			char *more[] = { "tmux", "new-window", "-t", win, "-n", lab.hosts[i].name, exe,
-					 "shell", target, NULL };
-			int r = run_wait(i == 0 ? first : more);
+					  "-x", "200", "-y", "50", NULL };
+			char *more[] = { "tmux", "new-window", "-t", win, "-n", lab.hosts[i].name, NULL };
+			char *cmdv[16 + 2 * (sizeof(envs.v) / sizeof(envs.v[0]))];
+			size_t k = 0;
+
+			for (char **a = i == 0 ? first : more; *a; a++)
+				cmdv[k++] = *a;
+			cmdv[k++] = exe;
+			cmdv[k++] = "shell";
+			for (size_t e = 0; e < envs.n; e++) {
+				cmdv[k++] = "-e";
+				cmdv[k++] = (char *)envs.v[e];
+			}
+			cmdv[k++] = target;
+			cmdv[k] = NULL;
+			int r = run_wait(cmdv);
 
 			if (r != 0) {
 				state_free(&lab);
@@ -1765,6 +1863,15 @@ static int cmd_console(int argc, char **argv)
 	if (detach || !isatty(0) || !isatty(1)) {
 		printf("console %s ready: tmux attach -t %s\n", session, session);
 		return EXIT_OK;
+	}
+	/* inside tmux, attach-session refuses to nest unless TMUX is unset: --attach unsets it and
+	 * names the server the session is on, the first field of TMUX ("SOCKET,PID,INDEX") */
+	if (attach && getenv("TMUX")) {
+		char sock[4096];
+
+		snprintf(sock, sizeof(sock), "%.*s", (int)strcspn(getenv("TMUX"), ","), getenv("TMUX"));
+		unsetenv("TMUX");
+		execlp("tmux", "tmux", "-S", sock, "attach-session", "-t", session, (char *)NULL);
 	}
 	execlp("tmux", "tmux", getenv("TMUX") ? "switch-client" : "attach-session", "-t", session,
 	       (char *)NULL);

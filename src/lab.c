@@ -1682,7 +1682,7 @@ static void explain_cgroups(const struct up *u, const struct lab_host *h)
 			snprintf(mem, sizeof(mem), " && echo %s > %s", v,
 				 g->v2 ? "memory.max && echo 0 > memory.swap.max" : "memory.limit_in_bytes");
 		}
-		explainf(u->spec->explain, u->spec->explain_arg, "mkdir %s && cd %s%s%s && echo $$ > "
+		explainf(u->spec->explain, u->spec->explain_arg, "mkdir -p %s && cd %s%s%s && echo $$ > "
 			 "cgroup.procs; cd /", dir, dir, pids, mem);
 	}
 }
@@ -2697,9 +2697,15 @@ static pid_t exec_child;
 
 /* Signals sent to netlab go on to the command, which is in a session of its own now: ^C and ^\
  * from a terminal reach its whole process group, as the terminal would have sent them. */
+static bool exec_term_kills;	/* lab_capture_timed's waiter: SIGTERM ends the command's group */
+
 static void forward_signal(int sig)
 {
-	if (exec_child > 0)
+	if (exec_child <= 0)
+		return;
+	if (sig == SIGTERM && exec_term_kills)	/* a report's deadline: no second chance */
+		kill(-exec_child, SIGKILL);
+	else
 		kill(sig == SIGINT || sig == SIGQUIT ? -exec_child : exec_child, sig);
 }
 
@@ -3070,30 +3076,6 @@ int lab_capture(const struct lab *lab, const struct lab_host *h, char *const arg
 	return wait_child(pid, out_status, err);
 }
 
-/* SIGKILL every process of process group pgid (as /proc's field 5 says) but spare. */
-static void kill_group_but(pid_t pgid, pid_t spare)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		char path[64], buf[512], *p;
-		pid_t pid = (pid_t)atoi(e->d_name);
-		int grp = 0;
-
-		if (pid <= 0 || pid == spare)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		/* "pid (comm) state ppid pgrp ...": comm may hold anything, so from its last ')' */
-		if (util_read_file(path, buf, sizeof(buf), NULL) < 0 || !(p = strrchr(buf, ')')))
-			continue;
-		if (sscanf(p + 1, " %*c %*d %d", &grp) == 1 && grp == pgid)
-			kill(pid, SIGKILL);
-	}
-	if (d)
-		closedir(d);
-}
-
 int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		      size_t len, int timeout_ms, int *out_status, struct lab_error **err)
 {
@@ -3108,10 +3090,12 @@ int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *con
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		/* a process group of its own: the command inherits it, so one kill ends both */
+		/* the command runs in a session of its own (exec_joined): on SIGTERM this waiter
+		 * kills its whole process group, then reaps it and exits */
 		struct lab_error *e = NULL;
 		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), st = 127;
 
+		exec_term_kills = true;
 		setpgid(0, 0);
 		dup2(fd, 0);
 		dup2(pipefd[1], 1);
@@ -3164,10 +3148,12 @@ int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *con
 	if (late) {
 		/* the command and what it started, not the waiter: it reaps them inside the host (a
 		 * killed waiter would hand them to the machine's init) and then exits by itself */
-		kill_group_but(pid, pid);
 		for (int i = 0; i < 200; i++) {
 			siginfo_t si = { 0 };
 
+			/* again now and then: the word may come before the waiter knows the command */
+			if (i % 20 == 0)
+				kill(pid, SIGTERM);
 			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid)
 				break;
 			usleep(5000);

@@ -1,6 +1,6 @@
 /* The pty relay of `netlab exec`, `shell` and `console` (see pty.h). Modelled on util-linux's
  * lib/pty-session.c (what `su --pty` and `script` use): signalfd + poll, raw mode on the caller's
- * terminal, the slave's settings copied from it, VEOF sent when a non-terminal stdin ends. */
+ * terminal, the slave's settings copied from it; a stdin that is not a terminal stays the command's. */
 #include "pty.h"
 
 #include <errno.h>
@@ -31,8 +31,12 @@ int pty_open(struct pty *p, bool force, struct lab_error **err)
 	}
 	if (!any && !force)
 		return 0;
-	if (force)
-		p->on[0] = p->on[1] = p->on[2] = true;
+	/* shell and console: a terminal for the output even when none is involved, but never the
+	 * slave in place of a stdin that is not a terminal: a pipe or file keeps its own end of file,
+	 * which a pty could only imitate (a VEOF that an interactive shell's line editor, in
+	 * non-canonical mode, takes for a key) */
+	if (force && !any)
+		p->on[1] = p->on[2] = true;
 	/* the machine's /dev/ptmx, opened before joining: the host's devpts never holds it */
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)

@@ -28,8 +28,9 @@ struct pty {
 	struct termios saved;
 };
 
-/* Open a pty if any of our fds 0, 1, 2 is a terminal, or always when force (shell, console).
- * p->master is -1 when none was needed. The slave gets the admin's terminal settings and window
+/* Open a pty if any of our fds 0, 1, 2 is a terminal, or always when force (shell, console). The
+ * slave replaces those of our fds that are terminals (with force and none, stdout and stderr); a
+ * stdin that is not a terminal passes as it is. p->master is -1 when none was needed. The slave gets the admin's terminal settings and window
  * size. Nothing of our terminal changes yet (see pty_relay). */
 int pty_open(struct pty *p, bool force, struct lab_error **err);
 

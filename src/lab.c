@@ -1405,7 +1405,8 @@ static int spawn_host(void *arg, size_t i, struct ns_child *c, struct lab_error 
 	char title[64], mountpoint[128];
 	struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = u->hosts_path,
 				.mountpoint = i ? mountpoint : NULL, .mountpoint_of = u->anchor,
-				.sysctl = host_sysctls(h), .extra_flags = u->lab->extra_ns };
+				.sysctl = host_sysctls(h), .extra_flags = u->lab->extra_ns,
+				.fs = u->lab->fs };
 
 	snprintf(title, sizeof(title), "netlab-init %s/%s", u->lab->name, h->name);
 	netns_path(mountpoint, sizeof(mountpoint), u->lab->name, h->name);
@@ -1537,6 +1538,7 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 		return -1;
 	snprintf(lab.name, sizeof(lab.name), "%s", spec->name);
 	lab.extra_ns = spec->extra_ns;
+	lab.fs = spec->fs;
 	if (getenv("NETLAB_FAIL_AT") && util_parse_ulong(getenv("NETLAB_FAIL_AT"), 1, ~0u, &fail_at) == 0)
 		u.fail_at = (unsigned)fail_at;
 	if (getenv("NETLAB_STOP_AT") && util_parse_ulong(getenv("NETLAB_STOP_AT"), 1, ~0u, &fail_at) == 0)

@@ -43,6 +43,7 @@ struct lab_spec {
 	struct ipv6_net subnet6;
 	const struct lab_topo *topo;	/* up -f FILE: replaces hosts/empty/subnet */
 	int extra_ns;		/* --ns +cgroup,+time: CLONE_NEWCGROUP | CLONE_NEWTIME */
+	int fs;			/* --fs: ROOTFS_OWN (default) or ROOTFS_SHARED (rootfs.h) */
 	/* --explain: called with the by-hand shell equivalent of each step, as it runs */
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;

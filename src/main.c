@@ -15,6 +15,7 @@
 #include "lab.h"
 #include "lesson.h"
 #include "names.h"
+#include "rootfs.h"
 #include "topo.h"
 #include "units.h"
 #include "util.h"
@@ -198,6 +199,7 @@ static int cmd_up(int argc, char **argv)
 		{ "explain", no_argument, NULL, 'x' },	   { "ns", required_argument, NULL, 'N' },
 		{ "file", required_argument, NULL, 'f' },  { "subnet6", required_argument, NULL, '6' },
 		{ "no-ipv6", no_argument, NULL, '4' },	   { "help", no_argument, NULL, 'h' },
+		{ "fs", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_spec spec = { .name = LAB_DEFAULT_NAME, .hosts = 2, .empty = 1 };
@@ -241,6 +243,17 @@ static int cmd_up(int argc, char **argv)
 								 "+cgroup,+time (the other six are always "
 								 "new)", optarg);
 			}
+			break;
+		case 'F':
+			/* --fs own|shared: the hosts' root filesystem */
+			if (!strcmp(optarg, "own") || !strcmp(optarg, "private"))
+				spec.fs = ROOTFS_OWN;
+			else if (!strcmp(optarg, "shared"))
+				spec.fs = ROOTFS_SHARED;
+			else
+				return usage_error("up", "--fs '%s': expected own (each host its own "
+							 "copy-on-write root, the default) or shared "
+							 "(the machine's root, read-only)", optarg);
 			break;
 		case 'x':
 			spec.explain = explain_line;
@@ -287,6 +300,9 @@ static int cmd_up(int argc, char **argv)
 			       "  -e, --empty M       empty-netns control hosts (default 1, at most %d)\n"
 			       "  -q, --quiet         print only the summary line\n"
 			       "      --ns +cgroup,+time  also new cgroup and/or time namespaces per host\n"
+			       "      --fs own|shared  each host's root: its own copy-on-write view of the\n"
+			       "                      machine's root (default), or the machine's root\n"
+			       "                      read-only, its files owned by nobody (shared)\n"
 			       "  -x, --explain       print, as each step runs, the unshare/ip/nsenter/mount\n"
 			       "                      command that would do the same by hand\n"
 			       "  -h, --help          show this help\n\n"

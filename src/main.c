@@ -468,7 +468,8 @@ static void print_status_json(FILE *f, const struct lab *lab, const struct lab_h
 		fprintf(f, "%s{\"name\":\"%s\",\"kind\":\"%s\",\"pid\":%d,\"alive\":%s,", i ? "," : "",
 			h->name, !h->networked ? "empty" : h->router ? "router" : "host", (int)h->pid,
 			in->alive ? "true" : "false");
-		fprintf(f, "\"netns\":\"%s/%s-%s\",\"interfaces\":[", LAB_NETNS_DIR, lab->name, h->name);
+		fprintf(f, "\"netns\":\"%s/%s-%s\",\"root\":\"%s\",\"interfaces\":[", LAB_NETNS_DIR,
+			lab->name, h->name, lab->fs == ROOTFS_SHARED ? "shared" : "own");
 		for (size_t k = 0; k < h->nifaces; k++) {
 			const struct lab_iface *x = &h->ifaces[k];
 			const struct lab_if_info *fi = lab_if_info_find(in, x->name);
@@ -538,7 +539,8 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 				printf("  %-6s %-8s %-6s %-4s shaping: %s\n", "", "", "", "", fi->shaping);
 		}
 		if (in->alive) {
-			printf("  %-6s links: %s%s\n", "", in->links, h->router ? "; forwarding (router)" : "");
+			printf("  %-6s links: %s%s; %s\n", "", in->links, h->router ? "; forwarding (router)" : "",
+			       rootfs_mode_text(lab->fs));
 			for (size_t k = 0; k < h->nroutes; k++) {
 				const struct lab_route *rt = &h->routes[k];
 				char d[IPV6_TEXT + 4], v[IPV6_TEXT];

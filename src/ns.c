@@ -47,7 +47,7 @@ struct clone3_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
 
-enum { MSG_GO = 'G', MSG_COMMIT = 'C', MSG_STAGED = 'S', MSG_COPIED = 'U' };
+enum { MSG_GO = 'G', MSG_COMMIT = 'C', MSG_STAGED = 'S' };
 
 struct ns_report {
 	uint64_t start;		/* ready: the host's start time (/proc/PID/stat, field 22) */
@@ -208,9 +208,6 @@ __attribute__((noreturn)) static void child_main(const struct ns_spec *spec, int
 			report(sync_fd, err);
 			_exit(1);
 		}
-		char m = MSG_COPIED;
-		if (TEMP_FAILURE_RETRY(send(sync_fd, &m, 1, MSG_NOSIGNAL)) != 1)
-			_exit(1);
 	}
 	if (wait_msg(sync_fd, MSG_GO) < 0)
 		_exit(1);	/* parent gone or gave up */
@@ -250,24 +247,6 @@ static int spawn_error(struct lab_error **err, int e)
 	return lab_err(err, e, "clone3 with new namespaces");
 }
 
-/* Wait for the child to have copied our mount namespace with its staged root. */
-static int wait_copied(struct ns_child *c, struct lab_error **err)
-{
-	char m = MSG_STAGED;
-	struct ns_report r;
-	ssize_t n;
-
-	if (TEMP_FAILURE_RETRY(send(c->sync_fd, &m, 1, MSG_NOSIGNAL)) != 1)
-		return lab_err(err, errno, "host process %d: staged root", (int)c->pid);
-	n = TEMP_FAILURE_RETRY(recv(c->sync_fd, &r, sizeof(r), 0));
-	if (n == 1 && ((char *)&r)[0] == MSG_COPIED)
-		return 0;
-	if (n == (ssize_t)sizeof(r))
-		return report_error(&r, err);
-	return lab_err(err, n < 0 ? errno : 0, "host process %d died while copying its mounts",
-		       (int)c->pid);
-}
-
 int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error **err)
 {
 	struct clone3_args args = { 0 };
@@ -277,7 +256,8 @@ int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error 
 	pid_t pid;
 
 	rootfs_spec_of(spec, &rs);
-	/* the stage (the first time), and for a shared root all of it: hosts copy it at clone */
+	/* the stage (the first time; for a shared root, all of it: hosts copy it at clone), and
+	 * for an own root the slot this host will find its root in */
 	if (rootfs_stage(&rs, 0, err) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -314,14 +294,15 @@ int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error 
 		goto fail;
 	/* an own root: its read-only clone of / is idmapped with the user namespace it now has */
 	if (!(args.flags & CLONE_NEWNS)) {
-		int r;
+		char m = MSG_STAGED;
 
 		if (rootfs_stage(&rs, pid, err) < 0)
 			goto fail;
-		r = wait_copied(out, err);
-		rootfs_unstage(&rs);
-		if (r < 0)
+		/* it copies the stage at its own pace: rootfs.c frees the slot once it has */
+		if (TEMP_FAILURE_RETRY(send(out->sync_fd, &m, 1, MSG_NOSIGNAL)) != 1) {
+			lab_err(err, errno, "host process %d: its root is staged", (int)pid);
 			goto fail;
+		}
 	}
 	return 0;
 fail:

@@ -23,11 +23,17 @@
 #include "cleanup.h"
 #include "util.h"
 
-#define STAGE_LOWER ROOTFS_STAGE "/lower"	/* the host's read-only clone of "/" */
-#define STAGE_ROOT ROOTFS_STAGE "/root"		/* "parent" upper: the overlay, made by us */
-#define STAGE_UP ROOTFS_STAGE "/up"		/* "parent" upper: its tmpfs */
-#define STAGE_HOST ROOTFS_STAGE "/host"		/* the host's own tmpfs (upper and work) */
-#define STAGE_R ROOTFS_STAGE "/r"		/* where the host assembles its root */
+/* The stage: ROOTFS_STAGE/host (the host's own tmpfs: upper and work), ROOTFS_STAGE/r (where it
+ * assembles its root), and the slots: ROOTFS_STAGE/B/K, slot K of batch B (a or b), a tmpfs of
+ * SLOTS slots, each holding one host's lower (the read-only clone of /), and for the "parent"
+ * upper its tmpfs (up) and overlay (root). A host copies the stage when it is ready (at its own
+ * pace: we do not wait), so a slot is never reused: once every host of a batch has copied it, the
+ * whole batch is detached at once (one umount, not one per host: each costs an RCU grace period).
+ * Shared roots: one slot, ROOTFS_STAGE/s, the same for every host. */
+#define STAGE_HOST ROOTFS_STAGE "/host"
+#define STAGE_R ROOTFS_STAGE "/r"
+#define SLOTS 16
+#define COPY_TIMEOUT_MS 10000
 
 /* Upper layer size per host: a limit, not a reservation (tmpfs takes pages as they are written). */
 #define UPPER_OPTS "mode=755,size=1g"
@@ -45,7 +51,18 @@ static struct {
 	uid_t bird_uid;
 	gid_t bird_gid;
 	bool shim;		/* the machine has no /usr/local/bin/systemctl of its own */
+	char slot[64];		/* this host's slot (chosen before its clone: it inherits it) */
+	int batch;		/* the batch being filled: 0 (a) or 1 (b) */
+	size_t used;		/* slots of it taken */
+	bool mounted[2];
+	pid_t pids[2][SLOTS];	/* who took each slot (0: nobody, or a failed clone) */
+	ino_t own_mnt;		/* our mount namespace: a host has copied it once its own differs */
 } st;
+
+static void slot_path(char *out, size_t len, const char *rel)
+{
+	snprintf(out, len, "%s/%s", st.slot, rel);
+}
 
 const char *rootfs_mode_text(int mode)
 {
@@ -142,11 +159,83 @@ static int upper_on_tmpfs_ok(void)
 
 static int stage_dirs(struct lab_error **err)
 {
-	static const char *const dirs[] = { STAGE_LOWER, STAGE_ROOT, STAGE_UP, STAGE_HOST, STAGE_R };
+	static const char *const dirs[] = { STAGE_HOST, STAGE_R, ROOTFS_STAGE "/a", ROOTFS_STAGE "/b",
+					    ROOTFS_STAGE "/s", ROOTFS_STAGE "/s/lower" };
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (mkdir(dirs[i], 0755) < 0)
 			return lab_err(err, errno, "create %s in the stage", dirs[i]);
+	return 0;
+}
+
+/* A fresh tmpfs of SLOTS slots on batch b. */
+static int batch_mount(int b, struct lab_error **err)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/%c", ROOTFS_STAGE, 'a' + b);
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
+		return lab_err(err, errno, "mount the stage's batch %s", path);
+	st.mounted[b] = true;
+	for (int k = 0; k < SLOTS; k++) {
+		static const char *const sub[] = { "", "/lower", "/up", "/root" };
+
+		for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+			char d[96];
+
+			snprintf(d, sizeof(d), "%s/%d%s", path, k, sub[i]);
+			if (mkdir(d, 0755) < 0)
+				return lab_err(err, errno, "create %s", d);
+		}
+		st.pids[b][k] = 0;
+	}
+	return 0;
+}
+
+/* Has host pid copied our mount namespace (or is it gone)? */
+static bool copied(pid_t pid)
+{
+	char path[64];
+	struct stat sb;
+
+	if (pid <= 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	return stat(path, &sb) < 0 || sb.st_ino != st.own_mnt;
+}
+
+/* The next slot, for the host about to be cloned. When a batch is full, the other one is used,
+ * after every host that took a slot of it has copied the stage; then all of it goes at once. */
+static int slot_next(struct lab_error **err)
+{
+	if (st.used == SLOTS) {
+		int b = 1 - st.batch;
+
+		if (st.mounted[b]) {
+			char path[64];
+
+			for (int k = 0; k < SLOTS; k++) {
+				int waited = 0;
+
+				while (!copied(st.pids[b][k])) {
+					if (waited++ > COPY_TIMEOUT_MS * 5)
+						return lab_err(err, ETIMEDOUT, "host process %d did not copy its "
+							       "staged root", (int)st.pids[b][k]);
+					usleep(200);
+				}
+			}
+			snprintf(path, sizeof(path), "%s/%c", ROOTFS_STAGE, 'a' + b);
+			if (umount2(path, MNT_DETACH) < 0)
+				return lab_err(err, errno, "detach the stage's batch %s", path);
+			st.mounted[b] = false;
+		}
+		if (batch_mount(b, err) < 0)
+			return -1;
+		st.batch = b;
+		st.used = 0;
+	}
+	snprintf(st.slot, sizeof(st.slot), "%s/%c/%zu", ROOTFS_STAGE, 'a' + st.batch, st.used);
+	st.pids[st.batch][st.used++] = 0;
 	return 0;
 }
 
@@ -174,8 +263,11 @@ static int attach_clone(int idmap_userns, struct lab_error **err)
 					       "--fs shared' to give hosts the machine's root, read-only)");
 		return lab_err(err, e, "make the clone of / read-only");
 	}
-	if (move_mount(mfd, "", AT_FDCWD, STAGE_LOWER, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return lab_err(err, errno, "attach the clone of / at %s", STAGE_LOWER);
+	char lower[96];
+
+	slot_path(lower, sizeof(lower), "lower");
+	if (move_mount(mfd, "", AT_FDCWD, lower, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return lab_err(err, errno, "attach the clone of / at %s", lower);
 	return 0;
 }
 
@@ -193,13 +285,14 @@ static int stage_shared(const struct rootfs_spec *s, struct lab_error **err)
 	}
 	if (mount("tmpfs", ROOTFS_STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
 		return lab_err(err, errno, "mount the stage tmpfs on %s", ROOTFS_STAGE);
+	snprintf(st.slot, sizeof(st.slot), "%s/s", ROOTFS_STAGE);
 	if (stage_dirs(err) < 0 || attach_clone(-1, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++) {
 		char path[128];
 		struct stat sb;
 
-		snprintf(path, sizeof(path), "%s/%s", STAGE_LOWER, blocked[i]);
+		snprintf(path, sizeof(path), "%s/lower/%s", st.slot, blocked[i]);
 		if (lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode))
 			continue;
 		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -209,8 +302,11 @@ static int stage_shared(const struct rootfs_spec *s, struct lab_error **err)
 	if (hfd >= 0) {
 		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 
-		if (move_mount(hfd, "", AT_FDCWD, STAGE_LOWER "/etc/hosts", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
-		    mount_setattr(AT_FDCWD, STAGE_LOWER "/etc/hosts", 0, &attr, sizeof(attr)) < 0)
+		char hosts[96];
+
+		slot_path(hosts, sizeof(hosts), "lower/etc/hosts");
+		if (move_mount(hfd, "", AT_FDCWD, hosts, MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+		    mount_setattr(AT_FDCWD, hosts, 0, &attr, sizeof(attr)) < 0)
 			return lab_err(err, errno, "bind %s over the hosts' /etc/hosts", s->hosts_path);
 	}
 	return 0;
@@ -270,10 +366,19 @@ static int stage_init(const struct rootfs_spec *s, struct lab_error **err)
 		st.bird_gid = gr ? gr->gr_gid : 0;
 	}
 	st.shim = access("/usr/local/bin/systemctl", F_OK) < 0;
+	{
+		struct stat sb;
+
+		if (stat("/proc/self/ns/mnt", &sb) < 0)
+			return lab_err(err, errno, "stat /proc/self/ns/mnt");
+		st.own_mnt = sb.st_ino;
+	}
 	if (mount("tmpfs", ROOTFS_STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
 		return lab_err(err, errno, "mount the stage tmpfs on %s", ROOTFS_STAGE);
-	if (stage_dirs(err) < 0)
+	if (stage_dirs(err) < 0 || batch_mount(0, err) < 0)
 		return -1;
+	st.batch = 0;
+	st.used = 0;
 	st.ready = true;
 	return 0;
 }
@@ -288,11 +393,12 @@ static int upper_dir(const char *upper, const char *rel, const char *xattr, stru
 	struct stat sb;
 	int r;
 
-	snprintf(lower, sizeof(lower), "%s/%s", STAGE_LOWER, rel);
+	snprintf(lower, sizeof(lower), "%s/lower/%s", st.slot, rel);
 	snprintf(path, sizeof(path), "%s/%s", upper, rel);
 	if (lstat(lower, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		if (stat(STAGE_LOWER, &sb) < 0)
-			return lab_err(err, errno, "stat %s", STAGE_LOWER);
+		slot_path(lower, sizeof(lower), "lower");
+		if (stat(lower, &sb) < 0)
+			return lab_err(err, errno, "stat %s", lower);
 		sb.st_mode = S_IFDIR | 0755;
 	}
 	r = *rel ? mkdir(path, 0700) : 0;
@@ -313,11 +419,12 @@ static int upper_file(const char *upper, const char *rel, const char *data, size
 	_cleanup_close_ int fd = -1;
 	struct stat sb;
 
-	snprintf(lower, sizeof(lower), "%s/%s", STAGE_LOWER, rel);
+	snprintf(lower, sizeof(lower), "%s/lower/%s", st.slot, rel);
 	snprintf(path, sizeof(path), "%s/%s", upper, rel);
 	if (lstat(lower, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		if (stat(STAGE_LOWER, &sb) < 0)
-			return lab_err(err, errno, "stat %s", STAGE_LOWER);
+		slot_path(lower, sizeof(lower), "lower");
+		if (stat(lower, &sb) < 0)
+			return lab_err(err, errno, "stat %s", lower);
 		sb.st_mode = mode;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -374,7 +481,7 @@ static int prepare_upper(const char *upper, const char *xattr_ns, const char *ho
 	for (size_t i = 0; i < sizeof(opaque) / sizeof(opaque[0]); i++) {
 		char lower[128];
 
-		snprintf(lower, sizeof(lower), "%s/%s", STAGE_LOWER, opaque[i]);
+		snprintf(lower, sizeof(lower), "%s/lower/%s", st.slot, opaque[i]);
 		if (access(lower, F_OK) < 0 && strcmp(opaque[i], "tmp") && strcmp(opaque[i], "run"))
 			continue;
 		if (upper_dir(upper, opaque[i], opq, err) < 0)
@@ -408,7 +515,7 @@ static int prepare_upper(const char *upper, const char *xattr_ns, const char *ho
 static int stage_own(const struct rootfs_spec *s, pid_t pid, struct lab_error **err)
 {
 	_cleanup_close_ int ufd = -1;
-	char path[64], opts[256];
+	char path[64], opts[400], up[96], u[96], w[96], root[96], lower[96];
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 	ufd = open(path, O_RDONLY | O_CLOEXEC);
@@ -420,15 +527,19 @@ static int stage_own(const struct rootfs_spec *s, pid_t pid, struct lab_error **
 		return 0;
 	/* Linux < 6.6: we mount the overlay (trusted.* xattrs work on tmpfs here), nodev; the host
 	 * copies it with its namespace, so it cannot clear nodev or reach the lower. */
-	if (mount("tmpfs", STAGE_UP, "tmpfs", MS_NOSUID | MS_NODEV, UPPER_OPTS) < 0)
+	slot_path(up, sizeof(up), "up");
+	slot_path(u, sizeof(u), "up/u");
+	slot_path(w, sizeof(w), "up/w");
+	slot_path(root, sizeof(root), "root");
+	slot_path(lower, sizeof(lower), "lower");
+	if (mount("tmpfs", up, "tmpfs", MS_NOSUID | MS_NODEV, UPPER_OPTS) < 0)
 		return lab_err(err, errno, "mount the host's upper tmpfs");
-	if (mkdir(STAGE_UP "/u", 0755) < 0 || mkdir(STAGE_UP "/w", 0700) < 0)
+	if (mkdir(u, 0755) < 0 || mkdir(w, 0700) < 0)
 		return lab_err(err, errno, "create the host's upper and work directories");
-	if (prepare_upper(STAGE_UP "/u", "trusted.", s->hostname, err) < 0)
+	if (prepare_upper(u, "trusted.", s->hostname, err) < 0)
 		return -1;
-	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/u,workdir=%s/w", STAGE_LOWER, STAGE_UP,
-		 STAGE_UP);
-	if (mount("overlay", STAGE_ROOT, "overlay", MS_NODEV, opts) < 0)
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, u, w);
+	if (mount("overlay", root, "overlay", MS_NODEV, opts) < 0)
 		return lab_err(err, errno, "mount the host's overlay (%s)", opts);
 	return 0;
 }
@@ -439,20 +550,30 @@ int rootfs_stage(const struct rootfs_spec *s, pid_t pid, struct lab_error **err)
 		return lab_err_wrap(err, "stage the hosts' roots");
 	if (st.mode != s->mode)
 		return lab_err(err, EINVAL, "hosts of one spawner must share their --fs mode");
-	if (s->mode == ROOTFS_OWN && pid > 0 && stage_own(s, pid, err) < 0) {
+	if (s->mode != ROOTFS_OWN)
+		return 0;
+	if (pid <= 0)
+		return slot_next(err);
+	if (stage_own(s, pid, err) < 0) {
 		rootfs_unstage(s);
 		return -1;
 	}
+	st.pids[st.batch][st.used - 1] = pid;
 	return 0;
 }
 
 void rootfs_unstage(const struct rootfs_spec *s)
 {
+	static const char *const sub[] = { "root", "up", "lower" };
+
 	if (s->mode != ROOTFS_OWN)
 		return;
-	umount2(STAGE_ROOT, MNT_DETACH);
-	umount2(STAGE_UP, MNT_DETACH);
-	umount2(STAGE_LOWER, MNT_DETACH);
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		char path[96];
+
+		slot_path(path, sizeof(path), sub[i]);
+		umount2(path, MNT_DETACH);
+	}
 }
 
 /* -------------------------------------------------------------------------------- in the host */
@@ -511,18 +632,20 @@ static int make_dev(const char *r, struct lab_error **err)
 int rootfs_enter(const struct rootfs_spec *s, struct lab_error **err)
 {
 	const char *r = STAGE_R;
-	char path[128];
+	char path[128], lower[96], root[96];
 
 	umask(022);
+	slot_path(lower, sizeof(lower), "lower");
+	slot_path(root, sizeof(root), "root");
 	if (s->mode == ROOTFS_SHARED) {
 		/* recursive: the locked covers come along (and stay locked) */
-		if (mnt(STAGE_LOWER, r, NULL, MS_BIND | MS_REC, NULL, err) < 0)
+		if (mnt(lower, r, NULL, MS_BIND | MS_REC, NULL, err) < 0)
 			return -1;
 	} else if (st.parent_upper) {
-		if (mnt(STAGE_ROOT, r, NULL, MS_BIND, NULL, err) < 0)
+		if (mnt(root, r, NULL, MS_BIND, NULL, err) < 0)
 			return -1;
 	} else {
-		char opts[256];
+		char opts[400];
 
 		if (mnt("tmpfs", STAGE_HOST, "tmpfs", MS_NOSUID | MS_NODEV, UPPER_OPTS, err) < 0)
 			return -1;
@@ -531,7 +654,7 @@ int rootfs_enter(const struct rootfs_spec *s, struct lab_error **err)
 		if (prepare_upper(STAGE_HOST "/u", "user.", s->hostname, err) < 0)
 			return -1;
 		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/u,workdir=%s/w,userxattr",
-			 STAGE_LOWER, STAGE_HOST, STAGE_HOST);
+			 lower, STAGE_HOST, STAGE_HOST);
 		if (mount("overlay", r, "overlay", 0, opts) < 0)
 			return lab_err(err, errno, "mount the overlay for the host's root (%s)", opts);
 	}

@@ -440,8 +440,8 @@ static void summarize(const char *ns, const char *raw, char *dst, size_t len)
 	} else if (!strcmp(ns, "root")) {
 		char type[32] = "?", opts[16] = "";
 		sscanf(raw, "%31s %15[a-z]", type, opts);
-		snprintf(dst, len, "%s (%s%s%s)", !strcmp(type, "overlay") ? "own root" : "machine's root",
-			 type, opts[0] ? ", " : "", opts);
+		snprintf(dst, len, "%s", !strcmp(type, "overlay") ? "own root"
+					 : strcmp(opts, "ro") ? "machine's root" : "machine's (ro)");
 	} else if (!strcmp(ns, "user")) {
 		int uid = -1;
 		unsigned in = 0, outside = 0, count = 0;

@@ -51,6 +51,14 @@ static struct {
 	uid_t bird_uid;
 	gid_t bird_gid;
 	bool shim;		/* the machine has no /usr/local/bin/systemctl of its own */
+	size_t nrt;
+	struct rt_entry {	/* what systemd-tmpfiles --create --prefix=/run would make */
+		char type;	/* 'd', 'f' or 'L' */
+		mode_t mode;
+		uid_t uid;
+		gid_t gid;
+		char path[96], target[64];
+	} rt[96];
 	char slot[64];		/* this host's slot (chosen before its clone: it inherits it) */
 	int batch;		/* the batch being filled: 0 (a) or 1 (b) */
 	size_t used;		/* slots of it taken */
@@ -312,6 +320,100 @@ static int stage_shared(const struct rootfs_spec *s, struct lab_error **err)
 	return 0;
 }
 
+static int rt_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rt_entry *)a)->path, ((const struct rt_entry *)b)->path);
+}
+
+/* One tmpfiles.d line, if it makes something under /run at --create time without --boot: d/D
+ * (a directory), f (an empty file), L (a symlink); no specifiers. The first line for a path wins,
+ * as with systemd-tmpfiles. */
+static void rt_line(char *line)
+{
+	char type[8], path[128], mode[16], user[64], group[64], age[32], arg[128];
+	struct rt_entry *e;
+	int n = sscanf(line, "%7s %127s %15s %63s %63s %31s %127s", type, path, mode, user, group,
+		       age, arg);
+
+	if (n < 2 || strchr(type, '!') || strchr(path, '%') || strncmp(path, "/run/", 5) ||
+	    !strchr("dDfL", type[0]) || st.nrt == sizeof(st.rt) / sizeof(st.rt[0]))
+		return;
+	for (size_t i = 0; i < st.nrt; i++)
+		if (!strcmp(st.rt[i].path, path))
+			return;
+	e = &st.rt[st.nrt];
+	memset(e, 0, sizeof(*e));
+	e->type = type[0] == 'D' ? 'd' : type[0];
+	if (util_copy(e->path, sizeof(e->path), path) < 0)
+		return;
+	if (e->type == 'L' && (n < 7 || util_copy(e->target, sizeof(e->target), arg) < 0))
+		return;
+	e->mode = e->type == 'd' ? 0755 : 0644;
+	if (n >= 3 && strcmp(mode, "-"))
+		e->mode = (mode_t)strtoul(mode[0] == '~' || mode[0] == ':' ? mode + 1 : mode, NULL, 8) & 07777;
+	if (n >= 4 && strcmp(user, "-")) {
+		struct passwd *pw = getpwnam(user);
+		if (!pw)
+			return;
+		e->uid = pw->pw_uid;
+	}
+	if (n >= 5 && strcmp(group, "-")) {
+		struct group *gr = getgrnam(group);
+		if (!gr)
+			return;
+		e->gid = gr->gr_gid;
+	}
+	st.nrt++;
+}
+
+/* The machine's tmpfiles.d (/etc over /run over /usr/lib, by file name), for /run. */
+static void rt_load(void)
+{
+	static const char *const dirs[] = { "/etc/tmpfiles.d", "/run/tmpfiles.d", "/usr/lib/tmpfiles.d" };
+	glob_t g[3];
+	char *names[256];
+	size_t n = 0;
+
+	for (int d = 0; d < 3; d++) {
+		char pat[64];
+
+		snprintf(pat, sizeof(pat), "%s/*.conf", dirs[d]);
+		if (glob(pat, 0, NULL, &g[d]) != 0)
+			g[d].gl_pathc = 0, g[d].gl_pathv = NULL;
+		for (size_t i = 0; i < g[d].gl_pathc && n < 256; i++) {
+			const char *base = strrchr(g[d].gl_pathv[i], '/') + 1;
+			bool dup = false;
+
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = !strcmp(strrchr(names[k], '/') + 1, base);
+			if (!dup)
+				names[n++] = g[d].gl_pathv[i];
+		}
+	}
+	/* in the order of their names, whatever directory they are in */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && strcmp(strrchr(names[k - 1], '/'), strrchr(names[k], '/')) > 0; k--) {
+			char *t = names[k];
+			names[k] = names[k - 1];
+			names[k - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++) {
+		FILE *f = fopen(names[i], "re");
+		char line[512];
+
+		while (f && fgets(line, sizeof(line), f))
+			if (line[0] != '#')
+				rt_line(line);
+		if (f)
+			fclose(f);
+	}
+	for (int d = 0; d < 3; d++)
+		if (g[d].gl_pathv)
+			globfree(&g[d]);
+	/* parents before children */
+	qsort(st.rt, st.nrt, sizeof(st.rt[0]), rt_cmp);
+}
+
 static int stage_init(const struct rootfs_spec *s, struct lab_error **err)
 {
 	glob_t g;
@@ -322,6 +424,14 @@ static int stage_init(const struct rootfs_spec *s, struct lab_error **err)
 	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return lab_err(err, errno, "make the staging mounts private");
 	st.mode = s->mode;
+	rt_load();
+	{
+		struct passwd *pw = getpwnam("bird");
+		struct group *gr = getgrnam("bird");
+
+		st.bird_uid = pw ? pw->pw_uid : 0;
+		st.bird_gid = gr ? gr->gr_gid : 0;
+	}
 	if (s->mode == ROOTFS_SHARED) {
 		if (stage_shared(s, err) < 0)
 			return -1;
@@ -357,13 +467,6 @@ static int stage_init(const struct rootfs_spec *s, struct lab_error **err)
 		for (size_t i = 0; i < g.gl_pathc && st.nkeys < 16; i++)
 			util_copy(st.keys[st.nkeys++], sizeof(st.keys[0]), g.gl_pathv[i] + strlen("/etc/ssh/"));
 		globfree(&g);
-	}
-	{
-		struct passwd *pw = getpwnam("bird");
-		struct group *gr = getgrnam("bird");
-
-		st.bird_uid = pw ? pw->pw_uid : 0;
-		st.bird_gid = gr ? gr->gr_gid : 0;
 	}
 	st.shim = access("/usr/local/bin/systemctl", F_OK) < 0;
 	{
@@ -689,22 +792,47 @@ int rootfs_enter(const struct rootfs_spec *s, struct lab_error **err)
 	return 0;
 }
 
+/* mkdir -p of path's parents, 0755 */
+static void make_parents(const char *path)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *c = p + 1; (c = strchr(c, '/')); c++) {
+		*c = '\0';
+		mkdir(p, 0755);
+		*c = '/';
+	}
+}
+
 int rootfs_runtime_dirs(const struct rootfs_spec *s, struct lab_error **err)
 {
-	struct {
-		const char *path;
-		mode_t mode;
-		bool bird;
-	} dirs[] = { { "/run/lock", 01777, false }, { "/run/sshd", 0755, false },
-		     { "/run/bird", 0775, true } };
+	/* what the packages' units make that tmpfiles.d does not (RuntimeDirectory=sshd in
+	 * ssh.service; bird.service's prepare-environment) */
+	struct rt_entry extra[] = { { .type = 'd', .mode = 01777, .path = "/run/lock" },
+				    { .type = 'd', .mode = 0755, .path = "/run/sshd" },
+				    { .type = 'd', .mode = 0775, .uid = st.bird_uid, .gid = st.bird_gid,
+				      .path = "/run/bird" } };
 
 	(void)s;
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		if (mkdir(dirs[i].path, dirs[i].mode) < 0 && errno != EEXIST)
-			return lab_err(err, errno, "create %s", dirs[i].path);
-		if (chmod(dirs[i].path, dirs[i].mode) < 0 ||
-		    (dirs[i].bird && chown(dirs[i].path, st.bird_uid, st.bird_gid) < 0))
-			return lab_err(err, errno, "set up %s", dirs[i].path);
+	for (size_t i = 0; i < st.nrt + sizeof(extra) / sizeof(extra[0]); i++) {
+		const struct rt_entry *e = i < st.nrt ? &st.rt[i] : &extra[i - st.nrt];
+		int r;
+
+		make_parents(e->path);
+		if (e->type == 'd')
+			r = mkdir(e->path, e->mode);
+		else if (e->type == 'L')
+			r = symlink(e->target, e->path);
+		else
+			r = mknod(e->path, S_IFREG | e->mode, 0);
+		if (r < 0 && errno == EEXIST)
+			continue;	/* the first line for a path wins */
+		if (r < 0)
+			return lab_err(err, errno, "create %s", e->path);
+		if (e->type != 'L' &&
+		    (chmod(e->path, e->mode) < 0 || chown(e->path, e->uid, e->gid) < 0))
+			return lab_err(err, errno, "set up %s", e->path);
 	}
 	return 0;
 }

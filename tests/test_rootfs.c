@@ -325,3 +325,38 @@ Test(rootfs, a_shared_root_is_read_only_and_locked)
 	cr_expect(strstr(r.out, "netlab") == NULL, "the machine's /run visible:\n%s", r.out);
 	cr_expect(strstr(r.out, "unmounted-the-cover") == NULL, "the locked cover came off:\n%s", r.out);
 }
+
+/* ------------------------------------------------------------------------- runtime directories */
+
+Test(rootfs, run_holds_what_systemd_tmpfiles_makes_and_sshd_and_bird_dirs)
+{
+	const char *list = "cd /; find /run -mindepth 1 -printf '%y %m %u %g %p %l\\n' | sort";
+	static char before[sizeof(r.out)];
+
+	up_with("tft", "1", NULL, NULL);
+	cr_assert_eq(sh("h1", list), 0, "%s", r.err);
+	memcpy(before, r.out, sizeof(before));
+	cr_expect(strstr(before, "d 755 frr frr /run/frr \n") && strstr(before, "d 755 root root /run/sshd \n") &&
+			  strstr(before, "d 775 bird bird /run/bird \n"),
+		  "h1's /run:\n%s", before);
+	/* the real thing, inside the host, finds nothing left to make */
+	cr_assert_eq(sh("h1", "systemd-tmpfiles --create --prefix=/run"), 0, "%s", r.err);
+	cr_assert_eq(sh("h1", list), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, before, "systemd-tmpfiles made more in h1's /run");
+}
+
+/* --------------------------------------------------------------------------- routing daemons */
+
+Test(rootfs, frr_starts_the_debian_way_and_vtysh_talks_to_the_hosts_own_zebra, .timeout = 120)
+{
+	up_with("tff", "1", NULL, NULL);
+	cr_assert_eq(sh("h1", "sed -i 's/^ospfd=no/ospfd=yes/' /etc/frr/daemons && service frr start"), 0,
+		     "frr in h1: %s %s", r.out, r.err);
+	cr_assert_eq(sh("h1", "for i in $(seq 40); do vtysh -c 'show version' >/dev/null 2>&1 && break; "
+			      "sleep 0.25; done; vtysh -c 'conf t' -c 'router ospf' -c 'ospf router-id 10.9.9.1'; "
+			      "vtysh -c 'show running-config' | grep -c '^hostname h1'; "
+			      "vtysh -c 'show ip ospf' | grep -c 'OSPF Routing Process, Router ID: 10.9.9.1'"),
+		     0, "%s", r.err);
+	cr_expect_str_eq(r.out, "1\n1\n", "vtysh in h1:\n%s", r.out);
+	cr_assert_eq(sh("h1", "service frr stop"), 0, "%s", r.err);
+}

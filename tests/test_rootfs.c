@@ -360,3 +360,26 @@ Test(rootfs, frr_starts_the_debian_way_and_vtysh_talks_to_the_hosts_own_zebra, .
 	cr_expect_str_eq(r.out, "1\n1\n", "vtysh in h1:\n%s", r.out);
 	cr_assert_eq(sh("h1", "service frr stop"), 0, "%s", r.err);
 }
+
+Test(rootfs, dnsmasq_in_h1_leases_an_address_to_dhclient_in_h2, .timeout = 120)
+{
+	struct snap leases;
+	bool had = access("/var/lib/misc/dnsmasq.leases", F_OK) == 0;
+
+	if (had)
+		take("/var/lib/misc/dnsmasq.leases", &leases);
+	up_with("tfd", "2", NULL, NULL);
+	cr_assert_eq(sh("h1", "a=$(ip -4 -o addr show eth0 | awk '{print $4}'); p=${a%.*}; "
+			      "dnsmasq --interface=eth0 --bind-interfaces --port=0 "
+			      "--dhcp-range=$p.200,$p.210,255.255.255.0,1h"),
+		     0, "dnsmasq in h1: %s", r.err);
+	cr_assert_eq(sh("h2", "timeout 60 dhclient -1 -4 eth0 && ip -4 -o addr show eth0"), 0,
+		     "dhclient in h2: %s %s", r.out, r.err);
+	cr_expect(strstr(r.out, ".20") && strstr(r.out, "dynamic"), "no lease in h2: %s", r.out);
+	cr_assert_eq(sh("h1", "cat /var/lib/misc/dnsmasq.leases"), 0, "%s", r.err);
+	cr_expect(strstr(r.out, " h2 ") != NULL, "h1's lease file: %s", r.out);
+	if (had)
+		same("/var/lib/misc/dnsmasq.leases", &leases, true);
+	else
+		cr_expect(access("/var/lib/misc/dnsmasq.leases", F_OK) < 0);
+}

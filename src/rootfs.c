@@ -165,6 +165,11 @@ static int upper_on_tmpfs_ok(void)
 	return major > 6 || (major == 6 && minor >= 6);
 }
 
+bool rootfs_upper_by_parent(void)
+{
+	return !upper_on_tmpfs_ok();
+}
+
 static int stage_dirs(struct lab_error **err)
 {
 	static const char *const dirs[] = { STAGE_HOST, STAGE_R, ROOTFS_STAGE "/a", ROOTFS_STAGE "/b",

@@ -57,8 +57,9 @@ int rootfs_runtime_dirs(const struct rootfs_spec *s, struct lab_error **err);
 /* "own root" / "machine's root" */
 const char *rootfs_mode_text(int mode);
 
-/* Can this machine give hosts their own root? 0 if so; else < 0 with why and what to do. Runs a
- * throwaway host (clone, idmap, overlay, pivot_root) and reaps it. */
-int rootfs_probe(struct lab_error **err);
+/* Whether the overlay of an own root is mounted by the spawner ("parent": Linux < 6.6, where tmpfs
+ * has no user.* xattrs, or NETLAB_ROOTFS_UPPER=parent) rather than by the host on its own tmpfs
+ * with the userxattr option (NETLAB_ROOTFS_UPPER=tmpfs forces that). */
+bool rootfs_upper_by_parent(void);
 
 #endif

@@ -25,6 +25,7 @@
 
 #include "../netsetup/netsetup.h"
 #include "cleanup.h"
+#include "rootfs.h"
 #include "util.h"
 
 #define READY_TIMEOUT_MS 30000
@@ -1205,15 +1206,24 @@ static void explain_host(const struct up *u, const struct lab_host *h, const cha
 	}
 	if (used && used < sizeof(sysctl))
 		snprintf(sysctl + used, sizeof(sysctl) - used, "; ");
-	explainf(u->spec->explain, u->spec->explain_arg,
-		 "unshare --user --map-users=%u,0,%u --map-groups=%u,0,%u --setuid 0 --setgid 0 "
-		 "--mount --propagation private --pid --fork --mount-proc --net --uts --ipc%s "
-		 "sh -c 'mount --bind %s /etc/hosts; hostname %s; %smount -t sysfs sysfs /sys; "
-		 "mount -t tmpfs -o mode=1777 tmpfs /tmp; exec sleep infinity' &   # host %s: pid %d",
-		 NS_ID_BASE, NS_ID_COUNT, NS_ID_BASE, NS_ID_COUNT,
-		 u->lab->extra_ns == LAB_EXTRA_NS_MASK ? " --cgroup --time"
-		 : u->lab->extra_ns & LAB_NS_CGROUP ? " --cgroup" : u->lab->extra_ns ? " --time" : "",
-		 hosts_path, h->name, sysctl, h->name, (int)h->pid);
+	{
+		/* the host's root, by hand (rootfs.c), then its namespaces */
+		struct rootfs_spec rs = { .mode = u->lab->fs, .hostname = h->name, .hosts_path = hosts_path,
+					  .id_base = NS_ID_BASE };
+		char prep[1024], inner[1024];
+
+		rootfs_explain(&rs, prep, sizeof(prep), inner, sizeof(inner));
+		explainf(u->spec->explain, u->spec->explain_arg, "%s   # host %s: %s", prep, h->name,
+			 rootfs_mode_text(rs.mode));
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "unshare --user --map-users=%u,0,%u --map-groups=%u,0,%u --setuid 0 --setgid 0 "
+			 "--mount --propagation private --pid --fork --net --uts --ipc%s "
+			 "sh -c '%s; hostname %s; %sexec sleep infinity' &   # host %s: pid %d",
+			 NS_ID_BASE, NS_ID_COUNT, NS_ID_BASE, NS_ID_COUNT,
+			 u->lab->extra_ns == LAB_EXTRA_NS_MASK ? " --cgroup --time"
+			 : u->lab->extra_ns & LAB_NS_CGROUP ? " --cgroup" : u->lab->extra_ns ? " --time" : "",
+			 inner, h->name, sysctl, h->name, (int)h->pid);
+	}
 }
 
 static void explain_iface(const struct up *u, const struct lab_host *h, const struct lab_iface *x,

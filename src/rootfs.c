@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "ns.h"
 #include "util.h"
 
 /* The stage: ROOTFS_STAGE/host (the host's own tmpfs: upper and work), ROOTFS_STAGE/r (where it
@@ -840,4 +841,32 @@ int rootfs_runtime_dirs(const struct rootfs_spec *s, struct lab_error **err)
 			return lab_err(err, errno, "set up %s", e->path);
 	}
 	return 0;
+}
+
+void rootfs_explain(const struct rootfs_spec *s, char *prep, size_t plen, char *inner, size_t ilen)
+{
+	unsigned id = s->id_base;
+	char d[64];
+
+	snprintf(d, sizeof(d), "/tmp/netlab-%s", s->hostname);
+	if (s->mode == ROOTFS_SHARED)
+		snprintf(prep, plen, "mkdir -p %1$s/root && mount --bind -o ro / %1$s/root && "
+			 "mount --bind -o ro %2$s %1$s/root/etc/hosts", d, s->hosts_path ? s->hosts_path : "/etc/hosts");
+	else
+		snprintf(prep, plen, "mkdir -p %1$s && mount -t tmpfs tmpfs %1$s && mkdir %1$s/lower %1$s/upper "
+			 "%1$s/work %1$s/root && mount --bind -o ro,X-mount.idmap=0:%2$u:%3$u / %1$s/lower && "
+			 "chown %2$u:%2$u %1$s/upper && mount -t overlay overlay -o lowerdir=%1$s/lower,"
+			 "upperdir=%1$s/upper,workdir=%1$s/work %1$s/root && install -o %2$u -g %2$u -m 644 "
+			 "%4$s %1$s/root/etc/hosts && echo %5$s > %1$s/root/etc/hostname",
+			 d, id, NS_ID_COUNT, s->hosts_path ? s->hosts_path : "/etc/hosts", s->hostname);
+	snprintf(inner, ilen, "cd %1$s/root && mount --bind . . && cd %1$s/root && mount -t proc proc proc && "
+		 "mount -t sysfs sysfs sys && mount -t tmpfs -o mode=755 tmpfs dev && for n in null zero "
+		 "full random urandom tty; do touch dev/$n && mount --bind /dev/$n dev/$n; done && "
+		 "mkdir dev/pts dev/shm dev/mqueue && mount -t devpts -o newinstance,ptmxmode=0666 devpts "
+		 "dev/pts && ln -s pts/ptmx dev/ptmx && mount -t tmpfs -o mode=1777 tmpfs dev/shm && "
+		 "mount -t mqueue mqueue dev/mqueue && mount -t tmpfs -o mode=755 tmpfs run && "
+		 "mount -t tmpfs -o mode=1777 tmpfs tmp && mount -t tmpfs -o mode=1777 tmpfs var/tmp && "
+		 "pivot_root . . && umount -l . && cd / && systemd-tmpfiles --create --prefix=/run; "
+		 "mkdir -p /run/sshd /run/bird",
+		 d);
 }

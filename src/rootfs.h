@@ -57,6 +57,11 @@ int rootfs_runtime_dirs(const struct rootfs_spec *s, struct lab_error **err);
 /* "own root" / "machine's root" */
 const char *rootfs_mode_text(int mode);
 
+/* For up --explain, the by-hand equivalent of a host's root: prep, run as root on the machine
+ * before the host's unshare (util-linux >= 2.39 for X-mount.idmap); inner, what the host's shell
+ * runs inside its namespaces, up to pivot_root. By hand, the lower is not locked as netlab's is. */
+void rootfs_explain(const struct rootfs_spec *s, char *prep, size_t plen, char *inner, size_t ilen);
+
 /* Whether the overlay of an own root is mounted by the spawner ("parent": Linux < 6.6, where tmpfs
  * has no user.* xattrs, or NETLAB_ROOTFS_UPPER=parent) rather than by the host on its own tmpfs
  * with the userxattr option (NETLAB_ROOTFS_UPPER=tmpfs forces that). */

@@ -383,3 +383,32 @@ Test(rootfs, dnsmasq_in_h1_leases_an_address_to_dhclient_in_h2, .timeout = 120)
 	else
 		cr_expect(access("/var/lib/misc/dnsmasq.leases", F_OK) < 0);
 }
+
+/* ---------------------------------------------------------------------- explain, doctor, status */
+
+Test(rootfs, explain_doctor_and_status_tell_about_the_hosts_roots)
+{
+	static char out[sizeof(r.out)];
+
+	snprintf(LAB, sizeof(LAB), "tfe%d", (int)(getpid() % 10000));
+	nl(&r, "up", "1", "--name", LAB, "--empty", "0", "--explain", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	memcpy(out, r.out, sizeof(out));
+	cr_expect(strstr(out, "mount --bind -o ro,X-mount.idmap=0:1000000000:65536 / /tmp/netlab-h1/lower") &&
+			  strstr(out, "mount -t overlay overlay -o lowerdir=/tmp/netlab-h1/lower,") &&
+			  strstr(out, "pivot_root . . && umount -l ."),
+		  "no by-hand root in:\n%s", out);
+	cr_assert_eq(nl(&r, "status", LAB, NULL), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "; own root\n"), "%s", r.out);
+	cr_assert_eq(nl(&r, "status", LAB, "--json", NULL), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "\"root\":\"own\""), "%s", r.out);
+	nl(&r, "doctor", NULL);
+	cr_expect(strstr(r.out, "ok    host roots        each host gets its own root"), "%s", r.out);
+	lab_down_quiet(LAB);
+	up_with("tfe", "1", "--fs", "shared");
+	cr_assert_eq(nl(&r, "status", LAB, NULL), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "; machine's root\n"), "%s", r.out);
+	snprintf(out, sizeof(out), "%s/h1", LAB);
+	cr_expect_eq(nl(&r, "compare", out, NULL), 1, "a shared root is not isolated: %s", r.out);
+	cr_expect(strstr(r.out, "machine's (ro)") && strstr(r.out, "SHARED"), "%s", r.out);
+}

@@ -297,7 +297,7 @@ static void explainf(void (*fn)(const char *, void *), void *arg, const char *fm
 	__attribute__((format(printf, 3, 4)));
 static void explainf(void (*fn)(const char *, void *), void *arg, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[2048];	/* a host's root by hand takes a long line */
 	va_list ap;
 
 	if (!fn)

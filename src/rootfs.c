@@ -825,20 +825,26 @@ int rootfs_runtime_dirs(const struct rootfs_spec *s, struct lab_error **err)
 		const struct rt_entry *e = i < st.nrt ? &st.rt[i] : &extra[i - st.nrt];
 		int r;
 
-		make_parents(e->path);
-		if (e->type == 'd')
-			r = mkdir(e->path, e->mode);
-		else if (e->type == 'L')
-			r = symlink(e->target, e->path);
-		else
-			r = mknod(e->path, S_IFREG | e->mode, 0);
+		for (int tries = 0; tries < 2; tries++) {
+			if (e->type == 'd')
+				r = mkdir(e->path, e->mode);
+			else if (e->type == 'L')
+				r = symlink(e->target, e->path);
+			else
+				r = mknod(e->path, S_IFREG | e->mode, 0);
+			if (r == 0 || errno != ENOENT)
+				break;
+			make_parents(e->path);	/* tmpfiles.d need not list the parents */
+		}
 		if (r < 0 && errno == EEXIST)
 			continue;	/* the first line for a path wins */
 		if (r < 0)
 			return lab_err(err, errno, "create %s", e->path);
-		if (e->type != 'L' &&
-		    (chmod(e->path, e->mode) < 0 || chown(e->path, e->uid, e->gid) < 0))
-			return lab_err(err, errno, "set up %s", e->path);
+		/* umask 022 took group and other write bits; setuid/setgid/sticky need chmod too */
+		if (e->type != 'L' && (e->mode & 07022) && chmod(e->path, e->mode) < 0)
+			return lab_err(err, errno, "chmod %s", e->path);
+		if (e->type != 'L' && (e->uid || e->gid) && chown(e->path, e->uid, e->gid) < 0)
+			return lab_err(err, errno, "chown %s", e->path);
 	}
 	return 0;
 }

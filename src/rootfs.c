@@ -253,55 +253,49 @@ static int slot_next(struct lab_error **err)
 	return 0;
 }
 
-static int attach_clone(int idmap_userns, struct lab_error **err)
+/* The host's lower layer: a non-recursive clone of /, idmapped with the host's user namespace
+ * (any with the same map would do: the mount keeps a copy of it), read-only, nodev. */
+static int attach_clone(int userns, struct lab_error **err)
 {
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV };
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_IDMAP,
+				   .userns_fd = (uint64_t)userns };
 	_cleanup_close_ int mfd = -1;
+	char lower[96];
 
 	/* non-recursive: the root filesystem only, none of the machine's other mounts */
 	mfd = open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (mfd < 0)
-		return lab_err(err, errno, "open_tree(/): cannot clone the machine's root mount");
-	if (idmap_userns >= 0) {
-		attr.attr_set |= MOUNT_ATTR_IDMAP;
-		attr.userns_fd = (uint64_t)idmap_userns;
-	} else {
-		attr.attr_set |= MOUNT_ATTR_NOSUID;
-	}
-	if (mount_setattr(mfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
-		int e = errno;
-		if (idmap_userns >= 0)
-			return lab_err(err, e, "idmapped mount of the machine's root refused (a host's "
-					       "own root needs idmapped mounts: Linux >= 5.19 and a root "
-					       "filesystem such as ext4, xfs or btrfs; or run 'netlab up "
-					       "--fs shared' to give hosts the machine's root, read-only)");
-		return lab_err(err, e, "make the clone of / read-only");
-	}
-	char lower[96];
-
+		return lab_err(err, errno, "open_tree(/): cannot clone the machine's root mount (Linux "
+				       ">= 5.2 has it; or run 'netlab up --fs shared')");
+	if (mount_setattr(mfd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return lab_err(err, errno, "idmapped mount of the machine's root refused (a host's "
+				       "own root needs idmapped mounts: Linux >= 5.19 and a root "
+				       "filesystem such as ext4, xfs or btrfs; or run 'netlab up "
+				       "--fs shared' to give hosts the machine's root, read-only)");
 	slot_path(lower, sizeof(lower), "lower");
 	if (move_mount(mfd, "", AT_FDCWD, lower, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return lab_err(err, errno, "attach the clone of / at %s", lower);
 	return 0;
 }
 
-/* Shared root: what the host mounts its own /tmp, /run, ... over must be empty, locked tmpfs,
- * so that unmounting them reveals nothing of the machine. */
+/* Shared root: the machine's root filesystem, read-only, and under what the host mounts its own
+ * /tmp, /run, ... on, empty locked tmpfs, so that unmounting them reveals nothing of the machine.
+ * Plain mount(2) binds (no idmap is needed): this works where the new mount API does not. */
 static int stage_shared(const struct rootfs_spec *s, struct lab_error **err)
 {
 	static const char *const blocked[] = { "tmp", "var/tmp", "run", "dev", "root", "home" };
-	_cleanup_close_ int hfd = -1;
+	const unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV;
+	char lower[96], hosts[96];
 
-	if (s->hosts_path) {
-		hfd = open_tree(AT_FDCWD, s->hosts_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (hfd < 0)
-			return lab_err(err, errno, "open_tree %s", s->hosts_path);
-	}
 	if (mount("tmpfs", ROOTFS_STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
 		return lab_err(err, errno, "mount the stage tmpfs on %s", ROOTFS_STAGE);
 	snprintf(st.slot, sizeof(st.slot), "%s/s", ROOTFS_STAGE);
-	if (stage_dirs(err) < 0 || attach_clone(-1, err) < 0)
+	if (stage_dirs(err) < 0)
 		return -1;
+	slot_path(lower, sizeof(lower), "lower");
+	/* non-recursive: the root filesystem only, none of the machine's other mounts */
+	if (mount("/", lower, "none", MS_BIND, NULL) < 0 || mount("none", lower, "none", ro, NULL) < 0)
+		return lab_err(err, errno, "bind the machine's root read-only at %s", lower);
 	for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++) {
 		char path[128];
 		struct stat sb;
@@ -313,16 +307,10 @@ static int stage_shared(const struct rootfs_spec *s, struct lab_error **err)
 			  "mode=755,size=4k") < 0)
 			return lab_err(err, errno, "cover %s", path);
 	}
-	if (hfd >= 0) {
-		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-
-		char hosts[96];
-
-		slot_path(hosts, sizeof(hosts), "lower/etc/hosts");
-		if (move_mount(hfd, "", AT_FDCWD, hosts, MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
-		    mount_setattr(AT_FDCWD, hosts, 0, &attr, sizeof(attr)) < 0)
-			return lab_err(err, errno, "bind %s over the hosts' /etc/hosts", s->hosts_path);
-	}
+	slot_path(hosts, sizeof(hosts), "lower/etc/hosts");
+	if (s->hosts_path && (mount(s->hosts_path, hosts, "none", MS_BIND, NULL) < 0 ||
+			      mount("none", hosts, "none", ro, NULL) < 0))
+		return lab_err(err, errno, "bind %s over the hosts' /etc/hosts", s->hosts_path);
 	return 0;
 }
 
@@ -427,7 +415,7 @@ static int stage_init(const struct rootfs_spec *s, struct lab_error **err)
 	/* ours alone: nothing staged here ever shows on the machine */
 	if (unshare(CLONE_NEWNS) < 0)
 		return lab_err(err, errno, "unshare a mount namespace for staging the hosts' roots");
-	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return lab_err(err, errno, "make the staging mounts private");
 	st.mode = s->mode;
 	rt_load();
@@ -690,7 +678,7 @@ void rootfs_unstage(const struct rootfs_spec *s)
 static int mnt(const char *src, const char *dst, const char *type, unsigned long flags,
 	       const char *opts, struct lab_error **err)
 {
-	if (mount(src, dst, type, flags, opts) < 0)
+	if (mount(src, dst, type ? type : "none", flags, opts) < 0)
 		return lab_err(err, errno, "mount %s on %s", type ? type : src, dst);
 	return 0;
 }

@@ -21,8 +21,10 @@ enum rootfs_mode {
 };
 
 /* Where the spawner stages the mounts hosts copy: a tmpfs over this directory, in the spawner's
- * own mount namespace only (the machine never sees it). */
-#define ROOTFS_STAGE "/tmp"
+ * own mount namespace only (the machine never sees it). Not /tmp: what runs in the spawner (say,
+ * valgrind writing its log to a mktemp directory) may need the machine's /tmp. FHS has /mnt for
+ * temporary mounts; the spawner needs nothing under it. */
+#define ROOTFS_STAGE "/mnt"
 
 struct rootfs_spec {
 	int mode;		/* enum rootfs_mode */

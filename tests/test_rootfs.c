@@ -415,3 +415,87 @@ Test(rootfs, explain_doctor_and_status_tell_about_the_hosts_roots)
 	cr_expect_eq(nl(&r, "compare", out, NULL), 1, "a shared root is not isolated: %s", r.out);
 	cr_expect(strstr(r.out, "machine's (ro)") && strstr(r.out, "SHARED"), "%s", r.out);
 }
+
+/* ------------------------------------------------------------ the lower layer is locked read-only */
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include "../src/ns.h"
+#include "../src/rootfs.h"
+
+/* Root of a host, in the host's own user and mount namespaces, at the moment its read-only clone
+ * of / is most exposed (staged, copied, not yet under its overlay): it cannot make it writable,
+ * write through it, or unmount it. Bits of the exit status: which attempt was not refused. */
+static int attack_lower(int pidfd, const char *lower)
+{
+	struct mount_attr clr = { .attr_clr = MOUNT_ATTR_RDONLY };
+	char path[128];
+	int bad = 0, fd;
+
+	if (setns(pidfd, CLONE_NEWUSER | CLONE_NEWNS) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return 64;
+	if (access(lower, F_OK) < 0)
+		return 32;	/* nothing to attack: the test would prove nothing */
+	if (mount_setattr(AT_FDCWD, lower, 0, &clr, sizeof(clr)) == 0 || errno != EPERM)
+		bad |= 1;
+	if (mount("none", lower, "none", MS_REMOUNT | MS_BIND, NULL) == 0 || errno != EPERM)
+		bad |= 2;
+	snprintf(path, sizeof(path), "%s/etc/netlab-escape", lower);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0 || errno != EROFS)
+		bad |= 4;
+	if (fd >= 0)
+		close(fd);
+	if (umount2(lower, MNT_DETACH) == 0)
+		bad |= 8;
+	return bad;
+}
+
+Test(rootfs, root_of_a_host_cannot_make_its_lower_layer_writable)
+{
+	pid_t spawner = fork();
+	int status;
+
+	cr_assert_geq(spawner, 0);
+	if (spawner == 0) {
+		/* this process plays the spawner: ns_spawn stages in its own private mount namespace */
+		struct ns_spec spec = { .hostname = "probe", .title = "netlab-test-probe", .fs = ROOTFS_OWN };
+		struct ns_child c = { .pid = 0, .pidfd = -1, .sync_fd = -1 };
+		char mine[64], theirs[64], path[64];
+		struct lab_error *e = NULL;
+		pid_t g;
+		int st = 0;
+
+		if (ns_spawn(&spec, &c, &e) < 0)
+			_exit(100);
+		/* wait for the host to copy the stage (it does at its own pace) */
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)c.pid);
+		for (int i = 0; i < 5000; i++) {
+			ssize_t a = readlink("/proc/self/ns/mnt", mine, sizeof(mine) - 1);
+			ssize_t b = readlink(path, theirs, sizeof(theirs) - 1);
+			if (a > 0 && b > 0 && (a != b || memcmp(mine, theirs, (size_t)a)))
+				break;
+			usleep(1000);
+		}
+		g = fork();
+		if (g == 0)
+			_exit(attack_lower(c.pidfd, ROOTFS_STAGE "/a/0/lower"));
+		while (waitpid(g, &st, 0) < 0 && errno == EINTR)
+			;
+		ns_abort(&c);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 99);
+	}
+	while (waitpid(spawner, &status, 0) < 0 && errno == EINTR)
+		;
+	cr_assert(WIFEXITED(status), "the probe died");
+	cr_expect_neq(WEXITSTATUS(status), 100, "ns_spawn failed");
+	cr_expect_neq(WEXITSTATUS(status), 64, "could not enter the host's namespaces");
+	cr_expect_neq(WEXITSTATUS(status), 32, "no lower layer where it is staged");
+	cr_expect_eq(WEXITSTATUS(status) & 1, 0, "mount_setattr cleared MOUNT_ATTR_RDONLY on the lower");
+	cr_expect_eq(WEXITSTATUS(status) & 2, 0, "a rw bind remount of the lower worked");
+	cr_expect_eq(WEXITSTATUS(status) & 4, 0, "a file was created through the lower");
+	cr_expect_eq(WEXITSTATUS(status) & 8, 0, "the lower could be unmounted");
+	cr_expect(access("/etc/netlab-escape", F_OK) < 0, "/etc/netlab-escape on the machine");
+}

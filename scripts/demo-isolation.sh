@@ -54,8 +54,9 @@ hpid=$("$NETLAB" status "$LAB" | awk '$1 == "h1" {print $2; exit}')
 outside=$(awk '/^Uid:/ {print $2}' "/proc/$hpid/status")
 echo "outside, h1's PID 1 ($hpid) runs as uid $outside"
 [ "$outside" != 0 ] || fail "root inside is root outside"
-if inside h1 sh -c 'echo x > /etc/netlab-demo-probe' 2>/dev/null; then fail "root in h1 wrote /etc"; fi
-echo "so root in h1 cannot write the machine's /etc"
+inside h1 sh -c 'echo x > /etc/netlab-demo-probe' 2>/dev/null || true
+[ ! -e /etc/netlab-demo-probe ] || fail "root in h1 wrote the machine's /etc"
+echo "root in h1 writes its own copy of /etc (its own root): the machine's /etc is untouched"
 
 say "Network: h1 has lo and eth0; the empty host has only lo, down; the machine has its own"
 printf '$ netlab exec %s/h1 -- ip -br addr\n' "$LAB"; inside h1 ip -br addr

@@ -15,6 +15,8 @@
 
 #include "../netsetup/netsetup.h"
 #include "lab.h"
+#include "ns.h"
+#include "rootfs.h"
 #include "util.h"
 
 struct lines {
@@ -269,6 +271,54 @@ static void check_cgroups(struct lines *l)
 			"take the machine down");
 }
 
+/* A throwaway host, built exactly as `up` builds one (ns_spawn in a forked child, which becomes
+ * its spawner): can this machine give hosts their own root? */
+static void check_rootfs(struct lines *l)
+{
+	struct ns_spec spec = { .hostname = "probe", .title = "netlab-doctor-probe", .fs = ROOTFS_OWN };
+	int pipefd[2], status;
+	char msg[300] = "";
+	pid_t pid;
+
+	if (geteuid() != 0 || pipe2(pipefd, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		struct ns_child c = { .pid = 0, .pidfd = -1, .sync_fd = -1 };
+		struct lab_error *e = NULL;
+		char buf[300];
+		int r;
+
+		close(pipefd[0]);
+		r = ns_spawn(&spec, &c, &e);
+		if (r == 0 && (r = ns_go(&c, &e)) == 0)
+			r = ns_read_ready(&c, &e);
+		if (c.pid > 0)
+			ns_abort(&c);
+		if (r < 0)
+			util_write_all(pipefd[1], lab_err_str(e, buf, sizeof(buf)), strlen(buf));
+		_exit(r < 0);
+	}
+	close(pipefd[1]);
+	if (pid > 0) {
+		ssize_t n = util_read_all(pipefd[0], msg, sizeof(msg) - 1);
+
+		msg[n > 0 ? n : 0] = '\0';
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(pipefd[0]);
+	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		add(l, DOCTOR_OK, "host roots", "each host gets its own root (an overlay over a read-only "
+			"idmapped clone of /; upper layer %s)", rootfs_upper_by_parent()
+			? "mounted by netlab (Linux < 6.6: no user xattrs on tmpfs)"
+			: "on the host's own tmpfs, userxattr");
+	else
+		add(l, DOCTOR_WARN, "host roots", "hosts cannot get their own root here (%s): 'netlab up' "
+			"fails; 'netlab up --fs shared' gives them the machine's root, read-only",
+		    msg[0] ? msg : "the probe host died");
+}
+
 static void check_leftovers(struct lines *l)
 {
 	char **names = NULL;
@@ -318,6 +368,7 @@ int doctor_run(struct doctor_line **out, size_t *out_count, struct lab_error **e
 	check_namespaces(&l);
 	check_network(&l);
 	check_cgroups(&l);
+	check_rootfs(&l);
 	check_leftovers(&l);
 	if (!l.v)
 		return lab_err(err, ENOMEM, "doctor");

@@ -32,6 +32,7 @@
 #include "cleanup.h"
 #include "units.h"
 #include "pty.h"
+#include "rootfs.h"
 #include "util.h"
 
 #define READY_TIMEOUT_MS 30000
@@ -1713,6 +1714,19 @@ static void explain_host(const struct up *u, const struct lab_host *h, const cha
 	}
 	if (used && used < sizeof(sysctl))
 		snprintf(sysctl + used, sizeof(sysctl) - used, "; ");
+	{
+		/* the host's root by hand (rootfs.c): printed as a comment, since mount's
+		 * X-mount.idmap needs util-linux 2.39 (Debian 12 has 2.38); the namespaces below
+		 * then run as printed, on the machine's root */
+		struct rootfs_spec rs = { .mode = u->lab->fs, .hostname = h->name,
+					  .hosts_path = hosts_path, .id_base = h->id_base };
+		char prep[1024], inner[1024];
+
+		rootfs_explain(&rs, prep, sizeof(prep), inner, sizeof(inner));
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "# host %s: %s (by hand with util-linux >= 2.39): %s; then in its mount "
+			 "namespace: %s", h->name, rootfs_mode_text(rs.mode), prep, inner);
+	}
 	explain_cgroups(u, h);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "unshare --user sleep infinity & user_%s=$!; until [ \"$(readlink /proc/$user_%s/ns/user)\" "
@@ -1973,7 +1987,7 @@ static int spawn_host(void *arg, size_t i, struct ns_child *c, struct lab_error 
 	struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = u->hosts_path,
 				.mountpoint = i ? mountpoint : NULL, .mountpoint_of = u->anchor,
 				.sysctl = host_sysctls(h), .extra_flags = u->lab->extra_ns,
-				.id_base = h->id_base };
+				.id_base = h->id_base, .fs = u->lab->fs };
 	struct cgroup_limits limits = host_limits(u->spec, h);
 	char cgbuf[CGROUP_HIER_MAX][160];
 	const char *cgroups[CGROUP_HIER_MAX + 1];
@@ -2127,6 +2141,7 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 		return -1;
 	snprintf(lab.name, sizeof(lab.name), "%s", spec->name);
 	lab.extra_ns = spec->extra_ns;
+	lab.fs = spec->fs;
 	if (getenv("NETLAB_FAIL_AT") && util_parse_ulong(getenv("NETLAB_FAIL_AT"), 1, ~0u, &fail_at) == 0)
 		u.fail_at = (unsigned)fail_at;
 	if (getenv("NETLAB_STOP_AT") && util_parse_ulong(getenv("NETLAB_STOP_AT"), 1, ~0u, &fail_at) == 0)

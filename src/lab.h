@@ -49,6 +49,7 @@ struct lab_spec {
 	/* --pids-max, --memory-max (0: not given). Each host's limit is its own in the topology
 	 * file, else this, else the file's lab-wide one, else CGROUP_*_DEFAULT */
 	struct cgroup_limits limits;
+	int fs;			/* --fs: ROOTFS_OWN (default) or ROOTFS_SHARED (rootfs.h) */
 	/* --explain: called with the by-hand shell equivalent of each step, as it runs */
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;

@@ -474,6 +474,11 @@ static void summarize(const char *ns, const char *raw, char *dst, size_t len)
 		char init[32] = "?";
 		sscanf(raw, "%d %31s", &mounts, init);
 		snprintf(dst, len, "%d, %s /proc", mounts, strcmp(init, "netlab-init") ? "real" : "own");
+	} else if (!strcmp(ns, "root")) {
+		char type[32] = "?", opts[16] = "";
+		sscanf(raw, "%31s %15[a-z]", type, opts);
+		snprintf(dst, len, "%s", !strcmp(type, "overlay") ? "own root"
+					 : strcmp(opts, "ro") ? "machine's root" : "machine's (ro)");
 	} else if (!strcmp(ns, "user")) {
 		int uid = -1;
 		unsigned in = 0, outside = 0, count = 0;
@@ -507,6 +512,8 @@ static const struct {
 	{ "ipc", "ipcs -q", { "ipcs", "-q", NULL }, NULL },
 	{ "pid", "echo $$; ps -e", { "sh", "-c", "echo $$; ps -e --no-headers | wc -l", NULL }, NULL },
 	{ "mnt", "mount; /proc/1", { "sh", "-c", "wc -l < /proc/self/mounts; cat /proc/1/comm", NULL }, NULL },
+	/* the root filesystem: the host's own (an overlay), or the machine's */
+	{ "mnt", "findmnt /", { "findmnt", "-n", "-o", "FSTYPE,OPTIONS", "/", NULL }, "root" },
 	{ "user", "id -u; uid_map", { "sh", "-c", "id -u; cat /proc/self/uid_map", NULL }, NULL },
 	{ "net", "ip -br addr", { "ip", "-br", "addr", NULL }, NULL },
 	{ "net", "ip -6 -br addr", { "ip", "-6", "-br", "addr", NULL }, "net6" },
@@ -562,6 +569,10 @@ int lesson_compare(const struct lab *lab, size_t host, size_t other, struct comp
 				  v[e].value[w], sizeof(v[e].value[w]));
 		}
 		v[e].isolated = mine && mine != ns_inode(pids[0], exercises[e].ns);
+		if (exercises[e].summary && !strcmp(exercises[e].summary, "root")) {
+			snprintf(v[e].value[0], sizeof(v[e].value[0]), "machine's root");
+			v[e].isolated = !strncmp(v[e].value[1], "own root", 8);
+		}
 		snprintf(v[e].verdict, sizeof(v[e].verdict), "%s", v[e].isolated ? "isolated" : "SHARED");
 	}
 	for (int k = 0; k < NS_KINDS_ALL; k++) {

@@ -20,6 +20,7 @@
 #include "lesson.h"
 #include "names.h"
 #include "output.h"
+#include "rootfs.h"
 #include "topo.h"
 #include "units.h"
 #include "util.h"
@@ -279,6 +280,7 @@ static int cmd_up(int argc, char **argv)
 		{ "mtu", required_argument, NULL, 'U' },
 		{ "pids-max", required_argument, NULL, 'P' },
 		{ "memory-max", required_argument, NULL, 'M' },
+		{ "fs", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct lab_spec spec = { .name = LAB_DEFAULT_NAME, .hosts = 2, .empty = 1 };
@@ -340,6 +342,17 @@ static int cmd_up(int argc, char **argv)
 								 "new)", optarg);
 			}
 			break;
+		case 'F':
+			/* --fs own|shared: the hosts' root filesystem */
+			if (!strcmp(optarg, "own") || !strcmp(optarg, "private"))
+				spec.fs = ROOTFS_OWN;
+			else if (!strcmp(optarg, "shared"))
+				spec.fs = ROOTFS_SHARED;
+			else
+				return usage_error("up", "--fs '%s': expected own (each host its own "
+							 "copy-on-write root, the default) or shared "
+							 "(the machine's root, read-only)", optarg);
+			break;
 		case 'x':
 			spec.explain = explain_line;
 			break;
@@ -371,8 +384,9 @@ static int cmd_up(int argc, char **argv)
 			       "empty-netns control hosts e1..eM; or the segments, hosts, routers and routes\n"
 			       "of a topology file (format in the README; examples in examples/). Each host\n"
 			       "is a process tree in new user, mount, PID, network, UTS and IPC namespaces,\n"
-			       "with its own /proc, /sys, /tmp and /etc/hosts. Hosts get an IPv4 address and\n"
-			       "an IPv6 one from a unique local /64, plus their link-local address.\n\n"
+			       "with its own root filesystem (copy-on-write), /proc, /sys, /dev, /run and /tmp.\n"
+			       "Hosts get an IPv4 address and an IPv6 one from a unique local /64, plus\n"
+			       "their link-local address.\n\n"
 			       "Options:\n"
 			       "  -f, --file FILE     build the topology described in FILE\n"
 			       "  -n, --name LAB      lab name (default: the file's name:, else \"%s\"; up to\n"
@@ -390,6 +404,9 @@ static int cmd_up(int argc, char **argv)
 			       "      --pids-max N    at most N tasks per host (default 512; max: none)\n"
 			       "      --memory-max SIZE  memory per host, e.g. 256M or 2G (default 512M;\n"
 			       "                      max: none); a host's own limit in -f FILE wins\n"
+			       "      --fs own|shared  each host's root: its own copy-on-write view of the\n"
+			       "                      machine's root (default), or the machine's root\n"
+			       "                      read-only, its files owned by nobody (shared)\n"
 			       "  -x, --explain       print, as each step runs, the unshare/ip/nsenter/mount\n"
 			       "                      command that would do the same by hand\n"
 			       "  -h, --help          show this help\n\n"
@@ -710,7 +727,8 @@ static void print_status_json(FILE *f, const struct lab *lab, const struct lab_h
 			h->name, !h->networked ? "empty" : h->router ? "router" : "host", (int)h->pid,
 			in->alive ? "true" : "false");
 		print_limits_json(f, lab, h);
-		fprintf(f, "\"netns\":\"%s/%s-%s\",\"interfaces\":[", LAB_NETNS_DIR, lab->name, h->name);
+		fprintf(f, "\"netns\":\"%s/%s-%s\",\"root\":\"%s\",\"interfaces\":[", LAB_NETNS_DIR,
+			lab->name, h->name, lab->fs == ROOTFS_SHARED ? "shared" : "own");
 		for (size_t k = 0; k < h->nifaces; k++) {
 			const struct lab_iface *x = &h->ifaces[k];
 			const struct lab_if_info *fi = lab_if_info_find(in, x->name);
@@ -805,7 +823,8 @@ static void print_status_text(const struct lab *lab, const struct lab_host_info 
 		if (in->alive) {
 			char fwd[160];
 
-			printf("  %-6s links: %s%s\n", "", out_safe(in->links), forwarding_text(h, in, fwd, sizeof(fwd)));
+			printf("  %-6s links: %s%s; %s\n", "", out_safe(in->links),
+			       forwarding_text(h, in, fwd, sizeof(fwd)), rootfs_mode_text(lab->fs));
 			print_limits_text(lab, h);
 			print_live_routes(h, in);
 			printf("  %-6s ns", "");

@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "init.h"
+#include "rootfs.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME
@@ -46,7 +47,7 @@ struct clone3_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
 
-enum { MSG_GO = 'G', MSG_COMMIT = 'C' };
+enum { MSG_GO = 'G', MSG_COMMIT = 'C', MSG_STAGED = 'S' };
 
 struct ns_report {
 	uint64_t start;		/* ready: the host's start time (/proc/PID/stat, field 22) */
@@ -67,18 +68,32 @@ int ns_become_root(struct lab_error **err)
 	return 0;
 }
 
+/* The host's clone flags: an own root copies the mount namespace later, once it is staged. */
+static int spec_clone_flags(const struct ns_spec *spec)
+{
+	int flags = host_ns_flags() | spec->extra_flags;
+
+	return spec->fs == ROOTFS_OWN ? flags & ~CLONE_NEWNS : flags;
+}
+
+static void rootfs_spec_of(const struct ns_spec *spec, struct rootfs_spec *out)
+{
+	*out = (struct rootfs_spec){ .mode = spec->fs, .hostname = spec->hostname,
+				     .hosts_path = spec->hosts_path,
+				     .id_base = spec->id_base ? spec->id_base : NS_ID_BASE };
+}
+
 static int child_isolate(const struct ns_spec *spec, int sync_fd, struct lab_error **err)
 {
 	struct pollfd pfd = { .fd = sync_fd, .events = POLLIN };
+	struct rootfs_spec rs;
 
+	rootfs_spec_of(spec, &rs);
 	/* nothing mounted in here may propagate back to the real machine, or in from it */
 	/* "none": the type is ignored for propagation changes and binds (as iproute2 passes it) */
 	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return lab_err(err, errno, "make mounts private");
-	/* still real uid 0 here, so root-only /run/netlab can be traversed; mount(2) wants a
-	 * source in our own mount namespace, which an fd opened by the parent is not */
-	if (spec->hosts_path && mount(spec->hosts_path, "/etc/hosts", "none", MS_BIND, NULL) < 0)
-		return lab_err(err, errno, "bind %s over /etc/hosts", spec->hosts_path);
+	/* still real uid 0 here, so root-only /run/netlab and /run/netns can be written */
 	if (spec->mountpoint && (!spec->mountpoint_of || link(spec->mountpoint_of, spec->mountpoint) < 0)) {
 		int fd;
 
@@ -101,8 +116,10 @@ static int child_isolate(const struct ns_spec *spec, int sync_fd, struct lab_err
 		_exit(1);
 	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return lab_err(err, errno, "sethostname %s", spec->hostname);
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return lab_err(err, errno, "mount a fresh /proc");
+	/* its own root (or the machine's, read-only), fresh /proc, /sys, /dev, /run, /tmp, and
+	 * nothing of the machine's mounts left under them */
+	if (rootfs_enter(&rs, err) < 0)
+		return lab_err_wrap(err, "%s", rootfs_mode_text(rs.mode));
 	for (size_t i = 0; spec->sysctl && spec->sysctl[i]; i++) {
 		const char *eq = strchr(spec->sysctl[i], '=');
 		char path[128];
@@ -114,10 +131,8 @@ static int child_isolate(const struct ns_spec *spec, int sync_fd, struct lab_err
 		if (util_write_file(path, eq + 1, err) < 0)
 			return -1;
 	}
-	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return lab_err(err, errno, "mount /sys for the host's netns");
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-		return lab_err(err, errno, "mount a private /tmp");
+	if (rootfs_runtime_dirs(&rs, err) < 0)
+		return -1;
 	if (chdir("/") < 0)
 		return lab_err(err, errno, "chdir /");
 	return 0;
@@ -182,6 +197,18 @@ __attribute__((noreturn)) static void child_main(const struct ns_spec *spec, int
 	}
 	close_all_but(sync_fd);
 
+	/* an own root: copy the parent's mount namespace once it has staged our root there; the
+	 * copy is less privileged, so the kernel locks every mount in it (read-only stays so) */
+	if (!(spec_clone_flags(spec) & CLONE_NEWNS)) {
+		if (wait_msg(sync_fd, MSG_STAGED) < 0)
+			_exit(1);
+		if (unshare(CLONE_NEWNS) < 0) {
+			err = NULL;
+			lab_err(&err, errno, "unshare the staged mount namespace");
+			report(sync_fd, err);
+			_exit(1);
+		}
+	}
 	if (wait_msg(sync_fd, MSG_GO) < 0)
 		_exit(1);	/* parent gone or gave up */
 	if (child_isolate(spec, sync_fd, &err) < 0) {
@@ -223,6 +250,7 @@ static int spawn_error(struct lab_error **err, int e)
 int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error **err)
 {
 	struct clone3_args args = { 0 };
+	struct rootfs_spec rs;
 	int sp[2], pidfd = -1;
 	char path[64], map[64];
 	pid_t pid;
@@ -230,9 +258,14 @@ int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error 
 	for (size_t i = 0; spec->cgroup_procs && spec->cgroup_procs[i]; i++)
 		if (util_write_file(spec->cgroup_procs[i], "0", err) < 0)	/* "0": ourselves */
 			return lab_err_wrap(err, "join the host's cgroup");
+	rootfs_spec_of(spec, &rs);
+	/* the stage (the first time; for a shared root, all of it: hosts copy it at clone), and
+	 * for an own root the slot this host will find its root in */
+	if (rootfs_stage(&rs, 0, err) < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return lab_err(err, errno, "socketpair");
-	args.flags = (uint64_t)(host_ns_flags() | spec->extra_flags | CLONE_PIDFD);
+	args.flags = (uint64_t)(spec_clone_flags(spec) | CLONE_PIDFD);
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
 	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
@@ -262,6 +295,18 @@ int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error 
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
 	if (util_write_file(path, map, err) < 0)
 		goto fail;
+	/* an own root: its read-only clone of / is idmapped with the user namespace it now has */
+	if (!(args.flags & CLONE_NEWNS)) {
+		char m = MSG_STAGED;
+
+		if (rootfs_stage(&rs, pid, err) < 0)
+			goto fail;
+		/* it copies the stage at its own pace: rootfs.c frees the slot once it has */
+		if (TEMP_FAILURE_RETRY(send(out->sync_fd, &m, 1, MSG_NOSIGNAL)) != 1) {
+			lab_err(err, errno, "host process %d: its root is staged", (int)pid);
+			goto fail;
+		}
+	}
 	return 0;
 fail:
 	ns_abort(out);

@@ -31,7 +31,7 @@ extern const struct ns_kind ns_kinds[];
 struct ns_spec {
 	const char *hostname;
 	const char *title;	/* what ps shows for the host's init, e.g. "netlab-init lab/h1" */
-	const char *hosts_path;	/* bind-mounted over /etc/hosts; NULL for none */
+	const char *hosts_path;	/* the lab's hosts file, for /etc/hosts; NULL for none */
 	const char *mountpoint;	/* made by the child; NULL for none. The parent binds the host's
 				 * netns there: the child makes the file so that the
 				 * filesystem's work runs beside the parent's, not in it */
@@ -48,6 +48,9 @@ struct ns_spec {
 					  * moves the calling process into each before clone3, so
 					  * the child is born in them (limited before it runs
 					  * anything, and a new cgroup namespace is rooted there) */
+	int fs;			/* enum rootfs_mode: ROOTFS_OWN (0), its own root; ROOTFS_SHARED,
+				 * the machine's root read-only. The same for every host a process
+				 * spawns (rootfs.h: the first ns_spawn stages it) */
 };
 
 struct ns_child {
@@ -58,7 +61,9 @@ struct ns_child {
 };
 
 /* clone3 a child in new user, mnt, pid, net, uts and ipc namespaces (CLONE_PIDFD), write its
- * uid/gid maps, and leave it waiting for ns_go(). On failure nothing is left running. */
+ * uid/gid maps, and leave it waiting for ns_go(). On failure nothing is left running. The first
+ * call moves the calling process into a private mount namespace, where the hosts' roots are
+ * staged (rootfs.h): call it only in a process made for spawning (ns_spawner_start). */
 int ns_spawn(const struct ns_spec *spec, struct ns_child *out, struct lab_error **err);
 
 /* Let the child set itself up: mounts, hostname, then report ready. */

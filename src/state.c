@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ns.h"
+#include "rootfs.h"
 #include "util.h"
 
 #define STATE_MAGIC "netlab-state 2"
@@ -30,11 +31,10 @@ int state_format(const struct lab *lab, char **out, size_t *out_len, struct lab_
 
 	if (!f)
 		return lab_err(err, errno, "open_memstream");
-	fprintf(f, "%s\nname %s\nnumber %u\nstatus %s\nbuilder %d %llu\nextra %d\nkind %s\n"
-		"segments %zu\n",
+	fprintf(f, "%s\nname %s\nnumber %u\nstatus %s\nbuilder %d %llu\nextra %d\nkind %s\n",
 		STATE_MAGIC, lab->name, lab->number, lab->complete ? "up" : "building",
-		(int)lab->builder, lab->builder_start, lab->extra_ns, lab->from_file ? "file" : "plain",
-		lab->nsegs);
+		(int)lab->builder, lab->builder_start, lab->extra_ns, lab->from_file ? "file" : "plain");
+	fprintf(f, "fs %s\nsegments %zu\n", lab->fs == ROOTFS_SHARED ? "shared" : "own", lab->nsegs);
 	for (size_t i = 0; i < lab->nsegs; i++) {
 		const struct lab_segment *g = &lab->segs[i];
 		/* the MTU only when one was given: older state files have none */
@@ -251,6 +251,15 @@ static int parse(char *p, struct lab *lab, struct lab_error **err)
 		return lab_err(err, 0, "bad kind line");
 	lab->from_file = !strcmp(status, "file");
 	line = next_line(&p);
+	/* "fs" came later: a lab recorded before it shares the machine's root */
+	lab->fs = ROOTFS_SHARED;
+	if (line && !strncmp(line, "fs ", 3)) {
+		if (sscanf(line, "fs %15s %1s", status, extra) != 1 ||
+		    (strcmp(status, "own") && strcmp(status, "shared")))
+			return lab_err(err, 0, "bad fs line");
+		lab->fs = !strcmp(status, "own") ? ROOTFS_OWN : ROOTFS_SHARED;
+		line = next_line(&p);
+	}
 	if (!line || sscanf(line, "segments %lu %1s", &n, extra) != 1 || n > LAB_SEGMENTS_MAX)
 		return lab_err(err, 0, "bad segments line");
 	lab->segs = calloc(n ? n : 1, sizeof(*lab->segs));

@@ -93,6 +93,8 @@ struct lab {
 	pid_t builder;			/* the `up` process and its start time */
 	unsigned long long builder_start;
 	int extra_ns;			/* CLONE_NEWCGROUP | CLONE_NEWTIME beyond the six, or 0 */
+	int fs;				/* the hosts' root: ROOTFS_OWN or ROOTFS_SHARED (rootfs.h);
+					 * state files without an "fs" line: ROOTFS_SHARED */
 	size_t nsegs;
 	struct lab_segment *segs;
 	size_t nhosts;

@@ -323,8 +323,8 @@ Test(core, root_inside_is_an_unprivileged_id_outside)
 	fclose(f);
 	/* a range of its own (issue 19): NS_ID_BASE + k * 65536 */
 	cr_assert(uid >= 1000000000u && (uid - 1000000000u) % 65536 == 0, "uid outside is %u", uid);
-	/* and so root in a host cannot write the real machine's files */
-	cr_assert_neq(nl_sh(&r, LAB, "h1", "echo x > /etc/netlab-probe"), 0);
+	/* and so root in a host cannot write the real machine's files (its /etc is its own copy) */
+	nl_sh(&r, LAB, "h1", "echo x > /etc/netlab-probe");
 	cr_assert_eq(access("/etc/netlab-probe", F_OK), -1);
 }
 

@@ -45,7 +45,9 @@ static const char *netns(const char *h)
 Test(lesson, compare_shows_six_isolated_rows_and_cgroup_time_shared)
 {
 	cr_assert_eq(nl(&r, "compare", host("h1"), NULL), 0, "%s%s", r.out, r.err);
-	cr_assert_eq(count_lines(r.out, "isolated"), 13, "7 exercises (IPv6 too) + 6 inodes:\n%s", r.out);
+	cr_assert_eq(count_lines(r.out, "isolated"), 14, "8 exercises (IPv6, root too) + 6 inodes:\n%s",
+		     r.out);
+	cr_assert(strstr(r.out, "machine's root    own root"), "root row: %s", r.out);
 	cr_assert_eq(count_lines(r.out, "fd4e:4c00:"), 1, "h1's unique local address:\n%s", r.out);
 	cr_assert_eq(count_lines(r.out, "shared (not requested)"), 2, "%s", r.out);
 	cr_assert_eq(count_lines(r.out, "SHARED"), 0, "%s", r.out);
@@ -74,7 +76,7 @@ Test(lesson, compare_json_and_an_empty_host_is_compared_with_a_networked_one)
 	cr_assert(json_object_object_get_ex(root, "other", &v));
 	cr_assert_str_eq(json_object_get_string(v), "h1");
 	cr_assert(json_object_object_get_ex(root, "exercises", &rows));
-	cr_assert_eq(json_object_array_length(rows), 7);
+	cr_assert_eq(json_object_array_length(rows), 8);
 	cr_assert(json_object_object_get_ex(root, "inodes", &rows));
 	cr_assert_eq(json_object_array_length(rows), 8);
 	for (size_t i = 0; i < 8; i++) {
@@ -511,7 +513,7 @@ Test(lesson_small, hosts_can_have_their_own_cgroup_and_time_namespaces_too, .tim
 	cr_assert_eq(count_lines(r.out, "namespace isolated"), 3 * 8, "%s", r.out);
 	snprintf(target, sizeof(target), "%s/h1", lab);
 	cr_assert_eq(nl(&r, "compare", target, NULL), 0, "%s", r.out);
-	cr_assert_eq(count_lines(r.out, "isolated"), 15, "%s", r.out);
+	cr_assert_eq(count_lines(r.out, "isolated"), 16, "%s", r.out);
 	cr_assert_eq(count_lines(r.out, "not requested"), 0, "%s", r.out);
 	lab_down_quiet(lab);
 	cr_assert_eq(nl(&r, "up", "1", "--name", lab, "--ns", "+net", NULL), 2);

@@ -9,6 +9,7 @@
 #include "../src/ipv4.h"
 #include "../src/json.h"
 #include "../src/names.h"
+#include "../src/rootfs.h"
 #include "../src/state.h"
 
 static int parse_net(const char *s, struct ipv4_net *n, char *msg, size_t len)
@@ -268,6 +269,7 @@ Test(state, corrupt_files_are_refused)
 		{ "route 0.0.0.0/0 10.77.2.254", "route 0.0.0.0/0 10.77.2" },
 		{ "kind file", "kind yaml" },		{ "host h1 100 5000 host 1 2", "host h1 100 5000 host 1 9" },
 		{ "host e1 103 5003 host", "host e1 103 5003 router" },	/* a router without links */
+		{ "fs own", "fs maybe" },
 	};
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		char *p = strstr(text, edits[i].from);
@@ -280,6 +282,25 @@ Test(state, corrupt_files_are_refused)
 			cr_expect(strstr(e->msg, "/run/netlab/lab/state is corrupt"), "%s", e->msg);
 		lab_err_free(&e);
 	}
+	free(text);
+}
+
+Test(state, a_file_from_before_fs_means_the_machines_root)
+{
+	struct lab in = sample(), out;
+	char *text = NULL, *p;
+	size_t len;
+
+	cr_assert_eq(state_format(&in, &text, &len, NULL), 0);
+	cr_assert_eq(state_parse(text, "t", &out, NULL), 0);
+	cr_assert_eq(out.fs, ROOTFS_OWN);
+	state_free(&out);
+	p = strstr(text, "fs own\n");
+	cr_assert(p, "%s", text);
+	memmove(p, p + 7, strlen(p + 7) + 1);
+	cr_assert_eq(state_parse(text, "t", &out, NULL), 0, "%s", text);
+	cr_assert_eq(out.fs, ROOTFS_SHARED);
+	state_free(&out);
 	free(text);
 }
 

@@ -2990,8 +2990,20 @@ int lab_exec_tty(const struct lab *lab, const struct lab_host *h, char *const ar
 	pid_t pid;
 
 	*out_status = 1;
-	if (pty_open(&p, tty == LAB_TTY_ALWAYS, err) < 0)
-		return -1;
+	{
+		/* the host's root, for a pty in its own devpts (pty_open checks what it finds) */
+		_cleanup_close_ int pidfd = lab_host_pidfd(h), root = -1;
+		char path[64];
+
+		if (pidfd >= 0) {
+			snprintf(path, sizeof(path), "/proc/%d/root", (int)h->pid);
+			root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (root >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+				close(TAKE_FD(root));	/* gone, maybe its PID reused: not its root */
+		}
+		if (pty_open(&p, tty == LAB_TTY_ALWAYS, root, err) < 0)
+			return -1;
+	}
 	if (p.master < 0)
 		return exec_joined(lab, h, argv, env, -1, out_status, err);
 	/* a terminal is involved: we stay outside with the admin's terminal and relay; a child

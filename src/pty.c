@@ -8,14 +8,40 @@
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "cleanup.h"
 #include "util.h"
 
-int pty_open(struct pty *p, bool force, struct lab_error **err)
+/* The host's own /dev/pts/ptmx, opened from outside through its root (root: an O_PATH fd of it):
+ * resolved inside that root with no symlink followed (openat2, Linux 5.6), and taken only if it is
+ * what it says, the ptmx of a devpts instance. -1 when the host has none (or root is -1). */
+static int host_ptmx(int root)
+{
+	struct open_how how = { .flags = O_RDWR | O_NOCTTY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int fd = -1;
+	struct statfs sfs;
+	struct stat st;
+
+	if (root < 0)
+		return -1;
+	fd = (int)syscall(SYS_openat2, root, "dev/pts/ptmx", &how, sizeof(how));
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 ||
+	    minor(st.st_rdev) != 2 || fstatfs(fd, &sfs) < 0 || sfs.f_type != DEVPTS_SUPER_MAGIC)
+		return -1;
+	return TAKE_FD(fd);
+}
+
+int pty_open(struct pty *p, bool force, int root, struct lab_error **err)
 {
 	_cleanup_close_ int master = -1, slave = -1;
 	struct winsize ws;
@@ -37,8 +63,11 @@ int pty_open(struct pty *p, bool force, struct lab_error **err)
 	 * non-canonical mode, takes for a key) */
 	if (force && !any)
 		p->on[1] = p->on[2] = true;
-	/* the machine's /dev/ptmx, opened before joining: the host's devpts never holds it */
-	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* the host's own devpts when it has one, so that the command's tty has a name there
+	 * (ttyname, `tty`, ssh); else the machine's, opened before joining */
+	master = host_ptmx(root);
+	if (master < 0)
+		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return lab_err(err, errno, "open a pseudo-terminal (/dev/ptmx)");
 	if (unlockpt(master) < 0)

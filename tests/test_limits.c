@@ -146,39 +146,33 @@ Test(limits, hosts_of_one_lab_and_of_two_labs_are_different_users_outside)
 	cr_assert(strstr(r.out, want), "no %s in %s", want, r.out);
 }
 
-Test(limits, a_0600_file_a_host_leaves_in_a_shared_directory_is_not_readable_from_another_lab)
+/* Two labs' hosts share no directory any more (each has its own root), and what one writes is
+ * owned outside by its own range, not another host's: a 0600 file of A's is neither readable nor
+ * removable by B's root, which does not even see it. */
+Test(limits, a_0600_file_a_host_leaves_is_its_own_users_and_out_of_another_labs_reach)
 {
 	char script[256], file[96];
-	struct stat st;
 	unsigned long n;
+	uid_t a_uid, b_uid;
+	struct stat st;
 
 	lab_up_unique(lname[0], "lsa", "1", "0");
 	lab_up_unique(lname[1], "lsb", "1", "0");
-	snprintf(share, sizeof(share), "/srv/netlab-share-%d", (int)getpid());
-	cr_assert_eq(mkdir(share, 0777), 0, "%s: %s", share, strerror(errno));
-	cr_assert_eq(chmod(share, 01777), 0);
-	snprintf(file, sizeof(file), "%s/secret", share);
-
-	snprintf(script, sizeof(script), "umask 077; echo lab-a-secret > %s && chmod 600 %s", file,
-		 file);
+	snprintf(script, sizeof(script), "umask 077; echo lab-a-secret > /tmp/secret");
 	cr_assert_eq(nl_sh(&r, lname[0], "h1", script), 0, "%s", r.err);
-	/* today hosts write through to the machine's /srv; should their writes ever stay in a layer
-	 * of their own, the reads below still hold (nothing of A's can reach B) */
-	if (stat(file, &st) == 0)
-		cr_assert_eq(st.st_uid, outside_uid(host_pid(lname[0], "h1"), &n), "owner %u",
-			     st.st_uid);
-
-	snprintf(script, sizeof(script), "cat %s", file);
-	cr_assert_eq(nl_sh(&r, lname[0], "h1", script), 0, "its owner cannot read it: %s", r.err);
+	a_uid = outside_uid(host_pid(lname[0], "h1"), &n);
+	b_uid = outside_uid(host_pid(lname[1], "h1"), &n);
+	cr_assert_neq(a_uid, b_uid, "two labs' hosts are the same user outside");
+	snprintf(file, sizeof(file), "/proc/%d/root/tmp/secret", (int)host_pid(lname[0], "h1"));
+	cr_assert_eq(stat(file, &st), 0, "%s: %s", file, strerror(errno));
+	cr_assert_eq(st.st_uid, a_uid, "owner %u, not A's %u", st.st_uid, a_uid);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	nl_sh(&r, lname[1], "h1", "cat /tmp/secret");
+	cr_assert(!strstr(r.out, "lab-a-secret"), "a host of another lab read it");
+	nl_sh(&r, lname[1], "h1", "rm -f /tmp/secret");
+	cr_assert_eq(nl_sh(&r, lname[0], "h1", "cat /tmp/secret"), 0, "another lab removed it: %s",
+		     r.err);
 	cr_assert(strstr(r.out, "lab-a-secret"));
-	nl_sh(&r, lname[1], "h1", script);
-	cr_assert_neq(r.status, 0, "a host of another lab read it: %s", r.out);
-	cr_assert(!strstr(r.out, "lab-a-secret"));
-	snprintf(script, sizeof(script), "rm -f %s", file);
-	nl_sh(&r, lname[1], "h1", script);
-	snprintf(script, sizeof(script), "cat %s", file);
-	cr_assert_eq(nl_sh(&r, lname[0], "h1", script), 0,
-		     "a host of another lab deleted it from a sticky directory: %s", r.err);
 }
 
 /* One host filling its user's key quota (kernel.keys.maxkeys) used to leave none to any host of any

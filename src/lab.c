@@ -2981,8 +2981,8 @@ static int recv_error(int fd, struct lab_error **err)
 	return lab_err(err, errnum, "%s", msg);
 }
 
-int lab_exec_tty(const struct lab *lab, const struct lab_host *h, char *const argv[],
-		 const char *const env[], enum lab_tty tty, int *out_status, struct lab_error **err)
+int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[],
+	     const char *const env[], int *out_status, struct lab_error **err)
 {
 	struct pty p;
 	sigset_t sigs, old;
@@ -3001,7 +3001,7 @@ int lab_exec_tty(const struct lab *lab, const struct lab_host *h, char *const ar
 			if (root >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
 				close(TAKE_FD(root));	/* gone, maybe its PID reused: not its root */
 		}
-		if (pty_open(&p, tty == LAB_TTY_ALWAYS, root, err) < 0)
+		if (pty_open(&p, root, err) < 0)
 			return -1;
 	}
 	if (p.master < 0)
@@ -3055,11 +3055,6 @@ int lab_exec_tty(const struct lab *lab, const struct lab_host *h, char *const ar
 	return r;
 }
 
-int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[],
-	     const char *const env[], int *out_status, struct lab_error **err)
-{
-	return lab_exec_tty(lab, h, argv, env, LAB_TTY_AUTO, out_status, err);
-}
 
 int lab_host_pidfd(const struct lab_host *h)
 {

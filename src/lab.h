@@ -159,24 +159,18 @@ bool lab_forwarding_differs(const struct lab_host *h, const struct lab_host_info
 
 /* Run argv inside every namespace of the host, as its root, cwd /tmp. *out_status is the exit code
  * to pass on: the command's, 128+signal if it was killed, 126/127 if it could not be executed.
- * lab_exec_tty with LAB_TTY_AUTO (below). */
-int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[],
-	     const char *const env[], int *out_status, struct lab_error **err);
-
-/* When the command gets a new pseudo-terminal (see pty.h): AUTO when one of our fds 0, 1, 2 is a
- * terminal, ALWAYS for an interactive shell. */
-enum lab_tty { LAB_TTY_AUTO, LAB_TTY_ALWAYS };
-
-/* lab_exec with a choice of terminal. The command runs in a new session, with no descriptor of
- * ours but 0, 1, 2 (the pty's slave in place of each that is a terminal), in a clean environment:
+ * The command runs in a new session, and gets a new pseudo-terminal (see pty.h) when one of our
+ * fds 0, 1, 2 is a terminal: the slave in place of each that is, the others as they are (a piped
+ * stdin keeps its end of file; no terminal at all, no pty: nothing to protect or relay). No
+ * descriptor of ours but 0, 1, 2 reaches it, and it gets a clean environment:
  * PATH (the host's standard one), HOME=/tmp, USER, LOGNAME, SHELL (the host's root's shell),
  * TERM, LANG, LANGUAGE and LC_* (ours), NETLAB_LAB, NETLAB_HOST, PS1 for a shell other than
  * bash and zsh (they set their own in their system rc files), then env
  * ("NAME=VALUE", NULL-terminated, may be NULL), which wins. argv NULL runs the host's root's
  * shell (its /etc/passwd, else /bin/bash, else /bin/sh). Not found is 127 with "command not
  * found" (errnum 0). */
-int lab_exec_tty(const struct lab *lab, const struct lab_host *h, char *const argv[],
-		 const char *const env[], enum lab_tty tty, int *out_status, struct lab_error **err);
+int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[],
+	     const char *const env[], int *out_status, struct lab_error **err);
 
 /* Like lab_exec, but stdout (and stderr, merged) is captured into out (NUL-terminated, cut at
  * len-1). h == NULL runs argv on the real machine instead, for side-by-side comparisons. */

@@ -912,7 +912,7 @@ static int cmd_status(int argc, char **argv)
 	return code;
 }
 
-/* The variables of -e/--env, for the host's command (see lab_exec_tty): NAME=VALUE, or NAME alone
+/* The variables of -e/--env, for the host's command (see lab_exec): NAME=VALUE, or NAME alone
  * for our own value of NAME (left out if we have none), as docker run -e does. */
 struct env_opts {
 	size_t n;
@@ -985,7 +985,7 @@ static int run_in_host(const char *cmd, const char *host_arg, const char *lab_na
 		printf("\n");
 		fflush(stdout);
 	}
-	r = lab_exec_tty(&lab, &lab.hosts[idx], argv, envs->v, argv ? LAB_TTY_AUTO : LAB_TTY_ALWAYS,
+	r = lab_exec(&lab, &lab.hosts[idx], argv, envs->v,
 			 &status, &err);
 	state_free(&lab);
 	if (r < 0) {

@@ -41,7 +41,7 @@ static int host_ptmx(int root)
 	return TAKE_FD(fd);
 }
 
-int pty_open(struct pty *p, bool force, int root, struct lab_error **err)
+int pty_open(struct pty *p, int root, struct lab_error **err)
 {
 	_cleanup_close_ int master = -1, slave = -1;
 	struct winsize ws;
@@ -55,14 +55,12 @@ int pty_open(struct pty *p, bool force, int root, struct lab_error **err)
 			p->tty = fd;
 		any |= p->on[fd];
 	}
-	if (!any && !force)
+	/* no terminal involved (a shell fed by a pipe, a script's exec): nothing of the admin's to
+	 * protect and none to relay. And never the slave in place of a stdin that is not a
+	 * terminal: a pipe or file keeps its own end of file, which a pty could only imitate (a VEOF
+	 * that an interactive shell's line editor, in non-canonical mode, takes for a key) */
+	if (!any)
 		return 0;
-	/* shell and console: a terminal for the output even when none is involved, but never the
-	 * slave in place of a stdin that is not a terminal: a pipe or file keeps its own end of file,
-	 * which a pty could only imitate (a VEOF that an interactive shell's line editor, in
-	 * non-canonical mode, takes for a key) */
-	if (force && !any)
-		p->on[1] = p->on[2] = true;
 	/* the host's own devpts when it has one, so that the command's tty has a name there
 	 * (ttyname, `tty`, ssh); else the machine's, opened before joining */
 	master = host_ptmx(root);

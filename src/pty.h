@@ -28,13 +28,12 @@ struct pty {
 	struct termios saved;
 };
 
-/* Open a pty if any of our fds 0, 1, 2 is a terminal, or always when force (shell, console). The
- * slave replaces those of our fds that are terminals (with force and none, stdout and stderr); a
- * stdin that is not a terminal passes as it is. p->master is -1 when none was needed. root is an
+/* Open a pty if any of our fds 0, 1, 2 is a terminal. The slave replaces those of our fds that are
+ * terminals; the others (a piped stdin) pass as they are. p->master is -1 when none was needed. root is an
  * O_PATH fd of the host's root (or -1): its own devpts is used when it has one, else the
  * machine's /dev/ptmx. The slave gets the admin's terminal settings and window
  * size. Nothing of our terminal changes yet (see pty_relay). */
-int pty_open(struct pty *p, bool force, int root, struct lab_error **err);
+int pty_open(struct pty *p, int root, struct lab_error **err);
 
 /* The signals pty_relay handles; block them (sigprocmask) before forking the command's side, and
  * restore the old mask in the child. */

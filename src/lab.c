@@ -3061,6 +3061,26 @@ int lab_host_pidfd(const struct lab_host *h)
 	return ns_pidfd_verified(h->pid, h->start, NULL);
 }
 
+/* The child of lab_capture*: stdin from /dev/null, stdout and stderr into wfd, then argv in the
+ * host (lab_exec: it joins, so that the caller stays where it is) or, h NULL, on the machine. */
+__attribute__((noreturn)) static void capture_child(const struct lab *lab, const struct lab_host *h,
+						    char *const argv[], int wfd)
+{
+	struct lab_error *e = NULL;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), st = 127;
+
+	dup2(fd, 0);
+	dup2(wfd, 1);
+	dup2(wfd, 2);
+	if (h) {
+		if (lab_exec(lab, h, argv, NULL, &st, &e) < 0)
+			st = st ? st : 1;
+	} else {
+		execvp(argv[0], argv);
+	}
+	_exit(st);
+}
+
 int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		size_t len, int *out_status, struct lab_error **err)
 {
@@ -3071,22 +3091,8 @@ int lab_capture(const struct lab *lab, const struct lab_host *h, char *const arg
 	pid = fork_piped(pipefd, err);
 	if (pid < 0)
 		return -1;
-	if (pid == 0) {
-		/* the child joins the host (lab_exec), so that we stay where we are */
-		struct lab_error *e = NULL;
-		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), st = 127;
-
-		dup2(fd, 0);
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		if (h) {
-			if (lab_exec(lab, h, argv, NULL, &st, &e) < 0)
-				st = st ? st : 1;
-		} else {
-			execvp(argv[0], argv);
-		}
-		_exit(st);
-	}
+	if (pid == 0)
+		capture_child(lab, h, argv, pipefd[1]);
 	while (got + 1 < len) {
 		ssize_t n = TEMP_FAILURE_RETRY(read(pipefd[0], out + got, len - 1 - got));
 		if (n <= 0)
@@ -3114,21 +3120,9 @@ int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *con
 	if (pid == 0) {
 		/* the command runs in a session of its own (exec_joined): on SIGTERM this waiter
 		 * kills its whole process group, then reaps it and exits */
-		struct lab_error *e = NULL;
-		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), st = 127;
-
 		exec_term_kills = true;
 		setpgid(0, 0);
-		dup2(fd, 0);
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		if (h) {
-			if (lab_exec(lab, h, argv, NULL, &st, &e) < 0)
-				st = st ? st : 1;
-		} else {
-			execvp(argv[0], argv);
-		}
-		_exit(st);
+		capture_child(lab, h, argv, pipefd[1]);
 	}
 	setpgid(pid, pid);	/* also here: no race with the kill below */
 	rd = pipefd[0];

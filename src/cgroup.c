@@ -546,6 +546,9 @@ int cgroup_lab_remove(const struct cgroup_set *s, const char *lab,
 		if (!d) {
 			if (errno != ENOENT && r == 0)
 				r = lab_err(err, errno, "open cgroup %s", dir);
+			/* an `up` killed between making netlab/ and netlab/LAB left netlab/ alone */
+			snprintf(dir, sizeof(dir), "%s/" CGROUP_DIR, h->path);
+			rmdir(dir);
 			continue;
 		}
 		found = 1;
@@ -576,6 +579,16 @@ int cgroup_lab_remove(const struct cgroup_set *s, const char *lab,
 		rmdir(dir);
 	}
 	return r < 0 ? r : found;
+}
+
+void cgroup_top_remove(const struct cgroup_set *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		char dir[192];
+
+		snprintf(dir, sizeof(dir), "%s/" CGROUP_DIR, s->h[i].path);
+		rmdir(dir);	/* fails while a lab has cgroups there, as it should */
+	}
 }
 
 int cgroup_labs(const struct cgroup_set *s, char ***out, size_t *out_count, struct lab_error **err)

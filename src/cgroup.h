@@ -89,6 +89,10 @@ int cgroup_lab_remove(const struct cgroup_set *s, const char *lab,
 		      struct lab_error **err);
 
 /* The labs that have a netlab/LAB cgroup in any hierarchy (malloc'd, free with lab_names_free). */
+/* Remove netlab/ from each hierarchy where it is empty (an `up` killed before it made netlab/LAB
+ * leaves it); where any lab still has cgroups, it stays. */
+void cgroup_top_remove(const struct cgroup_set *s);
+
 int cgroup_labs(const struct cgroup_set *s, char ***out, size_t *out_count, struct lab_error **err);
 
 /* A host's limits and use, read live from its cgroups; found is false when it has none. */

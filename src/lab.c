@@ -2370,6 +2370,7 @@ static int clean_cgroups(void (*report)(const char *what, void *arg), void *arg,
 		if (cgroup_lab_remove(&cg, names[i], report, arg, err) < 0)
 			r = -1;
 	}
+	cgroup_top_remove(&cg);
 	lab_names_free(names, count);
 	if (rundir >= 0)
 		close(rundir);

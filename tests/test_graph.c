@@ -38,7 +38,7 @@ static void plan(struct lab *lab, struct lab_host hosts[4], struct lab_segment s
 		for (size_t k = 0; k < hosts[i].nifaces; k++) {
 			struct lab_iface *x = &hosts[i].ifaces[k];
 
-			snprintf(x->name, sizeof(x->name), "eth%zu", k);
+			snprintf(x->name, sizeof(x->name), "eth%u", (unsigned)k);
 			x->seg = i == 2 || k == 1 ? 1 : 0;
 			x->addr = segs[x->seg].subnet.addr | (uint32_t)(i + 1);
 		}

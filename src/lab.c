@@ -90,11 +90,15 @@ static void remove_empty_dirs(void)
 {
 	int fd = run_dir_lock(false, NULL);
 
+	/* only when no other lab is up or being built, under the lock an `up` reserves under: a
+	 * concurrent `up` may be between making /run/netns and its hosts' mount points there */
 	if (fd >= 0) {
-		rmdir(LAB_RUN_DIR);	/* fails with ENOTEMPTY while other labs are up */
+		/* rmdir fails with ENOTEMPTY while other labs are up; /run/netns goes only after it,
+		 * and fails if not empty or if it is a mount point (iproute2's) */
+		if (rmdir(LAB_RUN_DIR) == 0)
+			rmdir(LAB_NETNS_DIR);
 		close(fd);
 	}
-	rmdir(LAB_NETNS_DIR);	/* fails if not empty or if it is a mount point (iproute2's) */
 }
 
 static int open_lab_dir(int rundir, const char *name, struct lab_error **err)

@@ -273,20 +273,31 @@ fail:
 	return NULL;
 }
 
-/* iifname "LAB-*" drop, in chain input */
-static struct nl_msg *input_rule_msg(const char *table, const char *lab)
+/* A rule in chain of table that starts `iifname "LAB-*"`: the message with its expressions' nest
+ * open in *exprs, or NULL (out of memory). Every rule of a lab's table matches its ports so. */
+static struct nl_msg *lab_rule_start(const char *table, const char *chain, const char *lab,
+				     struct nlattr **exprs)
 {
 	const uint32_t meta[] = { NFTA_META_DREG, NFT_REG_1, NFTA_META_KEY, NFT_META_IIFNAME };
 	struct nl_msg *m = nft_msg(NFT_TYPE(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
 				   NFPROTO_BRIDGE, 0);
-	struct nlattr *exprs;
 	char prefix[32];
 
 	snprintf(prefix, sizeof(prefix), "%s-", lab);
 	if (!m || nla_put_string(m, NFTA_RULE_TABLE, table) < 0 ||
-	    nla_put_string(m, NFTA_RULE_CHAIN, "input") < 0 ||
-	    !(exprs = nla_nest_start(m, NFTA_RULE_EXPRESSIONS)) || put_expr(m, "meta", 2, meta) < 0 ||
-	    put_cmp(m, prefix, strlen(prefix)) < 0 || put_drop(m) < 0) {
+	    nla_put_string(m, NFTA_RULE_CHAIN, chain) < 0 ||
+	    !(*exprs = nla_nest_start(m, NFTA_RULE_EXPRESSIONS)) || put_expr(m, "meta", 2, meta) < 0 ||
+	    put_cmp(m, prefix, strlen(prefix)) < 0) {
+		nlmsg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Close the rule lab_rule_start opened (ok: its other expressions went in), or free it. */
+static struct nl_msg *lab_rule_end(struct nl_msg *m, struct nlattr *exprs, bool ok)
+{
+	if (!m || !ok) {
 		nlmsg_free(m);
 		return NULL;
 	}
@@ -294,30 +305,28 @@ static struct nl_msg *input_rule_msg(const char *table, const char *lab)
 	return m;
 }
 
+/* iifname "LAB-*" drop, in chain input */
+static struct nl_msg *input_rule_msg(const char *table, const char *lab)
+{
+	struct nlattr *exprs = NULL;
+	struct nl_msg *m = lab_rule_start(table, "input", lab, &exprs);
+
+	return lab_rule_end(m, exprs, m && put_drop(m) == 0);
+}
+
 /* iifname "LAB-*" ether daddr 33:33:00:00:00:16 drop */
 static struct nl_msg *rule_msg(const char *table, const char *lab)
 {
 	static const uint8_t mld_mac[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x16 };
-	const uint32_t meta[] = { NFTA_META_DREG, NFT_REG_1, NFTA_META_KEY, NFT_META_IIFNAME };
 	const uint32_t payload[] = { NFTA_PAYLOAD_DREG, NFT_REG_1, NFTA_PAYLOAD_BASE,
 				     NFT_PAYLOAD_LL_HEADER, NFTA_PAYLOAD_OFFSET, 0,
 				     NFTA_PAYLOAD_LEN, sizeof(mld_mac) };
-	struct nl_msg *m = nft_msg(NFT_TYPE(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
-				   NFPROTO_BRIDGE, 0);
-	struct nlattr *exprs;
-	char prefix[32];
+	struct nlattr *exprs = NULL;
+	struct nl_msg *m = lab_rule_start(table, "mld", lab, &exprs);
 
-	snprintf(prefix, sizeof(prefix), "%s-", lab);
-	if (!m || nla_put_string(m, NFTA_RULE_TABLE, table) < 0 ||
-	    nla_put_string(m, NFTA_RULE_CHAIN, "mld") < 0 ||
-	    !(exprs = nla_nest_start(m, NFTA_RULE_EXPRESSIONS)) || put_expr(m, "meta", 2, meta) < 0 ||
-	    put_cmp(m, prefix, strlen(prefix)) < 0 || put_expr(m, "payload", 4, payload) < 0 ||
-	    put_cmp(m, mld_mac, sizeof(mld_mac)) < 0 || put_drop(m) < 0) {
-		nlmsg_free(m);
-		return NULL;
-	}
-	nla_nest_end(m, exprs);
-	return m;
+	return lab_rule_end(m, exprs, m && put_expr(m, "payload", 4, payload) == 0 &&
+					      put_cmp(m, mld_mac, sizeof(mld_mac)) == 0 &&
+					      put_drop(m) == 0);
 }
 
 /* One batch of these messages (each freed here; a NULL one is out of memory). 0 or -errno. */

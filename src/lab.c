@@ -33,6 +33,7 @@
 #include "units.h"
 #include "pty.h"
 #include "rootfs.h"
+#include "topo.h"
 #include "util.h"
 
 #define READY_TIMEOUT_MS 30000

@@ -15,24 +15,7 @@
 #define LAB_NETNS_DIR "/run/netns"
 #define LAB_DEFAULT_NAME "lab"
 
-/* A static route as a topology file writes it, resolved once addresses are known. */
-struct lab_topo_route {
-	size_t host;		/* index into plan.hosts */
-	char to[64];		/* "default", a segment's name, or a prefix (IPv4 or IPv6) */
-	char via[64];		/* a host's name (its address on a shared segment), or an address */
-	char where[96];		/* "lab.yaml:12", for errors */
-};
-
-/* A lab as a topology file describes it (topo.c): segments (subnet prefix 0 = netlab picks one),
- * hosts and their interfaces (address 0 = netlab picks one), routers, routes, shaping. */
-struct lab_topo {
-	struct lab plan;
-	size_t nroutes;
-	struct lab_topo_route *routes;
-	struct cgroup_limits limits;	/* the file's lab-wide pids-max/memory-max; 0: not given */
-};
-
-void lab_topo_free(struct lab_topo *t);
+struct lab_topo;	/* topo.h */
 
 struct lab_spec {
 	const char *name;

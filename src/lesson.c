@@ -16,6 +16,7 @@
 #include "lab.h"
 #include "ns.h"
 #include "ping.h"
+#include "reach.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------------------ pingall */

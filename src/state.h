@@ -115,9 +115,4 @@ int state_parse(const char *text, const char *where, struct lab *out, struct lab
 
 void state_free(struct lab *lab);
 
-/* Should `from` reach `to`'s first address and get the reply back, by the lab's plan? Hosts on a
- * shared segment reach each other; beyond that, packets follow the static routes, hop by hop,
- * through routers only (the kernel's rule: a host that is not a router does not forward). */
-bool lab_expect_reach(const struct lab *lab, size_t from, size_t to, bool v6);
-
 #endif

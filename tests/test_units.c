@@ -10,6 +10,7 @@
 #include "../src/json.h"
 #include "../src/names.h"
 #include "../src/rootfs.h"
+#include "../src/reach.h"
 #include "../src/state.h"
 
 static int parse_net(const char *s, struct ipv4_net *n, char *msg, size_t len)

@@ -47,7 +47,7 @@ $(BUILD)/%.o: %.c $(HDRS)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libnetlab.a: $(LIB_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(BUILD)/src/main.o $(BUILD)/libnetlab.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BIN_LIBS) -lm $(LDFLAGS)

@@ -1,0 +1,490 @@
+/* `netlab up`: reserve (lock, plan, allocate, record), build (bridges, the spawner pipeline, cabling,
+ * netns mounts), commit; and the rollback when any step fails. */
+#include "lab_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "topo.h"
+#include "util.h"
+
+#define READY_TIMEOUT_MS 30000	/* for a host to report ready */
+
+/* Every step of `up` passes here: a pending SIGINT/SIGTERM/SIGHUP aborts it (and rolls back).
+ * For tests: NETLAB_FAIL_AT=K makes step K fail; NETLAB_STOP_AT=K stops the process (SIGSTOP) at
+ * step K, so that a test can kill it at exactly that point. */
+int up_step(struct up *u, const char *what, struct lab_error **err)
+{
+	struct signalfd_siginfo si;
+
+	u->step++;
+	if (u->stop_at && u->step == u->stop_at)
+		raise(SIGSTOP);
+	if (u->fail_at && u->step == u->fail_at)
+		return lab_err(err, 0, "injected failure at step %u (%s) [NETLAB_FAIL_AT]", u->step, what);
+	if (u->sigfd >= 0 && read(u->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int r = lab_err(err, EINTR, "interrupted by %s while %s", strsignal((int)si.ssi_signo),
+				what);
+		if (*err)
+			(*err)->signo = (int)si.ssi_signo;
+		return r;
+	}
+	return 0;
+}
+
+static int check_preconditions(struct lab_error **err)
+{
+	char buf[32];
+	unsigned long v;
+
+	if (geteuid() != 0)
+		return lab_err(err, 0, "netlab up needs root (it creates namespaces, a bridge and "
+					   "veths): run it with sudo");
+	if (util_read_file("/proc/sys/user/max_user_namespaces", buf, sizeof(buf), NULL) > 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (util_parse_ulong(buf, 0, ~0ul, &v) == 0 && v == 0)
+			return lab_err(err, 0, "user namespaces are disabled "
+					       "(/proc/sys/user/max_user_namespaces is 0): run "
+					       "'sysctl -w user.max_user_namespaces=15000' (on CentOS 7 also "
+					       "boot with user_namespace.enable=1)");
+	}
+	return 0;
+}
+
+static void raise_fd_limit(size_t hosts)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)hosts * 3 + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int write_hosts_file(struct up *u, struct lab_error **err)
+{
+	char *text = NULL, a[IPV6_TEXT];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return lab_err(err, errno, "hosts file");
+	fputs("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", f);
+	/* every address of every host: its name for eth0, NAME-ethK for each interface */
+	for (size_t i = 0; i < u->lab->nhosts; i++) {
+		const struct lab_host *h = &u->lab->hosts[i];
+
+		for (size_t k = 0; k < h->nifaces; k++) {
+			const struct lab_iface *x = &h->ifaces[k];
+
+			fprintf(f, "%s\t%s%s%s-%s\n", ipv4_fmt(x->addr, a, sizeof(a)), k ? "" : h->name,
+				k ? "" : " ", h->name, x->name);
+			if (!ipv6_is_zero(x->addr6))
+				fprintf(f, "%s\t%s%s%s-%s\n", ipv6_fmt(x->addr6, a, sizeof(a)),
+					k ? "" : h->name, k ? "" : " ", h->name, x->name);
+		}
+	}
+	fclose(f);
+	explain_hosts_file(u, text);
+	r = util_write_atomic(u->labfd, "hosts", text, len, 0644, err);
+	free(text);
+	return r;
+}
+
+/* netlab/LAB in each cgroup hierarchy, under the /run/netlab lock (cgroup_lab_create). */
+static int make_lab_cgroups(struct up *u, struct lab_error **err)
+{
+	cgroup_detect(&u->cg);
+	if (cgroup_lab_create(&u->cg, u->lab->name, err) < 0)
+		return -1;
+	u->cg_made = true;
+	return 0;
+}
+
+/* Refuse to build where something of the lab's names already is: an interface LAB-* (the MLD
+ * rule matches every one of them), an entry /run/netns/LAB-*, the nftables table netlab-LAB. A
+ * failed `up` would otherwise remove them in its rollback, and `down` later. Runs under the
+ * /run/netlab lock, before anything is made. */
+static int check_clashes(struct up *u, struct lab_error **err)
+{
+	const char *name = u->lab->name;
+	char prefix[LAB_NAME_MAX + 2], alias[LAB_NAME_MAX + 16], found[512] = "";
+	struct nets_link *links = NULL;
+	char **tables = NULL;
+	size_t count = 0;
+	struct dirent *e;
+	DIR *d;
+	int r;
+
+	snprintf(prefix, sizeof(prefix), "%s-", name);
+	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:", name);
+	r = nets_link_list(u->root, &links, &count, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < count && !found[0]; i++) {
+		if (strncmp(links[i].name, prefix, strlen(prefix)))
+			continue;
+		if (!strncmp(links[i].alias, alias, strlen(alias)))
+			snprintf(found, sizeof(found), "interface %s is left from a lab '%s' that crashed: "
+				 "run 'netlab clean'", links[i].name, name);
+		else
+			snprintf(found, sizeof(found), "interface %s exists and is not netlab's (a lab's "
+				 "interfaces are named %s*): delete it or choose another --name",
+				 links[i].name, prefix);
+	}
+	free(links);
+	if ((d = opendir(LAB_NETNS_DIR))) {
+		while (!found[0] && (e = readdir(d)))
+			if (!strncmp(e->d_name, prefix, strlen(prefix)))
+				snprintf(found, sizeof(found), "%s/%.32s exists and is not netlab's (a network "
+					 "namespace made with 'ip netns add'?): remove it ('ip netns del %.32s') "
+					 "or choose another --name", LAB_NETNS_DIR, e->d_name, e->d_name);
+		closedir(d);
+	}
+	if (!found[0] && nets_mld_table_labs(&tables, &count, NULL) == 0) {
+		for (size_t i = 0; i < count && !found[0]; i++)
+			if (!strcmp(tables[i], name))
+				snprintf(found, sizeof(found), "the nftables table bridge netlab-%s exists: "
+					 "left from a lab '%s' that crashed ('netlab clean' removes it) or "
+					 "made by hand ('nft delete table bridge netlab-%s')", name, name, name);
+		lab_names_free(tables, count);
+	}
+	if (found[0])
+		return lab_err(err, 0, "lab '%s' cannot start: %s", name, found);
+	return 0;
+}
+
+static int reserve(struct up *u, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	_cleanup_close_ int rundir = -1;
+	struct lab_error *sub = NULL;
+	int r;
+
+	rundir = run_dir_lock(true, err);
+	if (rundir < 0)
+		return -1;
+	if (mkdirat(rundir, lab->name, 0700) < 0) {
+		struct lab other;
+
+		if (errno != EEXIST)
+			return lab_err(err, errno, "create %s/%s", LAB_RUN_DIR, lab->name);
+		r = lab_load(lab->name, &other, &sub);
+		if (r == 0 && !other.complete) {
+			state_free(&other);
+			return lab_err(err, 0, "lab '%s' is being built, or its `netlab up` died: "
+						    "run 'netlab clean' if no netlab up is running",
+				       lab->name);
+		}
+		if (r == 0)
+			state_free(&other);
+		lab_err_free(&sub);
+		return lab_err(err, 0, "lab '%s' is already up (see 'netlab status %s', end it "
+					    "with 'netlab down %s')", lab->name, lab->name, lab->name);
+	}
+	u->created_dir = true;
+	u->labfd = open_lab_dir(rundir, lab->name, err);
+	if (u->labfd < 0)
+		return -1;
+	if (flock(u->labfd, LOCK_EX | LOCK_NB) < 0)
+		return lab_err(err, errno, "lock %s/%s", LAB_RUN_DIR, lab->name);
+	r = nets_open(&u->root, err);
+	if (r < 0)
+		return r;
+	if (plan_hosts(u, err) < 0)
+		return -1;
+	r = check_clashes(u, err);
+	if (r < 0)
+		return r;
+	r = allocate(u, err);
+	if (r < 0)
+		return r;
+	if (allocate_ids(u, err) < 0 || make_lab_cgroups(u, err) < 0)
+		return -1;
+	if (assign_addresses(lab, err) < 0 || resolve_routes(u, err) < 0)
+		return -1;
+	lab->builder = getpid();
+	util_proc_starttime(lab->builder, &lab->builder_start);
+	/* recorded before anything is made: a killed `up` leaves a plan `clean` can follow */
+	if (write_state_at(u->labfd, lab, err) < 0 || write_hosts_file(u, err) < 0)
+		return -1;
+	return 0;	/* the /run/netlab lock is released here: the name and subnet are ours */
+}
+
+static int wait_ready(struct up *u, size_t i, struct lab_error **err)
+{
+	struct pollfd p[2] = { { .fd = u->children[i].sync_fd, .events = POLLIN },
+			       { .fd = u->sigfd, .events = POLLIN } };
+	int r = TEMP_FAILURE_RETRY(poll(p, 2, READY_TIMEOUT_MS));
+
+	if (r == 0)
+		return lab_err(err, ETIMEDOUT, "host %s did not report ready", u->lab->hosts[i].name);
+	if (r < 0)
+		return lab_err(err, errno, "wait for host %s", u->lab->hosts[i].name);
+	if (p[1].revents & POLLIN)
+		return up_step(u, "waiting for hosts", err);
+	if (ns_read_ready(&u->children[i], err) < 0)
+		return lab_err_wrap(err, "host %s", u->lab->hosts[i].name);
+	return 0;
+}
+
+/* A host's limits: its own in the topology file, else `up --pids-max/--memory-max`, else the file's
+ * lab-wide ones, else the defaults (cgroup.h). */
+struct cgroup_limits host_limits(const struct lab_spec *s, const struct lab_host *h)
+{
+	const struct cgroup_limits *file = s->topo ? &s->topo->limits : NULL;
+	struct cgroup_limits l = { .pids_max = h->pids_max, .memory_max = h->memory_max };
+
+	if (!l.pids_max)
+		l.pids_max = s->limits.pids_max ? s->limits.pids_max
+			     : file && file->pids_max ? file->pids_max : CGROUP_PIDS_DEFAULT;
+	if (!l.memory_max)
+		l.memory_max = s->limits.memory_max ? s->limits.memory_max
+			       : file && file->memory_max ? file->memory_max : CGROUP_MEMORY_DEFAULT;
+	return l;
+}
+
+/* In the spawner process: clone host i and let it set itself up. */
+static int spawn_host(void *arg, size_t i, struct ns_child *c, struct lab_error **err)
+{
+	const struct up *u = arg;
+	const struct lab_host *h = &u->lab->hosts[i];
+	char title[64], mountpoint[128];
+	struct ns_spec spec = { .hostname = h->name, .title = title, .hosts_path = u->hosts_path,
+				.mountpoint = i ? mountpoint : NULL, .mountpoint_of = u->anchor,
+				.sysctl = host_sysctls(h), .extra_flags = u->lab->extra_ns,
+				.id_base = h->id_base, .fs = u->lab->fs };
+	struct cgroup_limits limits = host_limits(u->spec, h);
+	char cgbuf[CGROUP_HIER_MAX][160];
+	const char *cgroups[CGROUP_HIER_MAX + 1];
+
+	/* its cgroups, with their limits, before it exists: it is born in them (ns_spec) */
+	if (cgroup_host_create(&u->cg, u->lab->name, h->name, &limits, err) < 0)
+		return -1;
+	cgroup_host_procs(&u->cg, u->lab->name, h->name, cgbuf, cgroups);
+	spec.cgroup_procs = cgroups;
+	snprintf(title, sizeof(title), "netlab-init %s/%s", u->lab->name, h->name);
+	netns_path(mountpoint, sizeof(mountpoint), u->lab->name, h->name);
+	if (ns_spawn(&spec, c, err) < 0)
+		return -1;
+	if (ns_go(c, err) < 0) {
+		ns_abort(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* How many hosts the spawner may clone ahead of the one being cabled. */
+#define SPAWN_AHEAD 2
+
+static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	uint64_t t0 = util_now_ns();
+	int r;
+
+	u->bridges = calloc(lab->nsegs * LAB_SEG_BRIDGES_MAX, sizeof(*u->bridges));
+	u->ports = calloc(lab->nsegs, sizeof(*u->ports));
+	if (!u->bridges || !u->ports)
+		return lab_err(err, ENOMEM, "bridges");
+	for (size_t g = 0; g < lab->nsegs; g++) {
+		size_t n = lab_seg_bridges(lab, g);
+
+		for (size_t k = 0; k < n; k++)
+			if ((r = add_bridge(u, g, k, err)) < 0)
+				return lab->nsegs > 1 ? lab_err_wrap(err, "segment %s", lab->segs[g].name) : r;
+	}
+	if ((r = wall_off(u, err)) < 0)
+		return r;
+	u->neigh_fix = machine_neigh_differs();
+	snprintf(u->hosts_path, sizeof(u->hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
+
+	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)
+		return lab_err(err, errno, "create %s", LAB_NETNS_DIR);
+	/* the first host's mount point, made here: the others are hard links to it (ns_spec) */
+	netns_path(u->anchor, sizeof(u->anchor), lab->name, lab->hosts[0].name);
+	if ((r = open(u->anchor, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) < 0)
+		return lab_err(err, errno, "create %s", u->anchor);
+	{
+		struct stat st;
+
+		/* what the rollback may remove: this file and its hard links, not a file found there */
+		if (fstat(r, &st) == 0) {
+			u->anchor_dev = st.st_dev;
+			u->anchor_ino = st.st_ino;
+		}
+	}
+	close(r);
+
+	/* A pipeline: the spawner clones host i, host i - 1 sets itself up (mounts, hostname,
+	 * sysctls), and we cable host i - SPAWN_AHEAD, which has reported ready by then. */
+	if (ns_spawner_start(&u->spawner, spawn_host, u, err) < 0)
+		return -1;
+	for (size_t i = 0; i < lab->nhosts + SPAWN_AHEAD; i++) {
+		uint64_t c0 = util_now_ns();
+		struct lab_host *h;
+		size_t j;
+
+		if (i < lab->nhosts && ((r = up_step(u, "spawning a host", err)) < 0 ||
+					(r = ns_spawner_ask(&u->spawner, i, err)) < 0))
+			return lab_err_wrap(err, "host %s", lab->hosts[i].name);
+		if (i < SPAWN_AHEAD || (j = i - SPAWN_AHEAD) >= lab->nhosts)
+			continue;
+		h = &lab->hosts[j];
+		if ((r = ns_spawner_take(&u->spawner, j, &u->children[j], err)) < 0)
+			return lab_err_wrap(err, "host %s", h->name);
+		h->pid = u->children[j].pid;
+		explain_host(u, h, u->hosts_path);
+		t->clone += util_now_ns() - c0;
+		c0 = util_now_ns();
+		if ((r = wait_ready(u, j, err)) < 0)
+			return r;
+		u->ready = j + 1;	/* it made its /run/netns mount point */
+		t->ready += util_now_ns() - c0;
+		c0 = util_now_ns();
+		if (h->networked && (r = cable_host(u, j, err)) < 0)
+			return r;
+		t->veth += util_now_ns() - c0;
+	}
+	t->spawn = util_now_ns() - t0;
+	t0 = util_now_ns();
+	/* after the hosts made their mounts private, so these never propagate into them */
+	for (size_t i = 0; i < lab->nhosts; i++)
+	{
+		char path[128];
+
+		netns_path(path, sizeof(path), lab->name, lab->hosts[i].name);
+		explainf(u->spec->explain, u->spec->explain_arg,
+			 "mkdir -p %s && touch %s && mount --bind /proc/$pid_%s/ns/net %s", LAB_NETNS_DIR,
+			 path, lab->hosts[i].name, path);
+		if ((r = up_step(u, "mounting a netns", err)) < 0 ||
+		    (r = mount_netns(lab, &lab->hosts[i], err)) < 0)
+			return r;
+		u->mounted = i + 1;
+	}
+	t->mounts = util_now_ns() - t0;
+	return 0;
+}
+
+static int commit(struct up *u, struct lab_error **err)
+{
+	struct lab *lab = u->lab;
+	int r;
+
+	for (size_t i = 0; i < lab->nhosts; i++)
+		lab->hosts[i].start = u->children[i].start;
+	if ((r = up_step(u, "recording the lab", err)) < 0)
+		return r;
+	/* PIDs first, still "building": if we are killed while hosts are being committed (and so
+	 * stop dying with us), `clean` can find and end every one of them */
+	if (write_state_at(u->labfd, lab, err) < 0)
+		return -1;
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if ((r = ns_commit(&u->children[i], err)) < 0)
+			return lab_err_wrap(err, "host %s", lab->hosts[i].name);
+	/* every host outlives us now: the lab is complete */
+	lab->complete = true;
+	if (write_state_at(u->labfd, lab, err) < 0) {
+		lab->complete = false;
+		return -1;
+	}
+	return 0;
+}
+
+int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timing,
+	   struct lab_error **err)
+{
+	struct lab lab = { 0 };
+	struct up u = { .spec = spec, .lab = &lab, .labfd = -1, .sigfd = -1,
+			.spawner = { .pid = 0, .fd = -1 } };
+	struct lab_timing t = { 0 };
+	sigset_t block, old;
+	unsigned long fail_at = 0;
+	uint64_t t0 = util_now_ns(), t1;
+	int r;
+
+	if (check_preconditions(err) < 0)
+		return -1;
+	snprintf(lab.name, sizeof(lab.name), "%s", spec->name);
+	lab.extra_ns = spec->extra_ns;
+	lab.fs = spec->fs;
+	if (getenv("NETLAB_FAIL_AT") && util_parse_ulong(getenv("NETLAB_FAIL_AT"), 1, ~0u, &fail_at) == 0)
+		u.fail_at = (unsigned)fail_at;
+	if (getenv("NETLAB_STOP_AT") && util_parse_ulong(getenv("NETLAB_STOP_AT"), 1, ~0u, &fail_at) == 0)
+		u.stop_at = (unsigned)fail_at;
+	raise_fd_limit(spec->hosts + spec->empty);
+
+	/* SIGINT/SIGTERM/SIGHUP are read at each step and roll the lab back (exit 130/143/129) */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	u.sigfd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	r = reserve(&u, err);
+	t.reserve = util_now_ns() - t0;
+	if (r >= 0)
+		r = build(&u, &t, err);
+	t1 = util_now_ns();
+	if (r >= 0)
+		r = commit(&u, err);
+	t.commit = util_now_ns() - t1;
+
+	if (r < 0)
+		ns_spawner_abort(&u.spawner, u.children, u.children ? lab.nhosts : 0);
+	else
+		ns_spawner_finish(&u.spawner);
+	if (r < 0 && u.created_dir) {
+		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd,
+				       .anchor_dev = u.anchor_dev, .anchor_ino = u.anchor_ino,
+				       .ready = u.ready, .mounted = u.mounted,
+				       .made_table = u.made_table,
+				       .made_links = u.bridges != NULL };
+		struct lab_error *ignored = NULL;
+
+		td.keep_cgroups = !u.cg_made;
+
+		if (teardown(&td, &ignored) < 0 && *err && ignored)
+			lab_err_wrap(err, "(rollback incomplete: %s; run 'netlab clean')", ignored->msg);
+		lab_err_free(&ignored);
+	}
+	for (size_t i = 0; u.children && i < lab.nhosts; i++) {
+		if (u.children[i].pidfd >= 0)
+			close(u.children[i].pidfd);
+		if (u.children[i].sync_fd >= 0)
+			close(u.children[i].sync_fd);
+	}
+	free(u.children);
+	free(u.bridges);
+	free(u.ports);
+	nets_close(u.root);
+	if (u.labfd >= 0)
+		close(u.labfd);	/* releases the lab lock */
+	if (u.sigfd >= 0)
+		close(u.sigfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0) {
+		state_free(&lab);
+		return r;
+	}
+	t.total = util_now_ns() - t0;
+	if (timing)
+		*timing = t;
+	*out = lab;
+	return 0;
+}

@@ -199,22 +199,36 @@ void lab_names_free(char **names, size_t count)
 	free(names);
 }
 
-int lab_load_default(const char *name, struct lab *out, struct lab_error **err)
+/* The name of the only lab that is up, into out. host: what the user asked for, to name in the
+ * message when several labs are up ("name the host as LAB/h1"); NULL: a command on a lab. */
+static int only_lab(char out[LAB_NAME_MAX + 1], const char *host, struct lab_error **err)
 {
-	char **names = NULL, only[LAB_NAME_MAX + 1] = "";
+	char **names = NULL;
 	size_t count = 0;
 
-	if (name)
-		return lab_load(name, out, err);
 	if (lab_names(&names, &count, err) < 0)
 		return -1;
 	if (count == 1)
-		util_copy(only, sizeof(only), names[0]);
+		util_copy(out, LAB_NAME_MAX + 1, names[0]);
 	lab_names_free(names, count);
 	if (count == 0)
 		return lab_err(err, 0, "no lab is up (start one with 'netlab up')");
+	if (count > 1 && host)
+		return lab_err(err, 0, "several labs are up: name the host as LAB/%s "
+				       "(see 'netlab status')", host);
 	if (count > 1)
 		return lab_err(err, 0, "several labs are up: name one (see 'netlab status')");
+	return 0;
+}
+
+int lab_load_default(const char *name, struct lab *out, struct lab_error **err)
+{
+	char only[LAB_NAME_MAX + 1] = "";
+
+	if (name)
+		return lab_load(name, out, err);
+	if (only_lab(only, NULL, err) < 0)
+		return -1;
 	return lab_load(only, out, err);
 }
 
@@ -222,26 +236,14 @@ int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab,
 		     struct lab_error **err)
 {
 	char lab[LAB_NAME_MAX + 1], host[HOST_NAME_MAX_LEN + 1];
-	char **names = NULL;
-	size_t count = 0;
 	int r;
 
 	if (names_split_host(arg, lab, host, err) < 0)
 		return -EINVAL;
 	if (!lab[0] && lab_name)
 		snprintf(lab, sizeof(lab), "%s", lab_name);
-	if (!lab[0]) {
-		if (lab_names(&names, &count, err) < 0)
-			return -1;
-		if (count == 1)
-			snprintf(lab, sizeof(lab), "%s", names[0]);
-		lab_names_free(names, count);
-		if (count == 0)
-			return lab_err(err, 0, "no lab is up (start one with 'netlab up')");
-		if (count > 1)
-			return lab_err(err, 0, "several labs are up: name the host as LAB/%s "
-					       "(see 'netlab status')", host);
-	}
+	if (!lab[0] && only_lab(lab, host, err) < 0)
+		return -1;
 	r = lab_load(lab, out_lab, err);
 	if (r < 0)
 		return r;

@@ -170,17 +170,19 @@ int wall_off(struct up *u, struct lab_error **err)
 {
 	const char *want = getenv("NETLAB_MLD_FILTER");	/* "tc": the tc filter for MLD (tests) */
 	const char *lab = u->lab->name;
+	char prefix[LAB_NAME_MAX + 2];
 	bool mld = !(want && !strcmp(want, "tc"));
 
+	name_prefix(prefix, lab);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "nft add table bridge netlab-%s && nft add chain bridge netlab-%s input '{ type filter "
-		 "hook input priority filter; }' && nft add rule bridge netlab-%s input iifname '%s-*' "
-		 "drop   # nothing from the lab reaches the machine's own stack", lab, lab, lab, lab);
+		 "hook input priority filter; }' && nft add rule bridge netlab-%s input iifname '%s*' "
+		 "drop   # nothing from the lab reaches the machine's own stack", lab, lab, lab, prefix);
 	if (mld)
 		explainf(u->spec->explain, u->spec->explain_arg,
 			 "nft add chain bridge netlab-%s mld '{ type filter hook prerouting priority "
-			 "filter; }' && nft add rule bridge netlab-%s mld iifname '%s-*' ether daddr "
-			 "33:33:00:00:00:16 drop   # the MLDv2 reports to ff02::16", lab, lab, lab);
+			 "filter; }' && nft add rule bridge netlab-%s mld iifname '%s*' ether daddr "
+			 "33:33:00:00:00:16 drop   # the MLDv2 reports to ff02::16", lab, lab, prefix);
 	if (up_step(u, "walling the lab off from the machine", err) < 0)
 		return -1;
 	if (nets_lab_table_add(lab, mld, err) < 0)
@@ -238,7 +240,7 @@ int cable_host(struct up *u, size_t i, struct lab_error **err)
 	char alias[64];
 	int r, inside[LAB_IFACES_MAX] = { 0 };	/* each interface's ifindex inside the host */
 
-	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
+	link_alias(alias, sizeof(alias), lab->name, h->name);
 	for (size_t k = 0; k < h->nifaces; k++) {
 		const struct lab_iface *x = &h->ifaces[k];
 		size_t k_br = u->ports[x->seg]++ / LAB_BRIDGE_PORTS;
@@ -248,12 +250,7 @@ int cable_host(struct up *u, size_t i, struct lab_error **err)
 		unsigned m = ++u->macs;
 		uint8_t mac[6];
 
-		mac[0] = 0x02;
-		mac[1] = 0x4c;
-		mac[2] = (uint8_t)(lab->number >> 8);
-		mac[3] = (uint8_t)lab->number;
-		mac[4] = (uint8_t)(m >> 8);
-		mac[5] = (uint8_t)m;
+		iface_mac(lab, m, mac);
 		bool v6 = !ipv6_is_zero(x->addr6);
 		int ifindex;
 
@@ -291,7 +288,7 @@ int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
 	struct nets_link_spec spec = { .name = br, .alias = alias, .group = lab_group(lab), .up = true,
 				       .no_ipv6 = true, .mtu = lab->segs[g].mtu };
 
-	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:bridge", lab->name);
+	link_alias(alias, sizeof(alias), lab->name, NULL);
 	if (lab_bridge_name(&lab->segs[g], k, "", br, err) < 0 ||
 	    lab_bridge_name(&lab->segs[g], k, "-up", up, err) < 0 ||
 	    lab_bridge_name(&lab->segs[g], k, "-dn", dn, err) < 0)

@@ -26,7 +26,7 @@ static void recover_hosts(struct lab *lab)
 
 	if (!d)
 		return;
-	snprintf(prefix, sizeof(prefix), "%s-", lab->name);
+	name_prefix(prefix, lab->name);
 	while ((e = readdir(d))) {
 		struct lab_host *h;
 
@@ -65,7 +65,7 @@ static void recover_hosts(struct lab *lab)
 		for (size_t i = 0; i < lab->nhosts; i++) {
 			struct stat mst;
 
-			snprintf(path, sizeof(path), "%s/%s-%s", LAB_NETNS_DIR, lab->name, lab->hosts[i].name);
+			netns_path(path, sizeof(path), lab->name, lab->hosts[i].name);
 			if (stat(path, &mst) == 0 && mst.st_ino == st.st_ino && mst.st_dev == st.st_dev) {
 				lab->hosts[i].pid = pid;
 				lab->hosts[i].start = start;
@@ -221,18 +221,12 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 		return -1;
 	}
 	for (size_t i = 0; i < nlinks; i++) {
-		char lab[LAB_NAME_MAX + 2];
-		const char *a = links[i].alias, *colon;
+		char lab[LAB_NAME_MAX + 1];
 		struct stat st;
 		char path[128];
 
-		if (strncmp(a, ALIAS_PREFIX, strlen(ALIAS_PREFIX)))
+		if (!alias_lab(links[i].alias, lab))
 			continue;
-		a += strlen(ALIAS_PREFIX);
-		colon = strchr(a, ':');
-		if (!colon || colon - a > LAB_NAME_MAX)
-			continue;
-		snprintf(lab, sizeof(lab), "%.*s", (int)(colon - a), a);
 		snprintf(path, sizeof(path), "%s/%s", LAB_RUN_DIR, lab);
 		if (lstat(path, &st) == 0)
 			continue;	/* its lab is up */

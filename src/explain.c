@@ -148,7 +148,7 @@ void explain_iface(const struct up *u, const struct lab_host *h, const struct la
 
 	if (!u->spec->explain || lab_bridge_name(g, k_br, "", br, NULL) < 0)
 		return;
-	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:%s", lab->name, h->name);
+	link_alias(alias, sizeof(alias), lab->name, h->name);
 	if (g->mtu)
 		snprintf(mtu, sizeof(mtu), " mtu %u", g->mtu);
 	explainf(u->spec->explain, u->spec->explain_arg,

@@ -14,8 +14,6 @@
 #include "lab.h"
 #include "ns.h"
 
-#define ALIAS_PREFIX "netlab:"	/* a link's alias: netlab:LAB:HOST, netlab:LAB:bridge */
-
 /* store.c: /run/netlab, its lock, a lab's directory and state file */
 int run_dir_lock(bool create, struct lab_error **err);
 void remove_empty_dirs(void);
@@ -23,8 +21,26 @@ int open_lab_dir(int rundir, const char *name, struct lab_error **err);
 int read_state_at(int labfd, const char *name, struct lab *out, struct lab_error **err);
 int write_state_at(int labfd, const struct lab *lab, struct lab_error **err);
 
-/* kobj.c: names of kernel objects, and whether one is the lab's */
+/* kobj.c: every name netlab gives a kernel object, and whether one is the lab's. Names that do not
+ * fit IFNAMSIZ are refused (names_ifname), never cut. */
+/* "LAB-": what every interface and /run/netns entry of the lab starts with */
+void name_prefix(char out[LAB_NAME_MAX + 2], const char *lab);
+/* a segment's bridge: "LAB-br" for the one segment of `up N` (seg NULL), else "LAB-SEG" */
+int seg_bridge_name(const char *lab, const char *seg, char out[IFNAMSIZ], struct lab_error **err);
+/* the machine's end of host's interface k: "LAB-HOST" for eth0, "LAB-HOST-K" for the others */
+int veth_name(const char *lab, const char *host, size_t k, char out[IFNAMSIZ],
+	      struct lab_error **err);
+/* the alias of the lab's links: "netlab:LAB:HOST" for a host's veth, "netlab:LAB:bridge" (host
+ * NULL) for a bridge and the veths joining bridges */
+void link_alias(char *out, size_t len, const char *lab, const char *host);
+/* the MAC of the lab's n-th interface (n from 1) */
+void iface_mac(const struct lab *lab, unsigned n, uint8_t mac[6]);
+/* "/run/netns/LAB-HOST", the mount of a host's netns; "/run/netns/LAB-", the prefix of them all */
 void netns_path(char *buf, size_t len, const char *lab, const char *host);
+void netns_prefix(char *buf, size_t len, const char *lab);
+/* Is alias one of lab's ("netlab:LAB:...")? alias_lab: whose lab's, if any, into out. */
+bool alias_is_lab(const char *alias, const char *lab);
+bool alias_lab(const char *alias, char out[LAB_NAME_MAX + 1]);
 bool link_is_ours(const struct lab *lab, const struct nets_link *l);
 bool host_name_like(const char *s);
 

@@ -38,7 +38,7 @@ int plan_hosts(struct up *u, struct lab_error **err)
 			lab->hosts[i].nroutes = 0;
 		}
 		for (size_t g = 0; g < lab->nsegs; g++)
-			if (names_ifname(lab->segs[g].bridge, err, "%s-%s", lab->name, lab->segs[g].name) < 0)
+			if (seg_bridge_name(lab->name, lab->segs[g].name, lab->segs[g].bridge, err) < 0)
 				return lab_err_wrap(err, "segment %s (use a shorter lab name)", lab->segs[g].name);
 		for (size_t g = 0; g < lab->nsegs; g++)	/* --mtu: segments without an mtu: */
 			if (!lab->segs[g].mtu)
@@ -47,7 +47,7 @@ int plan_hosts(struct up *u, struct lab_error **err)
 		struct lab_segment *g = &lab->segs[0];
 
 		snprintf(g->name, sizeof(g->name), "lan");
-		if (names_ifname(g->bridge, err, "%s-br", lab->name) < 0)
+		if (seg_bridge_name(lab->name, NULL, g->bridge, err) < 0)
 			return -1;
 		if (s->has_subnet)
 			g->subnet = s->subnet;
@@ -70,9 +70,7 @@ int plan_hosts(struct up *u, struct lab_error **err)
 		struct lab_host *h = &lab->hosts[i];
 
 		for (size_t k = 0; k < h->nifaces; k++) {
-			int r = k ? names_ifname(h->ifaces[k].veth, err, "%s-%s-%zu", lab->name, h->name, k)
-				  : names_ifname(h->ifaces[k].veth, err, "%s-%s", lab->name, h->name);
-			if (r < 0)
+			if (veth_name(lab->name, h->name, k, h->ifaces[k].veth, err) < 0)
 				return lab_err_wrap(err, "host %s (use a shorter lab or host name)", h->name);
 		}
 	}

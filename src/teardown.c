@@ -63,7 +63,7 @@ static size_t netns_mounts_left(const struct teardown *t, const bool *ours, char
 	size_t cap = 0, n = 0, plen;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 
-	snprintf(prefix, sizeof(prefix), "%s/%s-", LAB_NETNS_DIR, lab);
+	netns_prefix(prefix, sizeof(prefix), lab);
 	plen = strlen(prefix);
 	while (f && getline(&line, &cap, f) > 0) {
 		char *p = line;
@@ -145,7 +145,7 @@ static int unlink_covered(const struct teardown *t, const bool *ours)
  * be removed is reported, each path with its reason; the rest of the teardown goes on. */
 static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
 {
-	char path[128], left[512] = "", first[128] = "";
+	char path[128], left[512] = "", first[128] = "", prefix[64];
 	size_t nleft = 0, covered;
 	bool *ours, retry = false;
 	int *why, r = 0;
@@ -177,10 +177,10 @@ static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
 	if (retry || covered) {
 		int e;
 
+		netns_prefix(prefix, sizeof(prefix), t->lab->name);
 		explainf(t->explain, t->explain_arg, "unshare --mount --propagation private sh -c "
-			 "'umount -l %s; umount -l %s/%s-*; rm -f %s/%s-*'   # under another mount of %s",
-			 LAB_NETNS_DIR, LAB_NETNS_DIR, t->lab->name, LAB_NETNS_DIR, t->lab->name,
-			 LAB_NETNS_DIR);
+			 "'umount -l %s; umount -l %s*; rm -f %s*'   # under another mount of %s",
+			 LAB_NETNS_DIR, prefix, prefix, LAB_NETNS_DIR);
 		e = unlink_covered(t, ours);
 		for (size_t i = 0; i < t->lab->nhosts; i++) {
 			if (!ours[i])
@@ -198,9 +198,11 @@ static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
 
 		if (!ours[i] || !why[i])
 			continue;
-		if (nleft++ < 4)
-			snprintf(left + used, sizeof(left) - used, "%s%s/%s-%s (%s)", used ? ", " : "",
-				 LAB_NETNS_DIR, t->lab->name, t->lab->hosts[i].name, strerror(why[i]));
+		if (nleft++ < 4) {
+			netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
+			snprintf(left + used, sizeof(left) - used, "%s%s (%s)", used ? ", " : "", path,
+				 strerror(why[i]));
+		}
 	}
 	if (nleft > 4) {
 		size_t used = strlen(left);

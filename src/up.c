@@ -122,7 +122,7 @@ static int make_lab_cgroups(struct up *u, struct lab_error **err)
 static int check_clashes(struct up *u, struct lab_error **err)
 {
 	const char *name = u->lab->name;
-	char prefix[LAB_NAME_MAX + 2], alias[LAB_NAME_MAX + 16], found[512] = "";
+	char prefix[LAB_NAME_MAX + 2], found[512] = "";
 	struct nets_link *links = NULL;
 	char **tables = NULL;
 	size_t count = 0;
@@ -130,15 +130,14 @@ static int check_clashes(struct up *u, struct lab_error **err)
 	DIR *d;
 	int r;
 
-	snprintf(prefix, sizeof(prefix), "%s-", name);
-	snprintf(alias, sizeof(alias), ALIAS_PREFIX "%s:", name);
+	name_prefix(prefix, name);
 	r = nets_link_list(u->root, &links, &count, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < count && !found[0]; i++) {
 		if (strncmp(links[i].name, prefix, strlen(prefix)))
 			continue;
-		if (!strncmp(links[i].alias, alias, strlen(alias)))
+		if (alias_is_lab(links[i].alias, name))
 			snprintf(found, sizeof(found), "interface %s is left from a lab '%s' that crashed: "
 				 "run 'netlab clean'", links[i].name, name);
 		else

@@ -172,17 +172,16 @@ static int clean_cgroups(void (*report)(const char *what, void *arg), void *arg,
 	return r;
 }
 
-int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab_error **err)
+/* Labs whose `up` died (state still "building") or whose hosts are all dead, and labs whose state
+ * is corrupt: down, each under its own lock; one an `up` or `down` holds is left alone. Returns < 0
+ * when the labs cannot be listed; *failed when one of them could not be removed (the others
+ * were). */
+static int clean_labs(void (*report)(const char *what, void *arg), void *arg, bool *failed,
+		      struct lab_error **err)
 {
 	char **names = NULL;
 	size_t count = 0;
-	struct nets *n = NULL;
-	struct nets_link *links = NULL;
-	size_t nlinks = 0;
-	int r = 0;
 
-	if (geteuid() != 0)
-		return lab_err(err, 0, "netlab clean needs root: run it with sudo");
 	if (lab_names(&names, &count, err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
@@ -208,12 +207,24 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 		lab_err_free(&bad);
 		if (!stale)
 			continue;
-		if (down_locked(labfd, names[i], report, arg, NULL, NULL, err) < 0)
-			r = lab_err_wrap(err, "lab %s", names[i]);
+		if (down_locked(labfd, names[i], report, arg, NULL, NULL, err) < 0) {
+			lab_err_wrap(err, "lab %s", names[i]);
+			*failed = true;
+		}
 	}
 	lab_names_free(names, count);
+	return 0;
+}
 
-	/* interfaces marked as netlab's whose lab has no state any more */
+/* Interfaces marked as netlab's (their alias) whose lab has no state any more. Returns < 0 when
+ * the interfaces cannot be listed; *failed when one could not be deleted. */
+static int clean_links(void (*report)(const char *what, void *arg), void *arg, bool *failed,
+		       struct lab_error **err)
+{
+	struct nets *n = NULL;
+	struct nets_link *links = NULL;
+	size_t nlinks = 0;
+
 	if (nets_open(&n, err) < 0)
 		return -1;
 	if (nets_link_list(n, &links, &nlinks, err) < 0) {
@@ -230,8 +241,9 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 		snprintf(path, sizeof(path), "%s/%s", LAB_RUN_DIR, lab);
 		if (lstat(path, &st) == 0)
 			continue;	/* its lab is up */
-		if (nets_link_del(n, links[i].ifindex, err) < 0 && errno != ENODEV) {
-			r = -1;
+		/* one gone meanwhile is no failure (nets_link_del) */
+		if (nets_link_del(n, links[i].ifindex, err) < 0) {
+			*failed = true;
 			continue;
 		}
 		if (report) {
@@ -242,8 +254,17 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 	}
 	free(links);
 	nets_close(n);
+	return 0;
+}
 
-	/* and the nftables tables of labs with no state */
+/* The nftables tables (netlab-LAB) of labs with no state. Returns < 0 when the tables cannot be
+ * listed; *failed when one could not be deleted. */
+static int clean_tables(void (*report)(const char *what, void *arg), void *arg, bool *failed,
+			struct lab_error **err)
+{
+	char **names = NULL;
+	size_t count = 0;
+
 	if (nets_mld_table_labs(&names, &count, err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
@@ -254,7 +275,7 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 		if (lstat(path, &st) == 0)
 			continue;	/* its lab is up */
 		if (nets_mld_table_del(NULL, names[i], err) < 0) {
-			r = -1;
+			*failed = true;
 			continue;
 		}
 		if (report) {
@@ -265,8 +286,20 @@ int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab
 		}
 	}
 	lab_names_free(names, count);
+	return 0;
+}
+
+int lab_clean(void (*report)(const char *what, void *arg), void *arg, struct lab_error **err)
+{
+	bool failed = false;
+
+	if (geteuid() != 0)
+		return lab_err(err, 0, "netlab clean needs root: run it with sudo");
+	if (clean_labs(report, arg, &failed, err) < 0 || clean_links(report, arg, &failed, err) < 0 ||
+	    clean_tables(report, arg, &failed, err) < 0)
+		return -1;
 	if (clean_cgroups(report, arg, err) < 0)
-		r = -1;
+		failed = true;
 	remove_empty_dirs();
-	return r;
+	return failed ? -1 : 0;
 }

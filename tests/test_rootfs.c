@@ -298,6 +298,36 @@ Test(rootfs, systemctl_runs_the_init_script_or_says_what_to_do)
 	cr_expect(strstr(r.err, "no /etc/init.d/no-such-unit") != NULL, "%s", r.err);
 }
 
+/* As Kathará's labs use it: start, status, restart, stop of the machine's daemons, under the names
+ * of Debian's units and their aliases (bind9 is named on Debian 12, sshd is ssh). */
+Test(rootfs, systemctl_follows_debian_unit_aliases)
+{
+	up_with("tfa", "1", NULL, NULL);
+	cr_assert_eq(sh("h1", "systemctl start bind9"), 0, "%s %s", r.out, r.err);
+	cr_expect_eq(sh("h1", "pidof named"), 0, "systemctl start bind9 started no named");
+	cr_expect_eq(sh("h1", "systemctl is-active named.service"), 0, "%s", r.out);
+	cr_expect_str_eq(r.out, "active\n");
+	cr_expect_eq(sh("h1", "systemctl restart named && pidof named"), 0, "%s", r.err);
+	/* without the unit's symlink in /etc/systemd/system, the Alias= line of named.service */
+	cr_assert_eq(sh("h1", "rm -f /etc/systemd/system/bind9.service && systemctl stop bind9"), 0,
+		     "%s", r.err);
+	cr_expect_neq(sh("h1", "pidof named"), 0, "systemctl stop bind9 left named running");
+	cr_expect_eq(sh("h1", "systemctl is-active bind9"), 3);
+	cr_expect_str_eq(r.out, "inactive\n");
+	cr_expect_neq(sh("h1", "systemctl status bind9"), 0, "status of a stopped daemon is 0");
+
+	cr_expect_eq(sh("h1", "systemctl start sshd.service && systemctl status ssh"), 0, "%s", r.err);
+	cr_expect_eq(sh("h1", "systemctl start frr && systemctl status frr && pidof zebra"), 0, "%s",
+		     r.err);
+	/* the init scripts signal and return (sshd's does not wait): gone within 5 s */
+	cr_expect_eq(sh("h1", "systemctl stop frr sshd && for i in $(seq 50); do "
+			      "pidof zebra sshd >/dev/null || exit 0; sleep 0.1; done; exit 1"),
+		     0, "%s %s", r.out, r.err);
+	/* a name that could escape /etc/init.d is no unit */
+	cr_expect_eq(sh("h1", "systemctl start ../../bin/true"), 1);
+	cr_expect(strstr(r.err, "no systemd in this netlab host") != NULL, "%s", r.err);
+}
+
 /* ------------------------------------------------------------------------------- --fs shared */
 
 Test(rootfs, a_shared_root_is_read_only_and_locked)

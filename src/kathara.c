@@ -448,6 +448,9 @@ void kathara_lab_free(struct kathara_lab *lab)
 	free(lab->author);
 	free(lab->email);
 	free(lab->web);
+	for (size_t i = 0; i < lab->nstrays; i++)
+		free(lab->strays[i]);
+	free(lab->strays);
 	memset(lab, 0, sizeof(*lab));
 }
 
@@ -635,49 +638,82 @@ static int slurp(const char *path, bool may_miss, char **out, size_t *out_len,
 	return 0;
 }
 
-static int cmp_name(const void *a, const void *b)
+static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int add_dir_devices(const char *dir, struct kathara_lab *lab, struct lab_error **err)
+/* A file or directory of the lab's directory: shared/, shared.startup, NAME/, NAME.startup... */
+static int note_entry(struct kathara_lab *lab, const char *entry, bool is_dir, struct lab_error **err)
+{
+	static const char *const kinds[] = { ".startup", ".shutdown" };
+	size_t len = strlen(entry), n = len;
+	int kind = -1;	/* -1: a directory; 0, 1: kinds[] */
+	struct kathara_device *d;
+	char name[KATHARA_DEVICE_MAX + 1];
+
+	for (size_t k = 0; !is_dir && k < sizeof(kinds) / sizeof(*kinds); k++) {
+		size_t kl = strlen(kinds[k]);
+
+		if (len > kl && !strcmp(entry + len - kl, kinds[k])) {
+			kind = (int)k;
+			n = len - kl;
+		}
+	}
+	if (!is_dir && kind < 0)
+		return 0;
+	if (!is_device_name(entry, n))
+		return 0;	/* not a name Kathará would take for a device either */
+	memcpy(name, entry, n);
+	name[n] = '\0';
+	if (!strcmp(name, "shared")) {
+		if (kind < 0)
+			lab->has_shared = true;
+		else if (kind == 0)
+			lab->has_shared_startup = true;
+		else
+			lab->has_shared_shutdown = true;
+		return 0;
+	}
+	if (!(d = kathara_device_find(lab, name))) {
+		for (size_t i = 0; i < lab->nstrays; i++)
+			if (!strcmp(lab->strays[i], name))
+				return 0;
+		return str_push(&lab->strays, &lab->nstrays, name) < 0
+			       ? lab_err(err, ENOMEM, "note %s", entry) : 0;
+	}
+	if (kind < 0)
+		d->has_dir = true;
+	else if (kind == 0)
+		d->has_startup = true;
+	else
+		d->has_shutdown = true;
+	return 0;
+}
+
+static int scan_dir(const char *dir, struct kathara_lab *lab, struct lab_error **err)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0;
 	int r = 0;
 
 	if (!d)
 		return lab_err(err, errno, "open directory %s", dir);
-	/* readdir's order is the filesystem's: sort, so the same lab gives the same hosts */
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		bool startup = len > 8 && !strcmp(e->d_name + len - 8, ".startup");
+	while (r >= 0 && (e = readdir(d))) {
 		struct stat st;
-		char *name;
 
 		if (e->d_name[0] == '.')
 			continue;
-		if (!startup && (fstatat(dirfd(d), e->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode)))
+		/* a symbolic link is followed, as Kathará's glob and isfile do */
+		if (fstatat(dirfd(d), e->d_name, &st, 0) < 0 ||
+		    !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
 			continue;
-		if (!is_device_name(e->d_name, startup ? len - 8 : len))
-			continue;	/* not a name Kathará would take for a device either */
-		if (!(name = strndup(e->d_name, startup ? len - 8 : len)) || str_push(&names, &n, name) < 0) {
-			free(name);
-			r = lab_err(err, ENOMEM, "read directory %s", dir);
-			goto out;
-		}
-		free(name);
+		r = note_entry(lab, e->d_name, S_ISDIR(st.st_mode), err);
 	}
-	qsort(names, n, sizeof(*names), cmp_name);
-	for (size_t i = 0; i < n && r >= 0; i++)
-		r = kathara_add_device(lab, names[i], err);
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 	closedir(d);
+	/* readdir's order is the filesystem's: sort, so the same lab says the same */
+	if (lab->nstrays)
+		qsort(lab->strays, lab->nstrays, sizeof(*lab->strays), str_cmp);
 	return r < 0 ? r : 0;
 }
 
@@ -700,7 +736,7 @@ int kathara_load_dir(const char *dir, struct kathara_lab *out, struct lab_error 
 		return r;
 	if (kathara_parse_conf(text, len, path, out, err) < 0)
 		return -1;
-	if (add_dir_devices(dir, out, err) < 0)
+	if (scan_dir(dir, out, err) < 0)
 		goto fail;
 	free(TAKE_PTR(text));
 	snprintf(path, sizeof(path), "%s/lab.dep", dir);
@@ -728,6 +764,7 @@ static const struct {
 	{ "kathara/openbgpd", "openbgpd", NULL },
 	{ "kathara/quagga", NULL, "Quagga is not in Debian 12 (FRR replaced it): run the FRR "
 				  "version of the lab (image kathara/frr)" },
+	{ "kathara/sdn", "openvswitch-switch", NULL },
 	{ "kathara/p4", NULL, "P4's software switch (bmv2 simple_switch) is not in Debian 12" },
 	{ "kathara/pox", NULL, "the POX SDN controller is not in Debian 12" },
 };

@@ -51,6 +51,9 @@ struct kathara_device {
 	char **execs;
 	size_t nunknown;			/* options we accept and do not use (num_terms, ...) */
 	char **unknown;
+	/* what kathara_load_dir found in the lab's directory for it */
+	bool has_dir;				/* DIR/NAME/: laid over its root */
+	bool has_startup, has_shutdown;		/* DIR/NAME.startup, DIR/NAME.shutdown */
 };
 
 struct kathara_lab {
@@ -59,6 +62,13 @@ struct kathara_lab {
 	struct kathara_device *devices;		/* in the order lab.conf first names them */
 	size_t *order;				/* startup order (lab.dep), ndevices indexes; NULL
 						 * when there is no lab.dep: any order */
+	/* what kathara_load_dir found in the lab's directory (all false after kathara_parse_conf) */
+	bool has_shared;			/* DIR/shared/: /shared in every device */
+	bool has_shared_startup, has_shared_shutdown;	/* DIR/shared.startup, .shutdown */
+	size_t nstrays;				/* DIR/X/ and DIR/X.startup or .shutdown where X is no
+						 * device of lab.conf: Kathará ignores them (e.g. a
+						 * P4 lab's images/), and so does netlab; sorted */
+	char **strays;
 };
 
 /* Parse lab.conf text (need not be NUL-terminated). `where` names the file in errors, which read
@@ -74,11 +84,14 @@ int kathara_parse_conf(const char *text, size_t len, const char *where, struct k
 int kathara_parse_dep(const char *text, size_t len, const char *where, struct kathara_lab *lab,
 		      struct lab_error **err);
 
-/* Add a device that only the directory names (DIR/NAME/ or DIR/NAME.startup), if lab.conf did not.
- * Returns 1 when added, 0 when already there, < 0 for a name Kathará would not accept. */
+/* Add a device that only the directory names (DIR/NAME/ or DIR/NAME.startup), if lab.conf did not:
+ * what Kathará does for a directory without lab.conf (its --force-lab). Returns 1 when added, 0
+ * when already there, < 0 for a name Kathará would not accept. */
 int kathara_add_device(struct kathara_lab *lab, const char *name, struct lab_error **err);
 
-/* Read DIR/lab.conf (required), DIR/lab.dep (optional), and the devices the directory names.
+/* Read DIR/lab.conf (required) and DIR/lab.dep (optional), and note which of the devices' files
+ * the directory has (has_dir, has_startup, ...). As in Kathará, the devices are those lab.conf
+ * names: a directory or .startup file of another name is no device (listed in strays).
  * Refuses DIR/lab.ext (physical interfaces: lab traffic never leaves the machine). Errors as above;
  * a file that cannot be read sets errnum. */
 int kathara_load_dir(const char *dir, struct kathara_lab *out, struct lab_error **err);

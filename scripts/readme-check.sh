@@ -303,6 +303,13 @@ claim "exec: 127 when the command is not found" readme='127 if it was not found'
 	-- NL exec "${HP}h1" -- nosuchcommand-rmck
 claim "exec runs in /tmp, which is \$HOME" readme='in its `/tmp` (which is also' \
 	want='/tmp /tmp' -- NL exec "${HP}h1" -- sh -c 'echo "$PWD $HOME"'
+claim "systemctl start bind9 runs named's init script (Debian's unit alias)" \
+	readme='$ netlab exec h1 -- systemctl start bind9' want='Starting domain name service\.\.\.: named\.' \
+	-- NL exec "${HP}h1" -- sh -c 'systemctl start bind9 && pidof named >/dev/null && systemctl stop named >/dev/null'
+claim "systemctl daemon-reload says in one line that there is no systemd" \
+	readme='$ netlab exec h1 -- systemctl daemon-reload' exit=1 \
+	err="systemctl daemon-reload: no systemd in this netlab host; use 'systemctl start\\|stop\\|restart\\|status NAME', 'service NAME start' or /etc/init\\.d/NAME start" \
+	-- NL exec "${HP}h1" -- systemctl daemon-reload
 claim "PID 1 is netlab-init LAB/h1" readme='PID 1 `netlab-init LAB/h1`' \
 	want='netlab-init @L/h1' -- NL exec "${HP}h1" -- ps -o args= -p 1
 claim "shell opens a shell inside the host" readme='### `netlab shell HOST`' stdin='hostname; exit 3' exit=3 \

@@ -644,7 +644,8 @@ static int str_cmp(const void *a, const void *b)
 }
 
 /* A file or directory of the lab's directory: shared/, shared.startup, NAME/, NAME.startup... */
-static int note_entry(struct kathara_lab *lab, const char *entry, bool is_dir, struct lab_error **err)
+static int note_entry(struct kathara_lab *lab, const char *entry, bool is_dir,
+		      struct lab_error **err)
 {
 	static const char *const kinds[] = { ".startup", ".shutdown" };
 	size_t len = strlen(entry), n = len;

@@ -13,7 +13,8 @@
 #include "state.h"
 
 /* A growing array of malloc'd strings. */
-static int push_line(char ***list, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int push_line(char ***list, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int push_line(char ***list, size_t *n, const char *fmt, ...)
 {
 	char **grown = realloc(*list, (*n + 1) * sizeof(*grown));
@@ -165,14 +166,15 @@ static int add_sysctls(struct kathara_host *h, const struct kathara_device *d)
 		{ "net.ipv6.conf.default.disable_ipv6", "1" }, { "net.ipv6.conf.all.disable_ipv6", "1" },
 		{ "net.ipv6.conf.default.forwarding", "0" },   { "net.ipv6.conf.all.forwarding", "0" },
 	};
+	const char *const(*v6)[2] = h->ipv6 ? v6_on : v6_off;
+	size_t n6 = h->ipv6 ? sizeof(v6_on) / sizeof(*v6_on) : sizeof(v6_off) / sizeof(*v6_off);
 	char key[96];
 
 	for (size_t i = 0; i < sizeof(v4) / sizeof(*v4); i++)
 		if (push_kv(&h->sysctls, &h->nsysctls, v4[i][0], v4[i][1]) < 0)
 			return -1;
-	for (size_t i = 0; i < (h->ipv6 ? sizeof(v6_on) / sizeof(*v6_on) : sizeof(v6_off) / sizeof(*v6_off)); i++)
-		if (push_kv(&h->sysctls, &h->nsysctls, h->ipv6 ? v6_on[i][0] : v6_off[i][0],
-			    h->ipv6 ? v6_on[i][1] : v6_off[i][1]) < 0)
+	for (size_t i = 0; i < n6; i++)
+		if (push_kv(&h->sysctls, &h->nsysctls, v6[i][0], v6[i][1]) < 0)
 			return -1;
 	/* per interface, as Kathará's network driver options */
 	for (size_t k = 0; k < h->nports; k++) {
@@ -205,7 +207,8 @@ static int add_files_and_steps(struct kathara_host *h, const struct kathara_lab 
 
 	if (d->has_dir && push_copy(h, d->name, "/", true) < 0)
 		return -1;
-	if (lab->has_shared_startup && push_copy(h, "shared.startup", KATHARA_HOSTLAB "/shared.startup", false) < 0)
+	if (lab->has_shared_startup &&
+	    push_copy(h, "shared.startup", KATHARA_HOSTLAB "/shared.startup", false) < 0)
 		return -1;
 	if (lab->has_shared_shutdown &&
 	    push_copy(h, "shared.shutdown", KATHARA_HOSTLAB "/shared.shutdown", false) < 0)

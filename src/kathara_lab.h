@@ -3,7 +3,7 @@
  * images need, and the lines `up` prints for what it does not honour. Pure: it reads no file and
  * creates nothing; kathara_load_dir has already noted which files the lab's directory has.
  *
- * How the lab layer maps it (struct lab_topo, lab.h): one segment per kathara_seg, given no
+ * How the lab layer maps it (struct lab_topo, topo.h): one segment per kathara_seg, given no
  * address at all (the startup files address the interfaces); one host per kathara_host, in
  * `hosts` order (lab.dep's), its links in ports order (eth0, eth1, ...) with the MACs given, and
  * forwarding on, as in every Kathará device; then per host, before its startup: `sysctls` in order

@@ -6,28 +6,68 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The error when there is no memory to make one: never freed, never changed. */
+static char oom_msg[] = "out of memory";
+static struct lab_error oom = { .kind = LAB_ERR_FAILURE, .errnum = 0, .msg = oom_msg };
+
 static int ret_of(int errnum)
 {
 	return errnum > 0 ? -errnum : -1;
 }
 
-int lab_err(struct lab_error **err, int errnum, const char *fmt, ...)
+static int make(struct lab_error **err, enum lab_error_kind kind, int errnum, int signo,
+		const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static int make(struct lab_error **err, enum lab_error_kind kind, int errnum, int signo,
+		const char *fmt, va_list ap)
 {
 	struct lab_error *e;
-	va_list ap;
 
 	if (!err || *err)	/* keep the first (innermost) error */
 		return ret_of(errnum);
 	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e || vasprintf(&e->msg, fmt, ap) < 0) {
+		free(e);
+		*err = &oom;
 		return ret_of(errnum);
-	va_start(ap, fmt);
-	if (vasprintf(&e->msg, fmt, ap) < 0)
-		e->msg = NULL;
-	va_end(ap);
+	}
+	e->kind = kind;
 	e->errnum = errnum;
+	e->signo = signo;
 	*err = e;
 	return ret_of(errnum);
+}
+
+int lab_err(struct lab_error **err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = make(err, LAB_ERR_FAILURE, errnum, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int lab_err_usage(struct lab_error **err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = make(err, LAB_ERR_USAGE, 0, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int lab_err_interrupted(struct lab_error **err, int signo, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = make(err, LAB_ERR_INTERRUPTED, EINTR, signo, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int lab_err_wrap(struct lab_error **err, const char *fmt, ...)
@@ -39,11 +79,13 @@ int lab_err_wrap(struct lab_error **err, const char *fmt, ...)
 	if (!err || !*err)
 		return -1;
 	r = ret_of((*err)->errnum);
+	if (*err == &oom)
+		return r;
 	va_start(ap, fmt);
 	if (vasprintf(&prefix, fmt, ap) < 0)
 		prefix = NULL;
 	va_end(ap);
-	if (prefix && asprintf(&msg, "%s: %s", prefix, (*err)->msg ? (*err)->msg : "?") >= 0) {
+	if (prefix && asprintf(&msg, "%s: %s", prefix, (*err)->msg) >= 0) {
 		free((*err)->msg);
 		(*err)->msg = msg;
 	}
@@ -55,8 +97,10 @@ void lab_err_free(struct lab_error **err)
 {
 	if (!err || !*err)
 		return;
-	free((*err)->msg);
-	free(*err);
+	if (*err != &oom) {
+		free((*err)->msg);
+		free(*err);
+	}
 	*err = NULL;
 }
 
@@ -65,8 +109,8 @@ const char *lab_err_str(const struct lab_error *err, char *buf, unsigned long le
 	if (!err)
 		snprintf(buf, len, "unknown error");
 	else if (err->errnum > 0)
-		snprintf(buf, len, "%s: %s", err->msg ? err->msg : "error", strerror(err->errnum));
+		snprintf(buf, len, "%s: %s", err->msg, strerror(err->errnum));
 	else
-		snprintf(buf, len, "%s", err->msg ? err->msg : "error");
+		snprintf(buf, len, "%s", err->msg);
 	return buf;
 }

@@ -50,24 +50,24 @@ int ipv4_parse_prefix(const char *s, struct ipv4_net *out, struct lab_error **er
 		return 0;
 	}
 	if (!slash)
-		return lab_err(err, 0, "'%s': expected a CIDR such as 10.77.1.0/24", s);
+		return lab_err_usage(err, "'%s': expected a CIDR such as 10.77.1.0/24", s);
 	alen = (size_t)(slash - s);
 	if (alen >= sizeof(addr))
-		return lab_err(err, 0, "'%s': malformed address", s);
+		return lab_err_usage(err, "'%s': malformed address", s);
 	memcpy(addr, s, alen);
 	addr[alen] = '\0';
 	if (ipv4_parse_addr(addr, &n.addr) < 0)
-		return lab_err(err, 0, "'%s': '%s' is not an IPv4 address", s, addr);
+		return lab_err_usage(err, "'%s': '%s' is not an IPv4 address", s, addr);
 	if (!slash[1] || strlen(slash + 1) > 2)
-		return lab_err(err, 0, "'%s': malformed prefix length", s);
+		return lab_err_usage(err, "'%s': malformed prefix length", s);
 	if (util_parse_ulong(slash + 1, 0, ~0ul, &p) < 0)
-		return lab_err(err, 0, "'%s': malformed prefix length", s);
+		return lab_err_usage(err, "'%s': malformed prefix length", s);
 	if (p > 32)
-		return lab_err(err, 0, "'%s': prefix length above /32", s);
+		return lab_err_usage(err, "'%s': prefix length above /32", s);
 	n.prefix = (int)p;
 	if (n.addr & ~ipv4_mask(n.prefix)) {
 		struct ipv4_net f = { n.addr & ipv4_mask(n.prefix), n.prefix };
-		return lab_err(err, 0, "'%s' has host bits set; did you mean %s?", s,
+		return lab_err_usage(err, "'%s' has host bits set; did you mean %s?", s,
 			       ipv4_fmt_net(&f, fixed, sizeof(fixed)));
 	}
 	*out = n;
@@ -82,19 +82,19 @@ int ipv4_parse_net(const char *s, struct ipv4_net *out, struct lab_error **err)
 	unsigned long p;
 
 	if (!strcmp(s, "default"))
-		return lab_err(err, 0, "subnet 'default': expected a CIDR such as 10.77.1.0/24");
+		return lab_err_usage(err, "subnet 'default': expected a CIDR such as 10.77.1.0/24");
 	/* a length out of range says the range, even where it is no prefix length at all (/33) */
 	if (slash && util_parse_ulong(slash + 1, 0, 99, &p) == 0 &&
 	    (p < IPV4_PREFIX_MIN || p > IPV4_PREFIX_MAX))
-		return lab_err(err, 0, "subnet '%s': prefix length must be between /%d and /%d", s,
+		return lab_err_usage(err, "subnet '%s': prefix length must be between /%d and /%d", s,
 			       IPV4_PREFIX_MIN, IPV4_PREFIX_MAX);
 	if (ipv4_parse_prefix(s, &n, err) < 0)
 		return lab_err_wrap(err, "subnet");
 	if (n.prefix < IPV4_PREFIX_MIN || n.prefix > IPV4_PREFIX_MAX)
-		return lab_err(err, 0, "subnet '%s': prefix length must be between /%d and /%d", s,
+		return lab_err_usage(err, "subnet '%s': prefix length must be between /%d and /%d", s,
 			       IPV4_PREFIX_MIN, IPV4_PREFIX_MAX);
 	if (!ipv4_is_private(&n))
-		return lab_err(err, 0,
+		return lab_err_usage(err,
 			       "subnet '%s' is not private: use one inside 10.0.0.0/8, 172.16.0.0/12 "
 			       "or 192.168.0.0/16", s);
 	*out = n;

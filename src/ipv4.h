@@ -24,7 +24,7 @@ int ipv4_parse_addr(const char *s, uint32_t *out);
 int ipv4_parse_prefix(const char *s, struct ipv4_net *out, struct lab_error **err);
 
 /* "a.b.c.d/p" with 8 <= p <= 30, host bits zero, inside a private range (RFC 1918).
- * On failure *err says what is wrong and how to write it instead; returns < 0. */
+ * On failure *err (a usage error) says what is wrong and how to write it instead; returns < 0. */
 int ipv4_parse_net(const char *s, struct ipv4_net *out, struct lab_error **err);
 
 /* Text forms; buf needs 16 bytes (addr) or 19 bytes (net). */

@@ -35,17 +35,17 @@ int ipv6_parse_prefix(const char *s, struct ipv6_net *out, struct lab_error **er
 		return 0;
 	}
 	if (!slash || (size_t)(slash - s) >= sizeof(addr))
-		return lab_err(err, 0, "'%s': expected an IPv6 prefix such as fd00:1::/48", s);
+		return lab_err_usage(err, "'%s': expected an IPv6 prefix such as fd00:1::/48", s);
 	memcpy(addr, s, (size_t)(slash - s));
 	addr[slash - s] = '\0';
 	if (ipv6_parse_addr(addr, n.addr) < 0)
-		return lab_err(err, 0, "'%s': '%s' is not an IPv6 address", s, addr);
+		return lab_err_usage(err, "'%s': '%s' is not an IPv6 address", s, addr);
 	if (!slash[1] || strlen(slash + 1) > 3)
-		return lab_err(err, 0, "'%s': malformed prefix length", s);
+		return lab_err_usage(err, "'%s': malformed prefix length", s);
 	if (util_parse_ulong(slash + 1, 0, ~0ul, &p) < 0)
-		return lab_err(err, 0, "'%s': malformed prefix length", s);
+		return lab_err_usage(err, "'%s': malformed prefix length", s);
 	if (p > 128)
-		return lab_err(err, 0, "'%s': prefix length above /128", s);
+		return lab_err_usage(err, "'%s': prefix length above /128", s);
 	n.prefix = (int)p;
 	{
 		struct ipv6_net masked = n;
@@ -55,7 +55,7 @@ int ipv6_parse_prefix(const char *s, struct ipv6_net *out, struct lab_error **er
 			masked.addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
 		}
 		if (memcmp(masked.addr, n.addr, 16))
-			return lab_err(err, 0, "'%s' has host bits set", s);
+			return lab_err_usage(err, "'%s' has host bits set", s);
 	}
 	*out = n;
 	return 0;
@@ -68,14 +68,14 @@ int ipv6_parse_net(const char *s, struct ipv6_net *out, struct lab_error **err)
 
 	if (!strcmp(s, "default") || ipv6_parse_prefix(s, &n, &sub) < 0) {
 		lab_err_free(&sub);
-		return lab_err(err, 0, "IPv6 subnet '%s': expected a /64 with its host bits zero, such "
+		return lab_err_usage(err, "IPv6 subnet '%s': expected a /64 with its host bits zero, such "
 				       "as fd00:1:2:3::/64", s);
 	}
 	if (n.prefix != 64)
-		return lab_err(err, 0, "IPv6 subnet '%s': the prefix length must be /64 (one link, "
+		return lab_err_usage(err, "IPv6 subnet '%s': the prefix length must be /64 (one link, "
 				       "room for any host number)", s);
 	if ((n.addr[0] & 0xfe) != 0xfc)
-		return lab_err(err, 0, "IPv6 subnet '%s' is not a unique local address: use one in "
+		return lab_err_usage(err, "IPv6 subnet '%s' is not a unique local address: use one in "
 				       "fc00::/7, e.g. fd00:1:2:3::/64", s);
 	*out = n;
 	return 0;

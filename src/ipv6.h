@@ -19,7 +19,8 @@ struct ipv6_net {
 /* inet_pton, refusing IPv4-mapped and empty input. Returns 0 or -1. */
 int ipv6_parse_addr(const char *s, uint8_t out[16]);
 
-/* "fdxx:...::/64": a unique local (fc00::/7) /64 with zero host bits. *err says what is wrong. */
+/* "fdxx:...::/64": a unique local (fc00::/7) /64 with zero host bits. *err (a usage error) says
+ * what is wrong. */
 int ipv6_parse_net(const char *s, struct ipv6_net *out, struct lab_error **err);
 
 /* Any "addr/p" (host bits zero) or "default" (::/0): a route's destination. */

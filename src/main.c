@@ -34,6 +34,7 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 static const char *argv0 = "netlab";	/* as invoked: main() sets it */
+static const char *current;		/* the command being run, for the "Try" line */
 
 /* netlab as this user can run it again, for the commands we print: "netlab" when that name on
  * PATH is this very binary (or it was run from PATH), else the path it was invoked by ("./netlab"
@@ -70,20 +71,25 @@ static const char *self_command(void)
 	return buf;
 }
 
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_err_obj(const char *cmd, struct lab_error **err);
+
+/* Print *err, free it, and return the exit code of its kind. */
 static int fail(struct lab_error **err)
 {
 	char buf[1024];
 	int code = EXIT_FAIL;
 
+	if (*err && (*err)->kind == LAB_ERR_USAGE)
+		return usage_err_obj(current, err);
 	/* messages can carry host-made names: escaped like everything printed from a host */
 	fprintf(stderr, "netlab: %s\n", out_safe(lab_err_str(*err, buf, sizeof(buf))));
-	if (*err && (*err)->signo)
+	if (*err && (*err)->kind == LAB_ERR_INTERRUPTED)
 		code = 128 + (*err)->signo;	/* interrupted: the shell's convention */
 	lab_err_free(err);
 	return code;
 }
 
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -435,10 +441,8 @@ static int cmd_up(int argc, char **argv)
 		return usage_error("up", "--subnet6 and --no-ipv6 contradict each other");
 	if (file) {
 		r = topo_load(file, &topo, &err);
-		if (r < 0 && err && err->errnum)
-			return fail(&err);
 		if (r < 0)
-			return usage_err_obj("up", &err);
+			return fail(&err);
 		if (!named && topo.plan.name[0])
 			spec.name = topo.plan.name;
 		if (spec.no_ipv6)
@@ -957,7 +961,7 @@ static void print_word(const char *w)
 	fputs("'", stdout);
 }
 
-static int run_in_host(const char *cmd, const char *host_arg, const char *lab_name,
+static int run_in_host(const char *host_arg, const char *lab_name,
 		       char *const argv[], const struct env_opts *envs, bool explain)
 {
 	struct lab_error *err = NULL;
@@ -966,8 +970,6 @@ static int run_in_host(const char *cmd, const char *host_arg, const char *lab_na
 	int status = EXIT_FAIL, r;
 
 	r = lab_resolve_host(host_arg, lab_name, &lab, &idx, &err);
-	if (r == -EINVAL)
-		return usage_err_obj(cmd, &err);
 	if (r < 0)
 		return fail(&err);
 	if (explain && argv) {
@@ -1054,7 +1056,7 @@ static int cmd_exec(int argc, char **argv)
 		return usage_error("exec", "missing HOST");
 	if (optind >= argc)
 		return usage_error("exec", "missing COMMAND after '%s --'", host);
-	return run_in_host("exec", host, lab, argv + optind, &envs, explain);
+	return run_in_host(host, lab, argv + optind, &envs, explain);
 }
 
 static int cmd_shell(int argc, char **argv)
@@ -1100,7 +1102,7 @@ static int cmd_shell(int argc, char **argv)
 	if (optind + 1 < argc)
 		return usage_error("shell", "unexpected argument '%s' (to run a command use netlab exec)",
 				   argv[optind + 1]);
-	return run_in_host("shell", argv[optind], lab, NULL, &envs, false);
+	return run_in_host(argv[optind], lab, NULL, &envs, false);
 }
 
 static void clean_report(const char *what, void *arg)
@@ -1191,8 +1193,6 @@ static int cmd_link(int argc, char **argv)
 		return usage_error("link", "--rate together with --delay/--jitter/--loss is not supported "
 					   "yet: apply one of them");
 	r = lab_resolve_host(argv[optind], labname, &lab, &idx, &err);
-	if (r == -EINVAL)
-		return usage_err_obj("link", &err);
 	if (r < 0)
 		return fail(&err);
 	for (iface = 0; iface < lab.hosts[idx].nifaces; iface++)
@@ -1584,8 +1584,6 @@ static int cmd_compare(int argc, char **argv)
 	if (optind + 1 < argc)
 		return usage_error("compare", "unexpected argument '%s'", argv[optind + 1]);
 	r = lab_resolve_host(argv[optind], labname, &lab, &idx, &err);
-	if (r == -EINVAL)
-		return usage_err_obj("compare", &err);
 	if (r < 0)
 		return fail(&err);
 	/* the other column: the empty-netns control, or a networked host if HOST is the control */
@@ -1962,6 +1960,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(cmd, commands[i].name)) {
 			optind = 1;
+			current = commands[i].name;
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	return usage_error(NULL, "unknown command '%s'", cmd);

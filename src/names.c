@@ -12,16 +12,16 @@ int names_check_lab(const char *name, struct lab_error **err)
 	size_t len = strlen(name);
 
 	if (len == 0)
-		return lab_err(err, 0, "lab name is empty");
+		return lab_err_usage(err, "lab name is empty");
 	if (len > LAB_NAME_MAX)
-		return lab_err(err, 0,
+		return lab_err_usage(err,
 			       "lab name '%s' is %zu characters; at most %d fit in interface names "
 			       "(the kernel allows 15)", name, len, LAB_NAME_MAX);
 	if (!isalpha((unsigned char)name[0]))
-		return lab_err(err, 0, "lab name '%s' must start with a letter", name);
+		return lab_err_usage(err, "lab name '%s' must start with a letter", name);
 	for (size_t i = 0; i < len; i++)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
-			return lab_err(err, 0,
+			return lab_err_usage(err,
 				       "lab name '%s' has '%c': use letters, digits and '_' only",
 				       name, name[i]);
 	return 0;
@@ -35,7 +35,7 @@ int names_check_host(const char *name, const char *what, struct lab_error **err)
 	for (size_t i = 1; ok && i < len; i++)
 		ok = islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]);
 	if (!ok)
-		return lab_err(err, 0, "%s name \"%s\": use 1 to %d lowercase letters and digits, "
+		return lab_err_usage(err, "%s name \"%s\": use 1 to %d lowercase letters and digits, "
 				       "starting with a letter", what, name, HOST_NAME_MAX_LEN);
 	return 0;
 }
@@ -78,7 +78,7 @@ int names_ifname(char out[IFNAMSIZ], struct lab_error **err, const char *fmt, ..
 static int check_host(const char *host, const char *arg, struct lab_error **err)
 {
 	if (names_check_host(host, "host", NULL) < 0)
-		return lab_err(err, 0, "'%s' is not a host name (hosts are h1, h2, ..., e1, ...)", arg);
+		return lab_err_usage(err, "'%s' is not a host name (hosts are h1, h2, ..., e1, ...)", arg);
 	return 0;
 }
 
@@ -96,7 +96,7 @@ int names_split_host(const char *arg, char out_lab[LAB_NAME_MAX + 1],
 		return 0;
 	}
 	if ((size_t)(slash - arg) >= sizeof(lab))
-		return lab_err(err, 0, "'%s': lab name too long", arg);
+		return lab_err_usage(err, "'%s': lab name too long", arg);
 	memcpy(lab, arg, (size_t)(slash - arg));
 	lab[slash - arg] = '\0';
 	if (names_check_lab(lab, err) < 0 || check_host(slash + 1, arg, err) < 0)

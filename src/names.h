@@ -11,13 +11,14 @@
 #define LAB_NAME_MAX 8
 #define HOST_NAME_MAX_LEN 6	/* "h1000", "e100" */
 
-/* [A-Za-z][A-Za-z0-9_]{0,7}: no '-', '/', '.', blanks or shell metacharacters. Returns 0 or < 0. */
+/* [A-Za-z][A-Za-z0-9_]{0,7}: no '-', '/', '.', blanks or shell metacharacters. Returns 0 or < 0
+ * (a usage error). */
 int names_check_lab(const char *name, struct lab_error **err);
 
 /* The one rule for host names and for segment names, wherever they come from (the command line, a
  * topology file, a state file, /run/netns): 1 to HOST_NAME_MAX_LEN lowercase letters and digits,
  * starting with a letter; both become parts of interface names ("LAB-h1", "LAB-lan1"). what is
- * "host" or "segment", for the message. Returns 0, or < 0 with the reason (errnum 0). */
+ * "host" or "segment", for the message. Returns 0, or < 0 with the reason (a usage error). */
 int names_check_host(const char *name, const char *what, struct lab_error **err);
 
 /* iproute2's check_ifname: non-empty, shorter than IFNAMSIZ, no '/', ':' or blanks, not . or .. */

@@ -32,7 +32,7 @@ static int fail(struct parse *p, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return lab_err(p->err, 0, "%s:%zu: %s", p->where, n ? n->start_mark.line + 1 : 1, msg);
+	return lab_err_usage(p->err, "%s:%zu: %s", p->where, n ? n->start_mark.line + 1 : 1, msg);
 }
 
 static yaml_node_t *node(struct parse *p, int i)
@@ -559,7 +559,7 @@ int topo_parse(const char *text, size_t len, const char *where, struct lab_topo 
 		return lab_err(err, ENOMEM, "YAML parser");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &p.doc)) {
-		r = lab_err(err, 0, "%s:%zu: %s%s%s", where, parser.problem_mark.line + 1,
+		r = lab_err_usage(err, "%s:%zu: %s%s%s", where, parser.problem_mark.line + 1,
 			    parser.problem ? parser.problem : "not valid YAML",
 			    parser.context ? " " : "", parser.context ? parser.context : "");
 		yaml_parser_delete(&parser);

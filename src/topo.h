@@ -30,8 +30,8 @@ void lab_topo_free(struct lab_topo *t);
 
 /* Parse and validate path. On success *out is filled (lab_topo_free it); out->plan.name is the
  * file's `name:`, "" when it has none. Errors read
- * "lab.yaml:12: host h3: segment \"lan9\" is not defined"; every one is the user's to fix (exit 2)
- * except a file that cannot be read (errnum set). */
+ * "lab.yaml:12: host h3: segment \"lan9\" is not defined"; every one is the user's to fix (a usage
+ * error, exit 2) except a file that cannot be read (a failure, errnum set). */
 int topo_load(const char *path, struct lab_topo *out, struct lab_error **err);
 
 /* The same from text already in memory; `where` names it in errors. */

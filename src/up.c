@@ -35,11 +35,8 @@ int up_step(struct up *u, const char *what, struct lab_error **err)
 	if (u->fail_at && u->step == u->fail_at)
 		return lab_err(err, 0, "injected failure at step %u (%s) [NETLAB_FAIL_AT]", u->step, what);
 	if (u->sigfd >= 0 && read(u->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		int r = lab_err(err, EINTR, "interrupted by %s while %s", strsignal((int)si.ssi_signo),
-				what);
-		if (*err)
-			(*err)->signo = (int)si.ssi_signo;
-		return r;
+		return lab_err_interrupted(err, (int)si.ssi_signo, "interrupted by %s while %s",
+					   strsignal((int)si.ssi_signo), what);
 	}
 	return 0;
 }

@@ -3,7 +3,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../src/error.h"
 #include "../src/ipv4.h"
@@ -456,6 +460,82 @@ Test(error, first_error_wins_and_wrap_adds_context)
 	cr_assert_eq(lab_err(&e, 0, "plain"), -1);
 	cr_assert_str_eq(lab_err_str(e, buf, sizeof(buf)), "plain");
 	lab_err_free(&e);
+}
+
+/* The CLI's exit code comes from the kind the error was made with (2 usage, 1, 128+signal). */
+Test(error, the_kind_is_set_where_the_error_is_made_and_kept_on_the_way_up)
+{
+	struct lab_error *e = NULL;
+	struct ipv4_net n;
+
+	cr_assert_lt(names_check_lab("1lab", &e), 0);
+	cr_assert_eq(e->kind, LAB_ERR_USAGE, "%s", e->msg);
+	lab_err_wrap(&e, "up");
+	cr_assert_eq(e->kind, LAB_ERR_USAGE);
+	lab_err_free(&e);
+	cr_assert_lt(ipv4_parse_net("10.0.0.0/40", &n, &e), 0);
+	cr_assert_eq(e->kind, LAB_ERR_USAGE, "%s", e->msg);
+	lab_err_free(&e);
+	cr_assert_eq(lab_err_usage(&e, "bad %s", "x"), -1);
+	cr_assert_eq(e->kind, LAB_ERR_USAGE);
+	cr_assert_eq(e->errnum, 0);
+	lab_err_free(&e);
+	cr_assert_eq(lab_err_interrupted(&e, SIGTERM, "interrupted"), -EINTR);
+	cr_assert_eq(e->kind, LAB_ERR_INTERRUPTED);
+	cr_assert_eq(e->signo, SIGTERM);
+	lab_err_free(&e);
+	cr_assert_lt(names_ifname((char[IFNAMSIZ]){ 0 }, &e, "%s", "a-name-far-too-long"), 0);
+	cr_assert_eq(e->kind, LAB_ERR_FAILURE, "a name netlab makes is not the user's mistake");
+	lab_err_free(&e);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_RLIMIT_AS 1	/* ASan reserves terabytes of shadow memory */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_RLIMIT_AS 1
+#endif
+#endif
+
+/* An error made when no memory is left says so (it used to print "unknown error"). */
+Test(error, an_error_without_memory_for_itself_says_out_of_memory)
+{
+#ifdef NO_RLIMIT_AS
+	cr_skip_test("address space limits do not work under AddressSanitizer");
+#else
+	int status;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct lab_error *e = NULL;
+		unsigned long pages = 0;
+		char buf[64] = "";
+		FILE *f = fopen("/proc/self/statm", "re");
+
+		/* no more address space than we have, and the heap used up */
+		if (!f || fscanf(f, "%lu", &pages) != 1)
+			_exit(2);
+		fclose(f);
+		struct rlimit lim = { .rlim_cur = pages * 4096 + (1 << 20), .rlim_max = RLIM_INFINITY };
+		if (setrlimit(RLIMIT_AS, &lim) < 0)
+			_exit(3);
+		for (size_t size = 4096; size; size /= 2)
+			while (malloc(size))
+				;
+		lab_err(&e, EPERM, "chmod %s", "/tmp/x");
+		lab_err_wrap(&e, "host h1");
+		lab_err_str(e, buf, sizeof(buf));
+		lab_err_free(&e);
+		if (strcmp(buf, "out of memory")) {
+			fprintf(stderr, "the error reads: %s\n", buf);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+#endif
 }
 
 Test(json, strings_are_escaped)

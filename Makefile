@@ -16,7 +16,11 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(NL_CFLAGS)
 
 BUILD ?= build
 BIN ?= netlab
-LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard netsetup/*.c)
+# The CLI (the only code that prints or exits) goes into the binary; the rest into libnetlab.a,
+# which the tests link too.
+CLI_SRC := src/main.c src/cli.c $(wildcard src/cmd_*.c) $(wildcard src/print*.c)
+CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRC))
+LIB_SRC := $(filter-out $(CLI_SRC),$(wildcard src/*.c)) $(wildcard netsetup/*.c)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/test_*.c) tests/helpers.c
 TEST_BIN := $(BUILD)/tests/netlab-tests
@@ -49,7 +53,7 @@ $(BUILD)/%.o: %.c $(HDRS)
 $(BUILD)/libnetlab.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(BUILD)/src/main.o $(BUILD)/libnetlab.a
+$(BIN): $(CLI_OBJ) $(BUILD)/libnetlab.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(BIN_LIBS) -lm $(LDFLAGS)
 
 $(TEST_BIN): $(TEST_SRC) tests/helpers.h $(BUILD)/libnetlab.a $(BIN)

@@ -1,0 +1,434 @@
+/* The text the CLI prints for each command's result (print.h). Host-made text is escaped. */
+#include "print.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ipv4.h"
+#include "ipv6.h"
+#include "output.h"
+#include "rootfs.h"
+#include "units.h"
+
+static const char *const ns_word[] = { "user", "mnt", "pid", "net", "uts", "ipc" };
+
+bool print_lab_dead(const struct lab *lab, const struct lab_host_info *info)
+{
+	if (!lab->complete || !lab->nhosts)
+		return false;
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if (info[i].alive)
+			return false;
+	return true;
+}
+
+unsigned print_seg_mtu(const struct lab_segment *g)
+{
+	return g->mtu ? g->mtu : LAB_MTU_DEFAULT;
+}
+
+
+/* "10.77.1.1/24 fd4e:4c00:1:1::1/64": an interface's planned addresses. */
+static const char *iface_addrs(const struct lab *lab, const struct lab_iface *x, char *buf,
+			       size_t len)
+{
+	char a[IPV6_TEXT];
+	int n = snprintf(buf, len, "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)),
+			 lab->segs[x->seg].subnet.prefix);
+
+	if (!ipv6_is_zero(x->addr6) && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " %s/64", ipv6_fmt(x->addr6, a, sizeof(a)));
+	return buf;
+}
+
+
+static const char *segment_nets(const struct lab_segment *g, char *buf, size_t len)
+{
+	char net[20], net6[IPV6_TEXT + 4];
+
+	snprintf(buf, len, "%s%s%s", ipv4_fmt_net(&g->subnet, net, sizeof(net)), g->has6 ? ", " : "",
+		 g->has6 ? ipv6_fmt_net(&g->subnet6, net6, sizeof(net6)) : "");
+	return buf;
+}
+
+
+/* " (and LAB-br2..LAB-br8 joined to it)" when a segment's hosts are spread over bridges */
+static const char *more_bridges(const struct lab *lab, size_t g, char *buf, size_t len)
+{
+	size_t n = lab_seg_bridges(lab, g);
+	char last[16];
+
+	buf[0] = '\0';
+	if (n > 1 && lab_bridge_name(&lab->segs[g], n - 1, "", last, NULL) == 0)
+		snprintf(buf, len, " (and %s%s%s joined to it)", n > 2 ? lab->segs[g].bridge : "",
+			 n > 2 ? "2.." : "", last);
+	return buf;
+}
+
+
+/* The segments of a topology lab, one line each (a plain lab's one bridge is in its title). */
+static void print_segments(const struct lab *lab)
+{
+	char nets[96];
+
+	if (!lab->from_file)
+		return;
+	for (size_t g = 0; g < lab->nsegs; g++) {
+		size_t ports = lab_seg_ports(lab, g);
+		char more[64];
+
+		printf("  segment %-6s bridge %-15s %s, %zu port%s%s\n", lab->segs[g].name,
+		       lab->segs[g].bridge, segment_nets(&lab->segs[g], nets, sizeof(nets)), ports,
+		       ports == 1 ? "" : "s", more_bridges(lab, g, more, sizeof(more)));
+	}
+}
+
+
+static void print_title(const struct lab *lab, const char *state, const char *tail, bool segments)
+{
+	unsigned nets = 0, empties = 0, routers = 0;
+	char nets_text[96];
+
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		lab->hosts[i].networked ? nets++ : empties++;
+		routers += lab->hosts[i].router;
+	}
+	if (lab->from_file)
+		printf("lab \"%s\" %s: %u host%s (%u router%s) + %u empty on %zu segment%s%s\n", lab->name,
+		       state, nets, nets == 1 ? "" : "s", routers, routers == 1 ? "" : "s", empties,
+		       lab->nsegs, lab->nsegs == 1 ? "" : "s", tail);
+	else
+	{
+		char more[64];
+
+		printf("lab \"%s\" %s: %u host%s + %u empty on bridge %s%s (%s)%s\n", lab->name,
+		       state, nets, nets == 1 ? "" : "s", empties, lab->segs[0].bridge,
+		       more_bridges(lab, 0, more, sizeof(more)),
+		       segment_nets(&lab->segs[0], nets_text, sizeof(nets_text)), tail);
+	}
+	if (segments)
+		print_segments(lab);
+}
+
+
+/* Commands to go on with, that work as printed: netlab as it was invoked, and LAB/HOST and
+ * `down LAB` when another lab is up (a bare host name is then ambiguous). */
+static void print_next(const struct lab *lab)
+{
+	const char *self = cli_self();
+	struct lab_error *err = NULL;
+	char **names = NULL, first[48], last[48];
+	size_t count = 0;
+	bool alone, dflt = !strcmp(lab->name, LAB_DEFAULT_NAME);
+
+	if (lab_names(&names, &count, &err) < 0)
+		lab_err_free(&err);
+	lab_names_free(names, count);
+	alone = count <= 1;
+	snprintf(first, sizeof(first), "%s%s%s", alone ? "" : lab->name, alone ? "" : "/",
+		 lab->nhosts ? lab->hosts[0].name : "h1");
+	snprintf(last, sizeof(last), "%s%s%s", alone ? "" : lab->name, alone ? "" : "/",
+		 lab->nhosts ? lab->hosts[lab->nhosts - 1].name : "e1");
+	printf("Next: %s shell %s | %s exec %s -- ip addr | %s status | %s down%s%s\n", self, first,
+	       self, last, self, self, alone && dflt ? "" : " ", alone && dflt ? "" : lab->name);
+}
+
+
+void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet)
+{
+	char a[128], tail[32];
+
+	snprintf(tail, sizeof(tail), ", %.0f ms", (double)t->total / 1e6);
+	print_title(lab, "up", tail, !quiet);
+	if (quiet)
+		return;
+	printf("  %-6s %-8s %-4s %-34s %s\n", "HOST", "PID", "IF", "ADDRESSES", "NAMESPACES");
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		const struct lab_host *h = &lab->hosts[i];
+
+		printf("  %-6s %-8d %-4s %-34s uts ipc pid mnt user net%s%s%s\n", h->name, (int)h->pid,
+		       h->nifaces ? h->ifaces[0].name : "-",
+		       h->nifaces ? iface_addrs(lab, &h->ifaces[0], a, sizeof(a)) : "-",
+		       lab->extra_ns & LAB_NS_CGROUP ? " cgroup" : "",
+		       lab->extra_ns & LAB_NS_TIME ? " time" : "",
+		       h->networked ? (h->router ? " (router)" : "") : " (empty netns)");
+		for (size_t k = 1; k < h->nifaces; k++)
+			printf("  %-6s %-8s %-4s %s\n", "", "", h->ifaces[k].name,
+			       iface_addrs(lab, &h->ifaces[k], a, sizeof(a)));
+	}
+	print_next(lab);
+}
+
+
+/* "; forwarding (router)" as planned; what the kernel says, marked, when it is not. */
+static const char *forwarding_text(const struct lab_host *h, const struct lab_host_info *in, char *buf,
+				   size_t len)
+{
+	static const char *const word[] = { "?", "off", "on" };
+
+	if (!lab_forwarding_differs(h, in))
+		return h->router ? "; forwarding (router)" : "";
+	snprintf(buf, len, "; forwarding IPv4 %s, IPv6 %s: NOT AS PLANNED (%s)", word[in->forwarding4 + 1],
+		 word[in->forwarding6 + 1], h->router ? "a router forwards" : "a host does not forward");
+	return buf;
+}
+
+
+/* The routes the host has, read from inside it, then the planned ones it lacks. */
+static void print_live_routes(const struct lab_host *h, const struct lab_host_info *in)
+{
+	for (size_t k = 0; k < in->nroutes; k++) {
+		const struct lab_live_route *lr = &in->routes[k];
+
+		printf("  %-6s route %s via %s%s%s%s\n", "", lr->to, lr->via, lr->dev[0] ? " dev " : "",
+		       out_safe(lr->dev), lr->planned ? "" : "  NOT PLANNED");
+	}
+	if (in->routes_more)
+		printf("  %-6s (more routes than the %d shown)\n", "", LAB_LIVE_ROUTES_MAX);
+	for (size_t k = 0; k < h->nroutes && k < LAB_ROUTES_MAX; k++) {
+		const struct lab_route *rt = &h->routes[k];
+		char d[IPV6_TEXT + 4], v[IPV6_TEXT];
+
+		if (in->route_live[k])
+			continue;
+		printf("  %-6s route %s via %s  MISSING (planned, not in the kernel)\n", "",
+		       rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
+		       rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
+	}
+}
+
+
+/* "ids 1000065536+65536, pids 3/512, memory 1.2M/512M" */
+static void print_limits_text(const struct lab *lab, const struct lab_host *h)
+{
+	struct cgroup_usage u;
+	char a[24], b[24];
+
+	printf("  %-6s ids %u+%u", "", h->id_base ? h->id_base : NS_ID_BASE, NS_ID_COUNT);
+	lab_host_limits(lab, h, &u);
+	if (u.has_pids) {
+		cgroup_fmt(u.pids_max, false, b, sizeof(b));
+		printf(", pids %llu/%s", (unsigned long long)u.pids, b);
+	}
+	if (u.has_memory) {
+		cgroup_fmt(u.memory, true, a, sizeof(a));
+		cgroup_fmt(u.memory_max, true, b, sizeof(b));
+		printf(", memory %s/%s", a, b);
+	}
+	printf("%s\n", u.found ? "" : ", no limits (no cgroup)");
+}
+
+
+void print_status(const struct lab *lab, const struct lab_host_info *info)
+{
+	char tail[32];
+
+	char dead[160];
+
+	snprintf(tail, sizeof(tail), ", %zu hosts", lab->nhosts);
+	/* every host gone (killed, or the machine's PIDs reused after a reboot): the lab is only
+	 * state and links now, and says how to remove it */
+	snprintf(dead, sizeof(dead), "dead (no host is running: 'netlab down %s' or 'netlab clean' "
+		 "removes what is left)", lab->name);
+	print_title(lab, !lab->complete ? "being built (or its netlab up died: netlab clean)"
+			 : print_lab_dead(lab, info) ? dead : "up", tail, true);
+	printf("  MTU");
+	for (size_t g = 0; g < lab->nsegs; g++)
+		printf("%s %s %u", g ? "," : "", lab->segs[g].name, print_seg_mtu(&lab->segs[g]));
+	putchar('\n');
+	printf("  %-6s %-8s %-6s %-4s %-18s %s\n", "HOST", "PID", "STATE", "IF", "MAC", "ADDRESSES");
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		const struct lab_host *h = &lab->hosts[i];
+		const struct lab_host_info *in = &info[i];
+
+		for (size_t k = 0; k < (h->nifaces ? h->nifaces : 1); k++) {
+			const struct lab_if_info *fi = h->nifaces ? lab_if_info_find(in, h->ifaces[k].name) : NULL;
+
+			if (k == 0)
+				printf("  %-6s %-8d %-6s ", h->name, (int)h->pid,
+				       in->alive ? "alive" : "DEAD");
+			else
+				printf("  %-6s %-8s %-6s ", "", "", "");
+			printf("%-4s %-18s %s%s\n", h->nifaces ? h->ifaces[k].name : "-",
+			       fi && fi->mac[0] ? out_safe(fi->mac) : "-",
+			       !in->alive ? "-" : fi ? (fi->addrs[0] ? out_safe(fi->addrs) : "no address")
+				       : h->nifaces ? "MISSING" : "(empty netns: lo only)",
+			       fi && !fi->up ? " (down)" : "");
+			if (fi && fi->shaping[0])
+				printf("  %-6s %-8s %-6s %-4s shaping: %s\n", "", "", "", "", out_safe(fi->shaping));
+			if (fi && fi->mtu != print_seg_mtu(&lab->segs[h->ifaces[k].seg]))
+				printf("  %-6s %-8s %-6s %-4s MTU %u, not the segment's %u\n", "", "", "", "",
+				       fi->mtu, print_seg_mtu(&lab->segs[h->ifaces[k].seg]));
+		}
+		if (in->alive) {
+			char fwd[160];
+
+			printf("  %-6s links: %s%s; %s\n", "", out_safe(in->links),
+			       forwarding_text(h, in, fwd, sizeof(fwd)), rootfs_mode_text(lab->fs));
+			print_limits_text(lab, h);
+			print_live_routes(h, in);
+			printf("  %-6s ns", "");
+			for (int k = 0; k < NS_KINDS; k++)
+				printf(" %s:%lu", ns_word[k], in->ns[k]);
+			for (int k = NS_KINDS; k < NS_KINDS_ALL; k++)
+				if (lab->extra_ns & ns_kinds[k].flag)
+					printf(" %s:%lu", ns_kinds[k].name, in->ns[k]);
+			putchar('\n');
+		}
+	}
+}
+
+
+void print_shape(const struct lab_host *h, size_t iface, const struct lab_shape *shape)
+{
+	const struct lab_iface *x = &h->ifaces[iface];
+	char rate[32];
+
+	if (shape->clear)
+		printf("%s: shaping removed from %s\n", h->name, x->name);
+	else if (shape->rate_bps)
+		printf("%s: rate %s in both directions (%s and %s)\n", h->name,
+		       units_rate_fmt(shape->rate_bps, rate, sizeof(rate)), x->name, x->veth);
+	else
+		printf("%s: delay %u us, jitter %u us, loss %g%% in both directions (%s and %s)\n",
+		       h->name, shape->delay_us, shape->jitter_us, shape->loss_percent, x->name, x->veth);
+}
+
+void print_neigh_note(const struct pingall_result *pr)
+{
+	/* a full mesh larger than the kernel's (machine-wide) neighbour table cannot all answer */
+	if (!pr->neigh_limit || pr->neigh_needed <= pr->neigh_limit)
+		return;
+	fprintf(stderr,
+		"netlab: note: all pairs of this lab need %u ARP entries at once, more than the kernel's "
+		"limit net.ipv4.neigh.default.gc_thresh3=%u (one table for all namespaces); pairs beyond "
+		"it may fail. To raise it: sysctl -w net.ipv4.neigh.default.gc_thresh3=%u "
+		"net.ipv4.neigh.default.gc_thresh2=%u\n",
+		pr->neigh_needed, pr->neigh_limit, pr->neigh_needed * 2, pr->neigh_needed);
+}
+
+void print_pingall(const struct lab *lab, const struct pingall_result *pr)
+{
+	size_t n = pr->n;
+
+	printf("pingall lab \"%s\"%s: %u/%u pairs reachable (%u expected), %s, %.3f s\n", lab->name,
+	       pr->v6 ? " over IPv6" : "", pr->reachable, pr->pairs, pr->expected_reachable,
+	       pr->mismatches ? "NOT as expected" : "as expected", pr->seconds);
+	if (n <= 16) {
+		printf("  %-6s", "from\\to");
+		for (size_t d = 0; d < n; d++)
+			printf(" %-5s", lab->hosts[d].name);
+		putchar('\n');
+		for (size_t s = 0; s < n; s++) {
+			printf("  %-7s", lab->hosts[s].name);
+			for (size_t d = 0; d < n; d++) {
+				bool got = pr->replies[s * n + d], exp = pr->expected[s * n + d];
+				printf(" %s", s == d ? "-    " : got == exp ? (got ? GREEN("ok   ") : "x    ")
+						       : got ? RED("YES! ") : RED("NO!  "));
+			}
+			putchar('\n');
+		}
+		printf("  ok: reachable, x: unreachable as expected (%s), NO!/YES!: not as "
+		       "expected\n", lab->from_file ? "no route, or an empty host" : "empty host");
+	}
+	/* replies that came from somewhere else than the destination: not counted, named */
+	for (size_t s = 0; s < n; s++)
+		for (size_t d = 0; d < n; d++)
+			if (s != d && !pr->replies[s * n + d] && pr->unconfirmed[s * n + d])
+				printf("  %s -> %s: a reply came, but the request never reached %s "
+				       "(answered inside %s, or by another host): not counted\n",
+				       lab->hosts[s].name, lab->hosts[d].name, lab->hosts[d].name,
+				       lab->hosts[s].name);
+	for (size_t s = 0; n > 16 && s < n; s++)
+		for (size_t d = 0; d < n; d++)
+			if (s != d && (pr->replies[s * n + d] > 0) != pr->expected[s * n + d])
+				printf("  %s -> %s: %s\n", lab->hosts[s].name, lab->hosts[d].name,
+				       pr->expected[s * n + d] ? "unreachable, expected reachable"
+							       : "reachable, expected unreachable");
+}
+
+void print_verify(const struct check *checks, size_t n)
+{
+	size_t passed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char *ev = out_escape_dup(checks[i].evidence);	/* whole: no buffer to cut it */
+
+		passed += checks[i].pass;
+		printf("%s  %-4s %-36s %s\n", checks[i].pass ? GREEN("PASS") : RED("FAIL"),
+		       checks[i].host, checks[i].what, ev ? ev : "(out of memory)");
+		free(ev);
+	}
+	printf("%zu passed, %zu failed\n", passed, n - passed);
+}
+
+static void print_row(const struct compare_row *r, int exw)
+{
+	printf("%-6s %-*.*s %-17.17s %-17.17s %-17.17s %s\n", r->ns, exw, exw, r->exercise,
+	       out_safe(r->value[0]), out_safe(r->value[1]), out_safe(r->value[2]),
+	       r->isolated ? GREEN("isolated") : strstr(r->verdict, "not requested") ? r->verdict
+								 : RED("SHARED"));
+}
+
+void print_compare(const struct lab *lab, size_t host, size_t other, const struct compare_row *rows,
+		   size_t nrows, const struct compare_row *inodes, size_t ninodes)
+{
+	const char *oname = other == (size_t)-1 ? "-" : lab->hosts[other].name;
+	char hn[64];
+
+	printf("compare %s (lab \"%s\") with the real machine and %s%s\n", lab->hosts[host].name,
+	       lab->name, oname, other != (size_t)-1 && !lab->hosts[other].networked
+					? " (empty netns)" : "");
+	printf("(the machine's message queue count includes one netlab made for this report)\n\n");
+	snprintf(hn, sizeof(hn), "%s", lab->hosts[host].name);
+	printf("%-6s %-14s %-17s %-17s %-17s %s\n", "NS", "EXERCISE", "REAL MACHINE", hn, oname,
+	       "VERDICT");
+	for (size_t i = 0; i < nrows; i++)
+		print_row(&rows[i], 14);
+	printf("\n%-6s %-14s %-17s %-17s %-17s %s\n", "NS", "INODE OF", "REAL MACHINE", hn, oname,
+	       "VERDICT");
+	for (size_t i = 0; i < ninodes; i++)
+		print_row(&inodes[i], 14);
+}
+
+bool print_no_answer(const struct lab *lab, size_t host, size_t other,
+		     const struct compare_row *rows, size_t nrows)
+{
+	bool any = false;
+
+	/* a host whose command hung: named, and the report is not a pass */
+	for (int w = 0; w < 3; w++)
+		for (size_t i = 0; i < nrows; i++) {
+			if (!rows[i].no_answer[w])
+				continue;
+			fprintf(stderr, "netlab: %s%s did not answer '%s' within %d s: shown as 'no answer'%s\n",
+				w == 0 ? "the real machine" : "host ",
+				w == 0 ? "" : lab->hosts[w == 1 ? host : other].name, rows[i].exercise,
+				LESSON_CMD_TIMEOUT_MS / 1000,
+				i + 1 < nrows ? ", and its later exercises were not run" : "");
+			any = true;
+			break;
+		}
+	return any;
+}
+
+size_t print_doctor(const struct doctor_line *lines, size_t n)
+{
+	static const char *const word[] = { "ok  ", "warn", "FAIL" };
+	size_t counts[3] = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		const char *w = word[lines[i].level];
+		counts[lines[i].level]++;
+		printf("  %s  %-17s %s\n",
+		       !cli_colour() ? w : lines[i].level == DOCTOR_OK ? GREEN("ok  ")
+					 : lines[i].level == DOCTOR_FAIL ? RED("FAIL") : YELLOW("warn"),
+		       lines[i].what, lines[i].detail);
+	}
+	printf("doctor: %zu ok, %zu warning%s, %zu failure%s%s\n", counts[0], counts[1],
+	       counts[1] == 1 ? "" : "s", counts[2], counts[2] == 1 ? "" : "s",
+	       counts[2] ? ": netlab up will not work until the FAIL lines are fixed" : "");
+	return counts[2];
+}

@@ -1,0 +1,60 @@
+/* What the CLI shows: the text and the JSON of each command's result, from the same data. Text
+ * made inside hosts is escaped (output.h); JSON is built with json-c, which escapes every string.
+ * Only the CLI calls these (HACKING.md, "Layout"). */
+#ifndef NETLAB_PRINT_H
+#define NETLAB_PRINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "doctor.h"
+#include "lab.h"
+#include "lesson.h"
+
+/* --- text (print.c) --- */
+
+/* `up`: the title, the segments and one line per host (quiet: the title alone), then "Next:". */
+void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet);
+
+/* `status` of one lab: info has lab->nhosts entries (lab_host_info). */
+void print_status(const struct lab *lab, const struct lab_host_info *info);
+
+/* `link`: what was applied to interface iface of host h. */
+void print_shape(const struct lab_host *h, size_t iface, const struct lab_shape *shape);
+
+/* `pingall`: the summary, the matrix (up to 16 hosts) or the mismatches, the unconfirmed
+ * replies. The note about the kernel's neighbour table, when it is too small, goes to stderr. */
+void print_pingall(const struct lab *lab, const struct pingall_result *pr);
+void print_neigh_note(const struct pingall_result *pr);
+
+/* `verify`: one PASS/FAIL line per check, then "N passed, M failed". */
+void print_verify(const struct check *checks, size_t n);
+
+/* `compare`: the exercises and the inodes of host against the machine and other ((size_t)-1:
+ * none). */
+void print_compare(const struct lab *lab, size_t host, size_t other, const struct compare_row *rows,
+		   size_t nrows, const struct compare_row *inodes, size_t ninodes);
+/* On stderr, each column of rows whose command did not answer in time. Returns true if any. */
+bool print_no_answer(const struct lab *lab, size_t host, size_t other,
+		     const struct compare_row *rows, size_t nrows);
+
+/* `doctor`: one line per check, then the counts. Returns the number of FAIL lines. */
+size_t print_doctor(const struct doctor_line *lines, size_t n);
+
+/* Shared by the text and the JSON: */
+/* Is every host of a built lab gone? (A lab being built has hosts still to come.) */
+bool print_lab_dead(const struct lab *lab, const struct lab_host_info *info);
+/* A segment's MTU: the one given, else the kernel's default. */
+unsigned print_seg_mtu(const struct lab_segment *g);
+
+/* --- JSON (print_json.c), schemas in the README --- */
+
+void print_status_json(FILE *f, const struct lab *lab, const struct lab_host_info *info);
+void print_pingall_json(const struct lab *lab, const struct pingall_result *pr);
+void print_verify_json(const struct lab *lab, const struct check *checks, size_t n);
+void print_compare_json(const struct lab *lab, size_t host, size_t other,
+			const struct compare_row *rows, size_t nrows,
+			const struct compare_row *inodes, size_t ninodes);
+
+#endif

@@ -397,6 +397,7 @@ static int json_opt(int key, const char *arg, void *ctx)
 static int run_status(const struct cli_command *self, int argc, char **argv)
 {
 	struct lab_error *err = NULL;
+	struct json_object *doc = NULL;
 	char **names = NULL;
 	size_t count = 0;
 	bool json = false;
@@ -411,10 +412,10 @@ static int run_status(const struct cli_command *self, int argc, char **argv)
 		return cli_fail(&err);
 	}
 	if (json)
-		fputs("{\"version\":2,\"labs\":[", stdout);
+		doc = print_status_json_start();
 	else if (count == 0)
 		printf("no lab is up (start one with 'netlab up')\n");
-	for (size_t i = 0, shown = 0; i < count; i++) {
+	for (size_t i = 0; i < count; i++) {
 		struct lab lab;
 		struct lab_host_info *info;
 
@@ -426,19 +427,16 @@ static int run_status(const struct cli_command *self, int argc, char **argv)
 		for (size_t k = 0; info && k < lab.nhosts; k++)
 			if (lab_host_info(&lab.hosts[k], &info[k], &err) < 0)
 				code = cli_fail(&err);
-		if (info && json) {
-			fputs(shown ? "," : "", stdout);
-			print_status_json(stdout, &lab, info);
-		} else if (info) {
+		if (info && json)
+			print_status_json_add(doc, &lab, info);
+		else if (info)
 			print_status(&lab, info);
-		}
-		shown++;
 		free(info);
 		state_free(&lab);
 	}
-	if (json)
-		fputs("]}\n", stdout);
 	lab_names_free(names, count);
+	if (json && (r = print_json(doc)) != EXIT_OK)
+		code = r;
 	return code;
 }
 

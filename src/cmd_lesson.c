@@ -82,11 +82,11 @@ static int run_pingall(const struct cli_command *self, int argc, char **argv)
 		return cli_fail(&err);
 	}
 	print_neigh_note(&pr);
-	if (a.json)
-		print_pingall_json(&lab, &pr);
-	else
-		print_pingall(&lab, &pr);
 	r = pr.mismatches ? EXIT_FAIL : EXIT_OK;
+	if (!a.json)
+		print_pingall(&lab, &pr);
+	else if (print_json(print_pingall_json(&lab, &pr)) != EXIT_OK)
+		r = EXIT_FAIL;
 	lesson_pingall_free(&pr);
 	state_free(&lab);
 	return r;
@@ -132,13 +132,14 @@ static int run_verify(const struct cli_command *self, int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++)
 		passed += checks[i].pass;
-	if (a.json)
-		print_verify_json(&lab, checks, n);
-	else
+	r = passed == n ? EXIT_OK : EXIT_FAIL;
+	if (!a.json)
 		print_verify(checks, n);
+	else if (print_json(print_verify_json(&lab, checks, n)) != EXIT_OK)
+		r = EXIT_FAIL;
 	lesson_checks_free(checks, n);
 	state_free(&lab);
-	return passed == n ? EXIT_OK : EXIT_FAIL;
+	return r;
 }
 
 const struct cli_command cmd_verify = {
@@ -201,10 +202,10 @@ static int run_compare(const struct cli_command *self, int argc, char **argv)
 		state_free(&lab);
 		return cli_fail(&err);
 	}
-	if (a.json)
-		print_compare_json(&lab, idx, other, rows, nrows, inodes, ninodes);
-	else
+	if (!a.json)
 		print_compare(&lab, idx, other, rows, nrows, inodes, ninodes);
+	else if (print_json(print_compare_json(&lab, idx, other, rows, nrows, inodes, ninodes)) != EXIT_OK)
+		shared = true;	/* nothing printed: not a pass */
 	for (size_t i = 0; i < nrows; i++)
 		shared |= !rows[i].isolated;
 	/* a host whose command hung is named, and the report is not a pass */

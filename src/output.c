@@ -106,3 +106,37 @@ size_t out_utf8_len(const char *p)
 
 	return utf8_seq((const unsigned char *)p, &cp);
 }
+
+bool out_utf8_valid(const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		size_t k = (unsigned char)*p < 0x80 ? 1 : out_utf8_len(p);
+
+		if (!k)
+			return false;
+		p += k - 1;
+	}
+	return true;
+}
+
+char *out_utf8_dup(const char *s)
+{
+	char *copy = malloc(2 * strlen(s) + 1), *w = copy;
+
+	if (!copy)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t k = *p < 0x80 ? 1 : out_utf8_len((const char *)p);
+
+		if (k) {
+			memcpy(w, p, k);
+			w += k;
+			p += k - 1;
+		} else {
+			*w++ = (char)(0xc0 | *p >> 6);
+			*w++ = (char)(0x80 | (*p & 0x3f));
+		}
+	}
+	*w = '\0';
+	return copy;
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <json-c/json.h>
+
 #include "doctor.h"
 #include "lab.h"
 #include "lesson.h"
@@ -48,13 +50,26 @@ bool print_lab_dead(const struct lab *lab, const struct lab_host_info *info);
 /* A segment's MTU: the one given, else the kernel's default. */
 unsigned print_seg_mtu(const struct lab_segment *g);
 
-/* --- JSON (print_json.c), schemas in the README --- */
+/* --- JSON (print_json.c), with the schemas of the README; NULL when out of memory --- */
 
-void print_status_json(FILE *f, const struct lab *lab, const struct lab_host_info *info);
-void print_pingall_json(const struct lab *lab, const struct pingall_result *pr);
-void print_verify_json(const struct lab *lab, const struct check *checks, size_t n);
-void print_compare_json(const struct lab *lab, size_t host, size_t other,
-			const struct compare_row *rows, size_t nrows,
-			const struct compare_row *inodes, size_t ninodes);
+/* `status --json`: {"version":2,"labs":[]}, to which print_status_json_add appends each lab. */
+struct json_object *print_status_json_start(void);
+void print_status_json_add(struct json_object *doc, const struct lab *lab,
+			   const struct lab_host_info *info);
+
+struct json_object *print_pingall_json(const struct lab *lab, const struct pingall_result *pr);
+struct json_object *print_verify_json(const struct lab *lab, const struct check *checks, size_t n);
+struct json_object *print_compare_json(const struct lab *lab, size_t host, size_t other,
+				       const struct compare_row *rows, size_t nrows,
+				       const struct compare_row *inodes, size_t ninodes);
+
+/* Print doc as one line on stdout and put it (json_object_put). Returns EXIT_OK, or EXIT_FAIL
+ * after saying "out of memory" when doc, or any part of it, could not be made. */
+int print_json(struct json_object *doc);
+
+/* A JSON string of s (NULL when out of memory). JSON is UTF-8: a byte of invalid UTF-8 in s (a
+ * host-made name can hold any) becomes the character of the same number, U+0080..U+00FF, as a
+ * \u00XX escape would; json-c escapes quotes, backslashes and control characters. */
+struct json_object *print_json_string(const char *s);
 
 #endif

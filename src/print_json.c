@@ -1,227 +1,382 @@
-/* The JSON the CLI prints for `--json` (print.h); the schemas are the README's. */
+/* The JSON of `--json` (print.h), built with json-c: every string escaped by it, keys in the order
+ * the README's schemas give them, printed as one line. */
 #include "print.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "ipv4.h"
 #include "ipv6.h"
-#include "json.h"
+#include "output.h"
 #include "rootfs.h"
 
+/* A json-c allocation failed while the document was built: print_json says so instead. */
+static bool oom;
 
-static void json_opt(FILE *f, const char *key, const char *value)
+struct json_object *print_json_string(const char *s)
 {
-	fprintf(f, "\"%s\":", key);
-	if (value && value[0])
-		json_str(f, value);
-	else
-		fputs("null", f);
+	struct json_object *o;
+	char *fixed;
+
+	if (out_utf8_valid(s))
+		return json_object_new_string(s);
+	if (!(fixed = out_utf8_dup(s)))
+		return NULL;
+	o = json_object_new_string(fixed);
+	free(fixed);
+	return o;
 }
 
-
-/* ,"live_routes":[...],"forwarding":{...},"forwarding_planned":B,"forwarding_as_planned":B */
-static void print_live_json(FILE *f, const struct lab_host *h, const struct lab_host_info *in)
+static struct json_object *new_obj(void)
 {
-	static const char *const word[] = { "null", "false", "true" };
+	struct json_object *o = json_object_new_object();
 
-	fputs(",\"live_routes\":[", f);
-	for (size_t k = 0; k < in->nroutes; k++) {
-		const struct lab_live_route *lr = &in->routes[k];
+	oom |= !o;
+	return o;
+}
 
-		fprintf(f, "%s{\"to\":\"%s\",\"via\":\"%s\",\"dev\":", k ? "," : "", lr->to, lr->via);
-		json_str(f, lr->dev);
-		fprintf(f, ",\"planned\":%s}", lr->planned ? "true" : "false");
+static struct json_object *new_arr(void)
+{
+	struct json_object *o = json_object_new_array();
+
+	oom |= !o;
+	return o;
+}
+
+/* o[key] = v, which this takes; v NULL is a failed allocation. Keys are literals, each added once. */
+static struct json_object *add(struct json_object *o, const char *key, struct json_object *v)
+{
+	if (!o || !v || json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
+								 JSON_C_OBJECT_KEY_IS_CONSTANT) < 0) {
+		json_object_put(v);
+		oom = true;
+		return NULL;
 	}
-	if (in->alive)
-		fprintf(f, "],\"forwarding\":{\"ipv4\":%s,\"ipv6\":%s", word[in->forwarding4 + 1],
-			word[in->forwarding6 + 1]);
-	else
-		fputs("],\"forwarding\":null", f);
-	fprintf(f, "%s,\"forwarding_planned\":%s,\"forwarding_as_planned\":%s", in->alive ? "}" : "",
-		h->router ? "true" : "false", lab_forwarding_differs(h, in) ? "false" : "true");
+	return v;
 }
 
+static void add_null(struct json_object *o, const char *key)
+{
+	if (!o || json_object_object_add_ex(o, key, NULL, JSON_C_OBJECT_ADD_KEY_IS_NEW |
+							    JSON_C_OBJECT_KEY_IS_CONSTANT) < 0)
+		oom = true;
+}
+
+static void push(struct json_object *a, struct json_object *v)
+{
+	if (!a || !v || json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		oom = true;
+	}
+}
+
+static void add_str(struct json_object *o, const char *key, const char *s)
+{
+	add(o, key, print_json_string(s));
+}
+
+/* A string, or null when there is none (NULL or ""). */
+static void add_opt(struct json_object *o, const char *key, const char *s)
+{
+	if (s && s[0])
+		add_str(o, key, s);
+	else
+		add_null(o, key);
+}
+
+static void add_bool(struct json_object *o, const char *key, bool b)
+{
+	add(o, key, json_object_new_boolean(b));
+}
+
+static void add_int(struct json_object *o, const char *key, int64_t v)
+{
+	add(o, key, json_object_new_int64(v));
+}
+
+static void add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	add(o, key, json_object_new_uint64(v));
+}
+
+int print_json(struct json_object *doc)
+{
+	struct lab_error *err = NULL;
+	const char *text = doc && !oom ? json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+
+	if (text)
+		puts(text);
+	json_object_put(doc);
+	oom = false;
+	if (text)
+		return EXIT_OK;
+	lab_err(&err, 0, "out of memory (building the JSON output)");
+	return cli_fail(&err);
+}
+
+/* --- status --- */
 
 /* "id_base": root of the host outside; "limits": its cgroups' (null: none; a null limit: "max"). */
-static void print_limits_json(FILE *f, const struct lab *lab, const struct lab_host *h)
+static void limits_json(struct json_object *o, const struct lab *lab, const struct lab_host *h)
 {
+	struct json_object *l;
 	struct cgroup_usage u;
 
-	fprintf(f, "\"id_base\":%u,\"limits\":", h->id_base ? h->id_base : NS_ID_BASE);
+	add_int(o, "id_base", h->id_base ? h->id_base : NS_ID_BASE);
 	lab_host_limits(lab, h, &u);
 	if (!u.found) {
-		fputs("null,", f);
+		add_null(o, "limits");
 		return;
 	}
-	fputc('{', f);
+	l = add(o, "limits", new_obj());
 	if (u.has_pids) {
 		if (u.pids_max == CGROUP_UNLIMITED)
-			fputs("\"pids_max\":null,", f);
+			add_null(l, "pids_max");
 		else
-			fprintf(f, "\"pids_max\":%llu,", (unsigned long long)u.pids_max);
-		fprintf(f, "\"pids\":%llu%s", (unsigned long long)u.pids, u.has_memory ? "," : "");
+			add_u64(l, "pids_max", u.pids_max);
+		add_u64(l, "pids", u.pids);
 	}
 	if (u.has_memory) {
 		if (u.memory_max == CGROUP_UNLIMITED)
-			fputs("\"memory_max\":null,", f);
+			add_null(l, "memory_max");
 		else
-			fprintf(f, "\"memory_max\":%llu,", (unsigned long long)u.memory_max);
-		fprintf(f, "\"memory\":%llu", (unsigned long long)u.memory);
+			add_u64(l, "memory_max", u.memory_max);
+		add_u64(l, "memory", u.memory);
 	}
-	fputs("},", f);
 }
 
-
-void print_status_json(FILE *f, const struct lab *lab, const struct lab_host_info *info)
+/* An interface as planned, and as found inside the host (fi NULL: not found). */
+static struct json_object *iface_json(const struct lab *lab, const struct lab_iface *x,
+				      const struct lab_if_info *fi)
 {
-	char net[20], a[IPV6_TEXT], net6[IPV6_TEXT + 4];
+	struct json_object *o = new_obj(), *addrs;
+	char a[IPV6_TEXT + 4], buf[sizeof(fi->addrs)], *save = NULL;
 
-	fputs("{\"name\":", f);
-	json_str(f, lab->name);
-	fprintf(f, ",\"state\":\"%s\",\"dead\":%s,\"from_file\":%s,\"segments\":[",
-		lab->complete ? "up" : "building", print_lab_dead(lab, info) ? "true" : "false",
-		lab->from_file ? "true" : "false");
+	add_str(o, "name", x->name);
+	add_str(o, "segment", lab->segs[x->seg].name);
+	add_str(o, "veth", x->veth);
+	snprintf(buf, sizeof(buf), "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)), lab->segs[x->seg].subnet.prefix);
+	add_str(o, "address", buf);
+	add_opt(o, "address6", ipv6_is_zero(x->addr6) ? NULL : ipv6_fmt(x->addr6, a, sizeof(a)));
+	add_opt(o, "mac", fi ? fi->mac : NULL);
+	add_bool(o, "up", fi && fi->up);
+	addrs = add(o, "addresses", new_arr());
+	snprintf(buf, sizeof(buf), "%s", fi ? fi->addrs : "");
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		push(addrs, print_json_string(t));
+	add_opt(o, "shaping", fi ? fi->shaping : NULL);
+	if (fi && fi->rate_bps)
+		add_u64(o, "rate_bps", fi->rate_bps);
+	else
+		add_null(o, "rate_bps");
+	if (fi)	/* as found inside the host */
+		add_int(o, "mtu", fi->mtu);
+	else
+		add_null(o, "mtu");
+	return o;
+}
+
+/* "routes" as planned, "live_routes" as the host has them, forwarding against the plan. */
+static void routes_json(struct json_object *o, const struct lab_host *h, const struct lab_host_info *in)
+{
+	struct json_object *a = add(o, "routes", new_arr()), *fwd;
+
+	for (size_t k = 0; k < h->nroutes; k++) {
+		const struct lab_route *rt = &h->routes[k];
+		struct json_object *r = new_obj();
+		char d[IPV6_TEXT + 4], v[IPV6_TEXT];
+
+		add_str(r, "to", rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)));
+		add_str(r, "via", rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));
+		add_bool(r, "live", k < LAB_ROUTES_MAX && in->route_live[k]);
+		push(a, r);
+	}
+	a = add(o, "live_routes", new_arr());
+	for (size_t k = 0; k < in->nroutes; k++) {
+		struct json_object *r = new_obj();
+
+		add_str(r, "to", in->routes[k].to);
+		add_str(r, "via", in->routes[k].via);
+		add_str(r, "dev", in->routes[k].dev);
+		add_bool(r, "planned", in->routes[k].planned);
+		push(a, r);
+	}
+	if (!in->alive) {
+		add_null(o, "forwarding");
+	} else {
+		fwd = add(o, "forwarding", new_obj());
+		if (in->forwarding4 < 0)
+			add_null(fwd, "ipv4");
+		else
+			add_bool(fwd, "ipv4", in->forwarding4);
+		if (in->forwarding6 < 0)
+			add_null(fwd, "ipv6");
+		else
+			add_bool(fwd, "ipv6", in->forwarding6);
+	}
+	add_bool(o, "forwarding_planned", h->router);
+	add_bool(o, "forwarding_as_planned", !lab_forwarding_differs(h, in));
+}
+
+static struct json_object *host_json(const struct lab *lab, const struct lab_host *h,
+				     const struct lab_host_info *in)
+{
+	struct json_object *o = new_obj(), *a;
+	char netns[64];
+
+	add_str(o, "name", h->name);
+	add_str(o, "kind", !h->networked ? "empty" : h->router ? "router" : "host");
+	add_int(o, "pid", h->pid);
+	add_bool(o, "alive", in->alive);
+	limits_json(o, lab, h);
+	snprintf(netns, sizeof(netns), "%s/%s-%s", LAB_NETNS_DIR, lab->name, h->name);
+	add_str(o, "netns", netns);
+	add_str(o, "root", lab->fs == ROOTFS_SHARED ? "shared" : "own");
+	a = add(o, "interfaces", new_arr());
+	for (size_t k = 0; k < h->nifaces; k++)
+		push(a, iface_json(lab, &h->ifaces[k], lab_if_info_find(in, h->ifaces[k].name)));
+	routes_json(o, h, in);
+	a = add(o, "namespaces", new_obj());
+	for (int k = 0; k < NS_KINDS_ALL; k++)
+		add_u64(a, ns_kinds[k].name, in->ns[k]);
+	return o;
+}
+
+struct json_object *print_status_json_start(void)
+{
+	struct json_object *doc = new_obj();
+
+	add_int(doc, "version", 2);
+	add(doc, "labs", new_arr());
+	return doc;
+}
+
+void print_status_json_add(struct json_object *doc, const struct lab *lab,
+			   const struct lab_host_info *info)
+{
+	struct json_object *labs = NULL, *o = new_obj(), *a;
+	char net[20], net6[IPV6_TEXT + 4];
+
+	add_str(o, "name", lab->name);
+	add_str(o, "state", lab->complete ? "up" : "building");
+	add_bool(o, "dead", print_lab_dead(lab, info));
+	add_bool(o, "from_file", lab->from_file);
+	a = add(o, "segments", new_arr());
 	for (size_t g = 0; g < lab->nsegs; g++) {
 		const struct lab_segment *seg = &lab->segs[g];
+		struct json_object *s = new_obj();
 
-		fprintf(f, "%s{\"name\":\"%s\",\"bridge\":\"%s\",\"subnet\":\"%s\",", g ? "," : "",
-			seg->name, seg->bridge, ipv4_fmt_net(&seg->subnet, net, sizeof(net)));
-		json_opt(f, "subnet6", seg->has6 ? ipv6_fmt_net(&seg->subnet6, net6, sizeof(net6)) : NULL);
-		fprintf(f, ",\"mtu\":%u}", print_seg_mtu(seg));
+		add_str(s, "name", seg->name);
+		add_str(s, "bridge", seg->bridge);
+		add_str(s, "subnet", ipv4_fmt_net(&seg->subnet, net, sizeof(net)));
+		add_opt(s, "subnet6", seg->has6 ? ipv6_fmt_net(&seg->subnet6, net6, sizeof(net6)) : NULL);
+		add_int(s, "mtu", print_seg_mtu(seg));
+		push(a, s);
 	}
-	fputs("],\"hosts\":[", f);
-	for (size_t i = 0; i < lab->nhosts; i++) {
-		const struct lab_host *h = &lab->hosts[i];
-		const struct lab_host_info *in = &info[i];
-
-		fprintf(f, "%s{\"name\":\"%s\",\"kind\":\"%s\",\"pid\":%d,\"alive\":%s,", i ? "," : "",
-			h->name, !h->networked ? "empty" : h->router ? "router" : "host", (int)h->pid,
-			in->alive ? "true" : "false");
-		print_limits_json(f, lab, h);
-		fprintf(f, "\"netns\":\"%s/%s-%s\",\"root\":\"%s\",\"interfaces\":[", LAB_NETNS_DIR,
-			lab->name, h->name, lab->fs == ROOTFS_SHARED ? "shared" : "own");
-		for (size_t k = 0; k < h->nifaces; k++) {
-			const struct lab_iface *x = &h->ifaces[k];
-			const struct lab_if_info *fi = lab_if_info_find(in, x->name);
-			char *save = NULL, addrs[sizeof(fi->addrs)];
-			bool first = true;
-
-			fprintf(f, "%s{\"name\":\"%s\",\"segment\":\"%s\",\"veth\":\"%s\",\"address\":\"%s/%d\",",
-				k ? "," : "", x->name, lab->segs[x->seg].name, x->veth,
-				ipv4_fmt(x->addr, a, sizeof(a)), lab->segs[x->seg].subnet.prefix);
-			json_opt(f, "address6", ipv6_is_zero(x->addr6) ? NULL : ipv6_fmt(x->addr6, a, sizeof(a)));
-			fputc(',', f);
-			json_opt(f, "mac", fi ? fi->mac : NULL);
-			fprintf(f, ",\"up\":%s,\"addresses\":[", fi && fi->up ? "true" : "false");
-			snprintf(addrs, sizeof(addrs), "%s", fi ? fi->addrs : "");
-			for (char *t = strtok_r(addrs, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-				fprintf(f, "%s", first ? "" : ",");
-				json_str(f, t);
-				first = false;
-			}
-			fputs("],", f);
-			json_opt(f, "shaping", fi ? fi->shaping : NULL);
-			if (fi && fi->rate_bps)
-				fprintf(f, ",\"rate_bps\":%llu", (unsigned long long)fi->rate_bps);
-			else
-				fputs(",\"rate_bps\":null", f);
-			if (fi)	/* as found inside the host */
-				fprintf(f, ",\"mtu\":%u}", fi->mtu);
-			else
-				fputs(",\"mtu\":null}", f);
-		}
-		fputs("],\"routes\":[", f);
-		for (size_t k = 0; k < h->nroutes; k++) {
-			const struct lab_route *rt = &h->routes[k];
-			char d[IPV6_TEXT + 4], v[IPV6_TEXT];
-
-			fprintf(f, "%s{\"to\":\"%s\",\"via\":\"%s\",\"live\":%s}", k ? "," : "",
-				rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
-				rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)),
-				k < LAB_ROUTES_MAX && in->route_live[k] ? "true" : "false");
-		}
-		fputc(']', f);
-		print_live_json(f, h, in);
-		fputs(",\"namespaces\":{", f);
-		for (int k = 0; k < NS_KINDS_ALL; k++)
-			fprintf(f, "%s\"%s\":%lu", k ? "," : "", ns_kinds[k].name, in->ns[k]);
-		fputs("}}", f);
-	}
-	fputs("]}", f);
+	a = add(o, "hosts", new_arr());
+	for (size_t i = 0; i < lab->nhosts; i++)
+		push(a, host_json(lab, &lab->hosts[i], &info[i]));
+	if (doc)
+		json_object_object_get_ex(doc, "labs", &labs);
+	push(labs, o);
 }
 
+/* --- pingall, verify, compare --- */
 
-static void json_row(const struct compare_row *r, bool first)
+struct json_object *print_pingall_json(const struct lab *lab, const struct pingall_result *pr)
 {
-	printf("%s{\"namespace\":\"%s\",\"exercise\":", first ? "" : ",", r->ns);
-	json_str(stdout, r->exercise);
-	printf(",\"machine\":");
-	json_str(stdout, r->value[0]);
-	printf(",\"host\":");
-	json_str(stdout, r->value[1]);
-	printf(",\"other\":");
-	json_str(stdout, r->value[2]);
-	printf(",\"isolated\":%s,\"verdict\":\"%s\",\"no_answer\":[%s%s%s%s%s]}",
-	       r->isolated ? "true" : "false", r->verdict, r->no_answer[0] ? "\"machine\"" : "",
-	       r->no_answer[0] && (r->no_answer[1] || r->no_answer[2]) ? "," : "",
-	       r->no_answer[1] ? "\"host\"" : "", r->no_answer[1] && r->no_answer[2] ? "," : "",
-	       r->no_answer[2] ? "\"other\"" : "");
-}
+	struct json_object *doc = new_obj(), *m;
+	char secs[32];
+	size_t n = pr->n;
 
+	add_int(doc, "version", 1);
+	add_str(doc, "lab", lab->name);
+	add_str(doc, "family", pr->v6 ? "ipv6" : "ipv4");
+	add_int(doc, "pairs", pr->pairs);
+	add_int(doc, "reachable", pr->reachable);
+	add_int(doc, "expected_reachable", pr->expected_reachable);
+	add_int(doc, "mismatches", pr->mismatches);
+	snprintf(secs, sizeof(secs), "%.3f", pr->seconds);
+	add(doc, "seconds", json_object_new_double_s(pr->seconds, secs));
+	m = add(doc, "matrix", new_arr());
+	for (size_t s = 0; s < n; s++)
+		for (size_t d = 0; d < n; d++) {
+			struct json_object *p;
 
-void print_pingall_json(const struct lab *lab, const struct pingall_result *pr)
-{
-	printf("{\"version\":1,\"lab\":\"%s\",\"family\":\"ipv%c\",\"pairs\":%u,\"reachable\":%u,\"expected_reachable\":%u,"
-	       "\"mismatches\":%u,\"seconds\":%.3f,\"matrix\":[", lab->name, pr->v6 ? '6' : '4', pr->pairs, pr->reachable,
-	       pr->expected_reachable, pr->mismatches, pr->seconds);
-	for (size_t s = 0, first = 1; s < pr->n; s++)
-		for (size_t d = 0; d < pr->n; d++) {
 			if (s == d)
 				continue;
-			printf("%s{\"from\":\"%s\",\"to\":\"%s\",\"expected\":%s,\"reachable\":%s,"
-			       "\"replies\":%u,\"unconfirmed\":%u}", first ? "" : ",", lab->hosts[s].name,
-			       lab->hosts[d].name, pr->expected[s * pr->n + d] ? "true" : "false",
-			       pr->replies[s * pr->n + d] ? "true" : "false", pr->replies[s * pr->n + d],
-			       pr->unconfirmed[s * pr->n + d]);
-			first = 0;
+			p = new_obj();
+			add_str(p, "from", lab->hosts[s].name);
+			add_str(p, "to", lab->hosts[d].name);
+			add_bool(p, "expected", pr->expected[s * n + d]);
+			add_bool(p, "reachable", pr->replies[s * n + d]);
+			add_int(p, "replies", pr->replies[s * n + d]);
+			add_int(p, "unconfirmed", pr->unconfirmed[s * n + d]);
+			push(m, p);
 		}
-	printf("]}\n");
+	return doc;
 }
 
-void print_verify_json(const struct lab *lab, const struct check *checks, size_t n)
+struct json_object *print_verify_json(const struct lab *lab, const struct check *checks, size_t n)
 {
+	struct json_object *doc = new_obj(), *a;
 	size_t passed = 0;
 
 	for (size_t i = 0; i < n; i++)
 		passed += checks[i].pass;
-	printf("{\"version\":1,\"lab\":\"%s\",\"passed\":%zu,\"failed\":%zu,\"checks\":[", lab->name,
-	       passed, n - passed);
+	add_int(doc, "version", 1);
+	add_str(doc, "lab", lab->name);
+	add_int(doc, "passed", (int64_t)passed);
+	add_int(doc, "failed", (int64_t)(n - passed));
+	a = add(doc, "checks", new_arr());
 	for (size_t i = 0; i < n; i++) {
-		printf("%s{\"host\":\"%s\",\"check\":", i ? "," : "", checks[i].host);
-		json_str(stdout, checks[i].what);
-		printf(",\"pass\":%s,\"evidence\":", checks[i].pass ? "true" : "false");
-		json_str(stdout, checks[i].evidence ? checks[i].evidence : "");
-		putchar('}');
+		struct json_object *c = new_obj();
+
+		add_str(c, "host", checks[i].host);
+		add_str(c, "check", checks[i].what);
+		add_bool(c, "pass", checks[i].pass);
+		add_str(c, "evidence", checks[i].evidence ? checks[i].evidence : "");
+		push(a, c);
 	}
-	printf("]}\n");
+	return doc;
 }
 
-void print_compare_json(const struct lab *lab, size_t host, size_t other,
-			const struct compare_row *rows, size_t nrows,
-			const struct compare_row *inodes, size_t ninodes)
+static struct json_object *row_json(const struct compare_row *r)
 {
-	printf("{\"version\":1,\"lab\":\"%s\",\"host\":\"%s\",\"other\":", lab->name,
-	       lab->hosts[host].name);
-	if (other == (size_t)-1)
-		printf("null");
-	else
-		printf("\"%s\"", lab->hosts[other].name);
-	printf(",\"exercises\":[");
+	static const char *const column[] = { "machine", "host", "other" };
+	struct json_object *o = new_obj(), *a;
+
+	add_str(o, "namespace", r->ns);
+	add_str(o, "exercise", r->exercise);
+	for (int k = 0; k < 3; k++)
+		add_str(o, column[k], r->value[k]);
+	add_bool(o, "isolated", r->isolated);
+	add_str(o, "verdict", r->verdict);
+	a = add(o, "no_answer", new_arr());
+	for (int k = 0; k < 3; k++)
+		if (r->no_answer[k])
+			push(a, print_json_string(column[k]));
+	return o;
+}
+
+struct json_object *print_compare_json(const struct lab *lab, size_t host, size_t other,
+				       const struct compare_row *rows, size_t nrows,
+				       const struct compare_row *inodes, size_t ninodes)
+{
+	struct json_object *doc = new_obj(), *a;
+
+	add_int(doc, "version", 1);
+	add_str(doc, "lab", lab->name);
+	add_str(doc, "host", lab->hosts[host].name);
+	add_opt(doc, "other", other == (size_t)-1 ? NULL : lab->hosts[other].name);
+	a = add(doc, "exercises", new_arr());
 	for (size_t i = 0; i < nrows; i++)
-		json_row(&rows[i], i == 0);
-	printf("],\"inodes\":[");
+		push(a, row_json(&rows[i]));
+	a = add(doc, "inodes", new_arr());
 	for (size_t i = 0; i < ninodes; i++)
-		json_row(&inodes[i], i == 0);
-	printf("]}\n");
+		push(a, row_json(&inodes[i]));
+	return doc;
 }

@@ -217,3 +217,39 @@ Test(status, a_long_address_list_is_shortened_at_a_whole_address)
 	cr_assert_not_null(last);
 	cr_assert(strstr(last, "/64") && !strcmp(last + strlen(last) - 3, "/64"), "cut inside '%s'", last);
 }
+
+/* Issue 15: a name root inside a host makes (here an interface "q\"\\\x01\xff", which the kernel
+ * accepts) reaches `status --json` escaped: the output is valid JSON and valid UTF-8, and the name
+ * reads back as it was (the stray byte 0xff as U+00FF). */
+Test(status, a_host_made_name_with_quotes_and_control_bytes_gives_valid_json)
+{
+	static const char weird[] = "q\"\\\x01\xff";
+	struct json_tokener *tok;
+	struct json_object *root, *h, *routes, *v;
+	char target[32];
+	bool found = false;
+
+	lab_up_unique(LAB, "tsj", "1", "0");
+	snprintf(target, sizeof(target), "%s/h1", LAB);
+	cr_assert_eq(nl(&r, "exec", target, "--", "sh", "-c",
+			"ip link add \"$1\" type veth peer name p0 && ip link set p0 up && "
+			"ip link set \"$1\" up && ip addr add 10.99.45.1/24 dev \"$1\" && "
+			"ip route add 10.99.46.0/24 via 10.99.45.2 dev \"$1\"", "sh", weird, NULL), 0,
+		     "%s", r.err);
+	cr_assert_eq(nl(&r, "status", LAB, "--json", NULL), 0, "%s", r.err);
+	tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, r.out, (int)strlen(r.out));
+	cr_assert_not_null(root, "%s: %s", json_tokener_error_desc(json_tokener_get_error(tok)), r.out);
+	json_tokener_free(tok);
+	for (const char *p = r.out; *p; p++)
+		cr_assert((unsigned char)*p >= 0x20 || (*p == '\n' && !p[1]), "a raw control byte: %s", r.out);
+	h = host_json(root, "h1");
+	cr_assert(json_object_object_get_ex(h, "live_routes", &routes), "%s", r.out);
+	for (size_t i = 0; i < json_object_array_length(routes); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(routes, i), "dev", &v) &&
+		    !strcmp(json_object_get_string(v), "q\"\\\x01\xc3\xbf"))
+			found = true;
+	cr_assert(found, "no route via the interface named inside the host: %s", r.out);
+	json_object_put(root);
+}

@@ -14,6 +14,7 @@
 
 #include "doctor.h"
 #include "graph.h"
+#include "hostsetup.h"
 #include "ipv4.h"
 #include "json.h"
 #include "lab.h"
@@ -269,6 +270,61 @@ static int mtu_without_ipv6(const struct lab_spec *spec, const struct lab_topo *
 	return 0;
 }
 
+/* [hostsetup] Text a host wrote, line by line, escaped (output.h); tabs kept, NUL bytes shown. */
+static void print_host_text(FILE *f, const char *buf, size_t len, const char *indent)
+{
+	for (size_t i = 0; i < len;) {
+		size_t end = i;
+
+		while (end < len && buf[end] != '\n')
+			end++;
+		fputs(indent, f);
+		for (size_t j = i; j < end;) {
+			size_t k = j;
+			char part[1024];
+
+			while (k < end && buf[k] != '\0' && buf[k] != '\t' && k - j < sizeof(part) - 8)
+				k++;
+			/* cut where a UTF-8 character starts, so that none is split in two escapes */
+			while (k < end && k > j + 1 && ((unsigned char)buf[k] & 0xc0) == 0x80)
+				k--;
+			memcpy(part, buf + j, k - j);
+			part[k - j] = '\0';
+			fputs(out_safe(part), f);
+			if (k < end && (buf[k] == '\0' || buf[k] == '\t'))
+				fputs(buf[k++] ? "\t" : "\\x00", f);
+			j = k;
+		}
+		fputc('\n', f);
+		i = end + 1;
+	}
+}
+
+/* [hostsetup] After the error line of a failing exec: its last lines, and what became of the lab. */
+static void print_setup_failure(const struct hostsetup_failure *f, const char *lab)
+{
+	const char *self = self_command();
+
+	if (!f->failed)
+		return;
+	if (f->kept && f->timed_out)	/* as the error of a rollback says it */
+		fprintf(stderr, "netlab: host %s: exec: command %zu of %zu, '%s', did not exit within "
+				"%.3g s: killed, with what it started\n", f->host, f->index, f->count,
+			out_safe(f->command), f->timeout_ms / 1000.0);
+	else if (f->kept)
+		fprintf(stderr, "netlab: host %s: exec: command %zu of %zu, '%s', exited with status "
+				"%d\n", f->host, f->index, f->count, out_safe(f->command), f->status);
+	if (f->tail[0])
+		fprintf(stderr, "netlab: its last lines:\n");
+	print_host_text(stderr, f->tail, strlen(f->tail), "  | ");
+	if (f->kept)
+		fprintf(stderr, "netlab: lab \"%s\" is kept (--keep-on-error): the rest of the exec: "
+				"commands did not run; see '%s logs %s/%s', end it with '%s down %s'\n",
+			lab, self, lab, f->host, self, lab);
+	else
+		fprintf(stderr, "netlab: the lab was rolled back (up --keep-on-error keeps it)\n");
+}
+
 static int cmd_up(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -281,9 +337,12 @@ static int cmd_up(int argc, char **argv)
 		{ "pids-max", required_argument, NULL, 'P' },
 		{ "memory-max", required_argument, NULL, 'M' },
 		{ "fs", required_argument, NULL, 'F' },
+		{ "exec-timeout", required_argument, NULL, 'T' },	/* [hostsetup] */
+		{ "keep-on-error", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct lab_spec spec = { .name = LAB_DEFAULT_NAME, .hosts = 2, .empty = 1 };
+	struct hostsetup_opts setup = { 0 };
+	struct lab_spec spec = { .name = LAB_DEFAULT_NAME, .hosts = 2, .empty = 1, .setup = &setup };
 	struct lab_topo topo;
 	const char *file = NULL;
 	bool named = false, sized = false;
@@ -356,6 +415,15 @@ static int cmd_up(int argc, char **argv)
 		case 'x':
 			spec.explain = explain_line;
 			break;
+		case 'T':	/* [hostsetup] */
+			if (util_parse_ulong(optarg, 1, 86400, &v) < 0)
+				return usage_error("up", "--exec-timeout '%s': expected a number of seconds "
+							 "from 1 to 86400", optarg);
+			setup.timeout_ms = (unsigned)v * 1000;
+			break;
+		case 'K':
+			setup.keep_on_error = true;
+			break;
 		case 'n':
 			if (names_check_lab(optarg, &err) < 0)
 				return usage_err_obj("up", &err);
@@ -409,10 +477,15 @@ static int cmd_up(int argc, char **argv)
 			       "                      read-only, its files owned by nobody (shared)\n"
 			       "  -x, --explain       print, as each step runs, the unshare/ip/nsenter/mount\n"
 			       "                      command that would do the same by hand\n"
+			       "      --exec-timeout SECS  each exec: command of -f FILE may run this long\n"
+			       "                      (default %d)\n"
+			       "      --keep-on-error  an exec: command of -f FILE that fails keeps the lab\n"
+			       "                      (exit 1 all the same) instead of rolling it back\n"
 			       "  -h, --help          show this help\n\n"
 			       "Examples: netlab up 3 --name week1 --subnet 10.99.0.0/24\n"
 			       "          netlab up -f examples/two-subnets.yaml\n",
-			       LAB_DEFAULT_NAME, LAB_NAME_MAX, LAB_EMPTY_MAX);
+			       LAB_DEFAULT_NAME, LAB_NAME_MAX, LAB_EMPTY_MAX,
+			       HOSTSETUP_EXEC_TIMEOUT_MS / 1000);
 			return EXIT_OK;
 		default:
 			return bad_option("up", c, argv);
@@ -441,10 +514,15 @@ static int cmd_up(int argc, char **argv)
 			return usage_err_obj("up", &err);
 		if (!named && topo.plan.name[0])
 			spec.name = topo.plan.name;
+
 		if (spec.no_ipv6)
 			for (size_t g = 0; g < topo.plan.nsegs; g++)
 				topo.plan.segs[g].has6 = false;
 		spec.topo = &topo;
+		if (hostsetup_check(&spec, &err) < 0) {	/* [hostsetup] files: with --fs shared */
+			lab_topo_free(&topo);
+			return usage_err_obj("up", &err);
+		}
 	}
 	if ((r = mtu_without_ipv6(&spec, file ? &topo : NULL)) != 0) {
 		if (file)
@@ -460,8 +538,11 @@ static int cmd_up(int argc, char **argv)
 	r = lab_up(&spec, &lab, &t, &err);
 	if (file)
 		lab_topo_free(&topo);
-	if (r < 0)
-		return fail(&err);
+	if (r < 0) {
+		r = fail(&err);
+		print_setup_failure(&setup.fail, spec.name);	/* [hostsetup] */
+		return r;
+	}
 	print_up(&lab, &t, quiet);
 	if (getenv("NETLAB_TIMING"))
 		fprintf(stderr, "timing: reserve %.2f ms, spawn+links %.2f ms (waiting for clone3 %.2f, "
@@ -470,6 +551,10 @@ static int cmd_up(int argc, char **argv)
 			(double)t.veth / 1e6, (double)t.ready / 1e6,
 			(double)t.mounts / 1e6, (double)t.commit / 1e6, (double)t.total / 1e6);
 	state_free(&lab);
+	if (setup.fail.kept) {	/* [hostsetup] --keep-on-error */
+		print_setup_failure(&setup.fail, spec.name);
+		return EXIT_FAIL;
+	}
 	return EXIT_OK;
 }
 
@@ -1542,6 +1627,60 @@ static void json_row(const struct compare_row *r, bool first)
 	       r->no_answer[2] ? "\"other\"" : "");
 }
 
+/* [hostsetup] netlab logs [LAB/]HOST */
+static int cmd_logs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lab_error *err = NULL;
+	const char *labname = NULL;
+	char *text = NULL;
+	struct lab lab;
+	size_t idx, len;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (names_check_lab(optarg, &err) < 0)
+				return usage_err_obj("logs", &err);
+			labname = optarg;
+			break;
+		case 'h':
+			printf("Usage: netlab logs [-l LAB] HOST\n\n"
+			       "What the exec: commands of a topology file printed in HOST (stdout and\n"
+			       "stderr) while `netlab up` ran them: each command after a \"$ \" line, then\n"
+			       "a netlab: line when it failed. Kept on the machine, root-only, until `down`;\n"
+			       "its last MiB. Control characters are shown escaped (\\xHH).\n\n"
+			       "Options:\n"
+			       "  -l, --lab LAB   the lab of HOST (or write LAB/HOST)\n"
+			       "  -h, --help      show this help\n\n"
+			       "Example: netlab logs r1\n");
+			return EXIT_OK;
+		default:
+			return bad_option("logs", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("logs", "missing HOST");
+	if (optind + 1 < argc)
+		return usage_error("logs", "unexpected argument '%s'", argv[optind + 1]);
+	r = lab_resolve_host(argv[optind], labname, &lab, &idx, &err);
+	if (r == -EINVAL)
+		return usage_err_obj("logs", &err);
+	if (r < 0)
+		return fail(&err);
+	r = hostsetup_log_read(lab.name, lab.hosts[idx].name, &text, &len, &err);
+	state_free(&lab);
+	if (r < 0)
+		return fail(&err);
+	print_host_text(stdout, text, len, "");
+	free(text);
+	return EXIT_OK;
+}
+
 static int cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1910,6 +2049,7 @@ static const struct command {
 	{ "status", cmd_status, "hosts, PIDs, addresses, namespaces: netlab status [LAB] [--json]" },
 	{ "shell", cmd_shell, "interactive shell inside a host: netlab shell HOST" },
 	{ "exec", cmd_exec, "run a command inside a host: netlab exec HOST -- CMD [ARG...]" },
+	{ "logs", cmd_logs, "what a topology file's exec: printed in a host: netlab logs HOST" },
 	{ "compare", cmd_compare, "the isolation report, machine | host | empty: netlab compare h1" },
 	{ "verify", cmd_verify, "check every isolation claim, PASS/FAIL: netlab verify [LAB]" },
 	{ "pingall", cmd_pingall, "who reaches whom, all pairs at once: netlab pingall [LAB]" },

@@ -374,20 +374,25 @@ Test(hostsetup, a_daemon_left_running_neither_hangs_up_nor_dies)
 	cr_expect_str_eq(r.out, "2\n", "%s", r.err);
 }
 
+/* examples/web.yaml: its page and site through files:, its TTL through sysctls:, nginx by exec: */
 Test(hostsetup, nginx_serves_a_page_that_files_put_there)
 {
-	char page[64];
+	char page[512] = "";
+	FILE *f = fopen("examples/web/www/var/www/html/index.html", "r");
 
-	setup_dir("hsn");
-	snprintf(page, sizeof(page), "hello from %s's h1\n", lab);
-	put("web/var/www/html/index.html", page, 0644);
-	yaml("segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    files: web\n"
-	     "    exec: [service nginx start]\n  h2: {links: [lan]}\n");
-	cr_assert_eq(up(NULL), 0, "%s", r.err);
-	in_host("h2", "curl -s --max-time 5 http://h1/");
+	cr_assert_not_null(f);
+	(void)!fread(page, 1, sizeof(page) - 1, f);
+	fclose(f);
+	snprintf(lab, sizeof(lab), "hsn%d", (int)(getpid() % 100000));
+	cr_assert_eq(nl(&r, "up", "-q", "-f", "examples/web.yaml", "-n", lab, NULL), 0, "%s", r.err);
+	in_host("client", "curl -s --max-time 5 http://www/");
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect_str_eq(r.out, page);
-	logs("h1");
+	in_host("client", "ping -4 -c1 -W2 www");
+	cr_expect(strstr(r.out, " ttl=32 "), "www's own TTL: %s", r.out);
+	logs("www");
+	cr_expect(strstr(r.out, "$ nginx -t\n"), "%s", r.out);
+	cr_expect(strstr(r.out, "syntax is ok"), "%s", r.out);
 	cr_expect(strstr(r.out, "$ service nginx start\nStarting nginx"), "%s", r.out);
 }
 

@@ -69,6 +69,12 @@ Test(topo_lab, a_star, .timeout = 60)
 	example_verifies("examples/star.yaml", "tst", 105);
 }
 
+Test(topo_lab, a_web_server_set_up_by_files_sysctls_and_exec, .timeout = 60)
+{
+	/* 2 x 8 + 2 pairs + 2 IPv6 lines */
+	example_verifies("examples/web.yaml", "twb", 20);
+}
+
 Test(topo_lab, a_missing_route_in_the_chain_fails_exactly_the_pairs_through_it, .timeout = 60)
 {
 	char lab[16], r2[32], net4[32] = "";

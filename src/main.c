@@ -552,6 +552,7 @@ static int cmd_up(int argc, char **argv)
 			(double)t.mounts / 1e6, (double)t.commit / 1e6, (double)t.total / 1e6);
 	state_free(&lab);
 	if (setup.fail.kept) {	/* [hostsetup] --keep-on-error */
+		fflush(stdout);
 		print_setup_failure(&setup.fail, spec.name);
 		return EXIT_FAIL;
 	}

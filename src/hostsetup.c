@@ -185,6 +185,22 @@ static int wait_child(pid_t pid, int pidfd, uint64_t deadline, int sigfd, const 
 	}
 }
 
+/* In a child: the fds it keeps, on 3, 4, ... in order (CLOEXEC), none clobbered on the way (one
+ * may already sit where another goes); every other fd above them closed. */
+static int keep_fds(const int *fds, int n)
+{
+	int high[8];
+
+	for (int i = 0; i < n; i++)
+		if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0)
+			return -1;
+	for (int i = 0; i < n; i++)
+		if (dup3(high[i], 3 + i, O_CLOEXEC) < 0)
+			return -1;
+	close_range((unsigned)(3 + n), ~0U, 0);
+	return 0;
+}
+
 /* A child of ours that must go now: kill it and reap it. */
 static void kill_reap(pid_t pid)
 {
@@ -514,9 +530,8 @@ static int files_and_sysctls(const struct lab *lab, size_t i, const struct hosts
 
 		/* only what it needs: the error pipe on 3, the host's pidfd on 4 (no other host's
 		 * socket must stay open here, nor anything of `up`'s) */
-		if (dup3(errfd, 3, O_CLOEXEC) < 0 || dup3(c->pidfd, 4, O_CLOEXEC) < 0)
+		if (keep_fds((int[]){ errfd, c->pidfd }, 2) < 0)
 			_exit(1);
-		close_range(5, ~0U, 0);
 		if (helper(lab, h, s, 4, &e) < 0) {
 			send_error(3, e);
 			_exit(1);
@@ -690,10 +705,11 @@ static int run_one(const struct lab *lab, const struct lab_host *h, const char *
 		/* a process group of its own: the terminal's ^C is for `up`, which decides */
 		setpgid(0, 0);
 		lab_exec_deadline_waiter();
+		/* 0 /dev/null, 1 and 2 the memfd, 3 the error pipe, and nothing of `up`'s: no other
+		 * host's socket, no pidfd */
 		if (null < 0 || dup2(null, 0) < 0 || dup2(mfd, 1) < 0 || dup2(mfd, 2) < 0 ||
-		    dup3(errfd, 3, O_CLOEXEC) < 0)
+		    keep_fds(&errfd, 1) < 0)
 			_exit(1);
-		close_range(4, ~0U, 0);	/* nothing of `up`'s: no other host's socket, no pidfd */
 		if (lab_exec(lab, h, argv, NULL, &status, &e) < 0) {
 			send_error(3, e);
 			status = status ? status : 1;

@@ -212,6 +212,11 @@ claim "--help lists the commands" readme='Every command has `--help`' \
 ./scripts/check-clean.sh snapshot "$TMP/usage" > /dev/null
 mkdir -p "$TMP/files"
 printf 'segments:\n  lan1: {}\nhosts:\n  h1:\n    links: [lan1]\n  h3:\n    links: [lan9]\n' > "$TMP/files/lab.yaml"
+# files:, sysctls:, exec: (hostsetup): a tree, a sysctl the kernel lacks, a command that fails
+mkdir -p "$TMP/files/r1/etc"
+printf 'segments:\n  lan: {}\nhosts:\n  r1:\n    links: [lan]\n    files: r1\n' > "$TMP/files/files.yaml"
+printf 'name: rmcks\nsegments:\n  lan: {}\nhosts:\n  h1:\n    links: [lan]\n    sysctls: {net.ipv4.conf.eth9.rp_filter: 1}\n' > "$TMP/files/sysctl.yaml"
+printf 'name: rmcke\nsegments:\n  lan: {}\nhosts:\n  r1:\n    links: [lan]\n    exec:\n      - echo starting\n      - ip link set eth0 mtu 99999\n      - echo never\n' > "$TMP/files/exec.yaml"
 row '`netlab frobnicate`' -- frobnicate
 row '`netlab up --bogus`' -- up --bogus
 row '`netlab up --name`' -- up --name
@@ -231,6 +236,8 @@ row '`netlab up --mtu 1000`' -- up --mtu 1000
 row '`netlab up -f lab.yaml 3`' in="$TMP/files" -- up -f lab.yaml 3
 row 'a topology file with a mistake' in="$TMP/files" -- up -f lab.yaml
 row '`netlab up -f missing.yaml`' in="$TMP/files" -- up -f missing.yaml
+row '`files:` with `--fs shared`' in="$TMP/files" -- up -f files.yaml --fs shared
+row '`netlab up --exec-timeout 0`' -- up --exec-timeout 0
 row '`netlab up 300 --subnet 10.99.0.0/24`' -- up 300 --subnet 10.99.0.0/24
 row '`--name abcdefghij`' -- up --name abcdefghij
 row "\`--name a/b\`, \`'a b'\`, \`'a;b'\`, \`..\`" -- up --name a/b
@@ -390,6 +397,7 @@ claim "completion offers the lab's name" \
 # bad input that needs a lab
 row 'the same lab twice' -- up 1 --name "$L"
 row '`netlab exec h9 -- true` (no such host)' sub="'lab'/'$L'" -- exec "${HP}h9" -- true
+row '`netlab logs h1` (no `exec:` ran in h1)' -- logs "${HP}h1"
 row '`netlab link h1 --iface eth7 --rate 10mbit`' -- link "${HP}h1" --iface eth7 --rate 10mbit
 row '`netlab exec h1 --bogus -- true`' -- exec "${HP}h1" --bogus -- true
 row '`netlab exec h1 -e 1X=y -- true`' -- exec "${HP}h1" -e 1X=y -- true
@@ -469,7 +477,7 @@ claim "pingall after a route deleted in r2" readme='$ netlab exec chain/r2 -- ip
 	want='  h1 +- +ok +ok +ok +NO! *' want='  h2 +NO! +NO! +NO! +ok +- *' -- NL pingall "$C"
 down_lab "$C"
 
-for ex in "two-subnets 42" "chain 65" "star 105"; do
+for ex in "two-subnets 42" "chain 65" "star 105" "web 20"; do
 	set -- $ex
 	T=rmckt
 	up_lab "$T" -f "examples/$1.yaml"
@@ -512,6 +520,40 @@ claim "--ns +cgroup,+time: compare covers all eight" readme='cover all eight.' \
 	want='cgroup +ns/cgroup +@N +@N +@N +isolated' want='time +ns/time +@N +@N +@N +isolated' \
 	-- NL compare rmckn/h1
 down_lab rmckn
+
+# ------------------------------------------------ a host's files:, sysctls: and exec: (hostsetup)
+
+# examples/web.yaml under its own name from the file (or -n when labs are up)
+W=web; [ "$L" = lab ] || W=rmckw
+UP+=("$W")
+claim "up -f examples/web.yaml" readme='$ netlab up -f examples/web.yaml' \
+	want='lab "'$W'" up: 2 hosts \(0 routers\) \+ 0 empty on 1 segment, @N ms' \
+	want='  www +@N +eth0 @IP4/24 @IP6/64 +uts ipc pid mnt user net' \
+	-- NL up -f examples/web.yaml $([ "$W" = web ] || printf -- '-n %s' "$W")
+claim "logs www: each command and what it printed" readme='$ netlab logs www' \
+	want='\$ nginx -t' want='nginx: configuration file /etc/nginx/nginx.conf test is successful' \
+	want='\$ service nginx start' want='Starting nginx: nginx\.' -- NL logs "$W/www"
+claim "curl from client gets the page files: put in www" readme='<h1>hello from www</h1>' \
+	want='<h1>hello from www</h1>' -- NL exec "$W/client" -- curl -s --max-time 5 http://www/
+claim "www's replies have its own TTL" readme='icmp_seq=1 ttl=32' \
+	want='64 bytes from www \(@IP4\): icmp_seq=1 ttl=32 time=@F ms' -- NL exec "$W/client" -- ping -4 -c1 -W2 www
+down_lab "$W"
+row 'a `sysctls:` key the kernel lacks' in="$TMP/files" -- up -f sysctl.yaml
+norow 'an `exec:` command that fails' "its last lines follow on more lines: the claims below check it"
+claim "an exec: command that fails rolls back" readme='netlab: the lab was rolled back (up --keep-on-error keeps it)' \
+	exit=1 err="netlab: host r1: exec: command 2 of 3, 'ip link set eth0 mtu 99999', exited with status 2" \
+	err='netlab: its last lines:' err='  \| Error: mtu greater than device maximum\.' \
+	err='netlab: the lab was rolled back \(up --keep-on-error keeps it\)' -- NL up -q -f "$TMP/files/exec.yaml"
+UP+=(rmcke)
+claim "--keep-on-error keeps it" readme='netlab: lab "lab" is kept (--keep-on-error)' exit=1 \
+	want='lab "rmcke" up: 1 host \(0 routers\) \+ 0 empty on 1 segment, @N ms' \
+	err="netlab: host r1: exec: command 2 of 3, 'ip link set eth0 mtu 99999', exited with status 2" \
+	err='netlab: lab "rmcke" is kept \(--keep-on-error\): the rest of the exec: commands did not run; see .* end it with .*' \
+	-- NL up -q -f "$TMP/files/exec.yaml" --keep-on-error
+claim "logs of the kept lab" readme='netlab: exit status 2' \
+	want='\$ echo starting' want='starting' want='\$ ip link set eth0 mtu 99999' \
+	want='netlab: exit status 2' nowant='never' -- NL logs rmcke/r1
+down_lab rmcke
 
 # ------------------------------------------------------------------------------------- doctor
 

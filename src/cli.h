@@ -38,7 +38,7 @@ struct cli_command {
 
 /* The commands, one file per group (cmd_lab.c, cmd_host.c, cmd_lesson.c); main.c lists them. */
 extern const struct cli_command cmd_up, cmd_down, cmd_status, cmd_clean, cmd_graph;
-extern const struct cli_command cmd_exec, cmd_shell, cmd_console, cmd_link;
+extern const struct cli_command cmd_exec, cmd_shell, cmd_console, cmd_link, cmd_logs;
 extern const struct cli_command cmd_compare, cmd_verify, cmd_pingall, cmd_doctor;
 
 /* Remember argv[0], as the user ran netlab, for cli_self. */

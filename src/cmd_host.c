@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hostsetup.h"
 #include "lab.h"
 #include "names.h"
 #include "print.h"
@@ -460,4 +461,51 @@ const struct cli_command cmd_link = {
 	.column = 19,
 	.opts = link_opts,
 	.example = "Example: netlab link h1 --rate 10mbit\n",
+};
+
+/* --- logs --- */
+
+static const struct cli_opt logs_opts[] = {
+	{ "lab", 'l', "LAB", "the lab of HOST (or write LAB/HOST)" },
+	{ NULL },
+};
+
+static int run_logs(const struct cli_command *self, int argc, char **argv)
+{
+	struct host_args a = { 0 };
+	struct lab_error *err = NULL;
+	struct lab lab;
+	char *text = NULL;
+	size_t idx, len;
+	int r;
+
+	if ((r = cli_options(self, argc, argv, host_opt, &a)) != CLI_CONTINUE)
+		return r;
+	if (optind >= argc)
+		return cli_usage_error("missing HOST");
+	if (optind + 1 < argc)
+		return cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
+	if (lab_resolve_host(argv[optind], a.lab, &lab, &idx, &err) < 0)
+		return cli_fail(&err);
+	r = hostsetup_log_read(lab.name, lab.hosts[idx].name, &text, &len, &err);
+	state_free(&lab);
+	if (r < 0)
+		return cli_fail(&err);
+	print_host_text(stdout, text, len, "");
+	free(text);
+	return EXIT_OK;
+}
+
+const struct cli_command cmd_logs = {
+	.name = "logs",
+	.summary = "what a topology file's exec: printed in a host: netlab logs HOST",
+	.run = run_logs,
+	.usage = "Usage: netlab logs [-l LAB] HOST\n\n"
+		 "What the exec: commands of a topology file printed in HOST (stdout and\n"
+		 "stderr) while `netlab up` ran them: each command after a \"$ \" line, then\n"
+		 "a netlab: line when it failed. Kept on the machine, root-only, until `down`;\n"
+		 "its last MiB. Control characters are shown escaped (\\xHH).\n",
+	.column = 18,
+	.opts = logs_opts,
+	.example = "Example: netlab logs r1\n",
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hostsetup.h"
 #include "graph.h"
 #include "ipv4.h"
 #include "ipv6.h"
@@ -44,7 +45,10 @@ static int one_name(int argc, char **argv, char ***names, size_t *count)
 
 /* --- up --- */
 
-enum { OPT_SUBNET6 = CLI_LONG_ONLY, OPT_NO_IPV6, OPT_MTU, OPT_NS, OPT_PIDS_MAX, OPT_MEMORY_MAX, OPT_FS };
+enum {
+	OPT_SUBNET6 = CLI_LONG_ONLY, OPT_NO_IPV6, OPT_MTU, OPT_NS, OPT_PIDS_MAX, OPT_MEMORY_MAX, OPT_FS,
+	OPT_EXEC_TIMEOUT, OPT_KEEP_ON_ERROR,
+};
 
 static const struct cli_opt up_opts[] = {
 	{ "file", 'f', "FILE", "build the topology described in FILE" },
@@ -68,11 +72,16 @@ static const struct cli_opt up_opts[] = {
 				      "read-only, its files owned by nobody (shared)" },
 	{ "explain", 'x', NULL, "print, as each step runs, the unshare/ip/nsenter/mount\n"
 				"command that would do the same by hand" },
+	{ "exec-timeout", OPT_EXEC_TIMEOUT, "SECS", "each exec: command of -f FILE may run this long\n"
+						    "(default " CLI_STR(HOSTSETUP_EXEC_TIMEOUT_S) ")" },
+	{ "keep-on-error", OPT_KEEP_ON_ERROR, NULL, "an exec: command of -f FILE that fails keeps the lab\n"
+						    "(exit 1 all the same) instead of rolling it back" },
 	{ NULL },
 };
 
 struct up_args {
 	struct lab_spec spec;
+	struct hostsetup_opts setup;	/* --exec-timeout, --keep-on-error; what failed */
 	const char *file;
 	bool named, sized, quiet;
 };
@@ -166,6 +175,15 @@ static int up_opt(int key, const char *arg, void *ctx)
 	case 'x':
 		spec->explain = explain_line;
 		return 0;
+	case OPT_EXEC_TIMEOUT:
+		if (util_parse_ulong(arg, 1, 86400, &v) < 0)
+			return cli_usage_error("--exec-timeout '%s': expected a number of seconds from 1 "
+					       "to 86400", arg);
+		a->setup.timeout_ms = (unsigned)v * 1000;
+		return 0;
+	case OPT_KEEP_ON_ERROR:
+		a->setup.keep_on_error = true;
+		return 0;
 	}
 	return 0;
 }
@@ -221,6 +239,7 @@ static int run_up(const struct cli_command *self, int argc, char **argv)
 	struct lab lab;
 	int r;
 
+	spec->setup = &a.setup;
 	if ((r = cli_options(self, argc, argv, up_opt, &a)) != CLI_CONTINUE)
 		return r;
 	if ((r = up_check(&a, argc, argv)) != 0)
@@ -234,6 +253,10 @@ static int run_up(const struct cli_command *self, int argc, char **argv)
 			for (size_t g = 0; g < topo.plan.nsegs; g++)
 				topo.plan.segs[g].has6 = false;
 		spec->topo = &topo;
+		if (hostsetup_check(spec, &err) < 0) {	/* files: with --fs shared */
+			lab_topo_free(&topo);
+			return cli_fail(&err);
+		}
 	}
 	if ((r = mtu_without_ipv6(spec, a.file ? &topo : NULL)) != 0) {
 		if (a.file)
@@ -249,8 +272,11 @@ static int run_up(const struct cli_command *self, int argc, char **argv)
 	r = lab_up(spec, &lab, &t, &err);
 	if (a.file)
 		lab_topo_free(&topo);
-	if (r < 0)
-		return cli_fail(&err);
+	if (r < 0) {
+		r = cli_fail(&err);
+		print_setup_failure(&a.setup.fail, spec->name);
+		return r;
+	}
 	print_up(&lab, &t, a.quiet);
 	if (getenv("NETLAB_TIMING"))
 		fprintf(stderr, "timing: reserve %.2f ms, spawn+links %.2f ms (waiting for clone3 %.2f, "
@@ -259,6 +285,11 @@ static int run_up(const struct cli_command *self, int argc, char **argv)
 			(double)t.veth / 1e6, (double)t.ready / 1e6,
 			(double)t.mounts / 1e6, (double)t.commit / 1e6, (double)t.total / 1e6);
 	state_free(&lab);
+	if (a.setup.fail.kept) {	/* --keep-on-error */
+		fflush(stdout);
+		print_setup_failure(&a.setup.fail, spec->name);
+		return EXIT_FAIL;
+	}
 	return EXIT_OK;
 }
 

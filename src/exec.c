@@ -424,6 +424,12 @@ __attribute__((noreturn)) static void capture_child(const struct lab *lab, const
 	_exit(st);
 }
 
+/* [hostsetup] */
+void lab_exec_deadline_waiter(void)
+{
+	exec_term_kills = true;
+}
+
 int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		size_t len, int *out_status, struct lab_error **err)
 {

@@ -20,6 +20,10 @@ __attribute__((noreturn)) void init_run(void)
 	sigdelset(&set, SIGTRAP);
 	sigdelset(&set, SIGSYS);
 	sigprocmask(SIG_SETMASK, &set, NULL);
+	/* what died before we got here (an exec: command of `up`, run before the host was
+	 * committed, killed or daemonising): its SIGCHLD was discarded then, not made pending */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 
 	for (;;) {
 		siginfo_t si;

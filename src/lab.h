@@ -16,6 +16,7 @@
 #define LAB_DEFAULT_NAME "lab"
 
 struct lab_topo;	/* topo.h */
+struct hostsetup_opts;	/* hostsetup.h */
 
 struct lab_spec {
 	const char *name;
@@ -36,6 +37,9 @@ struct lab_spec {
 	/* --explain: called with the by-hand shell equivalent of each step, as it runs */
 	void (*explain)(const char *command, void *arg);
 	void *explain_arg;
+	/* [hostsetup] --exec-timeout, --keep-on-error, and out, what a failing exec: was
+	 * (hostsetup.h); NULL: the defaults */
+	struct hostsetup_opts *setup;
 };
 
 /* A bridge's per-port work (adding a port, STP port selection, promiscuity, the adjacency list)
@@ -166,6 +170,10 @@ int lab_capture(const struct lab *lab, const struct lab_host *h, char *const arg
  * a host decides what its commands do: a report must not wait for them for ever. */
 int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		      size_t len, int timeout_ms, int *out_status, struct lab_error **err);
+/* [hostsetup] In a child forked to run one lab_exec under a deadline (hostsetup.c): SIGTERM to it
+ * then kills the command's whole process group, as lab_capture_timed's waiter does. */
+void lab_exec_deadline_waiter(void);
+
 /* A host's pids and memory limits and use, read live from its cgroups (out->found false: none). */
 void lab_host_limits(const struct lab *lab, const struct lab_host *h, struct cgroup_usage *out);
 

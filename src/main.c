@@ -15,7 +15,7 @@
 
 /* In the order of `netlab --help`. */
 static const struct cli_command *const commands[] = {
-	&cmd_up, &cmd_down, &cmd_status, &cmd_shell, &cmd_exec, &cmd_compare, &cmd_verify,
+	&cmd_up, &cmd_down, &cmd_status, &cmd_shell, &cmd_exec, &cmd_logs, &cmd_compare, &cmd_verify,
 	&cmd_pingall, &cmd_console, &cmd_link, &cmd_graph, &cmd_clean, &cmd_doctor,
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hostsetup.h"
 #include "ipv4.h"
 #include "ipv6.h"
 #include "output.h"
@@ -431,4 +432,57 @@ size_t print_doctor(const struct doctor_line *lines, size_t n)
 	       counts[1] == 1 ? "" : "s", counts[2], counts[2] == 1 ? "" : "s",
 	       counts[2] ? ": netlab up will not work until the FAIL lines are fixed" : "");
 	return counts[2];
+}
+
+void print_host_text(FILE *f, const char *buf, size_t len, const char *indent)
+{
+	for (size_t i = 0; i < len;) {
+		size_t end = i;
+
+		while (end < len && buf[end] != '\n')
+			end++;
+		fputs(indent, f);
+		for (size_t j = i; j < end;) {
+			size_t k = j;
+			char part[1024];
+
+			while (k < end && buf[k] != '\0' && buf[k] != '\t' && k - j < sizeof(part) - 8)
+				k++;
+			/* cut where a UTF-8 character starts, so that none is split in two escapes */
+			while (k < end && k > j + 1 && ((unsigned char)buf[k] & 0xc0) == 0x80)
+				k--;
+			memcpy(part, buf + j, k - j);
+			part[k - j] = '\0';
+			fputs(out_safe(part), f);
+			if (k < end && (buf[k] == '\0' || buf[k] == '\t'))
+				fputs(buf[k++] ? "\t" : "\\x00", f);
+			j = k;
+		}
+		fputc('\n', f);
+		i = end + 1;
+	}
+}
+
+void print_setup_failure(const struct hostsetup_failure *f, const char *lab)
+{
+	const char *self = cli_self();
+
+	if (!f->failed)
+		return;
+	if (f->kept && f->timed_out)	/* as the error of a rollback says it */
+		fprintf(stderr, "netlab: host %s: exec: command %zu of %zu, '%s', did not exit within "
+				"%.3g s: killed, with what it started\n", f->host, f->index, f->count,
+			out_safe(f->command), f->timeout_ms / 1000.0);
+	else if (f->kept)
+		fprintf(stderr, "netlab: host %s: exec: command %zu of %zu, '%s', exited with status "
+				"%d\n", f->host, f->index, f->count, out_safe(f->command), f->status);
+	if (f->tail[0])
+		fprintf(stderr, "netlab: its last lines:\n");
+	print_host_text(stderr, f->tail, strlen(f->tail), "  | ");
+	if (f->kept)
+		fprintf(stderr, "netlab: lab \"%s\" is kept (--keep-on-error): the rest of the exec: "
+				"commands did not run; see '%s logs %s/%s', end it with '%s down %s'\n",
+			lab, self, lab, f->host, self, lab);
+	else
+		fprintf(stderr, "netlab: the lab was rolled back (up --keep-on-error keeps it)\n");
 }

@@ -72,4 +72,13 @@ int print_json(struct json_object *doc);
  * \u00XX escape would; json-c escapes quotes, backslashes and control characters. */
 struct json_object *print_json_string(const char *s);
 
+/* Text a host wrote (its exec: log, a failing command's last lines), line by line after indent,
+ * escaped for the terminal (output.h); tabs kept, NUL bytes shown as \x00. */
+void print_host_text(FILE *f, const char *buf, size_t len, const char *indent);
+
+/* After the error line of a failing exec: command of up: its last lines, and what became of the
+ * lab (rolled back, or kept by --keep-on-error). Nothing when f->failed is false. */
+struct hostsetup_failure;
+void print_setup_failure(const struct hostsetup_failure *f, const char *lab);
+
 #endif

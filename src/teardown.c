@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "hostsetup.h"
 #include "util.h"
 
 #define EXIT_TIMEOUT_MS 10000	/* for a killed host to be gone */
@@ -339,6 +340,9 @@ static int remove_state(const struct teardown *t, struct lab_error **err)
 	_cleanup_close_ int rundir = open(LAB_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	static const char *const files[] = { "hosts", "state", ".state.tmp", ".hosts.tmp" };
 
+	/* [hostsetup] the hosts' exec: logs (hostsetup.c) */
+	if (hostsetup_logs_remove(t->labfd, err) < 0)
+		return lab_err_wrap(err, "%s/%s", LAB_RUN_DIR, t->lab->name);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (unlinkat(t->labfd, files[i], 0) < 0 && errno != ENOENT)
 			return lab_err(err, errno, "remove %s/%s/%s", LAB_RUN_DIR, t->lab->name, files[i]);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "hostsetup.h"
 #include "units.h"
 #include "util.h"
 
@@ -19,6 +21,7 @@ struct parse {
 	const char *where;
 	struct lab_topo *t;
 	struct lab_error **err;
+	size_t hosts_total;	/* the file's hosts: entries of t->setup */
 };
 
 /* "lab.yaml:12: " + message; returns -1. Lines as an editor counts them (libyaml's are 0-based). */
@@ -392,6 +395,127 @@ static int parse_limit(struct parse *p, const yaml_node_t *k, const yaml_node_t 
 	return 0;
 }
 
+/* [hostsetup] The setup of host hi (hostsetup.h), made on first use for every host of the file. */
+static struct hostsetup_host *setup_of(struct parse *p, size_t hi)
+{
+	struct hostsetup *s = p->t->setup;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (s && !(s->host = calloc(p->hosts_total, sizeof(*s->host)))) {
+			free(s);
+			s = NULL;
+		}
+		if (!s) {
+			lab_err(p->err, ENOMEM, "topology");
+			return NULL;
+		}
+		s->n = p->hosts_total;
+		p->t->setup = s;
+	}
+	return &s->host[hi];
+}
+
+/* files: DIR, relative to the file's own directory (p->where is its path). */
+static int parse_files(struct parse *p, size_t hi, const yaml_node_t *v, const char *what)
+{
+	struct hostsetup_host *hs = setup_of(p, hi);
+	const char *dir, *slash = strrchr(p->where, '/');
+	struct stat st;
+	char *path;
+
+	if (!hs || want_scalar(p, v, what, &dir) < 0)
+		return -1;
+	if (dir[0] == '/' || !slash)
+		path = strdup(dir);
+	else if (asprintf(&path, "%.*s/%s", (int)(slash - p->where), p->where, dir) < 0)
+		path = NULL;
+	if (!path)
+		return lab_err(p->err, ENOMEM, "topology");
+	free(hs->files);
+	hs->files = path;
+	if (stat(path, &st) < 0)
+		return fail(p, v, "%s: files: %s: %s%s", what, path, strerror(errno),
+			    errno == ENOENT && dir[0] != '/' ? " (a path relative to the topology "
+							       "file's directory)" : "");
+	if (!S_ISDIR(st.st_mode))
+		return fail(p, v, "%s: files: %s is not a directory: give a directory whose tree is "
+				  "laid over the host's root", what, path);
+	return 0;
+}
+
+static int parse_sysctls(struct parse *p, size_t hi, const yaml_node_t *v, const char *what)
+{
+	struct hostsetup_host *hs = setup_of(p, hi);
+	char w[48];
+	size_t n;
+
+	snprintf(w, sizeof(w), "%s: sysctls", what);
+	if (!hs || want_map(p, v, w) < 0)
+		return -1;
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	if (n > HOSTSETUP_SYSCTLS_MAX)
+		return fail(p, v, "%s: %zu of them, at most %d", w, n, HOSTSETUP_SYSCTLS_MAX);
+	hs->sysctls = calloc(n + 1, sizeof(*hs->sysctls));
+	if (!hs->sysctls)
+		return lab_err(p->err, ENOMEM, "topology");
+	for (yaml_node_pair_t *e = v->data.mapping.pairs.start; e < v->data.mapping.pairs.top; e++) {
+		const yaml_node_t *k = node(p, e->key), *val = node(p, e->value);
+		struct hostsetup_sysctl *sc = &hs->sysctls[hs->nsysctls];
+		struct lab_error *why = NULL;
+		const char *value;
+		char path[320];
+
+		if (hostsetup_sysctl_path(scalar(k), path, sizeof(path), &why) < 0) {
+			fail(p, k, "%s: %s", w, why->msg);
+			lab_err_free(&why);
+			return -1;
+		}
+		if (want_scalar(p, val, w, &value) < 0)
+			return -1;
+		sc->key = strdup(scalar(k));
+		sc->value = strdup(value);
+		hs->nsysctls++;
+		if (!sc->key || !sc->value)
+			return lab_err(p->err, ENOMEM, "topology");
+	}
+	return 0;
+}
+
+static int parse_exec(struct parse *p, size_t hi, const yaml_node_t *v, const char *what)
+{
+	struct hostsetup_host *hs = setup_of(p, hi);
+	char w[48];
+	size_t n;
+
+	snprintf(w, sizeof(w), "%s: exec", what);
+	if (!hs)
+		return -1;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(p, v, "%s: expected a list of commands, e.g. [\"service frr start\"]", w);
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n > HOSTSETUP_EXEC_MAX)
+		return fail(p, v, "%s: %zu commands, at most %d", w, n, HOSTSETUP_EXEC_MAX);
+	hs->exec = calloc(n + 1, sizeof(*hs->exec));
+	if (!hs->exec)
+		return lab_err(p->err, ENOMEM, "topology");
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		const yaml_node_t *c = node(p, *it);
+		const char *cmd;
+
+		if (want_scalar(p, c, w, &cmd) < 0)
+			return -1;
+		if (!cmd[strspn(cmd, " \t\n")])
+			return fail(p, c, "%s: an empty command", w);
+		if (strlen(cmd) >= HOSTSETUP_CMD_MAX)
+			return fail(p, c, "%s: a command of more than %d bytes", w, HOSTSETUP_CMD_MAX - 1);
+		if (!(hs->exec[hs->nexec] = strdup(cmd)))
+			return lab_err(p->err, ENOMEM, "topology");
+		hs->nexec++;
+	}
+	return 0;
+}
+
 /* Pass 1 of a host: its name, kind and links (routes need every host's links: pass 2). */
 static int parse_host(struct parse *p, const yaml_node_t *key, const yaml_node_t *val)
 {
@@ -425,6 +549,15 @@ static int parse_host(struct parse *p, const yaml_node_t *key, const yaml_node_t
 			     it < v->data.sequence.items.top; it++)
 				if (parse_link(p, h, node(p, *it)) < 0)
 					return -1;
+		} else if (!strcmp(field, "files")) {	/* [hostsetup] */
+			if (parse_files(p, plan->nhosts - 1, v, what) < 0)
+				return -1;
+		} else if (!strcmp(field, "sysctls")) {
+			if (parse_sysctls(p, plan->nhosts - 1, v, what) < 0)
+				return -1;
+		} else if (!strcmp(field, "exec")) {
+			if (parse_exec(p, plan->nhosts - 1, v, what) < 0)
+				return -1;
 		} else if (strcmp(field, "routes")) {
 			bool limit;
 
@@ -432,7 +565,7 @@ static int parse_host(struct parse *p, const yaml_node_t *key, const yaml_node_t
 				return -1;
 			if (!limit)
 				return fail(p, k, "%s: unknown field \"%s\" (expected links, router, routes, "
-						  "pids-max or memory-max)", what, field);
+						  "pids-max, memory-max, files, sysctls or exec)", what, field);
 		}
 	}
 	if (h->router && h->nifaces < 2)
@@ -496,6 +629,7 @@ static int parse_doc(struct parse *p, const yaml_node_t *root)
 		return fail(p, segs, "%zu segments: at most %d", plan->nsegs, LAB_SEGMENTS_MAX);
 	if (plan->nhosts > LAB_HOSTS_MAX)
 		return fail(p, hosts, "%zu hosts: at most %d", plan->nhosts, LAB_HOSTS_MAX);
+	p->hosts_total = plan->nhosts;
 	plan->segs = calloc(plan->nsegs + 1, sizeof(*plan->segs));
 	plan->hosts = calloc(plan->nhosts + 1, sizeof(*plan->hosts));
 	if (!plan->segs || !plan->hosts)
@@ -545,6 +679,9 @@ void lab_topo_free(struct lab_topo *t)
 	free(t->routes);
 	t->routes = NULL;
 	t->nroutes = 0;
+	hostsetup_free(t->setup);	/* [hostsetup] */
+	free(t->setup);
+	t->setup = NULL;
 }
 
 int topo_parse(const char *text, size_t len, const char *where, struct lab_topo *out,

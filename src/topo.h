@@ -8,6 +8,8 @@
 #include "error.h"
 #include "lab.h"
 
+struct hostsetup;	/* hostsetup.h */
+
 /* A static route as a topology file writes it, resolved once addresses are known. */
 struct lab_topo_route {
 	size_t host;		/* index into plan.hosts */
@@ -23,6 +25,8 @@ struct lab_topo {
 	size_t nroutes;
 	struct lab_topo_route *routes;
 	struct cgroup_limits limits;	/* the file's lab-wide pids-max/memory-max; 0: not given */
+	struct hostsetup *setup;	/* [hostsetup] files:, sysctls:, exec: per host (hostsetup.h);
+					 * NULL: none */
 };
 
 /* Free what t holds (not t itself). */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "hostsetup.h"
 #include "topo.h"
 #include "util.h"
 
@@ -415,6 +416,8 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 
 	if (check_preconditions(err) < 0)
 		return -1;
+	if (hostsetup_check(spec, err) < 0)	/* [hostsetup] */
+		return -1;
 	snprintf(lab.name, sizeof(lab.name), "%s", spec->name);
 	lab.extra_ns = spec->extra_ns;
 	lab.fs = spec->fs;
@@ -436,6 +439,11 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	t.reserve = util_now_ns() - t0;
 	if (r >= 0)
 		r = build(&u, &t, err);
+	/* [hostsetup] a topology file's files:, sysctls: and exec:, before the lab is committed:
+	 * a failure rolls it back like any other (hostsetup.c) */
+	if (r >= 0 && spec->topo && hostsetup_any(spec->topo->setup) &&
+	    (r = up_step(&u, "setting the hosts up", err)) >= 0)
+		r = hostsetup_up(spec, &lab, u.children, u.labfd, u.sigfd, err);
 	t1 = util_now_ns();
 	if (r >= 0)
 		r = commit(&u, err);

@@ -69,6 +69,12 @@ Test(topo_lab, a_star, .timeout = 60)
 	example_verifies("examples/star.yaml", "tst", 105);
 }
 
+Test(topo_lab, a_web_server_set_up_by_files_sysctls_and_exec, .timeout = 60)
+{
+	/* 2 x 8 + 2 pairs + 2 IPv6 lines */
+	example_verifies("examples/web.yaml", "twb", 20);
+}
+
 Test(topo_lab, a_missing_route_in_the_chain_fails_exactly_the_pairs_through_it, .timeout = 60)
 {
 	char lab[16], r2[32], net4[32] = "";
@@ -229,4 +235,119 @@ Test(ipv6_opts, a_given_subnet6_is_used_and_a_global_one_refused, .timeout = 60)
 	cr_assert_eq(nl(&r, "up", "-n", lab, "--subnet6", "2001:db8::/64", NULL), 2);
 	cr_assert(strstr(r.err, "unique local"), "%s", r.err);
 	cr_assert_eq(nl(&r, "up", "-n", lab, "--subnet6", "fd00::/64", "--no-ipv6", NULL), 2);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * files:, sysctls:, exec: (hostsetup.h): parsed and checked before anything is made. Suite topo,
+ * which needs no lab (the others are in test_units.c).
+ */
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "../src/hostsetup.h"
+#include "../src/topo.h"
+
+/* topo_parse of text as if it were the file `where`; the message of its error (or ""). */
+static int setup_msg(const char *text, const char *where, char *msg, size_t len)
+{
+	struct lab_topo t;
+	struct lab_error *e = NULL;
+	int rc = topo_parse(text, strlen(text), where, &t, &e);
+
+	snprintf(msg, len, "%s", e ? e->msg : "");
+	lab_err_free(&e);
+	if (rc == 0)
+		lab_topo_free(&t);
+	return rc;
+}
+
+Test(topo, files_sysctls_and_exec_are_read_in_order)
+{
+	char d[] = "/tmp/netlab-topo-XXXXXX", sub[64], where[64];
+	const char *text = "segments: {lan: {}}\nhosts:\n"
+			   "  h1:\n    links: [lan]\n    files: r1\n"
+			   "    sysctls:\n      net.ipv4.ip_forward: 1\n      net/ipv4/conf/eth0.5/rp_filter: 0\n"
+			   "      kernel.shmmni: 100\n"
+			   "    exec:\n      - service frr start\n      - 'echo \"a: b\"'\n"
+			   "  h2: {links: [lan], files: /tmp}\n  h3: {links: [lan], files: ../../tmp}\n"
+			   "  h4: {links: [lan]}\n";
+	struct lab_topo t;
+	struct lab_error *e = NULL;
+
+	cr_assert_not_null(mkdtemp(d));
+	snprintf(sub, sizeof(sub), "%s/r1", d);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	snprintf(where, sizeof(where), "%s/lab.yaml", d);
+	cr_assert_eq(topo_parse(text, strlen(text), where, &t, &e), 0, "%s", e ? e->msg : "");
+	cr_assert_not_null(t.setup);
+	cr_assert_eq(t.setup->n, 4);
+	cr_expect_str_eq(t.setup->host[0].files, sub, "relative to the file's directory");
+	cr_assert_eq(t.setup->host[0].nsysctls, 3);
+	cr_expect_str_eq(t.setup->host[0].sysctls[0].key, "net.ipv4.ip_forward");
+	cr_expect_str_eq(t.setup->host[0].sysctls[0].value, "1");
+	cr_expect_str_eq(t.setup->host[0].sysctls[1].key, "net/ipv4/conf/eth0.5/rp_filter");
+	cr_assert_eq(t.setup->host[0].nexec, 2);
+	cr_expect_str_eq(t.setup->host[0].exec[0], "service frr start");
+	cr_expect_str_eq(t.setup->host[0].exec[1], "echo \"a: b\"");
+	cr_expect_str_eq(t.setup->host[1].files, "/tmp", "an absolute path as it is");
+	cr_expect(strstr(t.setup->host[2].files, "/../../tmp"), "..: fine");
+	cr_expect_null(t.setup->host[3].files);
+	cr_expect_eq(t.setup->host[3].nexec + t.setup->host[3].nsysctls, 0);
+	lab_topo_free(&t);
+	rmdir(sub);
+	rmdir(d);
+}
+
+Test(topo, a_file_without_setup_has_none)
+{
+	const char *text = "segments: {lan: {}}\nhosts:\n  h1: {links: [lan]}\n";
+	struct lab_topo t;
+
+	cr_assert_eq(topo_parse(text, strlen(text), "lab.yaml", &t, NULL), 0);
+	cr_expect_null(t.setup);
+	lab_topo_free(&t);
+}
+
+Test(topo, setup_mistakes_name_the_line_and_the_field)
+{
+	static const struct { const char *text, *msg; } bad[] = {
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    files: nowhere-hs\n",
+		  "/x/lab.yaml:5: host h1: files: /x/nowhere-hs: No such file or directory (a path "
+		  "relative to the topology file's directory)" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    files: /etc/hostname\n",
+		  "/x/lab.yaml:5: host h1: files: /etc/hostname is not a directory" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    files: [a, b]\n",
+		  "/x/lab.yaml:5: host h1: expected a value" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    sysctls:\n"
+		  "      kernel.pid_max: 100\n",
+		  "/x/lab.yaml:6: host h1: sysctls: \"kernel.pid_max\" is not a sysctl of the host's own "
+		  "namespaces" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    sysctls:\n"
+		  "      vm.swappiness: 1\n", "/x/lab.yaml:6: host h1: sysctls: \"vm.swappiness\"" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    sysctls:\n"
+		  "      net/../kernel/pid_max: 1\n", "is not a sysctl name" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    sysctls:\n"
+		  "      net..ipv4: 1\n", "is not a sysctl name" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    sysctls:\n"
+		  "      \"net.ipv4.ip_forward; reboot\": 1\n", "is not a sysctl name (character ';')" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    sysctls:\n"
+		  "      net.ipv4.ip_forward: ~\n", "/x/lab.yaml:6: host h1: sysctls: expected a value" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    sysctls: [net.ipv4.ip_forward]\n",
+		  "/x/lab.yaml:5: host h1: sysctls: expected a mapping" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    exec: service frr start\n",
+		  "/x/lab.yaml:5: host h1: exec: expected a list of commands" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    exec:\n      - true\n"
+		  "      - {a: b}\n", "/x/lab.yaml:7: host h1: exec: expected a value" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    exec: [\" \"]\n",
+		  "/x/lab.yaml:5: host h1: exec: an empty command" },
+		{ "segments: {lan: {}}\nhosts:\n  h1:\n    links: [lan]\n    exec: [a]\n    exec: [b]\n",
+		  "/x/lab.yaml:6: host h1: \"exec\" given twice" },
+	};
+	char msg[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_lt(setup_msg(bad[i].text, "/x/lab.yaml", msg, sizeof(msg)), 0, "accepted:\n%s",
+			     bad[i].text);
+		cr_expect(strstr(msg, bad[i].msg), "want \"%s\" in \"%s\"", bad[i].msg, msg);
+	}
 }

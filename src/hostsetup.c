@@ -1,0 +1,1006 @@
+#include "hostsetup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <linux/openat2.h>
+
+#include "cleanup.h"
+#include "rootfs.h"
+#include "topo.h"
+#include "util.h"
+
+#define HOSTSETUP_DEPTH_MAX 64	/* directories deep in a files: tree */
+
+void hostsetup_free(struct hostsetup *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; s->host && i < s->n; i++) {
+		struct hostsetup_host *h = &s->host[i];
+
+		free(h->files);
+		for (size_t k = 0; k < h->nsysctls; k++) {
+			free(h->sysctls[k].key);
+			free(h->sysctls[k].value);
+		}
+		free(h->sysctls);
+		for (size_t k = 0; k < h->nexec; k++)
+			free(h->exec[k]);
+		free(h->exec);
+	}
+	free(s->host);
+	s->host = NULL;
+	s->n = 0;
+}
+
+bool hostsetup_any(const struct hostsetup *s)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		if (s->host[i].files || s->host[i].nsysctls || s->host[i].nexec)
+			return true;
+	return false;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * sysctls: only what belongs to the host's own namespaces. Everything else under /proc/sys is the
+ * machine's (the kernel refuses root in a host anyway); the net.* of a netns are its own.
+ */
+
+static const char *const ipc_uts_sysctls[] = {
+	"kernel/domainname", "kernel/shmmax", "kernel/shmall", "kernel/shmmni",
+	"kernel/shm_rmid_forced", "kernel/msgmax", "kernel/msgmni", "kernel/msgmnb", "kernel/sem",
+	"fs/mqueue/queues_max", "fs/mqueue/msg_max", "fs/mqueue/msgsize_max",
+	"fs/mqueue/msg_default", "fs/mqueue/msgsize_default",
+};
+
+int hostsetup_sysctl_path(const char *key, char *path, size_t len, struct lab_error **err)
+{
+	bool slashes = strchr(key, '/') != NULL, ok = false;
+	char rel[256];
+	size_t n = strlen(key);
+
+	/* sysctl(8)'s two spellings: dots between the parts, or slashes (then a part such as an
+	 * interface eth0.100 may hold a dot) */
+	if (!n || n >= sizeof(rel) || key[0] == '/' || key[0] == '.')
+		return lab_err(err, 0, "\"%s\" is not a sysctl name", key);
+	for (size_t i = 0; i < n; i++) {
+		char c = key[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("_-.@:+/", c)))
+			return lab_err(err, 0, "\"%s\" is not a sysctl name (character '%c')", key, c);
+		rel[i] = !slashes && c == '.' ? '/' : c;
+	}
+	rel[n] = '\0';
+	for (const char *p = rel; *p;) {	/* no empty part, no "." or ".." */
+		size_t k = strcspn(p, "/");
+
+		if (!k || (k == 1 && p[0] == '.') || (k == 2 && p[0] == '.' && p[1] == '.'))
+			return lab_err(err, 0, "\"%s\" is not a sysctl name", key);
+		p += k + (p[k] == '/');
+		if (!*p && p[-1] == '/')
+			return lab_err(err, 0, "\"%s\" is not a sysctl name", key);
+	}
+	ok = !strncmp(rel, "net/", 4);
+	for (size_t i = 0; !ok && i < sizeof(ipc_uts_sysctls) / sizeof(ipc_uts_sysctls[0]); i++)
+		ok = !strcmp(rel, ipc_uts_sysctls[i]);
+	if (!ok)
+		return lab_err(err, 0, "\"%s\" is not a sysctl of the host's own namespaces (net.*, "
+				       "kernel.domainname, kernel.shm*, kernel.msg*, kernel.sem, "
+				       "fs.mqueue.*): the others are the machine's", key);
+	if ((size_t)snprintf(path, len, "/proc/sys/%s", rel) >= len)
+		return lab_err(err, ENAMETOOLONG, "sysctl %s", key);
+	return 0;
+}
+
+int hostsetup_check(const struct lab_spec *spec, struct lab_error **err)
+{
+	const struct hostsetup *s = spec->topo ? spec->topo->setup : NULL;
+
+	for (size_t i = 0; s && i < s->n; i++)
+		if (s->host[i].files && spec->fs == ROOTFS_SHARED)
+			return lab_err_usage(err, "host %s: files: needs a root filesystem of its own, and "
+					       "--fs shared gives hosts the machine's: use --fs own (the "
+					       "default)", spec->topo->plan.hosts[i].name);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Children: a helper that joins a host (files:, sysctls:) and a runner per exec: command. Both
+ * report an error of netlab's own (not the command's) on a pipe, as lab.c's pty children do.
+ */
+
+static void send_error(int fd, const struct lab_error *e)
+{
+	int errnum = e ? e->errnum : 0;
+	const char *msg = e && e->msg ? e->msg : "failed";
+
+	(void)!util_write_all(fd, &errnum, sizeof(errnum));
+	(void)!util_write_all(fd, msg, strlen(msg));
+}
+
+static int recv_error(int fd, struct lab_error **err)
+{
+	char msg[1024];
+	int errnum;
+	ssize_t n;
+
+	if (util_read_all(fd, &errnum, sizeof(errnum)) != (ssize_t)sizeof(errnum))
+		return 0;
+	n = util_read_all(fd, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	return lab_err(err, errnum, "%s", msg);
+}
+
+/* Wait until the child behind pidfd exits (*out_wstatus: waitpid's), the deadline passes (1; it
+ * still runs) or a signal arrives on sigfd (< 0, err->signo set). deadline 0: none. */
+static int wait_child(pid_t pid, int pidfd, uint64_t deadline, int sigfd, const char *what,
+		      int *out_wstatus, struct lab_error **err)
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = sigfd, .events = POLLIN } };
+		uint64_t now = util_now_ns();
+		int timeout = -1, n;
+
+		if (deadline && now >= deadline)
+			return 1;
+		if (deadline)
+			timeout = (int)((deadline - now) / 1000000u) + 1;
+		n = poll(p, sigfd >= 0 ? 2 : 1, timeout);
+		if (n < 0 && errno != EINTR)
+			return lab_err(err, errno, "wait for %s", what);
+		if (n > 0 && sigfd >= 0 && (p[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				int r = lab_err(err, EINTR, "interrupted by %s while %s",
+						strsignal((int)si.ssi_signo), what);
+				if (*err)
+					(*err)->signo = (int)si.ssi_signo;
+				return r;
+			}
+		}
+		if (n > 0 && (p[0].revents & (POLLIN | POLLHUP))) {
+			while (waitpid(pid, out_wstatus, 0) < 0)
+				if (errno != EINTR)
+					return lab_err(err, errno, "waitpid %s", what);
+			return 0;
+		}
+	}
+}
+
+/* In a child: the fds it keeps, on 3, 4, ... in order (CLOEXEC), none clobbered on the way (one
+ * may already sit where another goes); every other fd above them closed. */
+static int keep_fds(const int *fds, int n)
+{
+	int high[8];
+
+	for (int i = 0; i < n; i++)
+		if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0)
+			return -1;
+	for (int i = 0; i < n; i++)
+		if (dup3(high[i], 3 + i, O_CLOEXEC) < 0)
+			return -1;
+	close_range((unsigned)(3 + n), ~0U, 0);
+	return 0;
+}
+
+/* A child of ours that must go now: kill it and reap it. */
+static void kill_reap(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* fork with a CLOEXEC pipe for the child's error and a pidfd for us. */
+static pid_t fork_reporting(int *out_errfd, int *out_pidfd, struct lab_error **err)
+{
+	pid_t parent = getpid(), pid;
+	int pipefd[2];
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return lab_err(err, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return lab_err(err, e, "fork");
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		close(pipefd[0]);
+		/* `up` dying ends us (a uid change clears this: we are short-lived before it) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		/* `up` blocks its signals to read them from a signalfd: ours are our own */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		*out_errfd = pipefd[1];
+		return 0;
+	}
+	close(pipefd[1]);
+	*out_errfd = pipefd[0];
+	*out_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (*out_pidfd < 0) {
+		int e = errno;
+		kill_reap(pid);
+		close(pipefd[0]);
+		return lab_err(err, e, "pidfd_open");
+	}
+	return pid;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * files: the tree is read on the machine, as its root (so a 0600 file or a 0700 directory of the
+ * admin's is read), every entry opened relative to its directory without following a symbolic
+ * link; it is written inside the host, as the host's root, after joining all its namespaces: the
+ * host's root is then our root, so nothing written can land outside it whatever the host's own
+ * symbolic links say, and the host's root cannot reach us (we are not in its PID namespace).
+ */
+
+struct entry {
+	char *rel;		/* "etc/frr/frr.conf": relative to the tree and to the host's root */
+	mode_t mode;		/* type and permissions */
+	char *target;		/* a symbolic link's */
+	int fd;			/* a regular file's, opened by the machine's root; else -1 */
+};
+
+struct tree {
+	const char *top;	/* the directory, as resolved from the topology file */
+	struct entry *e;
+	size_t n, cap;
+};
+
+static void tree_free(struct tree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->e[i].rel);
+		free(t->e[i].target);
+		if (t->e[i].fd >= 0)
+			close(t->e[i].fd);
+	}
+	free(t->e);
+}
+
+static int walk(struct tree *t, int dirfd, const char *rel, unsigned depth, struct lab_error **err)
+{
+	_cleanup_close_ int own = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = own >= 0 ? fdopendir(own) : NULL;
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return lab_err(err, errno, "files: read %s/%s", t->top, rel);
+	own = -1;	/* the DIR owns it */
+	if (depth > HOSTSETUP_DEPTH_MAX) {
+		closedir(d);
+		return lab_err(err, 0, "files: %s: more than %d directories deep", t->top,
+			       HOSTSETUP_DEPTH_MAX);
+	}
+	while (r == 0 && (errno = 0, de = readdir(d))) {
+		struct entry *e;
+		struct stat st;
+		char *path;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0) {
+			r = lab_err(err, ENOMEM, "files");
+			break;
+		}
+		if (t->n == HOSTSETUP_FILES_MAX) {
+			free(path);
+			r = lab_err(err, 0, "files: %s has more than %d entries", t->top,
+				    HOSTSETUP_FILES_MAX);
+			break;
+		}
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 64;
+			struct entry *v = realloc(t->e, cap * sizeof(*v));
+
+			if (!v) {
+				free(path);
+				r = lab_err(err, ENOMEM, "files");
+				break;
+			}
+			t->e = v;
+			t->cap = cap;
+		}
+		e = &t->e[t->n];
+		*e = (struct entry){ .rel = path, .fd = -1 };
+		t->n++;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = lab_err(err, errno, "files: %s/%s", t->top, path);
+			break;
+		}
+		e->mode = st.st_mode;
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(dirfd, de->d_name, target, sizeof(target) - 1);
+
+			if (n < 0) {
+				r = lab_err(err, errno, "files: read the link %s/%s", t->top, path);
+				break;
+			}
+			target[n] = '\0';
+			if (!(e->target = strdup(target)))
+				r = lab_err(err, ENOMEM, "files");
+		} else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+			/* O_NOFOLLOW and a second look: what we read is what we saw */
+			e->fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+				       O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+			if (e->fd < 0 || fstat(e->fd, &st) < 0) {
+				r = lab_err(err, errno, "files: open %s/%s", t->top, path);
+				break;
+			}
+			if ((st.st_mode & S_IFMT) != (e->mode & S_IFMT)) {
+				r = lab_err(err, EAGAIN, "files: %s/%s changed while it was read",
+					    t->top, path);
+				break;
+			}
+			if (S_ISDIR(st.st_mode)) {
+				int sub = e->fd;
+
+				e->fd = -1;
+				r = walk(t, sub, path, depth + 1, err);
+				close(sub);
+			}
+		} else {
+			r = lab_err(err, 0, "files: %s/%s is a %s: only directories, regular files and "
+					    "symbolic links are copied into a host", t->top, path,
+				    S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket"
+									  : "device");
+		}
+	}
+	if (r == 0 && errno)
+		r = lab_err(err, errno, "files: read %s/%s", t->top, rel);
+	closedir(d);
+	return r;
+}
+
+static int open_in_root(int rootfd, const char *rel, int flags)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+
+	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+}
+
+/* Make room for name in dir: whatever is there goes, unless it is a directory. */
+static int clear_name(int dir, const char *name, const char *rel, struct lab_error **err)
+{
+	if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno == EISDIR)
+		return lab_err(err, 0, "files: /%s is a directory in the host, not a file", rel);
+	return lab_err(err, errno, "files: replace /%s", rel);
+}
+
+static int copy_data(int from, int to)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = TEMP_FAILURE_RETRY(read(from, buf, sizeof(buf)));
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (util_write_all(to, buf, (size_t)n) < 0)
+			return -1;
+	}
+}
+
+/* One entry, in the host (we are its root, in its mount namespace). Its parent exists: the walk
+ * lists a directory before what is in it. */
+static int lay_one(int rootfd, const struct entry *e, struct lab_error **err)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(e->rel, '/'), *name = slash ? slash + 1 : e->rel;
+	_cleanup_close_ int dir = -1, fd = -1;
+
+	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - e->rel) : 1,
+		 slash ? e->rel : ".");
+	/* the parent as the host has it: a symbolic link there (/var/run -> /run) is followed,
+	 * inside the host's root */
+	dir = open_in_root(rootfd, parent, O_RDONLY | O_DIRECTORY);
+	if (dir < 0)
+		return lab_err(err, errno, "files: /%s", parent);
+	if (S_ISDIR(e->mode)) {
+		if (mkdirat(dir, name, 0700) < 0) {
+			if (errno != EEXIST)
+				return lab_err(err, errno, "files: mkdir /%s", e->rel);
+			/* there already: kept as the host has it (mode and owner) */
+			fd = open_in_root(rootfd, e->rel, O_RDONLY | O_DIRECTORY);
+			if (fd < 0 && errno == ENOTDIR)
+				return lab_err(err, 0, "files: /%s is a directory in the tree but not in "
+						       "the host", e->rel);
+			if (fd < 0)
+				return lab_err(err, errno, "files: /%s", e->rel);
+			return 0;
+		}
+		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fchmod(fd, e->mode & 07777) < 0)
+			return lab_err(err, errno, "files: chmod /%s", e->rel);
+		return 0;
+	}
+	if (clear_name(dir, name, e->rel, err) < 0)
+		return -1;
+	if (S_ISLNK(e->mode)) {
+		if (symlinkat(e->target, dir, name) < 0)
+			return lab_err(err, errno, "files: symlink /%s", e->rel);
+		return 0;
+	}
+	fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lab_err(err, errno, "files: create /%s", e->rel);
+	if (copy_data(e->fd, fd) < 0)
+		return lab_err(err, errno, "files: copy /%s", e->rel);
+	if (fchmod(fd, e->mode & 07777) < 0)
+		return lab_err(err, errno, "files: chmod /%s", e->rel);
+	return 0;
+}
+
+/* The helper, forked from `up`: read the tree (as the machine's root), join the host and its
+ * cgroups (what it writes is the host's memory), lay the tree over its root, write its sysctls. */
+static int helper(const struct lab *lab, const struct lab_host *h, const struct hostsetup_host *s,
+		  int pidfd, struct lab_error **err)
+{
+	struct tree t = { .top = s->files };
+	_cleanup_close_ int top = -1, rootfd = -1;
+	struct rlimit rl;
+	int r = 0;
+
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		return lab_err(err, errno, "prctl(PR_SET_DUMPABLE)");
+	if (s->files) {
+		/* a file open per entry until it is copied */
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		top = open(s->files, O_RDONLY | O_DIRECTORY | O_CLOEXEC);	/* the admin's path */
+		if (top < 0)
+			return lab_err(err, errno, "files: %s", s->files);
+		r = walk(&t, top, "", 0, err);
+	}
+	if (r == 0 && cgroup_join(lab->name, h->name, err) < 0)
+		r = -1;
+	if (r == 0 && ns_enter(pidfd, lab->extra_ns, err) < 0)
+		r = -1;
+	if (r == 0 && (ns_become_root(err) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0))
+		r = lab_err(err, errno, "become the host's root");
+	if (r == 0 && (rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = lab_err(err, errno, "open the host's root");
+	for (size_t i = 0; r == 0 && i < t.n; i++)
+		r = lay_one(rootfd, &t.e[i], err);
+	tree_free(&t);
+	for (size_t i = 0; r == 0 && i < s->nsysctls; i++) {
+		char path[320];
+		_cleanup_close_ int fd = -1;
+		const char *v = s->sysctls[i].value;
+
+		if (hostsetup_sysctl_path(s->sysctls[i].key, path, sizeof(path), err) < 0)
+			return -1;
+		/* the host's own /proc: its netns, UTS and IPC namespaces are ours now */
+		fd = open_in_root(rootfd, path + 1, O_WRONLY);
+		if (fd < 0 || TEMP_FAILURE_RETRY(write(fd, v, strlen(v))) != (ssize_t)strlen(v))
+			r = lab_err(err, errno, "sysctl %s = %s", s->sysctls[i].key, v);
+	}
+	return r;
+}
+
+static int files_and_sysctls(const struct lab *lab, size_t i, const struct hostsetup_host *s,
+			     const struct ns_child *c, uint64_t deadline, int sigfd,
+			     struct lab_error **err)
+{
+	const struct lab_host *h = &lab->hosts[i];
+	_cleanup_close_ int errfd = -1, pidfd = -1;
+	int ws = 0, r;
+	pid_t pid;
+
+	pid = fork_reporting(&errfd, &pidfd, err);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct lab_error *e = NULL;
+
+		/* only what it needs: the error pipe on 3, the host's pidfd on 4 (no other host's
+		 * socket must stay open here, nor anything of `up`'s) */
+		if (keep_fds((int[]){ errfd, c->pidfd }, 2) < 0)
+			_exit(1);
+		if (helper(lab, h, s, 4, &e) < 0) {
+			send_error(3, e);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	r = wait_child(pid, pidfd, deadline, sigfd, "laying files over a host's root", &ws, err);
+	if (r != 0) {
+		kill_reap(pid);
+		if (r > 0)
+			return lab_err(err, ETIMEDOUT, "files: and sysctls: did not finish in time");
+		return -1;
+	}
+	if (recv_error(errfd, err) < 0)
+		return -1;
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws))
+		return lab_err(err, 0, "the helper that joins the host ended with status %d", ws);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * exec: each command's stdout and stderr are a memfd, not a pipe: a daemon it leaves behind may
+ * keep them open for ever, and `up` must not wait for that, nor kill the daemon (SIGPIPE) by
+ * closing a pipe under it. Once the command exits, the memfd is sealed against growing (a write
+ * then fails with EPERM, no signal) and read. Its pages are charged to the host's memory cgroup,
+ * since the host writes them. Never a file of the machine's: the host could grow it for ever.
+ */
+
+struct log {
+	char *buf;
+	size_t len;
+	bool cut;		/* earlier output was dropped to keep HOSTSETUP_LOG_MAX */
+};
+
+static int log_add(struct log *l, const char *data, size_t n, struct lab_error **err)
+{
+	char *v;
+
+	if (n >= HOSTSETUP_LOG_MAX) {
+		data += n - HOSTSETUP_LOG_MAX / 2;
+		n = HOSTSETUP_LOG_MAX / 2;
+		l->len = 0;
+		l->cut = true;
+	}
+	if (l->len + n > HOSTSETUP_LOG_MAX) {
+		/* drop whole lines from the head */
+		size_t drop = l->len + n - HOSTSETUP_LOG_MAX;
+		char *nl = memchr(l->buf + drop, '\n', l->len - drop);
+
+		drop = nl ? (size_t)(nl - l->buf) + 1 : l->len;
+		memmove(l->buf, l->buf + drop, l->len - drop);
+		l->len -= drop;
+		l->cut = true;
+	}
+	v = realloc(l->buf, l->len + n + 1);
+	if (!v)
+		return lab_err(err, ENOMEM, "log");
+	memcpy(v + l->len, data, n);
+	l->buf = v;
+	l->len += n;
+	l->buf[l->len] = '\0';
+	return 0;
+}
+
+static int log_addf(struct log *l, struct lab_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int log_addf(struct log *l, struct lab_error **err, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return lab_err(err, ENOMEM, "log");
+	r = log_add(l, s, (size_t)n, err);
+	free(s);
+	return r;
+}
+
+static int log_write(int logsfd, const char *host, const struct log *l, struct lab_error **err)
+{
+	static const char cut[] = "[netlab: earlier output cut: a host's log keeps its last MiB]\n";
+	_cleanup_free_ char *all = malloc(sizeof(cut) + l->len);
+
+	if (!all)
+		return lab_err(err, ENOMEM, "log");
+	memcpy(all, cut, sizeof(cut) - 1);
+	memcpy(all + sizeof(cut) - 1, l->buf, l->len);
+	if (util_write_atomic(logsfd, host, l->cut ? all : l->buf, l->len + (l->cut ? sizeof(cut) - 1 : 0),
+			      0600, err) < 0)
+		return lab_err_wrap(err, "%s/%s", LAB_RUN_DIR, HOSTSETUP_LOG_DIR);
+	return 0;
+}
+
+/* The last lines (at most HOSTSETUP_TAIL_LINES, and what fits) of out into tail. */
+static void tail_lines(const char *out, size_t n, char *tail, size_t len)
+{
+	size_t start = n, lines = 0;
+
+	while (n && out[n - 1] == '\n')
+		n--;
+	start = n;
+	while (start > 0 && n - start < len - 1) {
+		if (out[start - 1] == '\n' && ++lines == HOSTSETUP_TAIL_LINES)
+			break;
+		start--;
+	}
+	if (n - start >= len - 1) {	/* too long: from a line's start, if one fits */
+		const char *nl = memchr(out + n - (len - 1), '\n', len - 1);
+
+		start = nl ? (size_t)(nl - out) + 1 : n - (len - 1);
+	}
+	memcpy(tail, out + start, n - start);
+	tail[n - start] = '\0';
+}
+
+/* Its status once it exited: the code lab_exec passed on. */
+static int runner_status(int ws)
+{
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+/* The command did not exit in time: its runner kills its whole process group (it is one of
+ * lab_capture_timed's waiters), then we kill the runner, as lab_capture_timed does. */
+static void stop_runner(pid_t pid, int pidfd)
+{
+	for (int i = 0; i < 200; i++) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+		if (i % 20 == 0)	/* again now and then: it may not know its command yet */
+			kill(pid, SIGTERM);
+		if (poll(&p, 1, 5) > 0)
+			break;
+	}
+	kill(-pid, SIGKILL);
+	kill_reap(pid);
+}
+
+struct run {
+	int status;
+	bool timed_out;
+	char *out;		/* the tail of what it wrote, malloc'd */
+	size_t len;
+};
+
+static int run_one(const struct lab *lab, const struct lab_host *h, const char *command,
+		   unsigned timeout_ms, int sigfd, struct run *out, struct lab_error **err)
+{
+	_cleanup_close_ int mfd = -1, errfd = -1, pidfd = -1;
+	char *argv[] = { "/bin/sh", "-c", (char *)command, NULL };
+	uint64_t deadline = util_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	struct stat st;
+	off_t from;
+	ssize_t n;
+	int ws = 0, r;
+	pid_t pid;
+
+	mfd = memfd_create("netlab-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return lab_err(err, errno, "memfd_create");
+	pid = fork_reporting(&errfd, &pidfd, err);
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct lab_error *e = NULL;
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC), status = 1;
+
+		/* a process group of its own: the terminal's ^C is for `up`, which decides */
+		setpgid(0, 0);
+		lab_exec_deadline_waiter();
+		/* 0 /dev/null, 1 and 2 the memfd, 3 the error pipe, and nothing of `up`'s: no other
+		 * host's socket, no pidfd */
+		if (null < 0 || dup2(null, 0) < 0 || dup2(mfd, 1) < 0 || dup2(mfd, 2) < 0 ||
+		    keep_fds(&errfd, 1) < 0)
+			_exit(1);
+		if (lab_exec(lab, h, argv, NULL, &status, &e) < 0) {
+			send_error(3, e);
+			status = status ? status : 1;
+		}
+		_exit(status);
+	}
+	setpgid(pid, pid);
+	r = wait_child(pid, pidfd, deadline, sigfd, "running a host's exec: command", &ws, err);
+	if (r != 0)
+		stop_runner(pid, pidfd);
+	if (r < 0)
+		return -1;
+	out->timed_out = r > 0;
+	out->status = out->timed_out ? 128 + SIGKILL : runner_status(ws);
+	/* what it left running may write on: no further than this (EPERM, not SIGPIPE). The
+	 * command could have sealed it first (F_SEAL_SEAL): then it only grows in the host's own
+	 * memory, and we read what is there all the same */
+	(void)fcntl(mfd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+	if (fstat(mfd, &st) < 0)
+		return lab_err(err, errno, "size of the output of '%s'", command);
+	/* the host decides its size (ftruncate, sparse): only the last MiB is read */
+	from = st.st_size > HOSTSETUP_LOG_MAX ? st.st_size - HOSTSETUP_LOG_MAX : 0;
+	out->out = malloc((size_t)(st.st_size - from) + 1);
+	if (!out->out)
+		return lab_err(err, ENOMEM, "output of '%s'", command);
+	n = pread(mfd, out->out, (size_t)(st.st_size - from), from);
+	out->len = n > 0 ? (size_t)n : 0;
+	out->out[out->len] = '\0';
+	if (!out->timed_out && recv_error(errfd, err) < 0)
+		return -1;	/* netlab's own failure to run it (joining the host), not the command's */
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * --explain: what a person would type
+ */
+
+static void explainf(const struct lab_spec *spec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void explainf(const struct lab_spec *spec, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int n;
+
+	if (!spec->explain)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	spec->explain(s, spec->explain_arg);
+	free(s);
+}
+
+/* s in single quotes for the shell, into a malloc'd string ("" when out of memory). */
+static char *shell_quote(const char *s)
+{
+	size_t n = 2;
+	char *q, *p;
+
+	for (const char *c = s; *c; c++)
+		n += *c == '\'' ? 4 : 1;
+	q = p = malloc(n + 1);
+	if (!q)
+		return strdup("");
+	*p++ = '\'';
+	for (const char *c = s; *c; c++) {
+		if (*c == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = *c;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return q;
+}
+
+static void explain_files(const struct lab_spec *spec, const struct lab_host *h,
+			  const struct hostsetup_host *s)
+{
+	_cleanup_free_ char *dir = s->files ? shell_quote(s->files) : NULL;
+
+	if (s->files)
+		explainf(spec, "# host %s: files: into its own root (by hand, where it has one): tar -C "
+			 "%s -cf - . | nsenter -t $pid_%s -a tar -xf - -C / --no-same-owner "
+			 "--no-overwrite-dir", h->name, dir, h->name);
+	for (size_t k = 0; k < s->nsysctls; k++) {
+		_cleanup_free_ char *kv = NULL, *q = NULL;
+
+		if (asprintf(&kv, "%s=%s", s->sysctls[k].key, s->sysctls[k].value) < 0)
+			return;
+		q = shell_quote(kv);
+		explainf(spec, "nsenter -t $pid_%s -a sysctl -qw %s", h->name, q);
+	}
+}
+
+static void explain_exec(const struct lab_spec *spec, const struct lab *lab,
+			 const struct lab_host *h, const char *command, unsigned timeout_ms)
+{
+	_cleanup_free_ char *q = shell_quote(command);
+
+	explainf(spec, "mkdir -p -m 0700 %s/%s/%s && nsenter --target $pid_%s --all --setuid 0 "
+		 "--setgid 0 --wd=/tmp -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+		 "/usr/bin:/sbin:/bin HOME=/tmp USER=root LOGNAME=root NETLAB_LAB=%s NETLAB_HOST=%s "
+		 "setsid -w timeout -s KILL %u sh -c %s < /dev/null >> %s/%s/%s/%s 2>&1",
+		 LAB_RUN_DIR, lab->name, HOSTSETUP_LOG_DIR, h->name, lab->name, h->name,
+		 (timeout_ms + 999) / 1000, q, LAB_RUN_DIR, lab->name, HOSTSETUP_LOG_DIR, h->name);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * up
+ */
+
+static void fill_failure(struct hostsetup_failure *f, const struct lab_host *h, const char *command,
+			 size_t index, size_t count, const struct run *run, unsigned timeout_ms)
+{
+	memset(f, 0, sizeof(*f));
+	f->failed = true;
+	util_copy(f->host, sizeof(f->host), h->name);
+	snprintf(f->command, sizeof(f->command), "%s", command);
+	if (strlen(command) >= sizeof(f->command))
+		memcpy(f->command + sizeof(f->command) - 4, "...", 4);
+	f->index = index;
+	f->count = count;
+	f->status = run->status;
+	f->timed_out = run->timed_out;
+	f->timeout_ms = timeout_ms;
+	tail_lines(run->out ? run->out : "", run->len, f->tail, sizeof(f->tail));
+}
+
+static int exec_host(const struct lab_spec *spec, const struct lab *lab, size_t i, int logsfd,
+		     int sigfd, struct hostsetup_failure *fail, struct lab_error **err)
+{
+	const struct lab_host *h = &lab->hosts[i];
+	const struct hostsetup_host *s = &spec->topo->setup->host[i];
+	unsigned timeout_ms = spec->setup && spec->setup->timeout_ms ? spec->setup->timeout_ms
+								     : HOSTSETUP_EXEC_TIMEOUT_MS;
+	struct log log = { 0 };
+	int r = 0;
+
+	for (size_t k = 0; k < s->nexec && r == 0; k++) {
+		struct run run = { 0 };
+
+		explain_exec(spec, lab, h, s->exec[k], timeout_ms);
+		r = run_one(lab, h, s->exec[k], timeout_ms, sigfd, &run, err);
+		if (r < 0) {
+			lab_err_wrap(err, "host %s: exec: '%s'", h->name, s->exec[k]);
+		} else {
+			r = log_addf(&log, err, "$ %s\n", s->exec[k]);
+			if (r == 0)
+				r = log_add(&log, run.out, run.len, err);
+			if (r == 0 && run.len && run.out[run.len - 1] != '\n')
+				r = log_add(&log, "\n", 1, err);
+			if (r == 0 && run.timed_out)
+				r = log_addf(&log, err, "netlab: no exit within %.3g s: killed, with what "
+					     "it started\n", timeout_ms / 1000.0);
+			else if (r == 0 && run.status)
+				r = log_addf(&log, err, "netlab: exit status %d\n", run.status);
+			if (r == 0)
+				r = log_write(logsfd, h->name, &log, err);
+		}
+		if (r == 0 && (run.timed_out || run.status)) {
+			if (fail)
+				fill_failure(fail, h, s->exec[k], k + 1, s->nexec, &run, timeout_ms);
+			if (run.timed_out)
+				r = lab_err(err, 0, "host %s: exec: command %zu of %zu, '%s', did not "
+						    "exit within %.3g s: killed, with what it started",
+					    h->name, k + 1, s->nexec, s->exec[k], timeout_ms / 1000.0);
+			else
+				r = lab_err(err, 0, "host %s: exec: command %zu of %zu, '%s', exited with "
+						    "status %d", h->name, k + 1, s->nexec, s->exec[k],
+					    run.status);
+		}
+		free(run.out);
+	}
+	free(log.buf);
+	return r;
+}
+
+int hostsetup_up(const struct lab_spec *spec, struct lab *lab, const struct ns_child *children,
+		 int labfd, int sigfd, struct lab_error **err)
+{
+	const struct hostsetup *s = spec->topo ? spec->topo->setup : NULL;
+	unsigned timeout_ms = spec->setup && spec->setup->timeout_ms ? spec->setup->timeout_ms
+								     : HOSTSETUP_EXEC_TIMEOUT_MS;
+	struct hostsetup_failure *fail = spec->setup ? &spec->setup->fail : NULL;
+	_cleanup_close_ int logsfd = -1;
+	bool any_exec = false;
+	int r;
+
+	if (!hostsetup_any(s))
+		return 0;
+	if (s->n != lab->nhosts)
+		return lab_err(err, EINVAL, "host setup for %zu hosts, the lab has %zu", s->n,
+			       lab->nhosts);
+	if (fail)
+		memset(fail, 0, sizeof(*fail));
+	/* lab_exec finds a host by its PID and start time: known since it reported ready */
+	for (size_t i = 0; i < lab->nhosts; i++)
+		lab->hosts[i].start = children[i].start;
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		const struct hostsetup_host *hs = &s->host[i];
+
+		any_exec |= hs->nexec > 0;
+		if (!hs->files && !hs->nsysctls)
+			continue;
+		explain_files(spec, &lab->hosts[i], hs);
+		r = files_and_sysctls(lab, i, hs, &children[i],
+				      util_now_ns() + (uint64_t)timeout_ms * 1000000u, sigfd, err);
+		if (r < 0)
+			return lab_err_wrap(err, "host %s", lab->hosts[i].name);
+	}
+	if (!any_exec)
+		return 0;
+	if (mkdirat(labfd, HOSTSETUP_LOG_DIR, 0700) < 0 && errno != EEXIST)
+		return lab_err(err, errno, "create %s/%s/%s", LAB_RUN_DIR, lab->name, HOSTSETUP_LOG_DIR);
+	logsfd = openat(labfd, HOSTSETUP_LOG_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (logsfd < 0)
+		return lab_err(err, errno, "open %s/%s/%s", LAB_RUN_DIR, lab->name, HOSTSETUP_LOG_DIR);
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		r = exec_host(spec, lab, i, logsfd, sigfd, fail, err);
+		if (r < 0 && fail && fail->failed && spec->setup->keep_on_error) {
+			/* kept: the failure is the CLI's to report, the lab stays */
+			fail->kept = true;
+			lab_err_free(err);
+			return 0;
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The log on the machine
+ */
+
+int hostsetup_logs_remove(int labfd, struct lab_error **err)
+{
+	_cleanup_close_ int fd = openat(labfd, HOSTSETUP_LOG_DIR,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : lab_err(err, errno, "open %s", HOSTSETUP_LOG_DIR);
+	d = fdopendir(fd);
+	if (!d)
+		return lab_err(err, errno, "read %s", HOSTSETUP_LOG_DIR);
+	fd = -1;	/* the DIR owns it */
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && r == 0)
+			r = lab_err(err, errno, "remove %s/%s", HOSTSETUP_LOG_DIR, de->d_name);
+	closedir(d);
+	if (r == 0 && unlinkat(labfd, HOSTSETUP_LOG_DIR, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = lab_err(err, errno, "remove %s", HOSTSETUP_LOG_DIR);
+	return r;
+}
+
+int hostsetup_log_read(const char *lab, const char *host, char **out, size_t *out_len,
+		       struct lab_error **err)
+{
+	char path[128];
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s/%s/%s", LAB_RUN_DIR, lab, HOSTSETUP_LOG_DIR, host);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		lab_err(err, ENOENT, "host %s of lab %s has no log: no exec: command of its topology "
+				     "file ran in it", host, lab);
+		return -ENOENT;
+	}
+	if (fd < 0)
+		return lab_err(err, errno, "open %s", path);
+	/* the log keeps its last MiB, plus our one line saying so */
+	buf = malloc(HOSTSETUP_LOG_MAX + 256);
+	if (!buf)
+		return lab_err(err, ENOMEM, "read %s", path);
+	n = util_read_all(fd, buf, HOSTSETUP_LOG_MAX + 255);
+	if (n < 0)
+		return lab_err(err, errno, "read %s", path);
+	buf[n] = '\0';
+	*out_len = (size_t)n;
+	*out = TAKE_PTR(buf);
+	return 0;
+}

@@ -17,7 +17,13 @@ struct nets;
 int nets_open(struct nets **out, struct lab_error **err);
 /* Open in the network namespace of nsfd (a netns fd or a pidfd); the caller's netns is restored. */
 int nets_open_at(int nsfd, struct nets **out, struct lab_error **err);
-void nets_close(struct nets *n);
+void nets_close(struct nets *n);	/* NULL: nothing */
+static inline void nets_closep(struct nets **n)
+{
+	nets_close(*n);
+}
+/* `_cleanup_nets_ struct nets *n = NULL;`: closed at the end of its scope (src/cleanup.h) */
+#define _cleanup_nets_ __attribute__((cleanup(nets_closep)))
 
 struct nets_link_spec {
 	const char *name;

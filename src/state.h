@@ -113,6 +113,9 @@ int state_format(const struct lab *lab, char **out, size_t *out_len, struct lab_
  * out->hosts. Never trusts the input: every field is checked. */
 int state_parse(const char *text, const char *where, struct lab *out, struct lab_error **err);
 
+/* Free what lab holds (not lab itself) and leave it empty: safe to call twice. */
 void state_free(struct lab *lab);
+/* `_cleanup_lab_ struct lab lab = { 0 };`: state_free at the end of its scope (cleanup.h) */
+#define _cleanup_lab_ __attribute__((cleanup(state_free)))
 
 #endif

@@ -145,39 +145,94 @@ static bool prefix_overlap(const uint8_t *a, const uint8_t *b, int p)
 	return !rest || !((a[full] ^ b[full]) & (uint8_t)(0xff << (8 - rest)));
 }
 
-int nets_route_overlap(struct nets *n, int family, const void *addr, int prefix, char *desc,
-		       size_t desclen, struct lab_error **err)
+const struct nets_prefix *nets_prefix_clash(const struct nets_prefix *routes, size_t n, int family,
+					   const void *addr, int prefix)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct nets_prefix *rt = &routes[i];
+
+		if (rt->family != family)
+			continue;
+		if (rt->prefix == 0)	/* a default route covers everything; it is not a conflict */
+			continue;
+		if (family == AF_INET6 && rt->addr[0] == 0xfe)
+			continue;	/* link-local and multicast: on every link, never a conflict */
+		if (prefix_overlap(rt->addr, addr, rt->prefix < prefix ? rt->prefix : prefix))
+			return rt;
+	}
+	return NULL;
+}
+
+/* The routes of one family, appended to v[*count] (room for them all is made here). */
+static int route_prefixes(struct nets *n, int family, struct nets_prefix **v, size_t *count,
+			  struct lab_error **err)
 {
 	_cleanup_cache_ struct nl_cache *cache = NULL;
+	struct nets_prefix *nv;
 	int r;
 
 	r = rtnl_route_alloc_cache(n->sk, family, 0, &cache);
 	if (r < 0)
 		return nets_nlerr(err, r, family == AF_INET6 ? "list IPv6 routes" : "list IPv4 routes");
+	nv = realloc(*v, (*count + (size_t)nl_cache_nitems(cache) + 1) * sizeof(*nv));
+	if (!nv)
+		return lab_err(err, ENOMEM, "list routes");
+	*v = nv;
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_route *rt = (struct rtnl_route *)o;
 		struct nl_addr *dst = rtnl_route_get_dst(rt);
-		int p;
+		struct rtnl_nexthop *nh;
+		struct nets_prefix *e;
+		char dev[IF_NAMESIZE] = "?";
 
 		if (!dst || nl_addr_get_family(dst) != family || rtnl_route_get_table(rt) == RT_TABLE_LOCAL)
 			continue;
-		p = (int)nl_addr_get_prefixlen(dst);
-		if (p == 0)	/* a default route covers everything; it is not a conflict */
-			continue;
-		if (family == AF_INET6 && ((const uint8_t *)nl_addr_get_binary_addr(dst))[0] == 0xfe)
-			continue;	/* link-local and multicast: on every link, never a conflict */
-		if (prefix_overlap(nl_addr_get_binary_addr(dst), addr, p < prefix ? p : prefix)) {
-			char a[INET6_ADDRSTRLEN], dev[IF_NAMESIZE] = "?";
-			struct rtnl_nexthop *nh = rtnl_route_get_nnexthops(rt) > 0 ? rtnl_route_nexthop_n(rt, 0) : NULL;
-
-			if (nh)
-				if_indextoname((unsigned)rtnl_route_nh_get_ifindex(nh), dev);
-			inet_ntop(family, nl_addr_get_binary_addr(dst), a, sizeof(a));
-			snprintf(desc, desclen, "%s/%d dev %s", a, p, dev);
-			return 1;
-		}
+		e = &nv[(*count)++];
+		memset(e, 0, sizeof(*e));
+		e->family = family;
+		e->prefix = (int)nl_addr_get_prefixlen(dst);
+		memcpy(e->addr, nl_addr_get_binary_addr(dst), family == AF_INET6 ? 16 : 4);
+		nh = rtnl_route_get_nnexthops(rt) > 0 ? rtnl_route_nexthop_n(rt, 0) : NULL;
+		if (nh)
+			if_indextoname((unsigned)rtnl_route_nh_get_ifindex(nh), dev);
+		snprintf(e->dev, sizeof(e->dev), "%s", dev);
 	}
 	return 0;
+}
+
+int nets_route_prefixes(struct nets *n, struct nets_prefix **out, size_t *out_count,
+			struct lab_error **err)
+{
+	struct nets_prefix *v = NULL;
+	size_t count = 0;
+
+	if (route_prefixes(n, AF_INET, &v, &count, err) < 0 ||
+	    route_prefixes(n, AF_INET6, &v, &count, err) < 0) {
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*out_count = count;
+	return 0;
+}
+
+int nets_route_overlap(struct nets *n, int family, const void *addr, int prefix, char *desc,
+		       size_t desclen, struct lab_error **err)
+{
+	struct nets_prefix *v = NULL;
+	const struct nets_prefix *hit;
+	size_t count = 0;
+	char a[INET6_ADDRSTRLEN];
+
+	if (nets_route_prefixes(n, &v, &count, err) < 0)
+		return -1;
+	hit = nets_prefix_clash(v, count, family, addr, prefix);
+	if (hit) {
+		inet_ntop(family, hit->addr, a, sizeof(a));
+		snprintf(desc, desclen, "%s/%d dev %s", a, hit->prefix, hit->dev);
+	}
+	free(v);
+	return hit != NULL;
 }
 
 int nets_route4_overlap(struct nets *n, uint32_t addr, int prefix, char *desc, size_t desclen,

@@ -141,7 +141,26 @@ struct nets_addr {
 int nets_link_list(struct nets *n, struct nets_link **out, size_t *out_count, struct lab_error **err);
 int nets_addr_list(struct nets *n, struct nets_addr **out, size_t *out_count, struct lab_error **err);
 
-/* Is there an IPv4 route (any table, default routes excepted) overlapping addr/prefix?
+/* A route of a network namespace: where it goes, and through which interface. */
+struct nets_prefix {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];	/* its destination, network byte order (the first 4 bytes for IPv4) */
+	int prefix;		/* 0: a default route */
+	char dev[16];		/* its first next hop's interface; "?" when it has none */
+};
+
+/* The routes of both families, in every table but local (the machine's own addresses); *out is
+ * malloc'd (free it). */
+int nets_route_prefixes(struct nets *n, struct nets_prefix **out, size_t *out_count,
+			struct lab_error **err);
+
+/* The first of routes[n] of this family that overlaps addr/prefix (network byte order), or NULL.
+ * A default route covers everything and is no conflict; nor is an IPv6 link-local or multicast
+ * route (fe80::/64, ff00::/8: on every link). Pure: planning (src/plan.c) calls it. */
+const struct nets_prefix *nets_prefix_clash(const struct nets_prefix *routes, size_t n, int family,
+					   const void *addr, int prefix);
+
+/* Is there a route (any table but local, default routes excepted) overlapping addr/prefix?
  * Returns 1 and describes it in desc ("192.0.2.0/24 dev eth0"), 0 if none, < 0 on error. */
 int nets_route_overlap(struct nets *n, int family, const void *addr, int prefix, char *desc,
 		       size_t desclen, struct lab_error **err);

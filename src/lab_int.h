@@ -47,8 +47,10 @@ bool host_name_like(const char *s);
 /* teardown.c: what to undo, and undoing it */
 struct teardown {
 	const struct lab *lab;
-	struct ns_child *children;	/* our own children during rollback, else NULL */
-	/* rolling back: what this run made, and so may undo (it never removes what it found) */
+	/* rolling back a failed `up`: what this run made, and so may undo (it never removes what it
+	 * found); false: `down` and `clean`, which undo the whole lab */
+	bool rollback;
+	struct ns_child *children;	/* rolling back: our own children (NULL: none yet) */
 	dev_t anchor_dev;		/* the first host's mount point file, made by this run; */
 	ino_t anchor_ino;		/* 0: none (the others are hard links to it) */
 	size_t ready;			/* hosts 0..ready-1 made their mount point file */
@@ -94,13 +96,6 @@ struct up {
 
 int up_step(struct up *u, const char *what, struct lab_error **err);
 struct cgroup_limits host_limits(const struct lab_spec *s, const struct lab_host *h);
-
-/* plan.c: hosts, subnets, addresses, routes, uid/gid ranges */
-int plan_hosts(struct up *u, struct lab_error **err);
-int allocate(struct up *u, struct lab_error **err);
-int assign_addresses(struct lab *lab, struct lab_error **err);
-int resolve_routes(struct up *u, struct lab_error **err);
-int allocate_ids(struct up *u, struct lab_error **err);
 
 /* cable.c: bridges, veths, the host's network, its sysctls, its /run/netns mount */
 bool machine_neigh_differs(void);

@@ -1,34 +1,31 @@
-/* Planning a lab, under the /run/netlab lock: its hosts and interfaces, a lab number and subnets
- * free among the other labs and the machine's routes, addresses, routes, uid/gid ranges. */
-#include "lab_int.h"
+/* Planning a lab (plan.h): its hosts and interfaces, a lab number and subnets free among the other
+ * labs and the machine's routes, addresses, routes, uid/gid ranges. A function of its inputs: no
+ * I/O here (up.c: reserve gathers them). */
+#include "plan.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "cleanup.h"
+#include "lab_int.h"
 #include "topo.h"
 #include "util.h"
 
 /* What the lab will be, before any address is known: from the topology file, or h1..hN on one
  * segment plus e1..eM. Names of bridges and veths follow. */
-int plan_hosts(struct up *u, struct lab_error **err)
+static int plan_hosts(const struct lab_spec *s, struct lab *lab, struct lab_error **err)
 {
-	const struct lab_spec *s = u->spec;
-	struct lab *lab = u->lab;
 	const struct lab *topo = s->topo ? &s->topo->plan : NULL;
 
 	lab->nsegs = topo ? topo->nsegs : 1;
 	lab->nhosts = topo ? topo->nhosts : s->hosts + s->empty;
 	lab->segs = calloc(lab->nsegs, sizeof(*lab->segs));
 	lab->hosts = calloc(lab->nhosts, sizeof(*lab->hosts));
-	u->children = calloc(lab->nhosts, sizeof(*u->children));
-	if (!lab->segs || !lab->hosts || !u->children)
+	if (!lab->segs || !lab->hosts)
 		return lab_err(err, ENOMEM, "plan lab");
-	for (size_t i = 0; i < lab->nhosts; i++)
-		u->children[i].pidfd = u->children[i].sync_fd = -1;
 	if (topo) {
 		lab->from_file = true;
 		memcpy(lab->segs, topo->segs, lab->nsegs * sizeof(*lab->segs));
@@ -115,20 +112,42 @@ static int taken_add(struct taken *t, const struct lab_segment *g)
 	return 0;
 }
 
+/* Does a route of the machine overlap addr/prefix? 1 and "10.99.5.0/24 dev eth1" in desc, or 0. */
+static int route_clash(const struct plan_input *in, int family, const void *addr, int prefix,
+		       char *desc, size_t len)
+{
+	const struct nets_prefix *rt = nets_prefix_clash(in->routes, in->nroutes, family, addr, prefix);
+	char a[IPV6_TEXT];
+
+	if (!rt)
+		return 0;
+	inet_ntop(family, rt->addr, a, sizeof(a));
+	snprintf(desc, len, "%s/%d dev %s", a, rt->prefix, rt->dev);
+	return 1;
+}
+
+static int route4_clash(const struct plan_input *in, const struct ipv4_net *net, char *desc,
+			size_t len)
+{
+	uint32_t be = htonl(net->addr);
+
+	return route_clash(in, AF_INET, &be, net->prefix, desc, len);
+}
+
 /* The subnet(s) of one segment: given ones are checked against every other lab and the machine's
  * routes, missing ones are the first free block of 10.77.0.0/16 (IPv6: fd4e:4c00:LAB:SEG::/64). */
-static int allocate_segment(struct up *u, size_t gi, const struct taken *t, struct lab_error **err)
+static int allocate_segment(const struct plan_input *in, struct lab *lab, size_t gi,
+			    const struct taken *t, struct lab_error **err)
 {
-	struct lab_segment *g = &u->lab->segs[gi];
-	bool given = g->subnet.prefix != 0, plain = !u->spec->topo;
+	struct lab_segment *g = &lab->segs[gi];
+	bool given = g->subnet.prefix != 0, plain = !in->spec->topo;
 	const char *opt = plain ? "another --subnet" : "another subnet";
 	char desc[96], text[20], text6[IPV6_TEXT + 4], what[64];
-	int r;
 
 	snprintf(what, sizeof(what), plain ? "subnet" : "segment %s: subnet", g->name);
 	if (g->has6) {
 		if (!g->subnet6.prefix)
-			ipv6_lab_net(u->lab->number, (unsigned)gi + 1, &g->subnet6);
+			ipv6_lab_net(lab->number, (unsigned)gi + 1, &g->subnet6);
 		for (size_t i = 0; i < t->n6; i++)
 			if (ipv6_overlap(&g->subnet6, &t->v6[i]))
 				return lab_err(err, 0, "%s %s overlaps %s of another lab: choose %s%s", what,
@@ -136,10 +155,7 @@ static int allocate_segment(struct up *u, size_t gi, const struct taken *t, stru
 					       ipv6_fmt_net(&t->v6[i], desc, sizeof(desc)),
 					       plain ? "another --subnet6" : "another subnet6",
 					       plain ? " (or --no-ipv6)" : "");
-		r = nets_route_overlap(u->root, AF_INET6, g->subnet6.addr, 64, desc, sizeof(desc), err);
-		if (r < 0)
-			return r;
-		if (r > 0)
+		if (route_clash(in, AF_INET6, g->subnet6.addr, 64, desc, sizeof(desc)))
 			return lab_err(err, 0, "%s %s overlaps the IPv6 route %s on this machine: choose "
 					       "another %s", what, ipv6_fmt_net(&g->subnet6, text6, sizeof(text6)),
 				       desc, plain ? "--subnet6 (or --no-ipv6)" : "subnet6");
@@ -151,14 +167,13 @@ static int allocate_segment(struct up *u, size_t gi, const struct taken *t, stru
 					       ipv4_fmt_net(&g->subnet, text, sizeof(text)),
 					       ipv4_fmt_net(&t->v4[i], desc, sizeof(desc)),
 					       plain ? "" : " or segment", opt);
-		r = nets_route4_overlap(u->root, g->subnet.addr, g->subnet.prefix, desc, sizeof(desc), err);
-		if (r > 0)
-			r = lab_err(err, 0, "%s %s overlaps the route %s on this machine: choose %s", what,
-				    ipv4_fmt_net(&g->subnet, text, sizeof(text)), desc, opt);
-		return r < 0 ? r : 0;
+		if (route4_clash(in, &g->subnet, desc, sizeof(desc)))
+			return lab_err(err, 0, "%s %s overlaps the route %s on this machine: choose %s",
+				       what, ipv4_fmt_net(&g->subnet, text, sizeof(text)), desc, opt);
+		return 0;
 	}
 	/* a /24 at least: room for students to add hosts */
-	g->subnet.prefix = plain ? ipv4_prefix_for(u->spec->hosts) : 24;
+	g->subnet.prefix = plain ? ipv4_prefix_for(in->spec->hosts) : 24;
 	if (g->subnet.prefix > 24)
 		g->subnet.prefix = 24;
 	for (uint32_t a = 0x0a4d0100; a < 0x0a4e0000; a += 1u << (32 - g->subnet.prefix)) {
@@ -169,77 +184,52 @@ static int allocate_segment(struct up *u, size_t gi, const struct taken *t, stru
 			continue;
 		for (size_t i = 0; i < t->n4 && !clash; i++)
 			clash = ipv4_overlap(&g->subnet, &t->v4[i]);
-		if (clash)
-			continue;
-		r = nets_route4_overlap(u->root, g->subnet.addr, g->subnet.prefix, desc, sizeof(desc), err);
-		if (r <= 0)
-			return r;
+		if (!clash && !route4_clash(in, &g->subnet, desc, sizeof(desc)))
+			return 0;
 	}
 	return lab_err(err, 0, "no free subnet left in 10.77.0.0/16: give one with %s",
 		       plain ? "--subnet" : "subnet:");
 }
 
-/* Pick a lab number and subnets no other lab and no route of the machine uses. Runs under the
- * /run/netlab lock. */
-int allocate(struct up *u, struct lab_error **err)
+/* Pick a lab number and subnets no other lab and no route of the machine uses. */
+static int allocate(const struct plan_input *in, struct lab *lab, struct lab_error **err)
 {
-	struct lab *lab = u->lab;
-	char **names = NULL;
-	size_t count = 0;
+	_cleanup_free_ unsigned char *used = calloc(65536, 1);
 	struct taken t = { 0 };
-	unsigned char *used = NULL;
 	int r = 0;
 
-	used = calloc(65536, 1);
 	if (!used)
 		return lab_err(err, ENOMEM, "allocate");
-	r = lab_names(&names, &count, err);
-	if (r < 0)
-		goto out;
-	for (size_t i = 0; i < count; i++) {
-		struct lab other;
-		struct lab_error *ignored = NULL;
+	for (size_t i = 0; i < in->nothers && r == 0; i++) {
+		const struct lab *other = &in->others[i];
 
-		if (!strcmp(names[i], lab->name))
-			continue;
-		if (lab_load(names[i], &other, &ignored) < 0) {
-			lab_err_free(&ignored);	/* a corrupt lab blocks nothing; clean reports it */
-			continue;
-		}
-		used[other.number] = 1;
-		for (size_t g = 0; g < other.nsegs && r == 0; g++)
-			if (taken_add(&t, &other.segs[g]) < 0)
+		if (other->number < 65536)
+			used[other->number] = 1;
+		for (size_t g = 0; g < other->nsegs && r == 0; g++)
+			if (taken_add(&t, &other->segs[g]) < 0)
 				r = lab_err(err, ENOMEM, "allocate");
-		state_free(&other);
 	}
-	if (r < 0)
-		goto out;
-	for (lab->number = 1; lab->number < 65536 && used[lab->number]; lab->number++)
+	for (lab->number = 1; r == 0 && lab->number < 65536 && used[lab->number]; lab->number++)
 		;
-	if (lab->number >= 65536) {
+	if (r == 0 && lab->number >= 65536)
 		r = lab_err(err, 0, "too many labs are up");
-		goto out;
-	}
 	/* given subnets first, so that picked ones go around them */
 	for (int pass = 0; pass < 2 && r == 0; pass++)
 		for (size_t g = 0; g < lab->nsegs && r == 0; g++) {
 			if ((lab->segs[g].subnet.prefix != 0) != (pass == 0))
 				continue;
-			r = allocate_segment(u, g, &t, err);
+			r = allocate_segment(in, lab, g, &t, err);
 			if (r == 0 && taken_add(&t, &lab->segs[g]) < 0)
 				r = lab_err(err, ENOMEM, "allocate");
 		}
-out:
-	lab_names_free(names, count);
 	free(t.v4);
 	free(t.v6);
-	free(used);
 	return r < 0 ? r : 0;
 }
 
 /* Addresses: given ones stay, the others take the lowest free host numbers of their segment, in
  * the order the hosts come. IPv6 addresses use the same host number in the segment's /64. */
-int assign_addresses(struct lab *lab, struct lab_error **err)
+static int assign_addresses(struct lab *lab, struct lab_error **err)
 {
 	for (size_t g = 0; g < lab->nsegs; g++) {
 		const struct lab_segment *seg = &lab->segs[g];
@@ -312,11 +302,8 @@ static int resolve_via(const struct lab *lab, const struct lab_host *from, const
 
 /* Turn the file's routes into the kernel's: one IPv4 and (where both ends have it) one IPv6 route
  * per line. */
-int resolve_routes(struct up *u, struct lab_error **err)
+static int resolve_routes(const struct lab_topo *topo, struct lab *lab, struct lab_error **err)
 {
-	const struct lab_topo *topo = u->spec->topo;
-	struct lab *lab = u->lab;
-
 	for (size_t r = 0; topo && r < topo->nroutes; r++) {
 		const struct lab_topo_route *tr = &topo->routes[r];
 		struct lab_host *h = &lab->hosts[tr->host];
@@ -375,82 +362,71 @@ static void mark_ids(unsigned char *used, unsigned long long a, unsigned long lo
 		used[k] = 1;
 }
 
-/* The ids a passwd/group file (name:x:ID:...) or a subordinate id file (name:START:COUNT) uses. */
-static void mark_ids_file(unsigned char *used, const char *path, bool subordinate)
+int plan_ids_parse(const char *line, bool subordinate, struct plan_ids *out)
 {
-	FILE *f = fopen(path, "re");
-	char line[1024];
+	const char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	char *end;
 
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *end;
-		unsigned long long a, n = 1;
-
-		if (!c2 || line[0] == '#')
-			continue;
-		a = strtoull(subordinate ? c1 + 1 : c2 + 1, &end, 10);
-		if (end == (subordinate ? c1 + 1 : c2 + 1))
-			continue;
-		if (subordinate && ((n = strtoull(c2 + 1, &end, 10)) == 0 || end == c2 + 1))
-			continue;
-		mark_ids(used, a, n);
-	}
-	fclose(f);
+	if (!c2 || line[0] == '#')
+		return -1;
+	out->count = 1;
+	out->start = strtoull(subordinate ? c1 + 1 : c2 + 1, &end, 10);
+	if (end == (subordinate ? c1 + 1 : c2 + 1))
+		return -1;
+	if (subordinate && ((out->count = strtoull(c2 + 1, &end, 10)) == 0 || end == c2 + 1))
+		return -1;
+	return 0;
 }
 
 /* A distinct uid/gid range for each host (ns.h), so that no two hosts, of this lab or of any other,
  * are the same user outside: free slots (no host of another lab up holds them, no user, group or
- * subordinate range of this machine overlaps them), consecutive from a random one. Not the lowest:
- * the kernel frees some of a user's things lazily (the keys of a host that is gone count against
- * its uid's key quota for minutes), so a range just freed is better not handed out again at once.
- * Under the /run/netlab lock; recorded in the state, freed when the state goes (`down`, `clean`). */
-int allocate_ids(struct up *u, struct lab_error **err)
+ * subordinate range of this machine overlaps them), consecutive from a random one (in->id_seed).
+ * Not the lowest: the kernel frees some of a user's things lazily (the keys of a host that is gone
+ * count against its uid's key quota for minutes), so a range just freed is better not handed out
+ * again at once. Recorded in the state, freed when the state goes (`down`, `clean`). */
+static int allocate_ids(const struct plan_input *in, struct lab *lab, struct lab_error **err)
 {
-	struct lab *lab = u->lab;
-	unsigned char *used = calloc(NS_ID_SLOTS, 1);
-	char **names = NULL;
-	size_t count = 0, k = 0, seen = 0;
-	uint32_t start;
+	_cleanup_free_ unsigned char *used = calloc(NS_ID_SLOTS, 1);
+	size_t k = in->id_seed % NS_ID_SLOTS, seen = 0;
 
 	if (!used)
 		return lab_err(err, ENOMEM, "allocate ids");
-	if (getrandom(&start, sizeof(start), GRND_NONBLOCK) != (ssize_t)sizeof(start))
-		start = (uint32_t)util_now_ns();
-	k = start % NS_ID_SLOTS;
-	if (lab_names(&names, &count, err) < 0) {
-		free(used);
-		return -1;
-	}
-	for (size_t i = 0; i < count; i++) {
-		struct lab other;
-		struct lab_error *ignored = NULL;
+	for (size_t i = 0; i < in->nothers; i++) {
+		const struct lab *other = &in->others[i];
 
-		if (!strcmp(names[i], lab->name) || lab_load(names[i], &other, &ignored) < 0) {
-			lab_err_free(&ignored);
-			continue;
-		}
-		for (size_t h = 0; h < other.nhosts; h++)	/* 0: an older netlab's NS_ID_BASE */
-			mark_ids(used, other.hosts[h].id_base ? other.hosts[h].id_base : NS_ID_BASE, 1);
-		state_free(&other);
+		for (size_t h = 0; h < other->nhosts; h++)	/* 0: an older netlab's NS_ID_BASE */
+			mark_ids(used, other->hosts[h].id_base ? other->hosts[h].id_base : NS_ID_BASE, 1);
 	}
-	lab_names_free(names, count);
-	mark_ids_file(used, "/etc/subuid", true);
-	mark_ids_file(used, "/etc/subgid", true);
-	mark_ids_file(used, "/etc/passwd", false);
-	mark_ids_file(used, "/etc/group", false);
+	for (size_t i = 0; i < in->nids; i++)
+		mark_ids(used, in->ids[i].start, in->ids[i].count);
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		for (; seen < NS_ID_SLOTS && used[k]; seen++)
 			k = (k + 1) % NS_ID_SLOTS;
-		if (seen == NS_ID_SLOTS) {
-			free(used);
+		if (seen == NS_ID_SLOTS)
 			return lab_err(err, EUSERS, "no free uid/gid range for host %s: at most %u hosts "
 						    "(of all labs) can be up at once", lab->hosts[i].name,
 				       NS_ID_SLOTS);
-		}
 		used[k] = 1;
 		lab->hosts[i].id_base = NS_ID_BASE + (uint32_t)k * NS_ID_COUNT;
 	}
-	free(used);
+	return 0;
+}
+
+int lab_plan(const struct plan_input *in, struct lab *out, struct lab_error **err)
+{
+	const struct lab_spec *s = in->spec;
+	struct lab lab = { 0 };
+
+	util_copy(lab.name, sizeof(lab.name), s->name);
+	lab.extra_ns = s->extra_ns;
+	lab.fs = s->fs;
+	/* in the order a user fixes them: names, subnets, ids, addresses, routes */
+	if (plan_hosts(s, &lab, err) < 0 || allocate(in, &lab, err) < 0 ||
+	    allocate_ids(in, &lab, err) < 0 || assign_addresses(&lab, err) < 0 ||
+	    resolve_routes(s->topo, &lab, err) < 0) {
+		state_free(&lab);
+		return -1;
+	}
+	*out = lab;
 	return 0;
 }

@@ -46,7 +46,7 @@ static bool netns_is_ours(const struct teardown *t, size_t i, const char *path)
 {
 	struct stat st;
 
-	if (!t->children)
+	if (!t->rollback)
 		return true;
 	if (!t->anchor_ino)
 		return false;	/* failed before making the first one: none is ours */
@@ -166,7 +166,7 @@ static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
 			continue;
 		explainf(t->explain, t->explain_arg, "umount -l %s; rm -f %s", path, path);
 		/* in a rollback, only where this run mounted: another tool's mount is not ours */
-		if ((!t->children || i < t->mounted) && umount_all(path))
+		if ((!t->rollback || i < t->mounted) && umount_all(path))
 			say(t, "unmounted %s", path);
 		/* unlinking the mount point also detaches copies in other mount namespaces */
 		if (unlink(path) < 0 && errno != ENOENT) {
@@ -278,12 +278,12 @@ static int kill_hosts(const struct teardown *t, struct lab_error **err)
 	const struct lab *lab = t->lab;
 	int *fds, r = 0;
 
-	if (t->children) {
+	if (t->rollback) {
 		/* our own children: kill all, then reap all */
-		for (size_t i = 0; i < lab->nhosts; i++)
+		for (size_t i = 0; t->children && i < lab->nhosts; i++)
 			if (t->children[i].pid > 0)
 				pidfd_send_signal(t->children[i].pidfd, SIGKILL, NULL, 0);
-		for (size_t i = 0; i < lab->nhosts; i++)
+		for (size_t i = 0; t->children && i < lab->nhosts; i++)
 			ns_abort(&t->children[i]);
 		return 0;
 	}
@@ -389,19 +389,19 @@ int teardown(const struct teardown *t, struct lab_error **err)
 
 	/* rolling back our own `up`: hosts first, since one still setting up may yet create its
 	 * netns mount point (ns_spec); otherwise last, so the links are deleted while they exist */
-	if (t->children && kill_hosts(t, err) < 0)
+	if (t->rollback && kill_hosts(t, err) < 0)
 		r = -1;
 	/* the MLD table first, its socket closed last: the kernel destroys the table meanwhile,
 	 * where closing at once would wait for that (nets_nft_open); no nf_tables, no table */
-	if ((!t->children || t->made_table) && nets_nft_open(&nf, NULL) == 0 &&
+	if ((!t->rollback || t->made_table) && nets_nft_open(&nf, NULL) == 0 &&
 	    remove_mld_table(t, nf, err) < 0)
 		r = -1;
 	/* a /run/netns entry that cannot be removed (reported, path by path) holds no host and no
 	 * link once these are gone: it must not keep the lab from being removed */
 	netns_r = remove_netns_mounts(t, &netns_err);
-	if ((!t->children || t->made_links) && remove_links(t, err) < 0)
+	if ((!t->rollback || t->made_links) && remove_links(t, err) < 0)
 		r = -1;
-	if (!t->children && kill_hosts(t, err) < 0)
+	if (!t->rollback && kill_hosts(t, err) < 0)
 		r = -1;
 	if (remove_cgroups(t, err) < 0)
 		r = -1;

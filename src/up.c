@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 
 #include "cleanup.h"
 #include "hostsetup.h"
+#include "plan.h"
 #include "topo.h"
 #include "util.h"
 
@@ -121,11 +123,11 @@ static int check_clashes(struct up *u, struct lab_error **err)
 {
 	const char *name = u->lab->name;
 	char prefix[LAB_NAME_MAX + 2], found[512] = "";
-	struct nets_link *links = NULL;
+	_cleanup_free_ struct nets_link *links = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
 	char **tables = NULL;
 	size_t count = 0;
 	struct dirent *e;
-	DIR *d;
 	int r;
 
 	name_prefix(prefix, name);
@@ -143,15 +145,12 @@ static int check_clashes(struct up *u, struct lab_error **err)
 				 "interfaces are named %s*): delete it or choose another --name",
 				 links[i].name, prefix);
 	}
-	free(links);
-	if ((d = opendir(LAB_NETNS_DIR))) {
+	if ((d = opendir(LAB_NETNS_DIR)))
 		while (!found[0] && (e = readdir(d)))
 			if (!strncmp(e->d_name, prefix, strlen(prefix)))
 				snprintf(found, sizeof(found), "%s/%.32s exists and is not netlab's (a network "
 					 "namespace made with 'ip netns add'?): remove it ('ip netns del %.32s') "
 					 "or choose another --name", LAB_NETNS_DIR, e->d_name, e->d_name);
-		closedir(d);
-	}
 	if (!found[0] && nets_mld_table_labs(&tables, &count, NULL) == 0) {
 		for (size_t i = 0; i < count && !found[0]; i++)
 			if (!strcmp(tables[i], name))
@@ -162,6 +161,106 @@ static int check_clashes(struct up *u, struct lab_error **err)
 	}
 	if (found[0])
 		return lab_err(err, 0, "lab '%s' cannot start: %s", name, found);
+	return 0;
+}
+
+/* The other labs up or being built, as their states have them: what planning must go around. */
+struct others {
+	struct lab *v;
+	size_t n;
+};
+
+static void others_free(struct others *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		state_free(&o->v[i]);
+	free(o->v);
+}
+
+static int load_others(const char *self, struct others *out, struct lab_error **err)
+{
+	char **names = NULL;
+	size_t count = 0;
+
+	if (lab_names(&names, &count, err) < 0)
+		return -1;
+	out->v = calloc(count + 1, sizeof(*out->v));
+	if (!out->v) {
+		lab_names_free(names, count);
+		return lab_err(err, ENOMEM, "load the other labs");
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct lab_error *ignored = NULL;
+
+		if (strcmp(names[i], self) && lab_load(names[i], &out->v[out->n], &ignored) == 0)
+			out->n++;
+		lab_err_free(&ignored);	/* a corrupt lab blocks nothing; clean reports it */
+	}
+	lab_names_free(names, count);
+	return 0;
+}
+
+/* The ids this machine's users, groups and subordinate ranges use; a file that cannot be read
+ * names none. */
+static int read_id_uses(struct plan_ids **out, size_t *out_count, struct lab_error **err)
+{
+	static const struct { const char *path; bool subordinate; } files[] = {
+		{ "/etc/subuid", true }, { "/etc/subgid", true },
+		{ "/etc/passwd", false }, { "/etc/group", false },
+	};
+	struct plan_ids *v = NULL, one;
+	size_t n = 0, cap = 0;
+	char line[1024];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		_cleanup_fclose_ FILE *f = fopen(files[i].path, "re");
+
+		while (f && fgets(line, sizeof(line), f)) {
+			if (plan_ids_parse(line, files[i].subordinate, &one) < 0)
+				continue;
+			if (n == cap) {
+				struct plan_ids *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*nv));
+
+				if (!nv) {
+					free(v);
+					return lab_err(err, ENOMEM, "read %s", files[i].path);
+				}
+				v = nv;
+			}
+			v[n++] = one;
+		}
+	}
+	*out = v;
+	*out_count = n;
+	return 0;
+}
+
+/* Plan the lab (plan.c) from what this machine has now: its routes, the other labs, its users'
+ * ids. Under the /run/netlab lock, so that no other `up` plans meanwhile. */
+static int plan(struct up *u, struct lab_error **err)
+{
+	_cleanup_free_ struct nets_prefix *routes = NULL;
+	_cleanup_free_ struct plan_ids *ids = NULL;
+	_cleanup_(others_free) struct others others = { 0 };
+	struct plan_input in = { .spec = u->spec };
+	struct lab *lab = u->lab;
+
+	if (nets_route_prefixes(u->root, &routes, &in.nroutes, err) < 0 ||
+	    load_others(lab->name, &others, err) < 0 || read_id_uses(&ids, &in.nids, err) < 0)
+		return -1;
+	if (getrandom(&in.id_seed, sizeof(in.id_seed), GRND_NONBLOCK) != (ssize_t)sizeof(in.id_seed))
+		in.id_seed = (uint32_t)util_now_ns();
+	in.routes = routes;
+	in.others = others.v;
+	in.nothers = others.n;
+	in.ids = ids;
+	if (lab_plan(&in, lab, err) < 0)
+		return -1;
+	u->children = calloc(lab->nhosts + 1, sizeof(*u->children));
+	if (!u->children)
+		return lab_err(err, ENOMEM, "plan lab");
+	for (size_t i = 0; i < lab->nhosts; i++)
+		u->children[i].pidfd = u->children[i].sync_fd = -1;
 	return 0;
 }
 
@@ -176,20 +275,16 @@ static int reserve(struct up *u, struct lab_error **err)
 	if (rundir < 0)
 		return -1;
 	if (mkdirat(rundir, lab->name, 0700) < 0) {
-		struct lab other;
+		_cleanup_lab_ struct lab other = { 0 };
 
 		if (errno != EEXIST)
 			return lab_err(err, errno, "create %s/%s", LAB_RUN_DIR, lab->name);
 		r = lab_load(lab->name, &other, &sub);
-		if (r == 0 && !other.complete) {
-			state_free(&other);
+		lab_err_free(&sub);
+		if (r == 0 && !other.complete)
 			return lab_err(err, 0, "lab '%s' is being built, or its `netlab up` died: "
 						    "run 'netlab clean' if no netlab up is running",
 				       lab->name);
-		}
-		if (r == 0)
-			state_free(&other);
-		lab_err_free(&sub);
 		return lab_err(err, 0, "lab '%s' is already up (see 'netlab status %s', end it "
 					    "with 'netlab down %s')", lab->name, lab->name, lab->name);
 	}
@@ -202,17 +297,10 @@ static int reserve(struct up *u, struct lab_error **err)
 	r = nets_open(&u->root, err);
 	if (r < 0)
 		return r;
-	if (plan_hosts(u, err) < 0)
-		return -1;
 	r = check_clashes(u, err);
 	if (r < 0)
 		return r;
-	r = allocate(u, err);
-	if (r < 0)
-		return r;
-	if (allocate_ids(u, err) < 0 || make_lab_cgroups(u, err) < 0)
-		return -1;
-	if (assign_addresses(lab, err) < 0 || resolve_routes(u, err) < 0)
+	if (plan(u, err) < 0 || make_lab_cgroups(u, err) < 0)
 		return -1;
 	lab->builder = getpid();
 	util_proc_starttime(lab->builder, &lab->builder_start);
@@ -314,18 +402,19 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 		return lab_err(err, errno, "create %s", LAB_NETNS_DIR);
 	/* the first host's mount point, made here: the others are hard links to it (ns_spec) */
 	netns_path(u->anchor, sizeof(u->anchor), lab->name, lab->hosts[0].name);
-	if ((r = open(u->anchor, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0)) < 0)
-		return lab_err(err, errno, "create %s", u->anchor);
 	{
+		_cleanup_close_ int fd = open(u->anchor, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					      O_CLOEXEC, 0);
 		struct stat st;
 
+		if (fd < 0)
+			return lab_err(err, errno, "create %s", u->anchor);
 		/* what the rollback may remove: this file and its hard links, not a file found there */
-		if (fstat(r, &st) == 0) {
+		if (fstat(fd, &st) == 0) {
 			u->anchor_dev = st.st_dev;
 			u->anchor_ino = st.st_ino;
 		}
 	}
-	close(r);
 
 	/* A pipeline: the spawner clones host i, host i - 1 sets itself up (mounts, hostname,
 	 * sysctls), and we cable host i - SPAWN_AHEAD, which has reported ready by then. */
@@ -402,10 +491,26 @@ static int commit(struct up *u, struct lab_error **err)
 	return 0;
 }
 
+/* What an `up` holds until it ends, either way: its children's fds, the netlink socket, the lab's
+ * directory (closing it releases the lab's lock), the signalfd. */
+static void up_release(struct up *u)
+{
+	for (size_t i = 0; u->children && i < u->lab->nhosts; i++) {
+		cleanup_closep(&u->children[i].pidfd);
+		cleanup_closep(&u->children[i].sync_fd);
+	}
+	free(u->children);
+	free(u->bridges);
+	free(u->ports);
+	nets_close(u->root);
+	cleanup_closep(&u->labfd);
+	cleanup_closep(&u->sigfd);
+}
+
 int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timing,
 	   struct lab_error **err)
 {
-	struct lab lab = { 0 };
+	_cleanup_lab_ struct lab lab = { 0 };
 	struct up u = { .spec = spec, .lab = &lab, .labfd = -1, .sigfd = -1,
 			.spawner = { .pid = 0, .fd = -1 } };
 	struct lab_timing t = { 0 };
@@ -454,7 +559,8 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 	else
 		ns_spawner_finish(&u.spawner);
 	if (r < 0 && u.created_dir) {
-		struct teardown td = { .lab = &lab, .children = u.children, .labfd = u.labfd,
+		struct teardown td = { .lab = &lab, .rollback = true, .children = u.children,
+				       .labfd = u.labfd,
 				       .anchor_dev = u.anchor_dev, .anchor_ino = u.anchor_ino,
 				       .ready = u.ready, .mounted = u.mounted,
 				       .made_table = u.made_table,
@@ -467,28 +573,13 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 			lab_err_wrap(err, "(rollback incomplete: %s; run 'netlab clean')", ignored->msg);
 		lab_err_free(&ignored);
 	}
-	for (size_t i = 0; u.children && i < lab.nhosts; i++) {
-		if (u.children[i].pidfd >= 0)
-			close(u.children[i].pidfd);
-		if (u.children[i].sync_fd >= 0)
-			close(u.children[i].sync_fd);
-	}
-	free(u.children);
-	free(u.bridges);
-	free(u.ports);
-	nets_close(u.root);
-	if (u.labfd >= 0)
-		close(u.labfd);	/* releases the lab lock */
-	if (u.sigfd >= 0)
-		close(u.sigfd);
+	up_release(&u);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (r < 0) {
-		state_free(&lab);
+	if (r < 0)
 		return r;
-	}
 	t.total = util_now_ns() - t0;
 	if (timing)
 		*timing = t;
-	*out = lab;
+	*out = TAKE_STRUCT(lab);
 	return 0;
 }

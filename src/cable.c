@@ -48,7 +48,7 @@ bool machine_neigh_differs(void)
 int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
 	     const int ifindex_known[LAB_IFACES_MAX], bool neigh_fix, struct lab_error **err)
 {
-	struct nets *n = NULL;
+	_cleanup_nets_ struct nets *n = NULL;
 	int r, ifindex[LAB_IFACES_MAX];
 
 	r = nets_open_at(pidfd, &n, err);
@@ -84,7 +84,6 @@ int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
 		r = rt->v6 ? nets_route_add(n, AF_INET6, rt->dst6.addr, rt->dst6.prefix, rt->via6, err)
 			   : nets_route_add(n, AF_INET, &dst, rt->dst.prefix, &via, err);
 	}
-	nets_close(n);
 	return r;
 }
 
@@ -202,7 +201,8 @@ int wall_off(struct up *u, struct lab_error **err)
 static int mld_block(struct up *u, const struct lab_iface *x, int ifindex, struct lab_error **err)
 {
 	uint32_t block = lab_group(u->lab);
-	int fd = -1, r;
+	_cleanup_close_ int fd = -1;
+	int r;
 
 	if (u->mld == MLD_OFF || u->mld == MLD_TABLE)
 		return 0;
@@ -214,7 +214,6 @@ static int mld_block(struct up *u, const struct lab_iface *x, int ifindex, struc
 		 x->veth, block);
 	r = nets_mld_block_port(u->root, ifindex, block, u->mld == MLD_UNTRIED ? NULL : err);
 	if (r < 0 && u->mld == MLD_UNTRIED) {
-		close(fd);
 		u->mld = MLD_OFF;
 		return 0;
 	}
@@ -224,7 +223,6 @@ static int mld_block(struct up *u, const struct lab_iface *x, int ifindex, struc
 		 "tc filter add block %u protocol ipv6 pref 1 bpf da obj PROGRAM   # PROGRAM: drop "
 		 "frames to 33:33:00:00:00:16, the MLDv2 reports to ff02::16", block);
 	r = nets_mld_block_filter(u->root, block, fd, err);
-	close(fd);
 	if (r < 0)
 		return r;
 	u->mld = MLD_ON;

@@ -21,7 +21,8 @@ static void recover_hosts(struct lab *lab)
 {
 	char path[300], buf[4096], prefix[LAB_NAME_MAX + 2];
 	struct dirent *e;
-	DIR *d = opendir(LAB_NETNS_DIR), *proc;
+	_cleanup_closedir_ DIR *d = opendir(LAB_NETNS_DIR);
+	_cleanup_closedir_ DIR *proc = NULL;
 	size_t cap = 0;
 
 	if (!d)
@@ -42,7 +43,6 @@ static void recover_hosts(struct lab *lab)
 		memset(h, 0, sizeof(*h));
 		util_copy(h->name, sizeof(h->name), e->d_name + strlen(prefix));
 	}
-	closedir(d);
 	if (!lab->nhosts || !(proc = opendir("/proc")))
 		return;
 	while ((e = readdir(proc))) {
@@ -72,21 +72,18 @@ static void recover_hosts(struct lab *lab)
 			}
 		}
 	}
-	closedir(proc);
 }
 
 static int down_locked(int labfd, const char *name, void (*report)(const char *, void *),
 		       void *arg, void (*explain)(const char *, void *), void *explain_arg,
 		       struct lab_error **err)
 {
-	struct lab lab = { 0 };
+	_cleanup_lab_ struct lab lab = { 0 };
 	struct lab_error *bad = NULL;
 	struct teardown t = { .lab = &lab, .labfd = labfd, .report = report, .arg = arg,
 			      .explain = explain, .explain_arg = explain_arg };
-	int r;
 
-	r = read_state_at(labfd, name, &lab, &bad);
-	if (r < 0) {
+	if (read_state_at(labfd, name, &lab, &bad) < 0) {
 		/* a corrupt state file is not trusted: interfaces go by their alias, hosts are found
 		 * from their netns mounts */
 		memset(&lab, 0, sizeof(lab));
@@ -96,9 +93,7 @@ static int down_locked(int labfd, const char *name, void (*report)(const char *,
 		lab_err_free(&bad);
 		recover_hosts(&lab);
 	}
-	r = teardown(&t, err);
-	state_free(&lab);
-	return r;
+	return teardown(&t, err);
 }
 
 int lab_down(const char *name, void (*explain)(const char *command, void *arg), void *explain_arg,
@@ -148,15 +143,13 @@ static int clean_cgroups(void (*report)(const char *what, void *arg), void *arg,
 	struct cgroup_set cg;
 	char **names = NULL;
 	size_t count = 0;
-	int rundir, r = 0;
+	_cleanup_close_ int rundir = -1;
+	int r = 0;
 
 	cgroup_detect(&cg);
 	rundir = run_dir_lock(false, NULL);
-	if (cgroup_labs(&cg, &names, &count, err) < 0) {
-		if (rundir >= 0)
-			close(rundir);
+	if (cgroup_labs(&cg, &names, &count, err) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < count; i++) {
 		struct stat st;
 
@@ -167,8 +160,6 @@ static int clean_cgroups(void (*report)(const char *what, void *arg), void *arg,
 	}
 	cgroup_top_remove(&cg);
 	lab_names_free(names, count);
-	if (rundir >= 0)
-		close(rundir);
 	return r;
 }
 
@@ -221,16 +212,12 @@ static int clean_labs(void (*report)(const char *what, void *arg), void *arg, bo
 static int clean_links(void (*report)(const char *what, void *arg), void *arg, bool *failed,
 		       struct lab_error **err)
 {
-	struct nets *n = NULL;
-	struct nets_link *links = NULL;
+	_cleanup_nets_ struct nets *n = NULL;
+	_cleanup_free_ struct nets_link *links = NULL;
 	size_t nlinks = 0;
 
-	if (nets_open(&n, err) < 0)
+	if (nets_open(&n, err) < 0 || nets_link_list(n, &links, &nlinks, err) < 0)
 		return -1;
-	if (nets_link_list(n, &links, &nlinks, err) < 0) {
-		nets_close(n);
-		return -1;
-	}
 	for (size_t i = 0; i < nlinks; i++) {
 		char lab[LAB_NAME_MAX + 1];
 		struct stat st;
@@ -252,8 +239,6 @@ static int clean_links(void (*report)(const char *what, void *arg), void *arg, b
 			report(what, arg);
 		}
 	}
-	free(links);
-	nets_close(n);
 	return 0;
 }
 

@@ -88,7 +88,7 @@ static bool route_is(const struct lab_route *rt, const struct nets_route *e)
 static int live_routes(struct nets *n, const struct lab_host *h, const struct nets_link *links,
 		       size_t nl, struct lab_host_info *out, struct lab_error **err)
 {
-	struct nets_route *v = NULL;
+	_cleanup_free_ struct nets_route *v = NULL;
 	size_t count = 0;
 	int r = nets_route_list(n, &v, &count, err);
 
@@ -117,7 +117,6 @@ static int live_routes(struct nets *n, const struct lab_host *h, const struct ne
 			if (links[l].ifindex == v[i].ifindex)
 				util_copy(lr->dev, sizeof(lr->dev), links[l].name);
 	}
-	free(v);
 	return 0;
 }
 
@@ -138,9 +137,9 @@ bool lab_forwarding_differs(const struct lab_host *h, const struct lab_host_info
 int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct lab_error **err)
 {
 	_cleanup_close_ int pidfd = ns_pidfd_verified(h->pid, h->start, NULL);
-	struct nets *n = NULL;
-	struct nets_link *links = NULL;
-	struct nets_addr *addrs = NULL;
+	_cleanup_nets_ struct nets *n = NULL;
+	_cleanup_free_ struct nets_link *links = NULL;
+	_cleanup_free_ struct nets_addr *addrs = NULL;
 	int ifindex[LAB_IFACES_MAX + 2];
 	size_t nl = 0, na = 0;
 	int r;
@@ -155,7 +154,7 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 	if (r < 0)
 		return r;
 	if ((r = nets_link_list(n, &links, &nl, err)) < 0 || (r = nets_addr_list(n, &addrs, &na, err)) < 0)
-		goto out;
+		return r;
 	for (size_t i = 0; i < nl; i++) {
 		struct lab_if_info *f;
 		char word[32];
@@ -193,10 +192,6 @@ int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct la
 	out->forwarding6 = nets_forwarding(n, AF_INET6, NULL);
 	out->forwarding4 = out->forwarding4 < 0 ? -1 : out->forwarding4;
 	out->forwarding6 = out->forwarding6 < 0 ? -1 : out->forwarding6;
-out:
-	free(links);
-	free(addrs);
-	nets_close(n);
 	return r;
 }
 

@@ -234,7 +234,7 @@ static int assign_addresses(struct lab *lab, struct lab_error **err)
 	for (size_t g = 0; g < lab->nsegs; g++) {
 		const struct lab_segment *seg = &lab->segs[g];
 		uint32_t cap = ipv4_capacity(seg->subnet.prefix), next = 1, want = 0;
-		unsigned char *used = calloc(cap + 2, 1);
+		_cleanup_free_ unsigned char *used = calloc(cap + 2, 1);
 		char net[20];
 
 		if (!used)
@@ -248,12 +248,10 @@ static int assign_addresses(struct lab *lab, struct lab_error **err)
 				if (x->addr && x->addr - seg->subnet.addr <= cap)
 					used[x->addr - seg->subnet.addr] = 1;
 			}
-		if (want > cap) {
-			free(used);
+		if (want > cap)
 			return lab_err(err, 0, "%s %s holds %u hosts, not %u: use a larger one",
 				       lab->from_file ? "segment's subnet" : "subnet",
 				       ipv4_fmt_net(&seg->subnet, net, sizeof(net)), cap, want);
-		}
 		for (size_t i = 0; i < lab->nhosts; i++)
 			for (size_t k = 0; k < lab->hosts[i].nifaces; k++) {
 				struct lab_iface *x = &lab->hosts[i].ifaces[k];
@@ -268,7 +266,6 @@ static int assign_addresses(struct lab *lab, struct lab_error **err)
 				if (seg->has6)
 					ipv6_host(&seg->subnet6, x->addr - seg->subnet.addr, x->addr6);
 			}
-		free(used);
 	}
 	return 0;
 }

@@ -23,7 +23,8 @@ int lab_shape(const struct lab *lab, const struct lab_host *h, size_t iface,
 	      const struct lab_shape *s, struct lab_error **err)
 {
 	_cleanup_close_ int pidfd = -1;
-	struct nets *in = NULL, *out = NULL;
+	_cleanup_nets_ struct nets *in = NULL;
+	_cleanup_nets_ struct nets *out = NULL;
 	const struct lab_iface *x = &h->ifaces[iface];
 	int eth, veth, r;
 
@@ -51,7 +52,5 @@ int lab_shape(const struct lab *lab, const struct lab_host *h, size_t iface,
 	if (r < 0 && !s->clear)
 		nets_shape_clear(in, eth, NULL);	/* undo the host's side */
 done:
-	nets_close(in);
-	nets_close(out);
 	return r < 0 ? lab_err_wrap(err, "host %s", h->name) : 0;
 }

@@ -59,17 +59,14 @@ int run_dir_lock(bool create, struct lab_error **err)
 /* Remove /run/netlab and /run/netns if they are empty: leave the machine as it was. */
 void remove_empty_dirs(void)
 {
-	int fd = run_dir_lock(false, NULL);
+	_cleanup_close_ int fd = run_dir_lock(false, NULL);
 
 	/* only when no other lab is up or being built, under the lock an `up` reserves under: a
-	 * concurrent `up` may be between making /run/netns and its hosts' mount points there */
-	if (fd >= 0) {
-		/* rmdir fails with ENOTEMPTY while other labs are up; /run/netns goes only after it,
-		 * and fails if not empty or if it is a mount point (iproute2's) */
-		if (rmdir(LAB_RUN_DIR) == 0)
-			rmdir(LAB_NETNS_DIR);
-		close(fd);
-	}
+	 * concurrent `up` may be between making /run/netns and its hosts' mount points there.
+	 * rmdir fails with ENOTEMPTY while other labs are up; /run/netns goes only after it, and
+	 * fails if not empty or if it is a mount point (iproute2's) */
+	if (fd >= 0 && rmdir(LAB_RUN_DIR) == 0)
+		rmdir(LAB_NETNS_DIR);
 }
 
 int open_lab_dir(int rundir, const char *name, struct lab_error **err)
@@ -88,7 +85,8 @@ int open_lab_dir(int rundir, const char *name, struct lab_error **err)
 
 int read_state_at(int labfd, const char *name, struct lab *out, struct lab_error **err)
 {
-	char where[128], *buf = NULL;
+	char where[128];
+	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 	ssize_t n;
@@ -111,13 +109,10 @@ int read_state_at(int labfd, const char *name, struct lab *out, struct lab_error
 	if (!buf)
 		return lab_err(err, ENOMEM, "read %s", where);
 	n = util_read_all(fd, buf, (size_t)st.st_size);
-	if (n < 0) {
-		free(buf);
+	if (n < 0)
 		return lab_err(err, errno, "read %s", where);
-	}
 	buf[n] = '\0';
 	r = state_parse(buf, where, out, err);
-	free(buf);
 	if (r == 0 && strcmp(out->name, name)) {
 		state_free(out);
 		return lab_err(err, 0, "%s names lab '%s'", where, out->name);
@@ -160,7 +155,7 @@ static int cmp_str(const void *a, const void *b)
 
 int lab_names(char ***out, size_t *out_count, struct lab_error **err)
 {
-	DIR *d = opendir(LAB_RUN_DIR);
+	_cleanup_closedir_ DIR *d = opendir(LAB_RUN_DIR);
 	struct dirent *e;
 	char **v = NULL;
 	size_t n = 0;
@@ -178,13 +173,11 @@ int lab_names(char ***out, size_t *out_count, struct lab_error **err)
 		if (!nv || !(nv[n] = strdup(e->d_name))) {
 			v = nv ? nv : v;
 			lab_names_free(v, n);
-			closedir(d);
 			return lab_err(err, ENOMEM, "list labs");
 		}
 		v = nv;
 		n++;
 	}
-	closedir(d);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_str);
 	*out = v;

@@ -148,18 +148,16 @@ static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
 {
 	char path[128], left[512] = "", first[128] = "", prefix[64];
 	size_t nleft = 0, covered;
-	bool *ours, retry = false;
-	int *why, r = 0;
+	_cleanup_free_ bool *ours = NULL;
+	_cleanup_free_ int *why = NULL;
+	bool retry = false;
 
 	if (!t->lab->nhosts)
 		return 0;
 	ours = calloc(t->lab->nhosts, sizeof(*ours));
 	why = calloc(t->lab->nhosts, sizeof(*why));
-	if (!ours || !why) {
-		free(ours);
-		free(why);
+	if (!ours || !why)
 		return lab_err(err, ENOMEM, "remove %s entries", LAB_NETNS_DIR);
-	}
 	for (size_t i = 0; i < t->lab->nhosts; i++) {
 		netns_path(path, sizeof(path), t->lab->name, t->lab->hosts[i].name);
 		if (!(ours[i] = netns_is_ours(t, i, path)))
@@ -211,31 +209,25 @@ static int remove_netns_mounts(const struct teardown *t, struct lab_error **err)
 		snprintf(left + used, sizeof(left) - used, " and %zu more", nleft - 4);
 	}
 	if (nleft)
-		r = lab_err(err, 0, "could not remove %s", left);
-	else if (covered)
-		r = lab_err(err, 0, "%zu mount%s of the lab's network namespaces remain%s under another "
-				    "mount, such as %s (see /proc/self/mountinfo)", covered,
-			    covered == 1 ? "" : "s", covered == 1 ? "s" : "", first);
-	free(ours);
-	free(why);
-	return r;
+		return lab_err(err, 0, "could not remove %s", left);
+	if (covered)
+		return lab_err(err, 0, "%zu mount%s of the lab's network namespaces remain%s under "
+				       "another mount, such as %s (see /proc/self/mountinfo)", covered,
+			       covered == 1 ? "" : "s", covered == 1 ? "s" : "", first);
+	return 0;
 }
 
 static int remove_links(const struct teardown *t, struct lab_error **err)
 {
-	struct nets *n = NULL;
-	struct nets_link *links = NULL;
+	_cleanup_nets_ struct nets *n = NULL;
+	_cleanup_free_ struct nets_link *links = NULL;
 	size_t count = 0, ours = 0;
 	bool foreign = false;
 	uint32_t group = t->lab->number ? lab_group(t->lab) : 0;
 	int r;
 
-	r = nets_open(&n, err);
-	if (r < 0)
+	if ((r = nets_open(&n, err)) < 0 || (r = nets_link_list(n, &links, &count, err)) < 0)
 		return r;
-	r = nets_link_list(n, &links, &count, err);
-	if (r < 0)
-		goto out;
 	for (size_t i = 0; i < count; i++) {
 		if (link_is_ours(t->lab, &links[i]))
 			ours++;
@@ -243,13 +235,13 @@ static int remove_links(const struct teardown *t, struct lab_error **err)
 			foreign = true;
 	}
 	if (ours == 0)
-		goto out;
+		return r;
 	/* one request deletes the bridge and every veth (and so their peers inside the hosts) */
 	if (group && !foreign) {
 		explainf(t->explain, t->explain_arg, "ip link delete group %u", group);
 		r = nets_group_del(n, group, err);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (!link_is_ours(t->lab, &links[i]))
@@ -259,9 +251,6 @@ static int remove_links(const struct teardown *t, struct lab_error **err)
 			r = lab_err_wrap(err, "interface %s", links[i].name);
 		say(t, "deleted interface %s", links[i].name);
 	}
-out:
-	free(links);
-	nets_close(n);
 	return r;
 }
 
@@ -276,7 +265,8 @@ static int wait_exit(int pidfd, int timeout_ms)
 static int kill_hosts(const struct teardown *t, struct lab_error **err)
 {
 	const struct lab *lab = t->lab;
-	int *fds, r = 0;
+	_cleanup_free_ int *fds = NULL;
+	int r = 0;
 
 	if (t->rollback) {
 		/* our own children: kill all, then reap all */
@@ -331,7 +321,6 @@ static int kill_hosts(const struct teardown *t, struct lab_error **err)
 				    (int)lab->hosts[i].pid);
 		close(fds[i]);
 	}
-	free(fds);
 	return r;
 }
 

@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -305,4 +307,84 @@ int count_lines(const char *s, const char *needle)
 		line = nl ? nl + 1 : NULL;
 	}
 	return n;
+}
+
+/* Shared by the suites of a lab's life: up, down, clean, rollback, host. */
+
+unsigned long inode_of(pid_t pid, const char *ns)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+	return stat(path, &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+void assert_lab_gone(const char *lab, const pid_t *pids, size_t n)
+{
+	char what[256];
+
+	cr_assert(!lab_leftovers(lab, pids, n, what, sizeof(what)), "lab %s left %s", lab, what);
+}
+
+void own_mount_ns(void)
+{
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s", strerror(errno));
+}
+
+bool is_mount_point(const char *path)
+{
+	char line[1024], needle[256];
+	bool found = false;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	snprintf(needle, sizeof(needle), " %s ", path);
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *p = line;
+		for (int i = 0; i < 4 && p; i++)	/* the fifth field is the mount point */
+			if ((p = strchr(p, ' ')))
+				p++;
+		found = p && !strncmp(p - 1, needle, strlen(needle));
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+void cover_with_ip_netns(void)
+{
+	static struct run r;
+	char other[32];
+
+	snprintf(other, sizeof(other), "tnsother%d", (int)getpid());
+	if (is_mount_point("/run/netns"))	/* already one: cover it the way ip netns would */
+		cr_assert_eq(run(&r, "mount", "--rbind", "/run/netns", "/run/netns", NULL), 0, "%s", r.err);
+	cr_assert_eq(run(&r, "ip", "netns", "add", other, NULL), 0, "%s", r.err);
+	cr_assert_eq(run(&r, "ip", "netns", "del", other, NULL), 0, "%s", r.err);
+	cr_assert(is_mount_point("/run/netns"), "ip netns add made /run/netns a mount point");
+}
+
+pid_t start_stopped_up(const char *lab, const char *subnet, int step)
+{
+	char env[16];
+	pid_t pid;
+	int status;
+
+	snprintf(env, sizeof(env), "%d", step);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("NETLAB_STOP_AT", env, 1);
+		execl(netlab_bin(), "netlab", "up", "2", "--name", lab, "--subnet", subnet, NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &status, WUNTRACED), pid);
+	cr_assert(WIFSTOPPED(status), "netlab up did not stop at step %d (status %x)", step, status);
+	return pid;
 }

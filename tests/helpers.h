@@ -42,4 +42,27 @@ bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what,
 /* Count lines of s that contain needle. */
 int count_lines(const char *s, const char *needle);
 
+/* The inode of /proc/PID/ns/NS (pid 0: our own), 0 when it cannot be read. */
+unsigned long inode_of(pid_t pid, const char *ns);
+
+/* Assert that nothing of lab is left (lab_leftovers), naming the first leftover. */
+void assert_lab_gone(const char *lab, const pid_t *pids, size_t n);
+
+/* Move the test process into a mount namespace of its own whose mounts are private: `ip netns add`,
+ * a tmpfs over /run/netns, a mount stacked on a host's entry then change only the test's mount
+ * table, never the machine's or the other tests' (the test process and the netlab it runs share
+ * it). The lab, the files under /run/netns and the commands are real. */
+void own_mount_ns(void);
+
+/* Is path a mount point in this process's mount table? */
+bool is_mount_point(const char *path);
+
+/* `ip netns add` (and `del`) while a lab is up: /run/netns becomes a shared recursive bind mount
+ * of itself, which covers the lab's mounts with copies. Call after own_mount_ns. */
+void cover_with_ip_netns(void);
+
+/* `netlab up 2 --name LAB --subnet SUBNET`, stopped (SIGSTOP) at its step `step`
+ * (NETLAB_STOP_AT): a test can kill it exactly there. Returns its PID. */
+pid_t start_stopped_up(const char *lab, const char *subnet, int step);
+
 #endif

@@ -563,3 +563,16 @@ Test(exec, a_fifo_bound_over_the_hosts_passwd_does_not_block_exec, .timeout = 30
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "echo $SHELL"), 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "/bin/bash\n");
 }
+
+Test(exec, passes_exit_status_through_and_names_what_it_cannot_run)
+{
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "exit 7"), 7);
+	cr_assert_eq(nl_sh(&r, LAB, "h1", "kill -TERM $$"), 143);
+	cr_assert_eq(nl(&r, "exec", H1, "--", "/nonexistent-cmd", NULL), 127);
+	cr_assert(strstr(r.err, "cannot run '/nonexistent-cmd'"), "%s", r.err);
+	char h9[32];
+	snprintf(h9, sizeof(h9), "%s/h9", LAB);
+	cr_assert_eq(nl(&r, "exec", h9, "--", "true", NULL), 1);
+	cr_assert(strstr(r.err, "no host 'h9'"), "%s", r.err);
+	cr_assert_eq(nl(&r, "exec", "--lab", LAB, "h1", "--", "true", NULL), 0, "%s", r.err);
+}

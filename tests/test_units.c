@@ -205,7 +205,7 @@ static struct lab sample(void)
 	return lab;
 }
 
-Test(state, round_trip)
+Test(state_file, round_trip)
 {
 	struct lab in = sample(), out;
 	char *text = NULL, *again = NULL;
@@ -247,7 +247,7 @@ Test(state, round_trip)
 	free(again);
 }
 
-Test(state, corrupt_files_are_refused)
+Test(state_file, corrupt_files_are_refused)
 {
 	struct lab in = sample(), out;
 	char *text = NULL, buf[4096];
@@ -291,7 +291,7 @@ Test(state, corrupt_files_are_refused)
 	free(text);
 }
 
-Test(state, a_file_from_before_fs_means_the_machines_root)
+Test(state_file, a_file_from_before_fs_means_the_machines_root)
 {
 	struct lab in = sample(), out;
 	char *text = NULL, *p;
@@ -310,7 +310,7 @@ Test(state, a_file_from_before_fs_means_the_machines_root)
 	free(text);
 }
 
-Test(state, expected_reachability_follows_routes_and_routers)
+Test(reach, expected_reachability_follows_routes_and_routers)
 {
 	struct lab lab = sample();
 

@@ -165,32 +165,32 @@ const char *const *host_sysctls(const struct lab_host *h)
  * mld chain, and a tc filter on each port for MLD instead (mld_block). No nftables bridge family:
  * `up` fails, since nothing else stops a host from reaching the machine (a tc filter on a port
  * sees frames before the bridge decides where they go). */
-int wall_off(struct up *u, struct lab_error **err)
+int wall_off(struct cable_ctx *c, struct lab_error **err)
 {
 	const char *want = getenv("NETLAB_MLD_FILTER");	/* "tc": the tc filter for MLD (tests) */
-	const char *lab = u->lab->name;
+	const char *lab = c->lab->name;
 	char prefix[LAB_NAME_MAX + 2];
 	bool mld = !(want && !strcmp(want, "tc"));
 
 	name_prefix(prefix, lab);
-	explainf(u->spec->explain, u->spec->explain_arg,
+	explainf(c->explain, c->explain_arg,
 		 "nft add table bridge netlab-%s && nft add chain bridge netlab-%s input '{ type filter "
 		 "hook input priority filter; }' && nft add rule bridge netlab-%s input iifname '%s*' "
 		 "drop   # nothing from the lab reaches the machine's own stack", lab, lab, lab, prefix);
 	if (mld)
-		explainf(u->spec->explain, u->spec->explain_arg,
+		explainf(c->explain, c->explain_arg,
 			 "nft add chain bridge netlab-%s mld '{ type filter hook prerouting priority "
 			 "filter; }' && nft add rule bridge netlab-%s mld iifname '%s*' ether daddr "
 			 "33:33:00:00:00:16 drop   # the MLDv2 reports to ff02::16", lab, lab, prefix);
-	if (up_step(u, "walling the lab off from the machine", err) < 0)
+	if (c->step(c->step_arg, "walling the lab off from the machine", err) < 0)
 		return -1;
 	if (nets_lab_table_add(lab, mld, err) < 0)
 		return lab_err_wrap(err, "cannot keep the lab's hosts off this machine's own network "
 				    "stack (nftables with its bridge family, CONFIG_NF_TABLES_BRIDGE, is "
 				    "needed; see netlab doctor)");
-	u->made_table = true;
+	c->made_table = true;
 	if (mld)
-		u->mld = MLD_TABLE;
+		c->mld = MLD_TABLE;
 	return 0;
 }
 
@@ -198,79 +198,79 @@ int wall_off(struct up *u, struct lab_error **err)
  * nftables table (wall_off) does it for every port; with NETLAB_MLD_FILTER=tc, the lab's tc block,
  * numbered as its netdevice group, gets its filter with the first port, and each port a clsact
  * qdisc bound to it. Without the eBPF classifier, the reports flood, as on any Linux bridge. */
-static int mld_block(struct up *u, const struct lab_iface *x, int ifindex, struct lab_error **err)
+static int mld_block(struct cable_ctx *c, const struct lab_iface *x, int ifindex,
+		     struct lab_error **err)
 {
-	uint32_t block = lab_group(u->lab);
+	uint32_t block = c->group;
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (u->mld == MLD_OFF || u->mld == MLD_TABLE)
+	if (c->mld == MLD_OFF || c->mld == MLD_TABLE)
 		return 0;
-	if (u->mld == MLD_UNTRIED && (fd = nets_mld_program(NULL)) < 0) {
-		u->mld = MLD_OFF;
-		return 0;
-	}
-	explainf(u->spec->explain, u->spec->explain_arg, "tc qdisc add dev %s ingress_block %u clsact",
-		 x->veth, block);
-	r = nets_mld_block_port(u->root, ifindex, block, u->mld == MLD_UNTRIED ? NULL : err);
-	if (r < 0 && u->mld == MLD_UNTRIED) {
-		u->mld = MLD_OFF;
+	if (c->mld == MLD_UNTRIED && (fd = nets_mld_program(NULL)) < 0) {
+		c->mld = MLD_OFF;
 		return 0;
 	}
-	if (r < 0 || u->mld == MLD_ON)
+	explainf(c->explain, c->explain_arg, "tc qdisc add dev %s ingress_block %u clsact", x->veth,
+		 block);
+	r = nets_mld_block_port(c->root, ifindex, block, c->mld == MLD_UNTRIED ? NULL : err);
+	if (r < 0 && c->mld == MLD_UNTRIED) {
+		c->mld = MLD_OFF;
+		return 0;
+	}
+	if (r < 0 || c->mld == MLD_ON)
 		return r;
-	explainf(u->spec->explain, u->spec->explain_arg,
+	explainf(c->explain, c->explain_arg,
 		 "tc filter add block %u protocol ipv6 pref 1 bpf da obj PROGRAM   # PROGRAM: drop "
 		 "frames to 33:33:00:00:00:16, the MLDv2 reports to ff02::16", block);
-	r = nets_mld_block_filter(u->root, block, fd, err);
+	r = nets_mld_block_filter(c->root, block, fd, err);
 	if (r < 0)
 		return r;
-	u->mld = MLD_ON;
+	c->mld = MLD_ON;
 	return 0;
 }
 
 /* Every interface of a host: a veth whose peer is created inside the host, named and with its
  * MAC (02:4c:LAB:LAB:n:n, locally administered, readable in ARP tables), then configured. */
-int cable_host(struct up *u, size_t i, struct lab_error **err)
+int cable_host(struct cable_ctx *c, const struct lab_host *h, int pidfd, struct lab_error **err)
 {
-	struct lab *lab = u->lab;
-	const struct lab_host *h = &lab->hosts[i];
+	const struct lab *lab = c->lab;
 	char alias[64];
 	int r, inside[LAB_IFACES_MAX] = { 0 };	/* each interface's ifindex inside the host */
 
 	link_alias(alias, sizeof(alias), lab->name, h->name);
 	for (size_t k = 0; k < h->nifaces; k++) {
 		const struct lab_iface *x = &h->ifaces[k];
-		size_t k_br = u->ports[x->seg]++ / LAB_BRIDGE_PORTS;
-		struct nets_link_spec veth = { .name = x->veth, .alias = alias, .group = lab_group(lab),
-					       .master = u->bridges[x->seg * LAB_SEG_BRIDGES_MAX + k_br],
+		size_t k_br = c->ports[x->seg]++ / LAB_BRIDGE_PORTS;
+		struct nets_link_spec veth = { .name = x->veth, .alias = alias, .group = c->group,
+					       .master = c->bridges[x->seg * LAB_SEG_BRIDGES_MAX + k_br],
 					       .up = true, .no_ipv6 = true, .mtu = lab->segs[x->seg].mtu };
-		unsigned m = ++u->macs;
+		unsigned m = ++c->macs;
 		uint8_t mac[6];
 
 		iface_mac(lab, m, mac);
 		bool v6 = !ipv6_is_zero(x->addr6);
 		int ifindex;
 
-		explain_iface(u, h, x, k_br, mac);
-		if ((r = up_step(u, "creating a veth pair", err)) < 0 ||
-		    (r = nets_veth_add(u->root, &veth, x->name, h->pid, mac, v6 ? &ifindex : NULL,
+		explain_iface(c, h, x, k_br, mac);
+		if ((r = c->step(c->step_arg, "creating a veth pair", err)) < 0 ||
+		    (r = nets_veth_add(c->root, &veth, x->name, h->pid, mac, v6 ? &ifindex : NULL,
 				       &inside[k], err)) < 0)
 			return lab_err_wrap(err, "host %s", h->name);
 		/* before the host's end comes up and reports its groups */
-		if (v6 && ((r = up_step(u, "keeping MLD reports off the other ports", err)) < 0 ||
-			   (r = mld_block(u, x, ifindex, err)) < 0))
+		if (v6 && ((r = c->step(c->step_arg, "keeping MLD reports off the other ports", err)) < 0 ||
+			   (r = mld_block(c, x, ifindex, err)) < 0))
 			return lab_err_wrap(err, "host %s", h->name);
 	}
-	explain_routes(u, h);
-	if ((r = host_net(lab, h, u->children[i].pidfd, inside, u->neigh_fix, err)) < 0)
+	explain_routes(c, h);
+	if ((r = host_net(lab, h, pidfd, inside, c->neigh_fix, err)) < 0)
 		return lab_err_wrap(err, "host %s", h->name);
 	for (size_t k = 0; k < h->nifaces; k++) {	/* the machine's end of a shaped link */
 		int ifindex;
 
 		if (shaped(&h->ifaces[k].shape) &&
-		    ((r = nets_ifindex(u->root, h->ifaces[k].veth, &ifindex, err)) < 0 ||
-		     (r = shape_one(u->root, ifindex, &h->ifaces[k].shape, err)) < 0))
+		    ((r = nets_ifindex(c->root, h->ifaces[k].veth, &ifindex, err)) < 0 ||
+		     (r = shape_one(c->root, ifindex, &h->ifaces[k].shape, err)) < 0))
 			return lab_err_wrap(err, "host %s: %s", h->name, h->ifaces[k].veth);
 	}
 	return 0;
@@ -278,12 +278,12 @@ int cable_host(struct up *u, size_t i, struct lab_error **err)
 
 /* Bridge k of segment g; for k > 0, joined to bridge 0 by a veth pair ("-dn" a port of bridge 0,
  * "-up" of bridge k). No IPv6 on any of them, so the machine has no address in the lab. */
-int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
+int add_bridge(struct cable_ctx *c, size_t g, size_t k, struct lab_error **err)
 {
-	struct lab *lab = u->lab;
-	int *ifindex = &u->bridges[g * LAB_SEG_BRIDGES_MAX];
+	const struct lab *lab = c->lab;
+	int *ifindex = &c->bridges[g * LAB_SEG_BRIDGES_MAX];
 	char alias[64], br[16], up[16], dn[16], mtu[16] = "";
-	struct nets_link_spec spec = { .name = br, .alias = alias, .group = lab_group(lab), .up = true,
+	struct nets_link_spec spec = { .name = br, .alias = alias, .group = c->group, .up = true,
 				       .no_ipv6 = true, .mtu = lab->segs[g].mtu };
 
 	link_alias(alias, sizeof(alias), lab->name, NULL);
@@ -293,26 +293,27 @@ int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err)
 		return -1;
 	if (spec.mtu)
 		snprintf(mtu, sizeof(mtu), " mtu %u", spec.mtu);
-	explainf(u->spec->explain, u->spec->explain_arg,
+	explainf(c->explain, c->explain_arg,
 		 "ip link add %s%s group %u type bridge mcast_snooping 0 && sysctl -qw "
 		 "net.ipv6.conf.%s.disable_ipv6=1 && ip link set %s alias %s addrgenmode none && "
-		 "ip link set %s up", br, mtu, lab_group(lab), br, br, alias, br);
-	if (up_step(u, "creating a bridge", err) < 0 || nets_bridge_add(u->root, &spec, &ifindex[k], err) < 0)
+		 "ip link set %s up", br, mtu, c->group, br, br, alias, br);
+	if (c->step(c->step_arg, "creating a bridge", err) < 0 ||
+	    nets_bridge_add(c->root, &spec, &ifindex[k], err) < 0)
 		return -1;
 	if (k == 0)
 		return 0;
-	explainf(u->spec->explain, u->spec->explain_arg,
+	explainf(c->explain, c->explain_arg,
 		 "ip link add %s%s group %u master %s up type veth peer name %s%s group %u && "
 		 "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 net.ipv6.conf.%s.disable_ipv6=1 && "
 		 "ip link set %s alias %s addrgenmode none && "
-		 "ip link set %s alias %s addrgenmode none master %s up", dn, mtu, lab_group(lab),
-		 lab->segs[g].bridge, up, mtu, lab_group(lab), dn, up, dn, alias, up, alias, br);
+		 "ip link set %s alias %s addrgenmode none master %s up", dn, mtu, c->group,
+		 lab->segs[g].bridge, up, mtu, c->group, dn, up, dn, alias, up, alias, br);
 	spec.name = dn;
 	spec.master = ifindex[0];
-	if (up_step(u, "joining two bridges", err) < 0 ||
-	    nets_veth_add(u->root, &spec, up, 0, NULL, NULL, NULL, err) < 0)
+	if (c->step(c->step_arg, "joining two bridges", err) < 0 ||
+	    nets_veth_add(c->root, &spec, up, 0, NULL, NULL, NULL, err) < 0)
 		return -1;
 	spec.name = up;
 	spec.master = ifindex[k];
-	return nets_link_configure(u->root, &spec, err);
+	return nets_link_configure(c->root, &spec, err);
 }

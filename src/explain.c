@@ -139,19 +139,19 @@ void explain_host(const struct up *u, const struct lab_host *h, const char *host
 		 "sysfs sysfs /sys; mount -t tmpfs -o mode=1777 tmpfs /tmp'", n, hosts_path, n, sysctl);
 }
 
-void explain_iface(const struct up *u, const struct lab_host *h, const struct lab_iface *x,
+void explain_iface(const struct cable_ctx *c, const struct lab_host *h, const struct lab_iface *x,
 		   size_t k_br, const uint8_t mac[6])
 {
-	const struct lab *lab = u->lab;
+	const struct lab *lab = c->lab;
 	const struct lab_segment *g = &lab->segs[x->seg];
 	char alias[64], br[16], mtu[16] = "";
 
-	if (!u->spec->explain || lab_bridge_name(g, k_br, "", br, NULL) < 0)
+	if (!c->explain || lab_bridge_name(g, k_br, "", br, NULL) < 0)
 		return;
 	link_alias(alias, sizeof(alias), lab->name, h->name);
 	if (g->mtu)
 		snprintf(mtu, sizeof(mtu), " mtu %u", g->mtu);
-	explainf(u->spec->explain, u->spec->explain_arg,
+	explainf(c->explain, c->explain_arg,
 		 "ip link add %s%s group %u master %s up type veth peer name %s%s netns $pid_%s address "
 		 "%02x:%02x:%02x:%02x:%02x:%02x && sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && "
 		 "ip link set %s alias %s addrgenmode none", x->veth, mtu, lab_group(lab), br, x->name,
@@ -160,11 +160,11 @@ void explain_iface(const struct up *u, const struct lab_host *h, const struct la
 
 /* What host_net does inside the host, right after it: per interface its addresses and up, then
  * the routes. */
-void explain_routes(const struct up *u, const struct lab_host *h)
+void explain_routes(const struct cable_ctx *c, const struct lab_host *h)
 {
 	char d[IPV6_TEXT + 4], v[IPV6_TEXT], a[IPV6_TEXT], v6[256];
 
-	if (!u->spec->explain)
+	if (!c->explain)
 		return;
 	for (size_t k = 0; k < h->nifaces; k++) {
 		const struct lab_iface *x = &h->ifaces[k];
@@ -174,16 +174,16 @@ void explain_routes(const struct up *u, const struct lab_host *h)
 				 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);
 		else
 			snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
-		explainf(u->spec->explain, u->spec->explain_arg,
+		explainf(c->explain, c->explain_arg,
 			 "nsenter -t $pid_%s -U -n sh -c '%s%sip addr add %s/%d brd + dev "
 			 "%s; ip link set %s up'", h->name, k ? "" : "ip link set lo up; ", v6,
-			 ipv4_fmt(x->addr, a, sizeof(a)), u->lab->segs[x->seg].subnet.prefix, x->name,
+			 ipv4_fmt(x->addr, a, sizeof(a)), c->lab->segs[x->seg].subnet.prefix, x->name,
 			 x->name);
 	}
 	for (size_t k = 0; k < h->nroutes; k++) {
 		const struct lab_route *rt = &h->routes[k];
 
-		explainf(u->spec->explain, u->spec->explain_arg,
+		explainf(c->explain, c->explain_arg,
 			 "nsenter -t $pid_%s -U -n ip %sroute add %s via %s", h->name,
 			 rt->v6 ? "-6 " : "",
 			 rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),

@@ -67,22 +67,35 @@ struct teardown {
 
 int teardown(const struct teardown *t, struct lab_error **err);
 
+/* cable.c: what cabling needs of an `up`, and what it made */
+struct cable_ctx {
+	struct lab *lab;
+	struct nets *root;	/* netlink, in the machine's netns */
+	uint32_t group;		/* the lab's netdevice group (lab_group), and its tc block */
+	void (*explain)(const char *command, void *arg);	/* --explain, or NULL */
+	void *explain_arg;
+	/* each step passes here first (up_step: signals, NETLAB_FAIL_AT); < 0 stops it */
+	int (*step)(void *arg, const char *what, struct lab_error **err);
+	void *step_arg;
+	bool neigh_fix;		/* the machine's neighbour defaults are not the kernel's */
+	enum { MLD_UNTRIED, MLD_TABLE, MLD_ON, MLD_OFF } mld;	/* nft table, tc block, or none */
+	bool made_table;	/* the lab's nftables table (wall_off) */
+	int *bridges;		/* ifindex of bridge k of segment g: [g * LAB_SEG_BRIDGES_MAX + k] */
+	size_t *ports;		/* of each segment, cabled so far */
+	unsigned macs;		/* interfaces cabled so far: the last bytes of the next MAC */
+};
+
 /* up.c: the state of one `up` */
 struct up {
 	const struct lab_spec *spec;
-	enum { MLD_UNTRIED, MLD_TABLE, MLD_ON, MLD_OFF } mld;	/* nft table, tc block, or none */
 	struct lab *lab;
 	struct ns_child *children;
 	struct nets *root;
 	int labfd;
 	int sigfd;
-	int *bridges;		/* ifindex of bridge k of segment g: [g * LAB_SEG_BRIDGES_MAX + k] */
-	size_t *ports;		/* of each segment, cabled so far */
-	unsigned macs;		/* interfaces cabled so far: the last bytes of the next MAC */
+	struct cable_ctx cable;	/* bridges, veths, the lab's table: what cabling made */
 	unsigned step, fail_at, stop_at;
 	bool created_dir;
-	bool made_table;	/* the lab's nftables table (wall_off) */
-	bool neigh_fix;		/* the machine's neighbour defaults are not the kernel's */
 	dev_t anchor_dev;	/* the first host's mount point file, once this run made it */
 	ino_t anchor_ino;
 	size_t ready, mounted;	/* hosts that reported ready, hosts whose netns is mounted */
@@ -103,18 +116,18 @@ int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
 	     const int ifindex_known[LAB_IFACES_MAX], bool neigh_fix, struct lab_error **err);
 int mount_netns(const struct lab *lab, const struct lab_host *h, struct lab_error **err);
 const char *const *host_sysctls(const struct lab_host *h);
-int wall_off(struct up *u, struct lab_error **err);
-int cable_host(struct up *u, size_t i, struct lab_error **err);
-int add_bridge(struct up *u, size_t g, size_t k, struct lab_error **err);
+int wall_off(struct cable_ctx *c, struct lab_error **err);
+int cable_host(struct cable_ctx *c, const struct lab_host *h, int pidfd, struct lab_error **err);
+int add_bridge(struct cable_ctx *c, size_t g, size_t k, struct lab_error **err);
 
 /* explain.c: the by-hand equivalent of each step of `up` */
 void explainf(void (*fn)(const char *, void *), void *arg, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void explain_hosts_file(const struct up *u, const char *text);
 void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path);
-void explain_iface(const struct up *u, const struct lab_host *h, const struct lab_iface *x,
+void explain_iface(const struct cable_ctx *c, const struct lab_host *h, const struct lab_iface *x,
 		   size_t k_br, const uint8_t mac[6]);
-void explain_routes(const struct up *u, const struct lab_host *h);
+void explain_routes(const struct cable_ctx *c, const struct lab_host *h);
 
 /* shape.c */
 bool shaped(const struct lab_shape *s);

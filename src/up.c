@@ -373,29 +373,39 @@ static int spawn_host(void *arg, size_t i, struct ns_child *c, struct lab_error 
 	return 0;
 }
 
+/* Cabling's steps are up's (cable.c knows no struct up). */
+static int cable_step(void *arg, const char *what, struct lab_error **err)
+{
+	return up_step(arg, what, err);
+}
+
 /* How many hosts the spawner may clone ahead of the one being cabled. */
 #define SPAWN_AHEAD 2
 
 static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 {
 	struct lab *lab = u->lab;
+	struct cable_ctx *c = &u->cable;
 	uint64_t t0 = util_now_ns();
 	int r;
 
-	u->bridges = calloc(lab->nsegs * LAB_SEG_BRIDGES_MAX, sizeof(*u->bridges));
-	u->ports = calloc(lab->nsegs, sizeof(*u->ports));
-	if (!u->bridges || !u->ports)
+	*c = (struct cable_ctx){ .lab = lab, .root = u->root, .group = lab_group(lab),
+				 .explain = u->spec->explain, .explain_arg = u->spec->explain_arg,
+				 .step = cable_step, .step_arg = u };
+	c->bridges = calloc(lab->nsegs * LAB_SEG_BRIDGES_MAX, sizeof(*c->bridges));
+	c->ports = calloc(lab->nsegs, sizeof(*c->ports));
+	if (!c->bridges || !c->ports)
 		return lab_err(err, ENOMEM, "bridges");
 	for (size_t g = 0; g < lab->nsegs; g++) {
 		size_t n = lab_seg_bridges(lab, g);
 
 		for (size_t k = 0; k < n; k++)
-			if ((r = add_bridge(u, g, k, err)) < 0)
+			if ((r = add_bridge(c, g, k, err)) < 0)
 				return lab->nsegs > 1 ? lab_err_wrap(err, "segment %s", lab->segs[g].name) : r;
 	}
-	if ((r = wall_off(u, err)) < 0)
+	if ((r = wall_off(c, err)) < 0)
 		return r;
-	u->neigh_fix = machine_neigh_differs();
+	c->neigh_fix = machine_neigh_differs();
 	snprintf(u->hosts_path, sizeof(u->hosts_path), "%s/%s/hosts", LAB_RUN_DIR, lab->name);
 
 	if (mkdir(LAB_NETNS_DIR, 0755) < 0 && errno != EEXIST)
@@ -442,7 +452,7 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 		u->ready = j + 1;	/* it made its /run/netns mount point */
 		t->ready += util_now_ns() - c0;
 		c0 = util_now_ns();
-		if (h->networked && (r = cable_host(u, j, err)) < 0)
+		if (h->networked && (r = cable_host(c, h, u->children[j].pidfd, err)) < 0)
 			return r;
 		t->veth += util_now_ns() - c0;
 	}
@@ -500,8 +510,8 @@ static void up_release(struct up *u)
 		cleanup_closep(&u->children[i].sync_fd);
 	}
 	free(u->children);
-	free(u->bridges);
-	free(u->ports);
+	free(u->cable.bridges);
+	free(u->cable.ports);
 	nets_close(u->root);
 	cleanup_closep(&u->labfd);
 	cleanup_closep(&u->sigfd);
@@ -563,8 +573,8 @@ int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timi
 				       .labfd = u.labfd,
 				       .anchor_dev = u.anchor_dev, .anchor_ino = u.anchor_ino,
 				       .ready = u.ready, .mounted = u.mounted,
-				       .made_table = u.made_table,
-				       .made_links = u.bridges != NULL };
+				       .made_table = u.cable.made_table,
+				       .made_links = u.cable.bridges != NULL };
 		struct lab_error *ignored = NULL;
 
 		td.keep_cgroups = !u.cg_made;

@@ -402,8 +402,8 @@ row '`netlab link h1 --iface eth7 --rate 10mbit`' -- link "${HP}h1" --iface eth7
 row '`netlab exec h1 --bogus -- true`' -- exec "${HP}h1" --bogus -- true
 row '`netlab exec h1 -e 1X=y -- true`' -- exec "${HP}h1" -e 1X=y -- true
 row '`netlab exec h1 -- nosuchcmd`' sub="h1/${HP}h1" say="cannot run 'nosuchcmd': command not found (PATH=/usr/local/sbin:...)" -- exec "${HP}h1" -- nosuchcmd
-norow '`ip netns add t9-h1; netlab up --name t9`' "it would add a network namespace to the machine; tests/test_lab.c runs it"
-norow '`netlab down` with several labs up' "it needs two labs up and no other; tests/test_lab.c runs it in a private /run"
+norow '`ip netns add t9-h1; netlab up --name t9`' "it would add a network namespace to the machine; tests/test_up.c runs it"
+norow '`netlab down` with several labs up' "it needs two labs up and no other; tests/test_down.c runs it in a private /run"
 sub=$(awk '$1 == "segment" { print $4; exit }' "/run/netlab/$L/state")
 row '`--subnet` overlapping another lab' lab=rmcko -- up 1 --name rmcko --subnet "$sub"
 down_lab rmcko

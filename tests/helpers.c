@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -387,4 +388,13 @@ pid_t start_stopped_up(const char *lab, const char *subnet, int step)
 	cr_assert_eq(waitpid(pid, &status, WUNTRACED), pid);
 	cr_assert(WIFSTOPPED(status), "netlab up did not stop at step %d (status %x)", step, status);
 	return pid;
+}
+
+int clean_lock(void)
+{
+	int fd = open(netlab_bin(), O_RDONLY | O_CLOEXEC);
+
+	cr_assert(fd >= 0, "open %s: %s", netlab_bin(), strerror(errno));
+	cr_assert_eq(TEMP_FAILURE_RETRY(flock(fd, LOCK_EX)), 0, "flock: %s", strerror(errno));
+	return fd;
 }

@@ -61,6 +61,12 @@ bool is_mount_point(const char *path);
  * of itself, which covers the lab's mounts with copies. Call after own_mount_ns. */
 void cover_with_ip_netns(void);
 
+/* `netlab clean` removes every crashed lab, not only the test's: a test that crashes a lab and
+ * wants its own `clean` to be the one that removes it holds this lock from the crash until that
+ * clean has run (the other tests that run clean hold it too). An flock on the netlab binary: no
+ * file of its own. Returns the fd to close, which releases it. */
+int clean_lock(void);
+
 /* `netlab up 2 --name LAB --subnet SUBNET`, stopped (SIGSTOP) at its step `step`
  * (NETLAB_STOP_AT): a test can kill it exactly there. Returns its PID. */
 pid_t start_stopped_up(const char *lab, const char *subnet, int step);

@@ -19,9 +19,19 @@ struct pingall_result {
 	/* The kernel's IPv4 neighbour table is shared by all network namespaces and holds at most
 	 * net.ipv4.neigh.default.gc_thresh3 entries: a lab whose full mesh needs more fails pairs. */
 	unsigned neigh_needed, neigh_limit;
+	/* The addresses pinged: each host's first (one per host, in host order, even an empty
+	 * host's, which is not pinged); with dynamic routing, every address of the family on every
+	 * interface that is up in its host. A pair (s, d) counts the replies of d's address that
+	 * answered least (0 when d has none), and the unconfirmed replies of all of them. */
+	size_t naddrs;
+	size_t *addr_host;	/* naddrs: the host of each address */
+	size_t *addr_iface;	/* naddrs: its interface, an index into that host's ifaces */
+	unsigned *addr_replies;	/* n * naddrs: confirmed replies from host s to address a */
 };
 
-/* Every host pings every other host's first address (eth0). */
+/* Every host pings every other host's first address (eth0); with dynamic routing, every
+ * address of every other host (those on interfaces that are down in their host are left out:
+ * no route leads there). */
 int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_ms,
 		   struct pingall_result *out, struct lab_error **err);
 

@@ -31,6 +31,7 @@ int plan_hosts(struct up *u, struct lab_error **err)
 		u->children[i].pidfd = u->children[i].sync_fd = -1;
 	if (topo) {
 		lab->from_file = true;
+		lab->dynamic = topo->dynamic;	/* routing: dynamic (routing) */
 		memcpy(lab->segs, topo->segs, lab->nsegs * sizeof(*lab->segs));
 		for (size_t i = 0; i < lab->nhosts; i++) {
 			lab->hosts[i] = topo->hosts[i];

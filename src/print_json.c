@@ -264,6 +264,7 @@ void print_status_json_add(struct json_object *doc, const struct lab *lab,
 	add_str(o, "state", lab->complete ? "up" : "building");
 	add_bool(o, "dead", print_lab_dead(lab, info));
 	add_bool(o, "from_file", lab->from_file);
+	add_str(o, "routing", lab->dynamic ? "dynamic" : "static");
 	a = add(o, "segments", new_arr());
 	for (size_t g = 0; g < lab->nsegs; g++) {
 		const struct lab_segment *seg = &lab->segs[g];

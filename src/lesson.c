@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipv4.h"
@@ -733,3 +734,79 @@ fail:
 	return -1;
 }
 
+/* --------------------------------------------------------------------------------- --wait */
+
+/* The reply timeout of a try: -W, but not past the deadline (and at least 200 ms). */
+static int try_timeout(int timeout_ms, uint64_t deadline)
+{
+	uint64_t now = util_now_ns();
+	int left = now < deadline ? (int)((deadline - now) / 1000000u) : 0;
+
+	left = left < 200 ? 200 : left;
+	return timeout_ms < left ? timeout_ms : left;
+}
+
+/* After a try that started at `start` and did not find everything as expected: sleep until
+ * the next one is due and return true, or false when none is due before the deadline. */
+static bool next_try(uint64_t start, uint64_t deadline)
+{
+	uint64_t due = start + (uint64_t)LESSON_RETRY_MS * 1000000u, now = util_now_ns();
+
+	if (due >= deadline || now >= deadline)
+		return false;
+	if (due > now) {
+		struct timespec ts = { .tv_sec = (time_t)((due - now) / 1000000000u),
+				       .tv_nsec = (long)((due - now) % 1000000000u) };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	return true;
+}
+
+int lesson_pingall_wait(const struct lab *lab, bool v6, unsigned count, int timeout_ms, int wait_ms,
+			struct pingall_result *out, struct lesson_wait *w, struct lab_error **err)
+{
+	uint64_t t0 = util_now_ns(), deadline = t0 + (uint64_t)wait_ms * 1000000u;
+
+	memset(w, 0, sizeof(*w));
+	for (;;) {
+		uint64_t start = util_now_ns();
+
+		if (lesson_pingall(lab, v6, count, try_timeout(timeout_ms, deadline), out, err) < 0)
+			return -1;
+		w->tries++;
+		w->seconds = (double)(util_now_ns() - t0) / 1e9;
+		w->converged = out->mismatches == 0;
+		if (w->converged || !next_try(start, deadline))
+			return 0;
+		lesson_pingall_free(out);
+	}
+}
+
+int lesson_verify_wait(const struct lab *lab, int timeout_ms, int wait_ms, struct check **out,
+		       size_t *out_count, struct lesson_wait *w, struct lab_error **err)
+{
+	uint64_t t0 = util_now_ns(), deadline = t0 + (uint64_t)wait_ms * 1000000u;
+
+	memset(w, 0, sizeof(*w));
+	for (;;) {
+		uint64_t start = util_now_ns();
+		size_t passed = 0;
+
+		/* verify waits for IPv4 then IPv6 replies: half the time left each */
+		if (lesson_verify(lab, try_timeout(timeout_ms, start + (deadline > start ? deadline - start : 0) / 2),
+				  out, out_count, err) < 0)
+			return -1;
+		for (size_t i = 0; i < *out_count; i++)
+			passed += (*out)[i].pass;
+		w->tries++;
+		w->seconds = (double)(util_now_ns() - t0) / 1e9;
+		w->converged = passed == *out_count;
+		if (w->converged || !next_try(start, deadline))
+			return 0;
+		lesson_checks_free(*out, *out_count);
+		*out = NULL;
+		*out_count = 0;
+	}
+}

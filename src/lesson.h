@@ -51,6 +51,25 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 		  struct lab_error **err);
 void lesson_checks_free(struct check *v, size_t n);
 
+/* How a `--wait` went: routing daemons take seconds to find their routes, so pingall and verify
+ * can try again (a try every LESSON_RETRY_MS at most) until what they expect holds. */
+#define LESSON_RETRY_MS 1000
+struct lesson_wait {
+	bool converged;		/* the last try found everything as expected */
+	unsigned tries;
+	double seconds;		/* from the start of the first try to the end of the last */
+};
+
+/* lesson_pingall until there is no mismatch or wait_ms (> 0) has passed; *out is the last
+ * try's. A new try starts only before the deadline, and its replies are awaited at most until
+ * it (but at least 200 ms), so a lab that does not converge fails within about wait_ms. */
+int lesson_pingall_wait(const struct lab *lab, bool v6, unsigned count, int timeout_ms, int wait_ms,
+			struct pingall_result *out, struct lesson_wait *w, struct lab_error **err);
+
+/* lesson_verify until every check passes or wait_ms (> 0) has passed; *out is the last try's. */
+int lesson_verify_wait(const struct lab *lab, int timeout_ms, int wait_ms, struct check **out,
+		       size_t *out_count, struct lesson_wait *w, struct lab_error **err);
+
 struct compare_row {
 	char ns[8];
 	char exercise[64];

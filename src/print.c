@@ -355,6 +355,15 @@ void print_pingall(const struct lab *lab, const struct pingall_result *pr)
 							       : "reachable, expected unreachable");
 }
 
+void print_wait(const struct lesson_wait *w, int wait_ms)
+{
+	if (wait_ms && w->converged)
+		printf("converged after %.1f s (%u tr%s)\n", w->seconds, w->tries, w->tries == 1 ? "y" : "ies");
+	else if (wait_ms)
+		printf("not converged within %g s (%u tr%s, %.1f s)\n", wait_ms / 1e3, w->tries,
+		       w->tries == 1 ? "y" : "ies", w->seconds);
+}
+
 void print_verify(const struct check *checks, size_t n)
 {
 	size_t passed = 0;

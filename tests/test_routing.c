@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../src/reach.h"
 #include "../src/state.h"
 #include "../src/topo.h"
 #include "helpers.h"

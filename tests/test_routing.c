@@ -76,8 +76,8 @@ static struct lab dynamic_lab(void)
 	memset(segs, 0, sizeof(segs));
 	memset(hosts, 0, sizeof(hosts));
 	for (int g = 0; g < 2; g++) {
-		snprintf(segs[g].name, sizeof(segs[g].name), "lan%d", g + 1);
-		snprintf(segs[g].bridge, sizeof(segs[g].bridge), "dyn-lan%d", g + 1);
+		snprintf(segs[g].name, sizeof(segs[g].name), "lan%c", '1' + g);
+		snprintf(segs[g].bridge, sizeof(segs[g].bridge), "dyn-lan%c", '1' + g);
 		segs[g].subnet = (struct ipv4_net){ 0x0a4d0100 + ((uint32_t)g << 8), 24 };
 	}
 	segs[0].has6 = true;
@@ -98,7 +98,7 @@ static struct lab dynamic_lab(void)
 			x->addr = plan[i].addr[k];
 			if (segs[x->seg].has6)
 				ipv6_host(&segs[x->seg].subnet6, x->addr & 0xff, x->addr6);
-			snprintf(x->veth, sizeof(x->veth), k ? "dyn-%s-%d" : "dyn-%s", h->name, k);
+			snprintf(x->veth, sizeof(x->veth), k ? "dyn-%.2s-%c" : "dyn-%.2s", h->name, '0' + k);
 		}
 	}
 	return lab;

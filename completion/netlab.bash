@@ -75,7 +75,7 @@ _netlab()
 		--) [ "$cmd" = exec ] && { COMPREPLY=($(compgen -c -- "$cur")); return; } ;;
 		-l | --lab) lab=${COMP_WORDS[i + 1]}; i=$((i + 1)) ;;
 		-f | --file | -o | --output | -n | --name | -s | --subnet | --subnet6 | -e | --empty | --ns | -c | --count | \
-			-W | --timeout | -i | --iface | -r | --rate | -d | --delay | -j | --jitter | -p | --loss | \
+			-W | --timeout | --wait | -i | --iface | -r | --rate | -d | --delay | -j | --jitter | -p | --loss | \
 			--exec-timeout)
 			# options that take a value (-c, -d, -j differ by command: count them as values only
 			# where they take one)
@@ -100,7 +100,7 @@ _netlab()
 	-f | --file | -o | --output) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
 	--ns) COMPREPLY=($(compgen -W "+cgroup +time +cgroup,+time" -- "$cur")); return ;;
 	-i | --iface) [ "$cmd" = link ] && { COMPREPLY=($(compgen -W "eth0 eth1 eth2 eth3 eth4 eth5 eth6 eth7" -- "$cur")); return; } ;;
-	-n | --name | -s | --subnet | --subnet6 | -e | --empty | -W | --timeout | -r | --rate | --delay | --jitter | --loss | --count | \
+	-n | --name | -s | --subnet | --subnet6 | -e | --empty | -W | --timeout | --wait | -r | --rate | --delay | --jitter | --loss | --count | \
 		--exec-timeout)
 		return ;;
 	esac

@@ -238,6 +238,8 @@ row 'a topology file with a mistake' in="$TMP/files" -- up -f lab.yaml
 row '`netlab up -f missing.yaml`' in="$TMP/files" -- up -f missing.yaml
 row '`files:` with `--fs shared`' in="$TMP/files" -- up -f files.yaml --fs shared
 row '`netlab up --exec-timeout 0`' -- up --exec-timeout 0
+row '`netlab verify --wait 0`, `--wait 5m`' -- verify --wait 0
+row '`netlab verify --wait 0`, `--wait 5m`' sub="'0'/'5m'" -- verify --wait 5m
 row '`netlab up 300 --subnet 10.99.0.0/24`' -- up 300 --subnet 10.99.0.0/24
 row '`--name abcdefghij`' -- up --name abcdefghij
 row "\`--name a/b\`, \`'a b'\`, \`'a;b'\`, \`..\`" -- up --name a/b
@@ -488,6 +490,29 @@ for ex in "two-subnets 42" "chain 65" "star 105" "web 20"; do
 			want="wrote $TMP/star.svg \(svg, lab $T: 7 hosts, 3 segments\)" -- NL graph "$T" -o "$TMP/star.svg"
 		claim "the picture names the hosts and segments" want='.*>core<.*' want='.*>c2<.*' \
 			want='.*>a<.*' -- cat "$TMP/star.svg"
+	fi
+	down_lab "$T"
+done
+
+# dynamic routing: FRR in the routers, configured by files: and started by exec:
+for ex in "ospf 84" "bgp 48"; do
+	set -- $ex
+	T=rmckr
+	UP+=("$T")
+	claim "examples/$1.yaml comes up (FRR through files: and exec:)" -- NL up -f "examples/$1.yaml" -n "$T" -q
+	claim "examples/$1.yaml verifies with --wait: $2 passed" readme="| \`examples/$1.yaml\` |" \
+		readme="| $2 passed |" readme='$ netlab verify --wait 60 | tail -2' \
+		want="$2 passed, 0 failed" want='converged after @F s \(@N tr(y|ies)\)' -- NL verify "$T" --wait 60
+	if [ "$1" = ospf ]; then
+		claim "r1's OSPF neighbours are r2 and r4" readme='$ netlab exec r1 -- vtysh -c "show ip ospf neighbor"' \
+			want='2\.2\.2\.2 +1 Full/- .* eth1:@IP4 .*' want='4\.4\.4\.4 +1 Full/- .* eth2:@IP4 .*' \
+			-- NL exec "$T/r1" -- vtysh -c "show ip ospf neighbor"
+		NL exec "$T/r1" -- ip link set eth1 down
+		claim "a cut ring link: pingall --wait converges again" readme='$ netlab pingall --wait 60 | tail -1' \
+			want='converged after @F s \(@N tr(y|ies)\)' -- NL pingall "$T" --wait 60
+	else
+		claim "r1 learns lan2 by BGP" readme='$ netlab exec r1 -- ip route' \
+			want='@IP4/24 nhid @N via inet6 fe80::@IP6 dev eth1 proto bgp metric 20 ?' -- NL exec "$T/r1" -- ip route
 	fi
 	down_lab "$T"
 done

@@ -15,10 +15,13 @@
 /* The options of verify and pingall (each table takes its own of them), and compare's -l. */
 struct lesson_args {
 	bool json, v6;
-	int timeout_ms;
+	int timeout_ms, wait_ms;	/* wait_ms: --wait; 0 without */
 	unsigned long count;
 	const char *lab;
 };
+
+/* --wait SECS of pingall and verify: routing daemons converging */
+#define OPT_WAIT CLI_LONG_ONLY
 
 static int lesson_opt(int key, const char *arg, void *ctx)
 {
@@ -46,6 +49,13 @@ static int lesson_opt(int key, const char *arg, void *ctx)
 		return 0;
 	case 'l':
 		return cli_lab_opt(arg, &a->lab);
+	case OPT_WAIT:
+		v = strtod(arg, &end);
+		if (*end || !(v > 0) || v > 3600)
+			return cli_usage_error("--wait '%s': expected seconds, more than 0 and at most 3600",
+					       arg);
+		a->wait_ms = (int)ceil(v * 1000);
+		return 0;
 	}
 	return 0;
 }
@@ -57,6 +67,8 @@ static const struct cli_opt pingall_opts[] = {
 	{ "ipv6", '6', NULL, "ICMPv6 to the IPv6 addresses" },
 	{ "count", 'c', "COUNT", "echo requests per pair (default 1); one reply is enough" },
 	{ "timeout", 'W', "SECS", "how long to wait for replies (default 1)" },
+	{ "wait", OPT_WAIT, "SECS", "try again every second until it is as expected or\n"
+				    "SECS have passed (routing daemons converging)" },
 	{ "json", 'j', NULL, "machine-readable output" },
 	{ NULL },
 };
@@ -66,6 +78,7 @@ static int run_pingall(const struct cli_command *self, int argc, char **argv)
 	struct lesson_args a = { .timeout_ms = 1000, .count = 1 };
 	struct lab_error *err = NULL;
 	struct pingall_result pr;
+	struct lesson_wait w = { 0 };
 	struct lab lab;
 	int r;
 
@@ -77,16 +90,24 @@ static int run_pingall(const struct cli_command *self, int argc, char **argv)
 		state_free(&lab);
 		return r;
 	}
-	if (lesson_pingall(&lab, a.v6, (unsigned)a.count, a.timeout_ms, &pr, &err) < 0) {
+	if ((a.wait_ms ? lesson_pingall_wait(&lab, a.v6, (unsigned)a.count, a.timeout_ms, a.wait_ms,
+					     &pr, &w, &err)
+		       : lesson_pingall(&lab, a.v6, (unsigned)a.count, a.timeout_ms, &pr, &err)) < 0) {
 		state_free(&lab);
 		return cli_fail(&err);
 	}
 	print_neigh_note(&pr);
 	r = pr.mismatches ? EXIT_FAIL : EXIT_OK;
-	if (!a.json)
+	if (!a.json) {
 		print_pingall(&lab, &pr);
-	else if (print_json(print_pingall_json(&lab, &pr)) != EXIT_OK)
-		r = EXIT_FAIL;
+		print_wait(&w, a.wait_ms);
+	} else {
+		struct json_object *doc = print_pingall_json(&lab, &pr);
+
+		print_wait_json(doc, &w, a.wait_ms);
+		if (print_json(doc) != EXIT_OK)
+			r = EXIT_FAIL;
+	}
 	lesson_pingall_free(&pr);
 	state_free(&lab);
 	return r;
@@ -96,11 +117,12 @@ const struct cli_command cmd_pingall = {
 	.name = "pingall",
 	.summary = "who reaches whom, all pairs at once: netlab pingall [LAB]",
 	.run = run_pingall,
-	.usage = "Usage: netlab pingall [LAB] [-4|-6] [-c COUNT] [-W SECS] [--json]\n\n"
+	.usage = "Usage: netlab pingall [LAB] [-4|-6] [-c COUNT] [-W SECS] [--wait SECS] [--json]\n\n"
 		 "Who reaches whom: ICMP echo from inside every host to every other host's\n"
 		 "first address (eth0), all pairs at once. Hosts sharing a segment should\n"
 		 "answer, others when the topology's routes and routers lead there and back;\n"
-		 "empty hosts should reach nobody. Exit 0 when reality matches that\n"
+		 "with routing: dynamic, every address of every other networked host.\n"
+		 "Empty hosts should reach nobody. Exit 0 when reality matches that\n"
 		 "expectation, 1 otherwise.\n",
 	.column = 22,
 	.opts = pingall_opts,
@@ -111,6 +133,8 @@ const struct cli_command cmd_pingall = {
 
 static const struct cli_opt verify_opts[] = {
 	{ "timeout", 'W', "SECS", "how long to wait for ICMP replies (default 1)" },
+	{ "wait", OPT_WAIT, "SECS", "try again every second until all pass or SECS have\n"
+				    "passed (routing daemons converging)" },
 	{ "json", 'j', NULL, "machine-readable output" },
 	{ NULL },
 };
@@ -120,23 +144,31 @@ static int run_verify(const struct cli_command *self, int argc, char **argv)
 	struct lesson_args a = { .timeout_ms = 1000 };
 	struct lab_error *err = NULL;
 	struct check *checks = NULL;
+	struct lesson_wait w = { 0 };
 	size_t n = 0, passed = 0;
 	struct lab lab;
 	int r;
 
 	if ((r = cli_options_lab(self, argc, argv, lesson_opt, &a, &lab)) != CLI_CONTINUE)
 		return r;
-	if (lesson_verify(&lab, a.timeout_ms, &checks, &n, &err) < 0) {
+	if ((a.wait_ms ? lesson_verify_wait(&lab, a.timeout_ms, a.wait_ms, &checks, &n, &w, &err)
+		       : lesson_verify(&lab, a.timeout_ms, &checks, &n, &err)) < 0) {
 		state_free(&lab);
 		return cli_fail(&err);
 	}
 	for (size_t i = 0; i < n; i++)
 		passed += checks[i].pass;
 	r = passed == n ? EXIT_OK : EXIT_FAIL;
-	if (!a.json)
+	if (!a.json) {
 		print_verify(checks, n);
-	else if (print_json(print_verify_json(&lab, checks, n)) != EXIT_OK)
-		r = EXIT_FAIL;
+		print_wait(&w, a.wait_ms);
+	} else {
+		struct json_object *doc = print_verify_json(&lab, checks, n);
+
+		print_wait_json(doc, &w, a.wait_ms);
+		if (print_json(doc) != EXIT_OK)
+			r = EXIT_FAIL;
+	}
 	lesson_checks_free(checks, n);
 	state_free(&lab);
 	return r;
@@ -146,14 +178,15 @@ const struct cli_command cmd_verify = {
 	.name = "verify",
 	.summary = "check every isolation claim, PASS/FAIL: netlab verify [LAB]",
 	.run = run_verify,
-	.usage = "Usage: netlab verify [LAB] [-W SECS] [--json]\n\n"
+	.usage = "Usage: netlab verify [LAB] [-W SECS] [--wait SECS] [--json]\n\n"
 		 "Check every isolation claim of every host: running; each of its six\n"
 		 "namespaces differs from the machine's and from every other host's; lo and\n"
 		 "its interfaces up with their IPv4, IPv6 and link-local addresses (empty\n"
 		 "hosts: only lo); every networked host reaches exactly the hosts it should\n"
 		 "(all others on one bridge; in a topology, what its routes and routers lead\n"
-		 "to), over IPv4 and IPv6; empty hosts reach nobody. One PASS/FAIL line per\n"
-		 "check with its evidence, then 'N passed, M failed'. Exit 0 only if all pass.\n",
+		 "to; with routing: dynamic, every address of every other), over IPv4 and\n"
+		 "IPv6; empty hosts reach nobody. One PASS/FAIL line per check with its\n"
+		 "evidence, then 'N passed, M failed'. Exit 0 only if all pass.\n",
 	.column = 22,
 	.opts = verify_opts,
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipv4.h"
@@ -29,13 +30,70 @@ bool lesson_has_ipv6(const struct lab *lab)
 	return false;
 }
 
+/* Is interface k of host h up inside it, as far as can be told (a dead host's, or one that
+ * cannot be read: yes, so that its addresses are pinged and found unreachable)? */
+static bool iface_up(const struct lab_host *h, const struct lab_host_info *info, size_t k)
+{
+	const struct lab_if_info *fi;
+
+	if (!info->alive)
+		return true;
+	fi = lab_if_info_find(info, h->ifaces[k].name);
+	return !fi || fi->up;
+}
+
+/* The addresses pingall pings (see struct pingall_result), into out->addr_host/addr_iface. */
+static int pick_addresses(const struct lab *lab, bool v6, struct pingall_result *out,
+			  struct lab_error **err)
+{
+	size_t n = lab->nhosts, cap = 0;
+	struct lab_host_info *info = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		cap += lab->dynamic ? lab->hosts[i].nifaces : 1;
+	out->addr_host = calloc(cap + 1, sizeof(*out->addr_host));
+	out->addr_iface = calloc(cap + 1, sizeof(*out->addr_iface));
+	if (!out->addr_host || !out->addr_iface)
+		return lab_err(err, ENOMEM, "pingall");
+	if (!lab->dynamic) {
+		for (size_t i = 0; i < n; i++)
+			out->addr_host[i] = i;
+		out->naddrs = n;
+		return 0;
+	}
+	info = malloc(sizeof(*info));
+	if (!info)
+		return lab_err(err, ENOMEM, "pingall");
+	for (size_t i = 0; i < n; i++) {
+		const struct lab_host *h = &lab->hosts[i];
+		struct lab_error *ignored = NULL;
+
+		if (!h->networked)
+			continue;
+		if (lab_host_info(h, info, &ignored) < 0) {	/* unreadable: take them all */
+			lab_err_free(&ignored);
+			info->alive = false;
+		}
+		for (size_t k = 0; k < h->nifaces; k++) {
+			if ((v6 && ipv6_is_zero(h->ifaces[k].addr6)) || !iface_up(h, info, k))
+				continue;
+			out->addr_host[out->naddrs] = i;
+			out->addr_iface[out->naddrs++] = k;
+		}
+	}
+	free(info);
+	return 0;
+}
+
 int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_ms,
 		   struct pingall_result *out, struct lab_error **err)
 {
-	size_t n = lab->nhosts;
+	size_t n = lab->nhosts, na;
 	struct ping_src *src = calloc(n + 1, sizeof(*src));
-	struct ping_dst *dst = calloc(n + 1, sizeof(*dst));
+	struct ping_dst *dst = NULL;
 	int *wires = calloc(n * LAB_IFACES_MAX + 1, sizeof(*wires));
+	size_t *nwires = calloc(n + 1, sizeof(*nwires));
+	unsigned *unconfirmed = NULL;
 	uint64_t t0 = util_now_ns();
 	int r;
 
@@ -45,7 +103,17 @@ int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_m
 	out->replies = calloc(n * n + 1, sizeof(*out->replies));
 	out->expected = calloc(n * n + 1, sizeof(*out->expected));
 	out->unconfirmed = calloc(n * n + 1, sizeof(*out->unconfirmed));
-	if (!src || !dst || !wires || !out->replies || !out->expected || !out->unconfirmed) {
+	if (!src || !wires || !nwires || !out->replies || !out->expected || !out->unconfirmed) {
+		r = lab_err(err, ENOMEM, "pingall");
+		goto done;
+	}
+	if ((r = pick_addresses(lab, v6, out, err)) < 0)
+		goto done;
+	na = out->naddrs;
+	dst = calloc(na + 1, sizeof(*dst));
+	out->addr_replies = calloc(n * na + 1, sizeof(*out->addr_replies));
+	unconfirmed = calloc(n * na + 1, sizeof(*unconfirmed));
+	if (!dst || !out->addr_replies || !unconfirmed) {
 		r = lab_err(err, ENOMEM, "pingall");
 		goto done;
 	}
@@ -53,20 +121,27 @@ int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_m
 		const struct lab_host *h = &lab->hosts[i];
 
 		src[i].pidfd = lab_host_pidfd(h);	/* dead host: no source */
-		if (!h->networked)
-			continue;
-		dst[i].v4 = h->ifaces[0].addr;
-		memcpy(dst[i].v6, h->ifaces[0].addr6, 16);
-		dst[i].set = !v6 || !ipv6_is_zero(dst[i].v6);
 		/* where an echo to h must be seen: the machine-side ends of h's links, which the
 		 * host cannot reach into (by name: netlab made them, in this network namespace) */
-		dst[i].wire = &wires[i * LAB_IFACES_MAX];
 		for (size_t k = 0; k < h->nifaces && k < LAB_IFACES_MAX; k++) {
 			int ifindex = (int)if_nametoindex(h->ifaces[k].veth);
 
 			if (ifindex > 0)
-				wires[i * LAB_IFACES_MAX + dst[i].nwire++] = ifindex;
+				wires[i * LAB_IFACES_MAX + nwires[i]++] = ifindex;
 		}
+	}
+	for (size_t a = 0; a < na; a++) {
+		const struct lab_host *h = &lab->hosts[out->addr_host[a]];
+		const struct lab_iface *x = &h->ifaces[out->addr_iface[a]];
+
+		dst[a].host = out->addr_host[a];
+		if (!h->networked)
+			continue;
+		dst[a].v4 = x->addr;
+		memcpy(dst[a].v6, x->addr6, 16);
+		dst[a].set = !v6 || !ipv6_is_zero(dst[a].v6);
+		dst[a].wire = &wires[dst[a].host * LAB_IFACES_MAX];
+		dst[a].nwire = nwires[dst[a].host];
 	}
 	{
 		char buf[32];
@@ -80,7 +155,21 @@ int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_m
 		    (buf[strcspn(buf, "\n")] = '\0', util_parse_ulong(buf, 0, ~0u, &limit) == 0))
 			out->neigh_limit = (unsigned)limit;
 	}
-	r = ping_matrix(src, n, dst, n, v6, count, timeout_ms, 1, out->replies, out->unconfirmed, err);
+	r = ping_matrix(src, n, dst, na, v6, count, timeout_ms, 1, out->addr_replies, unconfirmed, err);
+	/* a pair: the address of d that answered least, and every reply that came unconfirmed */
+	for (size_t s = 0; s < n; s++) {
+		for (size_t d = 0; d < n; d++)
+			out->replies[s * n + d] = ~0u;
+		for (size_t a = 0; a < na; a++) {
+			unsigned *p = &out->replies[s * n + out->addr_host[a]];
+
+			*p = out->addr_replies[s * na + a] < *p ? out->addr_replies[s * na + a] : *p;
+			out->unconfirmed[s * n + out->addr_host[a]] += unconfirmed[s * na + a];
+		}
+		for (size_t d = 0; d < n; d++)
+			if (out->replies[s * n + d] == ~0u)
+				out->replies[s * n + d] = 0;	/* no address at all */
+	}
 	for (size_t s = 0; s < n; s++)
 		for (size_t d = 0; d < n; d++) {
 			bool exp = lab_expect_reach(lab, s, d, v6);
@@ -102,6 +191,8 @@ done:
 	free(src);
 	free(dst);
 	free(wires);
+	free(nwires);
+	free(unconfirmed);
 	if (r < 0)
 		lesson_pingall_free(out);
 	return r;
@@ -112,9 +203,15 @@ void lesson_pingall_free(struct pingall_result *r)
 	free(r->replies);
 	free(r->expected);
 	free(r->unconfirmed);
+	free(r->addr_host);
+	free(r->addr_iface);
+	free(r->addr_replies);
 	r->replies = NULL;
 	r->expected = NULL;
 	r->unconfirmed = NULL;
+	r->addr_host = NULL;
+	r->addr_iface = NULL;
+	r->addr_replies = NULL;
 }
 
 /* ------------------------------------------------------------------------------------- verify */
@@ -230,6 +327,34 @@ static const char *owner_of(const struct lab *lab, const struct lab_host_info *i
 	return "another";
 }
 
+/* A pair's check in a lab with dynamic routing: "ICMP echo to 10.0.1.2: reply, 10.0.2.1: no
+ * reply" over every address of d that was pinged. */
+static void dynamic_pair(struct checks *c, const struct lab *lab, const struct pingall_result *pr,
+			 size_t s, size_t d, const char *what, const char *arp)
+{
+	size_t n = lab->nhosts, used = 0, count = 0;
+	char list[LAB_IFACES_MAX * 48] = "", a[IPV6_TEXT];
+	bool got = pr->replies[s * n + d] > 0, exp = pr->expected[s * n + d];
+
+	for (size_t k = 0; k < pr->naddrs && used < sizeof(list); k++) {
+		const struct lab_iface *x;
+
+		if (pr->addr_host[k] != d)
+			continue;
+		x = &lab->hosts[d].ifaces[pr->addr_iface[k]];
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s: %s", count++ ? ", " : "",
+					 pr->v6 ? ipv6_fmt(x->addr6, a, sizeof(a)) : ipv4_fmt(x->addr, a, sizeof(a)),
+					 pr->addr_replies[s * pr->naddrs + k] ? "reply" : "no reply");
+	}
+	if (!count)
+		add(c, lab->hosts[s].name, !exp, what, "no interface of %s is up", lab->hosts[d].name);
+	else
+		add(c, lab->hosts[s].name, got == exp, what, "ICMP echo to %s%s%s", list,
+		    !got && pr->unconfirmed[s * n + d] ? " (a reply came whose request never reached "
+							 "it: not counted)" : "",
+		    got || !exp ? "" : arp);
+}
+
 /* Reachability, measured against the plan: per pair (up to 16 networked hosts), else per host.
  * IPv6 is summed up per host: the pairs are the same as IPv4's. */
 static int reach_checks(const struct lab *lab, bool v6, int timeout_ms, struct checks *c,
@@ -278,7 +403,9 @@ static int reach_checks(const struct lab *lab, bool v6, int timeout_ms, struct c
 				}
 			}
 			snprintf(what, sizeof(what), "%s",
-				 v6 ? (lab->from_file ? "IPv6 reachability as planned" : "reaches all over IPv6")
+				 lab->dynamic ? (v6 ? "reaches every address over IPv6"
+						    : "reaches every address of every host")
+				 : v6 ? (lab->from_file ? "IPv6 reachability as planned" : "reaches all over IPv6")
 				    : (lab->from_file ? "reachability as planned" : "reaches every networked host"));
 			add(c, h->name, right == nets - 1, what, "%zu of %zu as expected (%zu should answer)"
 			    "%s%s%s%s", right, nets - 1, expected, right == nets - 1 ? "" : "; wrong: ", wrong,
@@ -293,7 +420,9 @@ static int reach_checks(const struct lab *lab, bool v6, int timeout_ms, struct c
 			snprintf(what, sizeof(what), "%s %s", exp ? "reaches" : "does not reach",
 				 lab->hosts[d].name);
 			ipv4_fmt(lab->hosts[d].ifaces[0].addr, a, sizeof(a));
-			if (!got && pr.unconfirmed[s * n + d])	/* the fake of issue 19.6, named */
+			if (lab->dynamic)	/* every address of d, each with its answer */
+				dynamic_pair(c, lab, &pr, s, d, what, arp);
+			else if (!got && pr.unconfirmed[s * n + d])	/* the fake of issue 19.6, named */
 				add(c, h->name, !exp, what, "ICMP echo to %s: a reply came, but the request "
 				    "never reached %s (answered inside %s, or by another host)", a,
 				    lab->hosts[d].name, h->name);
@@ -603,4 +732,81 @@ fail:
 	free(v);
 	free(in);
 	return -1;
+}
+
+/* --------------------------------------------------------------------------------- --wait */
+
+/* The reply timeout of a try: -W, but not past the deadline (and at least 200 ms). */
+static int try_timeout(int timeout_ms, uint64_t deadline)
+{
+	uint64_t now = util_now_ns();
+	int left = now < deadline ? (int)((deadline - now) / 1000000u) : 0;
+
+	left = left < 200 ? 200 : left;
+	return timeout_ms < left ? timeout_ms : left;
+}
+
+/* After a try that started at `start` and did not find everything as expected: sleep until
+ * the next one is due and return true, or false when none is due before the deadline. */
+static bool next_try(uint64_t start, uint64_t deadline)
+{
+	uint64_t due = start + (uint64_t)LESSON_RETRY_MS * 1000000u, now = util_now_ns();
+
+	if (due >= deadline || now >= deadline)
+		return false;
+	if (due > now) {
+		struct timespec ts = { .tv_sec = (time_t)((due - now) / 1000000000u),
+				       .tv_nsec = (long)((due - now) % 1000000000u) };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	return true;
+}
+
+int lesson_pingall_wait(const struct lab *lab, bool v6, unsigned count, int timeout_ms, int wait_ms,
+			struct pingall_result *out, struct lesson_wait *w, struct lab_error **err)
+{
+	uint64_t t0 = util_now_ns(), deadline = t0 + (uint64_t)wait_ms * 1000000u;
+
+	memset(w, 0, sizeof(*w));
+	for (;;) {
+		uint64_t start = util_now_ns();
+
+		if (lesson_pingall(lab, v6, count, try_timeout(timeout_ms, deadline), out, err) < 0)
+			return -1;
+		w->tries++;
+		w->seconds = (double)(util_now_ns() - t0) / 1e9;
+		w->converged = out->mismatches == 0;
+		if (w->converged || !next_try(start, deadline))
+			return 0;
+		lesson_pingall_free(out);
+	}
+}
+
+int lesson_verify_wait(const struct lab *lab, int timeout_ms, int wait_ms, struct check **out,
+		       size_t *out_count, struct lesson_wait *w, struct lab_error **err)
+{
+	uint64_t t0 = util_now_ns(), deadline = t0 + (uint64_t)wait_ms * 1000000u;
+
+	memset(w, 0, sizeof(*w));
+	for (;;) {
+		uint64_t start = util_now_ns();
+		size_t passed = 0;
+
+		/* verify waits for IPv4 then IPv6 replies: half the time left each */
+		if (lesson_verify(lab, try_timeout(timeout_ms, start + (deadline > start ? deadline - start : 0) / 2),
+				  out, out_count, err) < 0)
+			return -1;
+		for (size_t i = 0; i < *out_count; i++)
+			passed += (*out)[i].pass;
+		w->tries++;
+		w->seconds = (double)(util_now_ns() - t0) / 1e9;
+		w->converged = passed == *out_count;
+		if (w->converged || !next_try(start, deadline))
+			return 0;
+		lesson_checks_free(*out, *out_count);
+		*out = NULL;
+		*out_count = 0;
+	}
 }

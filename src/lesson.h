@@ -19,9 +19,19 @@ struct pingall_result {
 	/* The kernel's IPv4 neighbour table is shared by all network namespaces and holds at most
 	 * net.ipv4.neigh.default.gc_thresh3 entries: a lab whose full mesh needs more fails pairs. */
 	unsigned neigh_needed, neigh_limit;
+	/* The addresses pinged: each host's first (one per host, in host order, even an empty
+	 * host's, which is not pinged); with dynamic routing, every address of the family on every
+	 * interface that is up in its host. A pair (s, d) counts the replies of d's address that
+	 * answered least (0 when d has none), and the unconfirmed replies of all of them. */
+	size_t naddrs;
+	size_t *addr_host;	/* naddrs: the host of each address */
+	size_t *addr_iface;	/* naddrs: its interface, an index into that host's ifaces */
+	unsigned *addr_replies;	/* n * naddrs: confirmed replies from host s to address a */
 };
 
-/* Every host pings every other host's first address (eth0). */
+/* Every host pings every other host's first address (eth0); with dynamic routing, every
+ * address of every other host (those on interfaces that are down in their host are left out:
+ * no route leads there). */
 int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_ms,
 		   struct pingall_result *out, struct lab_error **err);
 
@@ -40,6 +50,25 @@ struct check {
 int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, size_t *out_count,
 		  struct lab_error **err);
 void lesson_checks_free(struct check *v, size_t n);
+
+/* How a `--wait` went: routing daemons take seconds to find their routes, so pingall and verify
+ * can try again (a try every LESSON_RETRY_MS at most) until what they expect holds. */
+#define LESSON_RETRY_MS 1000
+struct lesson_wait {
+	bool converged;		/* the last try found everything as expected */
+	unsigned tries;
+	double seconds;		/* from the start of the first try to the end of the last */
+};
+
+/* lesson_pingall until there is no mismatch or wait_ms (> 0) has passed; *out is the last
+ * try's. A new try starts only before the deadline, and its replies are awaited at most until
+ * it (but at least 200 ms), so a lab that does not converge fails within about wait_ms. */
+int lesson_pingall_wait(const struct lab *lab, bool v6, unsigned count, int timeout_ms, int wait_ms,
+			struct pingall_result *out, struct lesson_wait *w, struct lab_error **err);
+
+/* lesson_verify until every check passes or wait_ms (> 0) has passed; *out is the last try's. */
+int lesson_verify_wait(const struct lab *lab, int timeout_ms, int wait_ms, struct check **out,
+		       size_t *out_count, struct lesson_wait *w, struct lab_error **err);
 
 struct compare_row {
 	char ns[8];

@@ -246,7 +246,7 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *
 {
 	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	struct pollfd *pfd = calloc(nsrc + 1, sizeof(*pfd));
-	size_t total = nsrc * ndst * count, off = skip_self ? 1 : 0, s_next = 0, burst;
+	size_t total = nsrc * ndst * count, off = 0, s_next = 0, burst;
 	unsigned char *state = NULL;	/* [s][seq]: SENT | DELIVERED | ANSWERED */
 	size_t outstanding = 0;
 	uint16_t id_base = (uint16_t)(getpid() * 31);
@@ -260,6 +260,11 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *
 	if (self < 0) {
 		free(pfd);
 		return lab_err(err, errno, "open /proc/self/ns/net");
+	}
+	if (ndst * count > 65536) {	/* seq = d * count + k, 16 bits */
+		free(pfd);
+		return lab_err(err, E2BIG, "%zu addresses times %u echo requests each do not fit in "
+			       "ICMP's 65536 sequence numbers: ask for fewer (-c)", ndst, count);
 	}
 	memset(replies, 0, nsrc * ndst * sizeof(*replies));
 	if (unconfirmed)
@@ -307,7 +312,7 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *
 			size_t s = s_next, d = (s + off) % ndst;
 			uint16_t seq = (uint16_t)(d * count + k);
 
-			if (pfd[s].fd >= 0 && dst[d].set && !(skip_self && s == d) &&
+			if (pfd[s].fd >= 0 && dst[d].set && !(skip_self && dst[d].host == s) &&
 			    (v6 ? send_echo6(pfd[s].fd, (uint16_t)(id_base + s), seq, dst[d].v6, nonce)
 				: send_echo(pfd[s].fd, (uint16_t)(id_base + s), seq, dst[d].v4, nonce)) == 0) {
 				state[s * ndst * count + seq] = SENT;
@@ -318,7 +323,7 @@ int ping_matrix(const struct ping_src *src, size_t nsrc, const struct ping_dst *
 			if (++s_next == nsrc) {
 				s_next = 0;
 				if (++off >= ndst) {
-					off = skip_self ? 1 : 0;
+					off = 0;
 					k++;
 				}
 			}

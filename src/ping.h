@@ -27,12 +27,15 @@ struct ping_dst {
 	 * that lead into the destination (none: no echo to it can be confirmed) */
 	const int *wire;
 	size_t nwire;
+	size_t host;		/* with skip_self: the source that is this destination's own host */
 };
 
 /* Send `count` echo requests (ICMP, or ICMPv6 when v6) from every source to every destination and
  * wait up to timeout_ms for replies. replies[s * ndst + d] gets the number of confirmed echoes
  * from s to d: a reply from d's address carrying this run's nonce reached s's socket, and the
- * request was seen leaving one of d's wires. Pairs with s == d are skipped when skip_self.
+ * request was seen leaving one of d's wires. Pairs with s == dst[d].host are skipped when
+ * skip_self (a host's own address answers inside it). ndst * count is at most 65536 (the
+ * sequence numbers of one source); more is an error (E2BIG).
  * unconfirmed (NULL: not wanted), like replies, gets the replies that came although their request
  * was never seen reaching d (answered inside s, or by another host): not counted in replies.
  * Returns 0, or < 0 if a socket could not be made. */

@@ -28,6 +28,7 @@ static int plan_hosts(const struct lab_spec *s, struct lab *lab, struct lab_erro
 		return lab_err(err, ENOMEM, "plan lab");
 	if (topo) {
 		lab->from_file = true;
+		lab->dynamic = topo->dynamic;	/* routing: dynamic (routing) */
 		memcpy(lab->segs, topo->segs, lab->nsegs * sizeof(*lab->segs));
 		for (size_t i = 0; i < lab->nhosts; i++) {
 			lab->hosts[i] = topo->hosts[i];

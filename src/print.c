@@ -178,13 +178,15 @@ static const char *forwarding_text(const struct lab_host *h, const struct lab_ho
 
 
 /* The routes the host has, read from inside it, then the planned ones it lacks. */
-static void print_live_routes(const struct lab_host *h, const struct lab_host_info *in)
+static void print_live_routes(const struct lab *lab, const struct lab_host *h,
+			      const struct lab_host_info *in)
 {
 	for (size_t k = 0; k < in->nroutes; k++) {
 		const struct lab_live_route *lr = &in->routes[k];
 
+		/* with dynamic routing, the daemons' routes are the plan */
 		printf("  %-6s route %s via %s%s%s%s\n", "", lr->to, lr->via, lr->dev[0] ? " dev " : "",
-		       out_safe(lr->dev), lr->planned ? "" : "  NOT PLANNED");
+		       out_safe(lr->dev), lr->planned || lab->dynamic ? "" : "  NOT PLANNED");
 	}
 	if (in->routes_more)
 		printf("  %-6s (more routes than the %d shown)\n", "", LAB_LIVE_ROUTES_MAX);
@@ -239,6 +241,9 @@ void print_status(const struct lab *lab, const struct lab_host_info *info)
 	for (size_t g = 0; g < lab->nsegs; g++)
 		printf("%s %s %u", g ? "," : "", lab->segs[g].name, print_seg_mtu(&lab->segs[g]));
 	putchar('\n');
+	if (lab->dynamic)
+		printf("  routing dynamic: the hosts' routing daemons make the routes; every host should "
+		       "reach every address of every other\n");
 	printf("  %-6s %-8s %-6s %-4s %-18s %s\n", "HOST", "PID", "STATE", "IF", "MAC", "ADDRESSES");
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
@@ -269,7 +274,7 @@ void print_status(const struct lab *lab, const struct lab_host_info *info)
 			printf("  %-6s links: %s%s; %s\n", "", out_safe(in->links),
 			       forwarding_text(h, in, fwd, sizeof(fwd)), rootfs_mode_text(lab->fs));
 			print_limits_text(lab, h);
-			print_live_routes(h, in);
+			print_live_routes(lab, h, in);
 			printf("  %-6s ns", "");
 			for (int k = 0; k < NS_KINDS; k++)
 				printf(" %s:%lu", ns_word[k], in->ns[k]);
@@ -348,6 +353,15 @@ void print_pingall(const struct lab *lab, const struct pingall_result *pr)
 				printf("  %s -> %s: %s\n", lab->hosts[s].name, lab->hosts[d].name,
 				       pr->expected[s * n + d] ? "unreachable, expected reachable"
 							       : "reachable, expected unreachable");
+}
+
+void print_wait(const struct lesson_wait *w, int wait_ms)
+{
+	if (wait_ms && w->converged)
+		printf("converged after %.1f s (%u tr%s)\n", w->seconds, w->tries, w->tries == 1 ? "y" : "ies");
+	else if (wait_ms)
+		printf("not converged within %g s (%u tr%s, %.1f s)\n", wait_ms / 1e3, w->tries,
+		       w->tries == 1 ? "y" : "ies", w->seconds);
 }
 
 void print_verify(const struct check *checks, size_t n)

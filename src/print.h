@@ -33,6 +33,10 @@ void print_neigh_note(const struct pingall_result *pr);
 /* `verify`: one PASS/FAIL line per check, then "N passed, M failed". */
 void print_verify(const struct check *checks, size_t n);
 
+/* pingall and verify --wait SECS (wait_ms > 0): "converged after 7.2 s (8 tries)" or "not
+ * converged within 60 s (61 tries, 60.4 s)"; nothing without --wait (wait_ms 0). */
+void print_wait(const struct lesson_wait *w, int wait_ms);
+
 /* `compare`: the exercises and the inodes of host against the machine and other ((size_t)-1:
  * none). */
 void print_compare(const struct lab *lab, size_t host, size_t other, const struct compare_row *rows,
@@ -59,6 +63,9 @@ void print_status_json_add(struct json_object *doc, const struct lab *lab,
 
 struct json_object *print_pingall_json(const struct lab *lab, const struct pingall_result *pr);
 struct json_object *print_verify_json(const struct lab *lab, const struct check *checks, size_t n);
+/* Add "wait" to pingall's or verify's doc: {"limit":60,"converged":true,"seconds":7.2,"tries":8},
+ * or null without --wait (wait_ms 0). */
+void print_wait_json(struct json_object *doc, const struct lesson_wait *w, int wait_ms);
 struct json_object *print_compare_json(const struct lab *lab, size_t host, size_t other,
 				       const struct compare_row *rows, size_t nrows,
 				       const struct compare_row *inodes, size_t ninodes);

@@ -264,6 +264,7 @@ void print_status_json_add(struct json_object *doc, const struct lab *lab,
 	add_str(o, "state", lab->complete ? "up" : "building");
 	add_bool(o, "dead", print_lab_dead(lab, info));
 	add_bool(o, "from_file", lab->from_file);
+	add_str(o, "routing", lab->dynamic ? "dynamic" : "static");
 	a = add(o, "segments", new_arr());
 	for (size_t g = 0; g < lab->nsegs; g++) {
 		const struct lab_segment *seg = &lab->segs[g];
@@ -318,6 +319,24 @@ struct json_object *print_pingall_json(const struct lab *lab, const struct pinga
 			push(m, p);
 		}
 	return doc;
+}
+
+void print_wait_json(struct json_object *doc, const struct lesson_wait *w, int wait_ms)
+{
+	struct json_object *o;
+	char secs[32];
+
+	if (!wait_ms) {
+		add_null(doc, "wait");
+		return;
+	}
+	o = add(doc, "wait", new_obj());
+	snprintf(secs, sizeof(secs), "%.3f", wait_ms / 1e3);
+	add(o, "limit", json_object_new_double_s(wait_ms / 1e3, secs));
+	add_bool(o, "converged", w->converged);
+	snprintf(secs, sizeof(secs), "%.3f", w->seconds);
+	add(o, "seconds", json_object_new_double_s(w->seconds, secs));
+	add_int(o, "tries", w->tries);
 }
 
 struct json_object *print_verify_json(const struct lab *lab, const struct check *checks, size_t n)

@@ -110,6 +110,15 @@ static long deliver(const struct lab *lab, size_t from, const struct where *w, s
 	return -1;
 }
 
+/* Does the host have an address of that family (every networked host has an IPv4 one)? */
+static bool has_family(const struct lab_host *h, bool v6)
+{
+	for (size_t k = 0; k < h->nifaces; k++)
+		if (!v6 || !ipv6_is_zero(h->ifaces[k].addr6))
+			return true;
+	return false;
+}
+
 bool lab_expect_reach(const struct lab *lab, size_t from, size_t to, bool v6)
 {
 	const struct lab_host *t = &lab->hosts[to];
@@ -117,6 +126,8 @@ bool lab_expect_reach(const struct lab *lab, size_t from, size_t to, bool v6)
 
 	if (from == to || !lab->hosts[from].networked || !t->networked)
 		return false;
+	if (lab->dynamic)	/* the daemons are to find a way between any two */
+		return has_family(&lab->hosts[from], v6) && has_family(t, v6);
 	w.a4 = t->ifaces[0].addr;
 	memcpy(w.a6, t->ifaces[0].addr6, 16);
 	if (v6 && ipv6_is_zero(w.a6))

@@ -34,7 +34,10 @@ int state_format(const struct lab *lab, char **out, size_t *out_len, struct lab_
 	fprintf(f, "%s\nname %s\nnumber %u\nstatus %s\nbuilder %d %llu\nextra %d\nkind %s\n",
 		STATE_MAGIC, lab->name, lab->number, lab->complete ? "up" : "building",
 		(int)lab->builder, lab->builder_start, lab->extra_ns, lab->from_file ? "file" : "plain");
-	fprintf(f, "fs %s\nsegments %zu\n", lab->fs == ROOTFS_SHARED ? "shared" : "own", lab->nsegs);
+	fprintf(f, "fs %s\n", lab->fs == ROOTFS_SHARED ? "shared" : "own");
+	if (lab->dynamic)	/* only then: state files of static labs stay as older netlabs wrote them */
+		fputs("routing dynamic\n", f);
+	fprintf(f, "segments %zu\n", lab->nsegs);
 	for (size_t i = 0; i < lab->nsegs; i++) {
 		const struct lab_segment *g = &lab->segs[i];
 		/* the MTU only when one was given: older state files have none */
@@ -258,6 +261,14 @@ static int parse(char *p, struct lab *lab, struct lab_error **err)
 		    (strcmp(status, "own") && strcmp(status, "shared")))
 			return lab_err(err, 0, "bad fs line");
 		lab->fs = !strcmp(status, "own") ? ROOTFS_OWN : ROOTFS_SHARED;
+		line = next_line(&p);
+	}
+	/* "routing" came later still, and only for labs whose file says routing: dynamic */
+	if (line && !strncmp(line, "routing ", 8)) {
+		if (sscanf(line, "routing %15s %1s", status, extra) != 1 || strcmp(status, "dynamic") ||
+		    !lab->from_file)
+			return lab_err(err, 0, "bad routing line");
+		lab->dynamic = true;
 		line = next_line(&p);
 	}
 	if (!line || sscanf(line, "segments %lu %1s", &n, extra) != 1 || n > LAB_SEGMENTS_MAX)

@@ -90,6 +90,10 @@ struct lab {
 	unsigned number;		/* 1..65535, unique among the labs that are up */
 	bool complete;			/* false while `up` is building it */
 	bool from_file;			/* built from a topology file: reachability follows its routes */
+	bool dynamic;			/* its file says `routing: dynamic`: routing daemons in the
+					 * hosts make the routes, and every networked host should
+					 * reach every address of every other (lab_expect_reach).
+					 * State files without a "routing" line: false */
 	pid_t builder;			/* the `up` process and its start time */
 	unsigned long long builder_start;
 	int extra_ns;			/* CLONE_NEWCGROUP | CLONE_NEWTIME beyond the six, or 0 */

@@ -601,6 +601,13 @@ static int parse_doc(struct parse *p, const yaml_node_t *root)
 		} else if (!strcmp(field, "ipv6")) {
 			if (want_bool(p, v, "ipv6", &ipv6) < 0)
 				return -1;
+		} else if (!strcmp(field, "routing")) {	/* static (the default) | dynamic */
+			if (want_scalar(p, v, "routing", &s) < 0)
+				return -1;
+			if (strcmp(s, "static") && strcmp(s, "dynamic"))
+				return fail(p, v, "routing: \"%s\": expected static (routes: lines only) or "
+						  "dynamic (routing daemons in the hosts)", s);
+			plan->dynamic = !strcmp(s, "dynamic");
 		} else if (!strcmp(field, "segments")) {
 			segs = v;
 		} else if (!strcmp(field, "hosts")) {
@@ -612,8 +619,8 @@ static int parse_doc(struct parse *p, const yaml_node_t *root)
 					&p->t->limits.memory_max, &limit) < 0)
 				return -1;
 			if (!limit)
-				return fail(p, k, "unknown field \"%s\" (expected name, ipv6, segments, hosts, "
-						  "pids-max or memory-max)", field);
+				return fail(p, k, "unknown field \"%s\" (expected name, ipv6, routing, segments, "
+						  "hosts, pids-max or memory-max)", field);
 		}
 	}
 	if (!segs || is_null(segs))

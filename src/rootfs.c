@@ -482,27 +482,43 @@ static int stage_init(const struct rootfs_spec *s, struct lab_error **err)
 
 /* ------------------------------------------------------------------------ the host's upper layer */
 
+/* Entries of the layer are made by root of the namespace writing it, with umask 0 (prepare_upper),
+ * so a new one is 0:0 with the mode asked for: chown and chmod only where the lower's differ, or
+ * where a set-group-ID directory made earlier may have passed its group on. */
+static bool sgid_made;
+
 /* Create upper/rel as the lower shows it (owner, mode): the lower is seen idmapped, through the
- * stage, so the ids come out right for whoever writes the upper (the host, or us for it). */
-static int upper_dir(const char *upper, const char *rel, const char *xattr, struct lab_error **err)
+ * stage, so the ids come out right for whoever writes the upper (the host, or us for it).
+ * if_lower: only if the lower has it. */
+static int upper_dir(const char *upper, const char *rel, const char *xattr, bool if_lower,
+		     struct lab_error **err)
 {
 	char lower[256], path[256];
 	struct stat sb;
+	bool made = false;
 	int r;
 
 	snprintf(lower, sizeof(lower), "%s/lower/%s", st.slot, rel);
 	snprintf(path, sizeof(path), "%s/%s", upper, rel);
-	if (lstat(lower, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+	r = lstat(lower, &sb);
+	/* as access(2) sees it: a symbolic link counts if it leads somewhere */
+	if (if_lower && (r < 0 || (S_ISLNK(sb.st_mode) && access(lower, F_OK) < 0)))
+		return 0;
+	if (r < 0 || !S_ISDIR(sb.st_mode)) {
 		slot_path(lower, sizeof(lower), "lower");
 		if (stat(lower, &sb) < 0)
 			return lab_err(err, errno, "stat %s", lower);
 		sb.st_mode = S_IFDIR | 0755;
 	}
-	r = *rel ? mkdir(path, 0700) : 0;
-	if (r < 0 && errno != EEXIST)
+	if (*rel && mkdir(path, sb.st_mode & 01777) == 0)
+		made = true;
+	else if (*rel && errno != EEXIST)
 		return lab_err(err, errno, "create %s in the host's layer", rel);
-	if (chown(path, sb.st_uid, sb.st_gid) < 0 || chmod(path, sb.st_mode & 07777) < 0)
+	if (((!made || sb.st_uid || sb.st_gid || sgid_made) && chown(path, sb.st_uid, sb.st_gid) < 0) ||
+	    ((!made || (sb.st_mode & (S_ISUID | S_ISGID))) && chmod(path, sb.st_mode & 07777) < 0))
 		return lab_err(err, errno, "set owner and mode of %s in the host's layer", rel);
+	if (sb.st_mode & S_ISGID)
+		sgid_made = true;
 	/* an opaque directory: the lower's entries do not show through it */
 	if (xattr && setxattr(path, xattr, "y", 1, 0) < 0)
 		return lab_err(err, errno, "make %s opaque in the host's layer", rel);
@@ -524,22 +540,19 @@ static int upper_file(const char *upper, const char *rel, const char *data, size
 			return lab_err(err, errno, "stat %s", lower);
 		sb.st_mode = mode;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, sb.st_mode & 0777);
 	if (fd < 0)
 		return lab_err(err, errno, "create %s in the host's layer", rel);
 	if (len && util_write_all(fd, data, len) < 0)
 		return lab_err(err, errno, "write %s in the host's layer", rel);
-	if (fchown(fd, sb.st_uid, sb.st_gid) < 0 || fchmod(fd, sb.st_mode & 07777) < 0)
+	if (((sb.st_uid || sb.st_gid || sgid_made) && fchown(fd, sb.st_uid, sb.st_gid) < 0) ||
+	    ((sb.st_mode & 07000) && fchmod(fd, sb.st_mode & 07777) < 0))
 		return lab_err(err, errno, "set owner and mode of %s in the host's layer", rel);
 	return 0;
 }
 
-/* The host's layer before the overlay is mounted: its /etc/hosts and /etc/hostname, the machine's
- * secrets hidden (password hashes, SSH host keys, /root, /home), and empty directories under
- * what the host mounts its own filesystems on, so that unmounting one reveals nothing.
- * xattr_ns: "user." when the host mounts the overlay (userxattr), "trusted." when we do. */
-static int prepare_upper(const char *upper, const char *xattr_ns, const char *hostname,
-			 struct lab_error **err)
+static int fill_upper(const char *upper, const char *xattr_ns, const char *hostname,
+		      struct lab_error **err)
 {
 	static const char *const opaque[] = { "tmp", "run", "dev", "root", "home", "var/tmp",
 					      "etc/ssl/private", "mnt", "media", "srv", "opt" };
@@ -590,20 +603,16 @@ static int prepare_upper(const char *upper, const char *xattr_ns, const char *ho
 	char opq[64], name[128], line[80];
 
 	snprintf(opq, sizeof(opq), "%soverlay.opaque", xattr_ns);
-	if (upper_dir(upper, "", NULL, err) < 0)
+	sgid_made = false;
+	if (upper_dir(upper, "", NULL, false, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (upper_dir(upper, dirs[i], NULL, err) < 0)
+		if (upper_dir(upper, dirs[i], NULL, false, err) < 0)
 			return -1;
-	for (size_t i = 0; i < sizeof(opaque) / sizeof(opaque[0]); i++) {
-		char lower[128];
-
-		snprintf(lower, sizeof(lower), "%s/lower/%s", st.slot, opaque[i]);
-		if (access(lower, F_OK) < 0 && strcmp(opaque[i], "tmp") && strcmp(opaque[i], "run"))
-			continue;
-		if (upper_dir(upper, opaque[i], opq, err) < 0)
+	for (size_t i = 0; i < sizeof(opaque) / sizeof(opaque[0]); i++)
+		if (upper_dir(upper, opaque[i], opq, strcmp(opaque[i], "tmp") && strcmp(opaque[i], "run"),
+			      err) < 0)
 			return -1;
-	}
 	snprintf(line, sizeof(line), "%s\n", hostname);
 	if (upper_file(upper, "etc/hostname", line, strlen(line), 0644, err) < 0)
 		return -1;
@@ -618,7 +627,7 @@ static int prepare_upper(const char *upper, const char *xattr_ns, const char *ho
 		return -1;
 	if (st.shim && upper_file(upper, "usr/local/bin/systemctl", shim, sizeof(shim) - 1, 0755, err) < 0)
 		return -1;
-	if (st.nkeys && upper_dir(upper, "etc/ssh", NULL, err) < 0)
+	if (st.nkeys && upper_dir(upper, "etc/ssh", NULL, false, err) < 0)
 		return -1;
 	for (size_t i = 0; i < st.nkeys; i++) {
 		/* a whiteout (char 0:0): the machine's key is gone from the host's view */
@@ -627,6 +636,20 @@ static int prepare_upper(const char *upper, const char *xattr_ns, const char *ho
 			return lab_err(err, errno, "hide /etc/ssh/%s from the host", st.keys[i]);
 	}
 	return 0;
+}
+
+/* The host's layer before the overlay is mounted: its /etc/hosts and /etc/hostname, the machine's
+ * secrets hidden (password hashes, SSH host keys, /root, /home), and empty directories under
+ * what the host mounts its own filesystems on, so that unmounting one reveals nothing.
+ * xattr_ns: "user." when the host mounts the overlay (userxattr), "trusted." when we do. */
+static int prepare_upper(const char *upper, const char *xattr_ns, const char *hostname,
+			 struct lab_error **err)
+{
+	mode_t old = umask(0);
+	int r = fill_upper(upper, xattr_ns, hostname, err);
+
+	umask(old);
+	return r;
 }
 
 static int stage_own(const struct rootfs_spec *s, pid_t pid, struct lab_error **err)

@@ -147,6 +147,45 @@ Test(rootfs, the_upper_layer_for_older_kernels_works_the_same)
 	cr_expect(access("/etc/ssh/sshd_config", F_OK) == 0 && access("/etc/ssh2", F_OK) < 0);
 }
 
+/* What netlab writes into a host's layer (directories it makes opaque or creates as parents, the
+ * files it writes) shows the owner and mode the machine's root filesystem has for that path, as
+ * the rest of the root does. Paths the host mounts over, and mount points on the machine (the
+ * host sees the root filesystem only), are left out. */
+static void layer_keeps_owners_and_modes(void)
+{
+	static const char *const paths[] = { "/etc", "/var", "/usr/local", "/usr/local/bin", "/root",
+		"/home", "/etc/ssl", "/etc/ssl/private", "/etc/default", "/etc/ssh", "/mnt", "/media",
+		"/srv", "/opt", "/etc/hostname", "/etc/hosts", "/etc/shadow", "/etc/gshadow",
+		"/etc/default/ssh" };
+	char script[1024] = "stat -c '%n %u %g %a'", want[2048] = "", line[160];
+	struct stat root, st;
+
+	cr_assert_eq(stat("/", &root), 0);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (lstat(paths[i], &st) < 0 || st.st_dev != root.st_dev || st.st_uid >= 65536 ||
+		    st.st_gid >= 65536)
+			continue;
+		snprintf(line, sizeof(line), "%s %u %u %o\n", paths[i], (unsigned)st.st_uid,
+			 (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
+		strcat(want, line);
+		strcat(script, " ");
+		strcat(script, paths[i]);
+	}
+	cr_assert_eq(sh("h1", script), 0, "%s: %s", script, r.err);
+	cr_expect_str_eq(r.out, want, "owners and modes in h1 (got) and on the machine (want):\n%s\n%s",
+			 r.out, want);
+}
+
+Test(rootfs, the_hosts_layer_keeps_the_machines_owners_and_modes)
+{
+	up_with("tfo", "1", NULL, NULL);
+	layer_keeps_owners_and_modes();
+	lab_down_quiet(LAB);
+	cr_assert_eq(setenv("NETLAB_ROOTFS_UPPER", "parent", 1), 0);
+	up_with("tfo", "1", NULL, NULL);
+	layer_keeps_owners_and_modes();
+}
+
 /* --------------------------------------------------------------------- no way to the machine */
 
 static void machine_root_dev(char out[32])

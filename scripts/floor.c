@@ -21,12 +21,12 @@
  * and return once each is reaped. Not done (netlab does them): hostname files, the machine's
  * secrets hidden, runtime dirs, sysctls, cgroups, /run/netns mounts, state, nftables, IPv6.
  *
- * Prints "up MS down MS". --t0: the wall clock (CLOCK_REALTIME, microseconds, bash's
- * ${EPOCHREALTIME/./}) when the caller started us, so "up" counts our start too, as it does for a
- * netlab timed from the outside. Everything it made is gone when it exits, error or not; killed,
- * its hosts end at the end of their sockets, and only the bridge can remain (ip link del P"br").
- * --hold: once up, print each host's name and PID, and wait for a line on stdin before the down
- * (to look at the lab). Run as root. */
+ * Prints "up MS down MS cpu MS" (cpu: the CPU time of the up, ours and the hosts'). --t0: the wall
+ * clock (CLOCK_REALTIME, microseconds, bash's ${EPOCHREALTIME/./}) when the caller started us, so
+ * "up" counts our start too, as it does for a netlab timed from the outside. Everything it made
+ * is gone when it exits, error or not; killed, its hosts end at the end of their sockets, and only
+ * the bridge can remain (ip link del P"br"). --hold: once up, print each host's name and PID, and
+ * wait for a line on stdin before the down (to look at the lab). Run as root. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -715,6 +716,30 @@ static int make_bridge(void)
 	return 0;
 }
 
+/* CPU time the lab took so far, ms: ours (both threads) and each host's (its own setup). */
+static double cpu_ms(void)
+{
+	struct rusage ru;
+	double ms = 0;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+		     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	for (size_t i = 0; i < n_hosts; i++) {
+		char path[48];
+		unsigned long long ns = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)hosts[i].pid);
+		if ((f = fopen(path, "re"))) {
+			if (fscanf(f, "%llu", &ns) == 1)
+				ms += (double)ns / 1e6;
+			fclose(f);
+		}
+	}
+	return ms;
+}
+
 /* Everything we made: the links at once, then the hosts. Returns 0 or -1 (links left). */
 static int teardown(void)
 {
@@ -746,6 +771,7 @@ static int teardown(void)
 int main(int argc, char **argv)
 {
 	int64_t t0 = now_us(CLOCK_REALTIME), t_up, t1;
+	double cpu;
 	pthread_t ts, tc;
 	char *end;
 	long n;
@@ -793,6 +819,7 @@ int main(int argc, char **argv)
 		pthread_join(tc, NULL);
 	}
 	t_up = now_us(CLOCK_REALTIME);
+	cpu = failed ? 0 : cpu_ms();
 	if (hold && !failed) {	/* to look at the lab: until a line (or the end) on stdin */
 		char line[8];
 
@@ -808,6 +835,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: %s\n", failure);
 		return 1;
 	}
-	printf("up %.1f down %.1f\n", (double)(t_up - t0) / 1e3, (double)(now_us(CLOCK_MONOTONIC) - t1) / 1e3);
+	printf("up %.1f down %.1f cpu %.1f\n", (double)(t_up - t0) / 1e3,
+	       (double)(now_us(CLOCK_MONOTONIC) - t1) / 1e3, cpu);
 	return rc < 0;
 }

@@ -149,7 +149,8 @@ static int recv_error(int fd, struct lab_error **err)
 }
 
 /* Wait until the child behind pidfd exits (*out_wstatus: waitpid's), the deadline passes (1; it
- * still runs) or a signal arrives on sigfd (< 0, err->signo set). deadline 0: none. */
+ * still runs) or a signal arrives on sigfd (< 0, an interrupted error: exit 128+N). deadline 0:
+ * none. */
 static int wait_child(pid_t pid, int pidfd, uint64_t deadline, int sigfd, const char *what,
 		      int *out_wstatus, struct lab_error **err)
 {
@@ -168,13 +169,11 @@ static int wait_child(pid_t pid, int pidfd, uint64_t deadline, int sigfd, const 
 		if (n > 0 && sigfd >= 0 && (p[1].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
-			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				int r = lab_err(err, EINTR, "interrupted by %s while %s",
-						strsignal((int)si.ssi_signo), what);
-				if (*err)
-					(*err)->signo = (int)si.ssi_signo;
-				return r;
-			}
+			/* as up_step reports it: the CLI exits 128+N for an interrupted error */
+			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				return lab_err_interrupted(err, (int)si.ssi_signo, "interrupted by %s "
+							   "while %s", strsignal((int)si.ssi_signo),
+							   what);
 		}
 		if (n > 0 && (p[0].revents & (POLLIN | POLLHUP))) {
 			while (waitpid(pid, out_wstatus, 0) < 0)

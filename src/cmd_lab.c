@@ -520,6 +520,15 @@ static int run_status(const struct cli_command *self, int argc, char **argv)
 			print_status_json_add(doc, &lab, info);
 		else if (info)
 			print_status(&lab, info);
+		if (info && !json) {	/* [kathara] the lab's directory and LAB_* lines */
+			char *about = NULL;
+			struct lab_error *ignored = NULL;
+
+			if (hostsetup_about_read(lab.name, &about, &ignored) == 0 && about)
+				print_about(about);
+			lab_err_free(&ignored);
+			free(about);
+		}
 		free(info);
 		state_free(&lab);
 	}

@@ -224,11 +224,14 @@ Test(kathara_up, shutdown_files_run_at_down)
 	FILE *p;
 
 	put("lab.conf", "a[0]=\"X\"\n");
-	put("a.shutdown", "touch /tmp/bye\n");
+	/* it waits (a few seconds at most) for the command below to have seen its file: down kills
+	 * the host right after its shutdown files */
+	put("a.shutdown", "touch /tmp/bye\nfor i in $(seq 50); do test -e /tmp/ack && break; "
+	    "sleep 0.1; done\n");
 	up_dir(dir);
 	/* a command in the host waits for what a.shutdown makes: it sees it before the host goes */
 	snprintf(cmd, sizeof(cmd), "%s exec %s/a -- sh -c 'while ! test -e /tmp/bye; do sleep 0.1; "
-		 "done; echo seen' 2>&1", netlab_bin(), lab);
+		 "done; echo seen; touch /tmp/ack' 2>&1", netlab_bin(), lab);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
 	sleep(1);

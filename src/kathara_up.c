@@ -194,7 +194,9 @@ static int map_host(const struct kathara_up *k, const struct kathara_host *kh, s
 	for (size_t j = 0; j < kh->nports; j++) {
 		struct lab_iface *x = &h->ifaces[j];
 
-		snprintf(x->name, sizeof(x->name), "eth%zu", j);
+		memcpy(x->name, "eth", 3);	/* ethJ, J < LAB_IFACES_MAX (checked above) */
+		x->name[3] = (char)('0' + j);
+		x->name[4] = '\0';
 		x->seg = (unsigned)kh->ports[j].seg;
 		x->has_mac = kh->ports[j].has_mac;
 		memcpy(x->mac, kh->ports[j].mac, sizeof(x->mac));

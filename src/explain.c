@@ -169,8 +169,8 @@ void explain_routes(const struct cable_ctx *c, const struct lab_host *h)
 	for (size_t k = 0; k < h->nifaces; k++) {
 		const struct lab_iface *x = &h->ifaces[k];
 
-		if (u->lab->segs[x->seg].noaddr) {
-			explainf(u->spec->explain, u->spec->explain_arg,
+		if (c->lab->segs[x->seg].noaddr) {
+			explainf(c->explain, c->explain_arg,
 				 "nsenter -t $pid_%s -U -n sh -c '%sip link set %s up'", h->name,
 				 k ? "" : "ip link set lo up; ", x->name);
 			continue;

@@ -592,11 +592,10 @@ claim "up DIR: a Kathará lab, its LAB_* lines, segments without netlab's addres
 	want='  segment a +bridge '$K'-a +no addresses of netlab.s, 2 ports' \
 	want='  r1 +@N +eth0 \(its own\) +uts ipc pid mnt user net \(router\)' \
 	-- NL up tests/kathara/ospf --name "$K"
-for _ in $(seq 1 60); do NL pingall "$K" > /dev/null 2>&1 && break; sleep 1; done
-claim "pingall on a Kathará lab: live addresses, every pair" readme='pingall lab "ospf": 20/20 pairs reachable (20 expected), as expected' \
+claim "verify --wait on a Kathará lab: live addresses, every pair" readme='$ netlab verify --wait 60 ospf | tail -3' \
+	want='PASS  pc2  reaches pc1 +ICMP echo to 10.1.0.10: reply' want='60 passed, 0 failed' -- NL verify --wait 60 "$K"
+claim "pingall on a Kathará lab" readme='pingall lab "ospf": 20/20 pairs reachable (20 expected), as expected' \
 	want='pingall lab "'$K'": 20/20 pairs reachable \(20 expected\), as expected, @F s' -- NL pingall "$K"
-claim "verify on a Kathará lab" readme='60 passed, 0 failed' \
-	want='PASS  pc2  reaches pc1 +ICMP echo to its live address: reply' want='60 passed, 0 failed' -- NL verify "$K"
 claim "OSPF routes in r1" readme='O>* 10.3.0.0/24 [110/20] via 10.0.13.2, eth2' \
 	want='O>\* 10.3.0.0/24 \[110/20\] via 10.0.13.2, eth2, weight 1, .*' \
 	-- NL exec "$K/r1" -- vtysh -c 'show ip route ospf'

@@ -580,6 +580,27 @@ claim "logs of the kept lab" readme='netlab: exit status 2' \
 	want='netlab: exit status 2' nowant='never' -- NL logs rmcke/r1
 down_lab rmcke
 
+# ------------------------------------------------------------------------- Kathará labs (up DIR)
+
+K=ospf; [ "$L" = lab ] || K=rmcko
+UP+=("$K")
+claim "up DIR: a Kathará lab, its LAB_* lines, segments without netlab's addresses" \
+	readme='$ netlab up tests/kathara/ospf --name ospf' \
+	want='Kathara lab .*/tests/kathara/ospf: 5 devices, 5 collision domains' \
+	want='  Description  OSPF, one area: three FRR routers in a triangle, a LAN with a PC at two of them' \
+	want='lab "'$K'" up: 5 hosts \(5 routers\) \+ 0 empty on 5 segments, @N ms' \
+	want='  segment a +bridge '$K'-a +no addresses of netlab.s, 2 ports' \
+	want='  r1 +@N +eth0 \(its own\) +uts ipc pid mnt user net \(router\)' \
+	-- NL up tests/kathara/ospf --name "$K"
+claim "verify --wait on a Kathará lab: live addresses, every pair" readme='$ netlab verify --wait 60 ospf | tail -3' \
+	want='PASS  pc2  reaches pc1 +ICMP echo to 10.1.0.10: reply' want='60 passed, 0 failed' -- NL verify --wait 60 "$K"
+claim "pingall on a Kathará lab" readme='pingall lab "ospf": 20/20 pairs reachable (20 expected), as expected' \
+	want='pingall lab "'$K'": 20/20 pairs reachable \(20 expected\), as expected, @F s' -- NL pingall "$K"
+claim "OSPF routes in r1" readme='O>* 10.3.0.0/24 [110/20] via 10.0.13.2, eth2' \
+	want='O>\* 10.3.0.0/24 \[110/20\] via 10.0.13.2, eth2, weight 1, .*' \
+	-- NL exec "$K/r1" -- vtysh -c 'show ip route ospf'
+down_lab "$K"
+
 # ------------------------------------------------------------------------------------- doctor
 
 claim "doctor: one line per check and a summary" readme='doctor: 14 ok, 3 warnings, 0 failures' \

@@ -62,6 +62,15 @@ int host_net(const struct lab *lab, const struct lab_host *h, int pidfd,
 
 		ifindex[k] = ifindex_known[k];
 		r = ifindex[k] ? 0 : nets_ifindex(n, x->name, &ifindex[k], err);
+		if (g->noaddr) {	/* up, nothing more: the lab's startup files address it */
+			if (r >= 0 && neigh_fix)
+				r = nets_neigh_defaults(n, ifindex[k], true, err);
+			if (r >= 0)
+				r = nets_link_set_up(n, ifindex[k], true, err);
+			if (r < 0)
+				lab_err_wrap(err, "%s", x->name);
+			continue;
+		}
 		if (r >= 0 && ipv6_is_zero(x->addr6))	/* IPv4 only: not even a link-local address */
 			r = nets_link_no_ipv6(n, ifindex[k], err);
 		if (r >= 0 && neigh_fix)
@@ -248,7 +257,10 @@ int cable_host(struct cable_ctx *c, const struct lab_host *h, int pidfd, struct 
 		unsigned m = ++c->macs;
 		uint8_t mac[6];
 
-		iface_mac(lab, m, mac);
+		if (x->has_mac)
+			memcpy(mac, x->mac, sizeof(mac));
+		else
+			iface_mac(lab, m, mac);
 		bool v6 = !ipv6_is_zero(x->addr6);
 		int ifindex;
 

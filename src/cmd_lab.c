@@ -9,6 +9,7 @@
 #include "graph.h"
 #include "ipv4.h"
 #include "ipv6.h"
+#include "kathara_up.h"
 #include "lab.h"
 #include "names.h"
 #include "print.h"
@@ -211,7 +212,10 @@ static int up_check(struct up_args *a, int argc, char **argv)
 	struct lab_spec *spec = &a->spec;
 	unsigned long v;
 
-	if (optind < argc) {
+	if (optind < argc && !a->file && util_parse_ulong(argv[optind], 1, LAB_HOSTS_MAX, &v) < 0 &&
+	    kathara_up_is_lab(argv[optind]))	/* up DIR: a Kathará lab */
+		a->file = argv[optind++];
+	else if (optind < argc) {
 		if (util_parse_ulong(argv[optind], 1, LAB_HOSTS_MAX, &v) < 0)
 			return cli_usage_error("'%s' is not a number of hosts from 1 to %d", argv[optind],
 					       LAB_HOSTS_MAX);
@@ -224,9 +228,55 @@ static int up_check(struct up_args *a, int argc, char **argv)
 	if (a->file && (a->sized || spec->has_subnet || spec->has_subnet6))
 		return cli_usage_error("-f takes hosts and subnets from the file: drop N, --empty, "
 				       "--subnet and --subnet6");
+	if (a->file && kathara_up_is_lab(a->file) && (spec->no_ipv6 || spec->mtu))
+		return cli_usage_error("a Kathará lab's addresses are its own: drop --no-ipv6 and --mtu");
 	if (spec->no_ipv6 && spec->has_subnet6)
 		return cli_usage_error("--subnet6 and --no-ipv6 contradict each other");
 	return 0;
+}
+
+/* up DIR (or up -f DIR/lab.conf): a Kathará lab. Its notes first; refused (exit 1, nothing made)
+ * when it needs software Debian lacks or the machine has not installed; a failing startup is
+ * reported and the lab kept, as Kathará does. */
+static int up_kathara(struct up_args *a)
+{
+	struct lab_spec *spec = &a->spec;
+	struct lab_error *err = NULL;
+	struct kathara_up k;
+	struct lab_timing t;
+	struct lab_topo topo;
+	struct lab lab;
+	int r;
+
+	if (kathara_up_load(a->file, &k, &err) < 0)
+		return cli_fail(&err);
+	print_kathara_plan(&k.lab, &k.plan, k.dir, a->quiet);
+	if (k.plan.nrefusals || k.nmissing) {
+		print_kathara_refusal(&k.plan, (const char *const *)k.missing, k.nmissing);
+		kathara_up_free(&k);
+		return EXIT_FAIL;
+	}
+	r = kathara_up_topo(&k, &topo, &err);
+	kathara_up_free(&k);
+	if (r < 0)
+		return cli_fail(&err);
+	spec->topo = &topo;
+	if (hostsetup_check(spec, &err) < 0) {	/* --fs shared */
+		lab_topo_free(&topo);
+		return cli_fail(&err);
+	}
+	r = lab_up(spec, &lab, &t, &err);
+	lab_topo_free(&topo);
+	if (r < 0) {
+		r = cli_fail(&err);
+		print_setup_failure(&a->setup.fail, spec->name);
+		return r;
+	}
+	print_up(&lab, &t, a->quiet);
+	state_free(&lab);
+	fflush(stdout);
+	print_startup_failure(&a->setup.fail, spec->name);	/* the lab is kept: exit 0 */
+	return EXIT_OK;
 }
 
 static int run_up(const struct cli_command *self, int argc, char **argv)
@@ -244,6 +294,8 @@ static int run_up(const struct cli_command *self, int argc, char **argv)
 		return r;
 	if ((r = up_check(&a, argc, argv)) != 0)
 		return r;
+	if (a.file && kathara_up_is_lab(a.file))
+		return up_kathara(&a);
 	if (a.file) {
 		if (topo_load(a.file, &topo, &err) < 0)
 			return cli_fail(&err);
@@ -298,18 +350,24 @@ const struct cli_command cmd_up = {
 	.summary = "start a lab: netlab up [N] [--name LAB] [--subnet CIDR] [--empty M]",
 	.run = run_up,
 	.usage = "Usage: netlab up [N] [options]\n"
-		 "       netlab up -f TOPOLOGY.yaml [options]\n\n"
+		 "       netlab up -f TOPOLOGY.yaml [options]\n"
+		 "       netlab up KATHARA_DIR [options]   (or -f KATHARA_DIR/lab.conf)\n\n"
 		 "Start a lab of N networked hosts h1..hN (default 2) on one bridge, plus\n"
 		 "empty-netns control hosts e1..eM; or the segments, hosts, routers and routes\n"
 		 "of a topology file (format in the README; examples in examples/). Each host\n"
 		 "is a process tree in new user, mount, PID, network, UTS and IPC namespaces,\n"
 		 "with its own root filesystem (copy-on-write), /proc, /sys, /dev, /run and /tmp.\n"
 		 "Hosts get an IPv4 address and an IPv6 one from a unique local /64, plus\n"
-		 "their link-local address.\n",
+		 "their link-local address.\n"
+		 "A directory (or a file named lab.conf) is a Kathara lab: a segment per\n"
+		 "collision domain without netlab's addresses, a host per device with its\n"
+		 "files, /hostlab, a copy of shared/ at /shared, its startup files run with\n"
+		 "bash (a failing one is reported, the lab kept) and its shutdown files at down.\n",
 	.column = 22,
 	.opts = up_opts,
 	.example = "Examples: netlab up 3 --name week1 --subnet 10.99.0.0/24\n"
-		   "          netlab up -f examples/two-subnets.yaml\n",
+		   "          netlab up -f examples/two-subnets.yaml\n"
+		   "          netlab up tests/kathara/ospf --name ospf\n",
 };
 
 /* --- down --- */
@@ -462,6 +520,15 @@ static int run_status(const struct cli_command *self, int argc, char **argv)
 			print_status_json_add(doc, &lab, info);
 		else if (info)
 			print_status(&lab, info);
+		if (info && !json) {	/* [kathara] the lab's directory and LAB_* lines */
+			char *about = NULL;
+			struct lab_error *ignored = NULL;
+
+			if (hostsetup_about_read(lab.name, &about, &ignored) == 0 && about)
+				print_about(about);
+			lab_err_free(&ignored);
+			free(about);
+		}
 		free(info);
 		state_free(&lab);
 	}

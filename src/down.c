@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "hostsetup.h"
 #include "util.h"
 
 /* The state file cannot be trusted: rebuild the host list from what the kernel shows. The netns
@@ -92,6 +93,10 @@ static int down_locked(int labfd, const char *name, void (*report)(const char *,
 			report(bad->msg, arg);
 		lab_err_free(&bad);
 		recover_hosts(&lab);
+	} else {
+		/* [hostsetup] a Kathará lab's shutdown files, before its hosts go; their failures
+		 * do not stop down */
+		(void)hostsetup_shutdown(labfd, &lab);
 	}
 	return teardown(&t, err);
 }

@@ -169,6 +169,12 @@ void explain_routes(const struct cable_ctx *c, const struct lab_host *h)
 	for (size_t k = 0; k < h->nifaces; k++) {
 		const struct lab_iface *x = &h->ifaces[k];
 
+		if (c->lab->segs[x->seg].noaddr) {
+			explainf(c->explain, c->explain_arg,
+				 "nsenter -t $pid_%s -U -n sh -c '%sip link set %s up'", h->name,
+				 k ? "" : "ip link set lo up; ", x->name);
+			continue;
+		}
 		if (!ipv6_is_zero(x->addr6))
 			snprintf(v6, sizeof(v6), "ip addr add %s/64 dev %s nodad; ",
 				 ipv6_fmt(x->addr6, a, sizeof(a)), x->name);

@@ -52,8 +52,14 @@ static void live_addrs(const char *in, char *out, size_t len)
 static void planned_addrs(const struct lab *lab, const struct lab_iface *x, char *out, size_t len)
 {
 	char a[IPV6_TEXT];
-	int n = snprintf(out, len, "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)),
-			 lab->segs[x->seg].subnet.prefix);
+	int n;
+
+	if (lab->segs[x->seg].noaddr) {
+		snprintf(out, len, "(its own)");
+		return;
+	}
+	n = snprintf(out, len, "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)),
+		     lab->segs[x->seg].subnet.prefix);
 
 	if (!ipv6_is_zero(x->addr6) && n > 0 && (size_t)n < len)
 		snprintf(out + n, len - (size_t)n, "\n%s/64", ipv6_fmt(x->addr6, a, sizeof(a)));
@@ -64,7 +70,8 @@ static void segment_node(FILE *f, const struct lab_segment *g)
 	char label[160], net[20], net6[IPV6_TEXT + 4], id[32];
 
 	snprintf(id, sizeof(id), "seg:%s", g->name);
-	snprintf(label, sizeof(label), "%s\n%s%s%s", g->name, ipv4_fmt_net(&g->subnet, net, sizeof(net)),
+	snprintf(label, sizeof(label), "%s\n%s%s%s", g->name,
+		 g->noaddr ? "(no addresses of netlab's)" : ipv4_fmt_net(&g->subnet, net, sizeof(net)),
 		 g->has6 ? "\n" : "", g->has6 ? ipv6_fmt_net(&g->subnet6, net6, sizeof(net6)) : "");
 	fputs("  ", f);
 	dot_str(f, id);

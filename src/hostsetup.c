@@ -43,7 +43,17 @@ void hostsetup_free(struct hostsetup *s)
 		for (size_t k = 0; k < h->nexec; k++)
 			free(h->exec[k]);
 		free(h->exec);
+		for (size_t k = 0; k < h->ncopies; k++) {
+			free(h->copies[k].src);
+			free(h->copies[k].dst);
+		}
+		free(h->copies);
+		for (size_t k = 0; k < h->nshutdown; k++)
+			free(h->shutdown[k]);
+		free(h->shutdown);
 	}
+	free(s->about);
+	s->about = NULL;
 	free(s->host);
 	s->host = NULL;
 	s->n = 0;
@@ -52,8 +62,11 @@ void hostsetup_free(struct hostsetup *s)
 bool hostsetup_any(const struct hostsetup *s)
 {
 	for (size_t i = 0; s && i < s->n; i++)
-		if (s->host[i].files || s->host[i].nsysctls || s->host[i].nexec)
+		if (s->host[i].files || s->host[i].ncopies || s->host[i].nsysctls || s->host[i].nexec ||
+		    s->host[i].nshutdown)
 			return true;
+	if (s && s->about)
+		return true;
 	return false;
 }
 
@@ -114,7 +127,7 @@ int hostsetup_check(const struct lab_spec *spec, struct lab_error **err)
 	const struct hostsetup *s = spec->topo ? spec->topo->setup : NULL;
 
 	for (size_t i = 0; s && i < s->n; i++)
-		if (s->host[i].files && spec->fs == ROOTFS_SHARED)
+		if ((s->host[i].files || s->host[i].ncopies) && spec->fs == ROOTFS_SHARED)
 			return lab_err_usage(err, "host %s: files: needs a root filesystem of its own, and "
 					       "--fs shared gives hosts the machine's: use --fs own (the "
 					       "default)", spec->topo->plan.hosts[i].name);
@@ -379,6 +392,80 @@ static int walk(struct tree *t, int dirfd, const char *rel, unsigned depth, stru
 	return r;
 }
 
+static struct entry *tree_push(struct tree *t, struct lab_error **err)
+{
+	if (t->n == HOSTSETUP_FILES_MAX) {
+		lab_err(err, 0, "files: more than %d entries", HOSTSETUP_FILES_MAX);
+		return NULL;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct entry *v = realloc(t->e, cap * sizeof(*v));
+
+		if (!v) {
+			lab_err(err, ENOMEM, "files");
+			return NULL;
+		}
+		t->e = v;
+		t->cap = cap;
+	}
+	t->e[t->n] = (struct entry){ .fd = -1 };
+	return &t->e[t->n++];
+}
+
+/* One copy (hostsetup_copy) into the tree: the directories leading to dst (0755, kept as they
+ * are where the host has them), then src, a file or the content of a directory, under dst. */
+static int tree_add_copy(struct tree *t, const struct hostsetup_copy *c, struct lab_error **err)
+{
+	const char *dst = c->dst + strspn(c->dst, "/");
+	_cleanup_close_ int fd = -1;
+	size_t first;
+	struct entry *e;
+	struct stat st;
+
+	/* each parent of dst (and dst itself for a tree) as a directory entry */
+	for (const char *p = dst; *p;) {
+		size_t k = strcspn(p, "/");
+
+		if (!p[k] && !c->tree)
+			break;
+		if (!(e = tree_push(t, err)))
+			return -1;
+		e->mode = S_IFDIR | 0755;
+		if (!(e->rel = strndup(dst, (size_t)(p - dst) + k)))
+			return lab_err(err, ENOMEM, "files");
+		p += k + (p[k] == '/');
+	}
+	t->top = c->src;
+	fd = open(c->src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+		  (c->tree ? O_DIRECTORY : 0));	/* the admin's path */
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return lab_err(err, errno, "files: %s", c->src);
+	if (!c->tree) {
+		if (!S_ISREG(st.st_mode))
+			return lab_err(err, 0, "files: %s is not a regular file", c->src);
+		if (!(e = tree_push(t, err)))
+			return -1;
+		e->mode = st.st_mode;
+		e->fd = TAKE_FD(fd);
+		if (!(e->rel = strdup(dst)))
+			return lab_err(err, ENOMEM, "files");
+		return 0;
+	}
+	first = t->n;
+	if (walk(t, fd, "", 0, err) < 0)
+		return -1;
+	for (size_t i = first; *dst && i < t->n; i++) {	/* under dst */
+		char *rel;
+
+		if (asprintf(&rel, "%s/%s", dst, t->e[i].rel) < 0)
+			return lab_err(err, ENOMEM, "files");
+		free(t->e[i].rel);
+		t->e[i].rel = rel;
+	}
+	return 0;
+}
+
 static int open_in_root(int rootfd, const char *rel, int flags)
 {
 	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
@@ -475,16 +562,20 @@ static int helper(const struct lab *lab, const struct lab_host *h, const struct 
 
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		return lab_err(err, errno, "prctl(PR_SET_DUMPABLE)");
-	if (s->files) {
+	if (s->files || s->ncopies) {
 		/* a file open per entry until it is copied */
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 			rl.rlim_cur = rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
-		top = open(s->files, O_RDONLY | O_DIRECTORY | O_CLOEXEC);	/* the admin's path */
-		if (top < 0)
+		if (s->files)
+			top = open(s->files, O_RDONLY | O_DIRECTORY | O_CLOEXEC);	/* the admin's path */
+		if (s->files && top < 0)
 			return lab_err(err, errno, "files: %s", s->files);
-		r = walk(&t, top, "", 0, err);
+		if (s->files)
+			r = walk(&t, top, "", 0, err);
+		for (size_t k = 0; r == 0 && k < s->ncopies; k++)
+			r = tree_add_copy(&t, &s->copies[k], err);
 	}
 	if (r == 0 && cgroup_join(lab->name, h->name, err) < 0)
 		r = -1;
@@ -874,7 +965,13 @@ static int exec_host(const struct lab_spec *spec, const struct lab *lab, size_t 
 			if (r == 0)
 				r = log_write(logsfd, h->name, &log, err);
 		}
-		if (r == 0 && (run.timed_out || run.status)) {
+		if (r == 0 && (run.timed_out || run.status) && spec->topo->setup->keep_going) {
+			/* Kathará's way: reported, and on to the next */
+			if (fail && !fail->failed)
+				fill_failure(fail, h, s->exec[k], k + 1, s->nexec, &run, timeout_ms);
+			else if (fail)
+				fail->others++;
+		} else if (r == 0 && (run.timed_out || run.status)) {
 			if (fail)
 				fill_failure(fail, h, s->exec[k], k + 1, s->nexec, &run, timeout_ms);
 			if (run.timed_out)
@@ -891,6 +988,9 @@ static int exec_host(const struct lab_spec *spec, const struct lab *lab, size_t 
 	free(log.buf);
 	return r;
 }
+
+static int write_records(const struct hostsetup *s, const struct lab *lab, int labfd,
+			 struct lab_error **err);
 
 int hostsetup_up(const struct lab_spec *spec, struct lab *lab, const struct ns_child *children,
 		 int labfd, int sigfd, struct lab_error **err)
@@ -917,7 +1017,7 @@ int hostsetup_up(const struct lab_spec *spec, struct lab *lab, const struct ns_c
 		const struct hostsetup_host *hs = &s->host[i];
 
 		any_exec |= hs->nexec > 0;
-		if (!hs->files && !hs->nsysctls)
+		if (!hs->files && !hs->ncopies && !hs->nsysctls)
 			continue;
 		explain_files(spec, &lab->hosts[i], hs);
 		r = files_and_sysctls(lab, i, hs, &children[i],
@@ -925,6 +1025,8 @@ int hostsetup_up(const struct lab_spec *spec, struct lab *lab, const struct ns_c
 		if (r < 0)
 			return lab_err_wrap(err, "host %s", lab->hosts[i].name);
 	}
+	if (write_records(s, lab, labfd, err) < 0)
+		return -1;
 	if (!any_exec)
 		return 0;
 	if (mkdirat(labfd, HOSTSETUP_LOG_DIR, 0700) < 0 && errno != EEXIST)
@@ -943,7 +1045,118 @@ int hostsetup_up(const struct lab_spec *spec, struct lab *lab, const struct ns_c
 		if (r < 0)
 			return r;
 	}
+	if (fail && fail->failed)	/* keep_going: kept, the failure is the CLI's to report */
+		fail->kept = true;
 	return 0;
+}
+
+/* The lab's about lines and its hosts' shutdown commands, for `status` and `down`. */
+static int write_records(const struct hostsetup *s, const struct lab *lab, int labfd,
+			 struct lab_error **err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	bool any = false;
+	int r;
+
+	if (s->about && util_write_atomic(labfd, HOSTSETUP_ABOUT_FILE, s->about, strlen(s->about),
+					  0600, err) < 0)
+		return -1;
+	if (!(f = open_memstream(&text, &len)))
+		return lab_err(err, errno, "shutdown commands");
+	for (size_t i = 0; i < lab->nhosts; i++)
+		for (size_t k = 0; k < s->host[i].nshutdown; k++) {
+			fprintf(f, "%s\t%s\n", lab->hosts[i].name, s->host[i].shutdown[k]);
+			any = true;
+		}
+	if (fclose(f) != 0) {
+		free(text);
+		return lab_err(err, ENOMEM, "shutdown commands");
+	}
+	r = any ? util_write_atomic(labfd, HOSTSETUP_SHUTDOWN_FILE, text, len, 0600, err) : 0;
+	free(text);
+	return r;
+}
+
+static int read_at(int dirfd, const char *name, char **out, struct lab_error **err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	*out = NULL;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : lab_err(err, errno, "open %s", name);
+	for (;;) {
+		ssize_t n;
+
+		if (len + 4096 + 1 > cap) {
+			char *v = realloc(buf, cap = cap ? cap * 2 : 8192);
+
+			if (!v)
+				return lab_err(err, ENOMEM, "read %s", name);
+			buf = v;
+		}
+		n = TEMP_FAILURE_RETRY(read(fd, buf + len, cap - len - 1));
+		if (n < 0)
+			return lab_err(err, errno, "read %s", name);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > HOSTSETUP_LOG_MAX)
+			return lab_err(err, EFBIG, "read %s", name);
+	}
+	buf[len] = '\0';
+	*out = TAKE_PTR(buf);
+	return 0;
+}
+
+int hostsetup_shutdown(int labfd, const struct lab *lab)
+{
+	_cleanup_free_ char *text = NULL;
+	struct lab_error *e = NULL;
+	char *save = NULL, out[256];
+	int failed = 0;
+
+	if (read_at(labfd, HOSTSETUP_SHUTDOWN_FILE, &text, &e) < 0) {
+		lab_err_free(&e);
+		return 1;
+	}
+	for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t');
+		const struct lab_host *h = NULL;
+		int status = 0;
+
+		if (!tab)
+			continue;
+		*tab = '\0';
+		for (size_t i = 0; i < lab->nhosts && !h; i++)
+			if (!strcmp(lab->hosts[i].name, line))
+				h = &lab->hosts[i];
+		if (!h || !h->pid)
+			continue;
+		char *argv[] = { "/bin/bash", "-c", tab + 1, NULL };
+		if (lab_capture_timed(lab, h, argv, out, sizeof(out), HOSTSETUP_SHUTDOWN_TIMEOUT_MS,
+				      &status, &e) < 0 || status)
+			failed++;
+		lab_err_free(&e);
+	}
+	return failed;
+}
+
+int hostsetup_about_read(const char *lab, char **out, struct lab_error **err)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int dir = -1;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s/%s", LAB_RUN_DIR, lab);
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return errno == ENOENT ? 0 : lab_err(err, errno, "open %s", path);
+	return read_at(dir, HOSTSETUP_ABOUT_FILE, out, err);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -26,10 +26,28 @@ struct hostsetup_sysctl {
 	char *value;		/* written as is */
 };
 
+#define HOSTSETUP_SHUTDOWN_TIMEOUT_MS 10000	/* each shutdown command, at down */
+#define HOSTSETUP_SHUTDOWN_FILE "shutdown"	/* /run/netlab/LAB/shutdown: "HOST\tCOMMAND" lines */
+#define HOSTSETUP_ABOUT_FILE "about"		/* /run/netlab/LAB/about: lines `status` shows */
+
+/* A file or a directory of the machine copied into a host (a Kathará lab's device directory over
+ * /, its startup files into /hostlab, its shared/ into /shared). */
+struct hostsetup_copy {
+	char *src;		/* absolute path on the machine */
+	char *dst;		/* absolute path in the host: "/", "/hostlab/r1.startup" */
+	bool tree;		/* src is a directory: its content goes under dst (made if missing) */
+};
+
 /* What a topology file asks of one host beyond its network; all optional, all malloc'd. */
 struct hostsetup_host {
 	char *files;		/* a directory on the machine, already resolved against the
 				 * topology file's directory; NULL: none */
+	size_t ncopies;		/* after files:, in order (a later one wins) */
+	struct hostsetup_copy *copies;
+	size_t nshutdown;	/* commands run at `down` (/bin/bash -c), each within
+				 * HOSTSETUP_SHUTDOWN_TIMEOUT_MS, before the hosts are killed;
+				 * single lines */
+	char **shutdown;
 	size_t nsysctls;
 	struct hostsetup_sysctl *sysctls;
 	size_t nexec;
@@ -40,6 +58,11 @@ struct hostsetup_host {
 struct hostsetup {
 	size_t n;
 	struct hostsetup_host *host;
+	bool keep_going;	/* Kathará's way: a failing exec command is reported (fail, with
+				 * the count of the others), the next ones and hosts still run,
+				 * and the lab is kept */
+	char *about;		/* lines `status` shows for the lab (a Kathará lab's directory and
+				 * LAB_* metadata); NULL: none */
 };
 
 void hostsetup_free(struct hostsetup *s);
@@ -64,6 +87,7 @@ struct hostsetup_failure {
 	bool timed_out;		/* no exit within timeout_ms: killed, with what it started */
 	unsigned timeout_ms;
 	char tail[4096];	/* its last HOSTSETUP_TAIL_LINES lines (at most), as written */
+	size_t others;		/* keep_going: how many more commands failed after it */
 };
 
 /* up's options for this step (lab_spec.setup) and, out, what failed. */
@@ -88,6 +112,15 @@ int hostsetup_check(const struct lab_spec *spec, struct lab_error **err);
  * and the step, and spec->setup->fail filled when a command failed. */
 int hostsetup_up(const struct lab_spec *spec, struct lab *lab, const struct ns_child *children,
 		 int labfd, int sigfd, struct lab_error **err);
+
+/* At `down`, before the hosts go: run the shutdown commands recorded by hostsetup_up in
+ * /run/netlab/LAB/shutdown (labfd), in each host that is still alive, each within
+ * HOSTSETUP_SHUTDOWN_TIMEOUT_MS. Their failures do not stop down: they are counted, not returned
+ * (the return value is how many failed or could not run). */
+int hostsetup_shutdown(int labfd, const struct lab *lab);
+
+/* The lab's about lines (hostsetup.about), malloc'd into *out; NULL when it has none. */
+int hostsetup_about_read(const char *lab, char **out, struct lab_error **err);
 
 /* Remove the lab's logs (teardown, before its directory goes). labfd: /run/netlab/LAB. */
 int hostsetup_logs_remove(int labfd, struct lab_error **err);

@@ -33,7 +33,7 @@ static int fail(const struct conf *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return lab_err(c->err, 0, "%s:%u: %s", c->where, c->line, msg);
+	return lab_err_usage(c->err, "%s:%u: %s", c->where, c->line, msg);
 }
 
 static int oom(const struct conf *c)
@@ -462,7 +462,7 @@ static int each_line(const char *text, size_t len, struct conf *c,
 	const char *p = text, *end = text + len;
 
 	if (len > KATHARA_FILE_MAX)
-		return lab_err(c->err, 0, "%s: larger than %d bytes", c->where, KATHARA_FILE_MAX);
+		return lab_err_usage(c->err, "%s: larger than %d bytes", c->where, KATHARA_FILE_MAX);
 	for (c->line = 1; p < end; c->line++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -503,7 +503,7 @@ int kathara_add_device(struct kathara_lab *lab, const char *name, struct lab_err
 	if (kathara_device_find(lab, name))
 		return 0;
 	if (!is_device_name(name, strlen(name)))
-		return lab_err(err, 0, "device %s: a device name is 1 to %d characters of a-z, 0-9 "
+		return lab_err_usage(err, "device %s: a device name is 1 to %d characters of a-z, 0-9 "
 				       "and _ (as Kathará)", name, KATHARA_DEVICE_MAX);
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
 		if (!strcmp(name, reserved[i]))
@@ -595,7 +595,7 @@ int kathara_parse_dep(const char *text, size_t len, const char *where, struct ka
 		if (i == n) {
 			for (i = 0; i < n && (done[i] || !deps[i]); i++)
 				;
-			lab_err(err, 0, "%s:%u: device %s: its dependencies form a loop", where,
+			lab_err_usage(err, "%s:%u: device %s: its dependencies form a loop", where,
 				i < n ? lines[i] : 1, i < n ? lab->devices[i].name : "?");
 			goto out;
 		}
@@ -729,7 +729,7 @@ int kathara_load_dir(const char *dir, struct kathara_lab *out, struct lab_error 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "%s/lab.ext", dir);
 	if (stat(path, &st) == 0)
-		return lab_err(err, 0, "%s: lab.ext connects collision domains to the machine's "
+		return lab_err_usage(err, "%s: lab.ext connects collision domains to the machine's "
 				       "physical interfaces; netlab keeps lab traffic inside the lab, so "
 				       "it does not run such labs", path);
 	snprintf(path, sizeof(path), "%s/lab.conf", dir);

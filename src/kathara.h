@@ -72,7 +72,7 @@ struct kathara_lab {
 };
 
 /* Parse lab.conf text (need not be NUL-terminated). `where` names the file in errors, which read
- * "DIR/lab.conf:12: ..." and are all the user's to fix (errnum 0). On success *out owns its
+ * "DIR/lab.conf:12: ..." and are all the user's to fix (usage errors, exit 2). On success *out owns its
  * memory (kathara_lab_free). On failure *out is left empty. */
 int kathara_parse_conf(const char *text, size_t len, const char *where, struct kathara_lab *out,
 		       struct lab_error **err);
@@ -80,7 +80,7 @@ int kathara_parse_conf(const char *text, size_t len, const char *where, struct k
 /* Parse lab.dep text ("dev: dep1 dep2" lines) against a parsed lab, and set lab->order to an order
  * in which every device starts after those it depends on (devices lab.dep does not name keep their
  * lab.conf order). A name lab.dep uses that is no device, a syntax error, or a loop is an error
- * "lab.dep:3: ..." (errnum 0). */
+ * "lab.dep:3: ..." (a usage error). */
 int kathara_parse_dep(const char *text, size_t len, const char *where, struct kathara_lab *lab,
 		      struct lab_error **err);
 

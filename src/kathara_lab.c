@@ -318,7 +318,7 @@ static int add_host(struct kathara_plan *p, const struct kathara_lab *lab, size_
 			goto oom;
 	if (d->mem && (cgroup_parse_memory(d->mem, &h->memory_max) < 0 ||
 		       h->memory_max == CGROUP_UNLIMITED))
-		return lab_err(err, 0, "device %s: [mem]=%s: expected a size such as 256m or 1g "
+		return lab_err_usage(err, "device %s: [mem]=%s: expected a size such as 256m or 1g "
 				       "(bytes, k, m, g)", d->name, d->mem);
 	if (d->image && !(h->image = strdup(d->image)))
 		goto oom;

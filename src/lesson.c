@@ -30,6 +30,35 @@ bool lesson_has_ipv6(const struct lab *lab)
 	return false;
 }
 
+bool lesson_noaddr(const struct lab *lab)
+{
+	for (size_t g = 0; g < lab->nsegs; g++)
+		if (lab->segs[g].noaddr)
+			return true;
+	return false;
+}
+
+/* [kathara] The first address of the family that interface x of host h has now (netlab gave it
+ * none), neither loopback nor link-local. false when it has none. */
+static bool live_addr(const struct lab_host_info *info, const struct lab_iface *x, bool v6,
+		      uint32_t *a4, uint8_t a6[16])
+{
+	const struct lab_if_info *fi = lab_if_info_find(info, x->name);
+	char buf[sizeof(fi->addrs)], *save = NULL;
+
+	if (!fi)
+		return false;
+	snprintf(buf, sizeof(buf), "%s", fi->addrs);
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		t[strcspn(t, "/")] = '\0';
+		if (!v6 && ipv4_parse_addr(t, a4) == 0 && (*a4 >> 24) != 127 && (*a4 >> 16) != 0xa9fe)
+			return true;
+		if (v6 && ipv6_parse_addr(t, a6) == 0 && !(a6[0] == 0xfe && (a6[1] & 0xc0) == 0x80))
+			return true;
+	}
+	return false;
+}
+
 /* Is interface k of host h up inside it, as far as can be told (a dead host's, or one that
  * cannot be read: yes, so that its addresses are pinged and found unreachable)? */
 static bool iface_up(const struct lab_host *h, const struct lab_host_info *info, size_t k)
@@ -53,7 +82,9 @@ static int pick_addresses(const struct lab *lab, bool v6, struct pingall_result 
 		cap += lab->dynamic ? lab->hosts[i].nifaces : 1;
 	out->addr_host = calloc(cap + 1, sizeof(*out->addr_host));
 	out->addr_iface = calloc(cap + 1, sizeof(*out->addr_iface));
-	if (!out->addr_host || !out->addr_iface)
+	out->live4 = calloc(cap + 1, sizeof(*out->live4));
+	out->live6 = calloc(cap + 1, 16);
+	if (!out->addr_host || !out->addr_iface || !out->live4 || !out->live6)
 		return lab_err(err, ENOMEM, "pingall");
 	if (!lab->dynamic) {
 		for (size_t i = 0; i < n; i++)
@@ -75,8 +106,16 @@ static int pick_addresses(const struct lab *lab, bool v6, struct pingall_result 
 			info->alive = false;
 		}
 		for (size_t k = 0; k < h->nifaces; k++) {
-			if ((v6 && ipv6_is_zero(h->ifaces[k].addr6)) || !iface_up(h, info, k))
+			size_t a = out->naddrs;
+
+			if (lab->segs[h->ifaces[k].seg].noaddr) {
+				/* [kathara] its live address, if it has one */
+				if (!info->alive || !iface_up(h, info, k) ||
+				    !live_addr(info, &h->ifaces[k], v6, &out->live4[a], &out->live6[a * 16]))
+					continue;
+			} else if ((v6 && ipv6_is_zero(h->ifaces[k].addr6)) || !iface_up(h, info, k)) {
 				continue;
+			}
 			out->addr_host[out->naddrs] = i;
 			out->addr_iface[out->naddrs++] = k;
 		}
@@ -139,6 +178,10 @@ int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_m
 			continue;
 		dst[a].v4 = x->addr;
 		memcpy(dst[a].v6, x->addr6, 16);
+		if (lab->segs[x->seg].noaddr) {	/* [kathara] found live by pick_addresses */
+			dst[a].v4 = out->live4[a];
+			memcpy(dst[a].v6, &out->live6[a * 16], 16);
+		}
 		dst[a].set = !v6 || !ipv6_is_zero(dst[a].v6);
 		dst[a].wire = &wires[dst[a].host * LAB_IFACES_MAX];
 		dst[a].nwire = nwires[dst[a].host];
@@ -206,6 +249,10 @@ void lesson_pingall_free(struct pingall_result *r)
 	free(r->addr_host);
 	free(r->addr_iface);
 	free(r->addr_replies);
+	free(r->live4);
+	free(r->live6);
+	r->live4 = NULL;
+	r->live6 = NULL;
 	r->replies = NULL;
 	r->expected = NULL;
 	r->unconfirmed = NULL;
@@ -342,8 +389,10 @@ static void dynamic_pair(struct checks *c, const struct lab *lab, const struct p
 		if (pr->addr_host[k] != d)
 			continue;
 		x = &lab->hosts[d].ifaces[pr->addr_iface[k]];
+		bool live = lab->segs[x->seg].noaddr;	/* [kathara] the address pinged */
 		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s: %s", count++ ? ", " : "",
-					 pr->v6 ? ipv6_fmt(x->addr6, a, sizeof(a)) : ipv4_fmt(x->addr, a, sizeof(a)),
+					 pr->v6 ? ipv6_fmt(live ? &pr->live6[k * 16] : x->addr6, a, sizeof(a))
+						: ipv4_fmt(live ? pr->live4[k] : x->addr, a, sizeof(a)),
 					 pr->addr_replies[s * pr->naddrs + k] ? "reply" : "no reply");
 	}
 	if (!count)
@@ -516,6 +565,8 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 						 fi->mtu, lab->segs[x->seg].mtu ?: LAB_MTU_DEFAULT);
 					ok = false;
 				}
+				if (lab->segs[x->seg].noaddr)	/* [kathara] its own addresses */
+					continue;
 				snprintf(want, sizeof(want), "%s/%d ", ipv4_fmt(x->addr, a, sizeof(a)),
 					 lab->segs[x->seg].subnet.prefix);
 				ok = ok && fi && has_addr(fi->addrs, want);

@@ -27,6 +27,9 @@ struct pingall_result {
 	size_t *addr_host;	/* naddrs: the host of each address */
 	size_t *addr_iface;	/* naddrs: its interface, an index into that host's ifaces */
 	unsigned *addr_replies;	/* n * naddrs: confirmed replies from host s to address a */
+	uint32_t *live4;	/* [kathara] naddrs: the live address pinged, on a segment without
+				 * netlab's addresses (lesson_noaddr) */
+	uint8_t *live6;		/* 16 * naddrs, the same for IPv6 */
 };
 
 /* Every host pings every other host's first address (eth0); with dynamic routing, every
@@ -34,6 +37,11 @@ struct pingall_result {
  * no route leads there). */
 int lesson_pingall(const struct lab *lab, bool v6, unsigned count, int timeout_ms,
 		   struct pingall_result *out, struct lab_error **err);
+
+/* Has the lab segments without netlab's addresses (a Kathará lab)? Then pingall and verify take
+ * each host's live address (its first global one, in ifindex order) and expect every host with
+ * one to reach every other. */
+bool lesson_noaddr(const struct lab *lab);
 
 /* Does the lab have IPv6 at all (a segment with a /64)? */
 bool lesson_has_ipv6(const struct lab *lab);

@@ -96,9 +96,12 @@ struct taken {
 
 static int taken_add(struct taken *t, const struct lab_segment *g)
 {
-	struct ipv4_net *v4 = realloc(t->v4, (t->n4 + 1) * sizeof(*v4));
+	struct ipv4_net *v4;
 	struct ipv6_net *v6;
 
+	if (g->noaddr)	/* takes no prefix */
+		return 0;
+	v4 = realloc(t->v4, (t->n4 + 1) * sizeof(*v4));
 	if (!v4)
 		return -1;
 	t->v4 = v4;
@@ -217,7 +220,7 @@ static int allocate(const struct plan_input *in, struct lab *lab, struct lab_err
 	/* given subnets first, so that picked ones go around them */
 	for (int pass = 0; pass < 2 && r == 0; pass++)
 		for (size_t g = 0; g < lab->nsegs && r == 0; g++) {
-			if ((lab->segs[g].subnet.prefix != 0) != (pass == 0))
+			if ((lab->segs[g].subnet.prefix != 0) != (pass == 0) || lab->segs[g].noaddr)
 				continue;
 			r = allocate_segment(in, lab, g, &t, err);
 			if (r == 0 && taken_add(&t, &lab->segs[g]) < 0)
@@ -235,9 +238,12 @@ static int assign_addresses(struct lab *lab, struct lab_error **err)
 	for (size_t g = 0; g < lab->nsegs; g++) {
 		const struct lab_segment *seg = &lab->segs[g];
 		uint32_t cap = ipv4_capacity(seg->subnet.prefix), next = 1, want = 0;
-		_cleanup_free_ unsigned char *used = calloc(cap + 2, 1);
+		_cleanup_free_ unsigned char *used = NULL;
 		char net[20];
 
+		if (seg->noaddr)	/* the lab's own startup files address it */
+			continue;
+		used = calloc(cap + 2, 1);
 		if (!used)
 			return lab_err(err, ENOMEM, "assign addresses");
 		for (size_t i = 0; i < lab->nhosts; i++)

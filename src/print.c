@@ -9,6 +9,7 @@
 #include "hostsetup.h"
 #include "ipv4.h"
 #include "ipv6.h"
+#include "kathara_lab.h"
 #include "output.h"
 #include "rootfs.h"
 #include "units.h"
@@ -36,8 +37,14 @@ static const char *iface_addrs(const struct lab *lab, const struct lab_iface *x,
 			       size_t len)
 {
 	char a[IPV6_TEXT];
-	int n = snprintf(buf, len, "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)),
-			 lab->segs[x->seg].subnet.prefix);
+	int n;
+
+	if (lab->segs[x->seg].noaddr) {
+		snprintf(buf, len, "(its own)");
+		return buf;
+	}
+	n = snprintf(buf, len, "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)),
+		     lab->segs[x->seg].subnet.prefix);
 
 	if (!ipv6_is_zero(x->addr6) && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, " %s/64", ipv6_fmt(x->addr6, a, sizeof(a)));
@@ -49,6 +56,10 @@ static const char *segment_nets(const struct lab_segment *g, char *buf, size_t l
 {
 	char net[20], net6[IPV6_TEXT + 4];
 
+	if (g->noaddr) {
+		snprintf(buf, len, "no addresses of netlab's");
+		return buf;
+	}
 	snprintf(buf, len, "%s%s%s", ipv4_fmt_net(&g->subnet, net, sizeof(net)), g->has6 ? ", " : "",
 		 g->has6 ? ipv6_fmt_net(&g->subnet6, net6, sizeof(net6)) : "");
 	return buf;
@@ -499,4 +510,78 @@ void print_setup_failure(const struct hostsetup_failure *f, const char *lab)
 			lab, self, lab, f->host, self, lab);
 	else
 		fprintf(stderr, "netlab: the lab was rolled back (up --keep-on-error keeps it)\n");
+}
+
+/* --- [kathara] up DIR --- */
+
+void print_kathara_plan(const struct kathara_lab *lab, const struct kathara_plan *plan,
+			const char *dir, bool quiet)
+{
+	const char *const keys[] = { "Description", "Version", "Author", "Email", "Web" };
+	const char *const vals[] = { lab->description, lab->version, lab->author, lab->email,
+				     lab->web };
+
+	if (!quiet) {
+		printf("Kathara lab %s: %zu devices, %zu collision domains\n", out_safe(dir),
+		       plan->nhosts, plan->nsegs);
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (vals[i])
+				printf("  %-12s %s\n", keys[i], out_safe(vals[i]));
+	}
+	for (size_t i = 0; i < plan->nnotes; i++)
+		printf("note: %s\n", out_safe(plan->notes[i]));
+	fflush(stdout);
+}
+
+void print_kathara_refusal(const struct kathara_plan *plan, const char *const *missing,
+			   size_t nmissing)
+{
+	for (size_t i = 0; i < plan->nrefusals; i++)
+		fprintf(stderr, "netlab: %s\n", out_safe(plan->refusals[i]));
+	if (nmissing) {
+		fprintf(stderr, "netlab: this machine lacks what the lab's images imply:\n");
+		for (size_t i = 0; i < nmissing; i++)
+			fprintf(stderr, "  %s\n", out_safe(missing[i]));
+		fprintf(stderr, "netlab: install with: apt-get install");
+		for (size_t i = 0; i < nmissing; i++)
+			fprintf(stderr, " %.*s", (int)strcspn(missing[i], " "), out_safe(missing[i]));
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "netlab: nothing was created\n");
+}
+
+void print_startup_failure(const struct hostsetup_failure *f, const char *lab)
+{
+	const char *self = cli_self();
+
+	if (!f->failed)
+		return;
+	fprintf(stderr, "netlab: warning: device %s: startup step %zu of %zu, '%s', %s", f->host,
+		f->index, f->count, out_safe(f->command), f->timed_out ? "did not exit in time" : "");
+	if (!f->timed_out)
+		fprintf(stderr, "exited with status %d", f->status);
+	fputc('\n', stderr);
+	if (f->tail[0])
+		fprintf(stderr, "netlab: its last lines:\n");
+	print_host_text(stderr, f->tail, strlen(f->tail), "  | ");
+	if (f->others)
+		fprintf(stderr, "netlab: %zu more startup step%s failed\n", f->others,
+			f->others == 1 ? "" : "s");
+	fprintf(stderr, "netlab: lab \"%s\" is up all the same, as in Kathara; see '%s logs %s/%s'\n",
+		lab, self, lab, f->host);
+}
+
+void print_about(const char *about)
+{
+	char *copy = strdup(about ? about : ""), *save = NULL;
+
+	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		size_t k = strcspn(l, " ");
+
+		if (!l[k])
+			continue;
+		l[k] = '\0';
+		printf("  %-12s %s\n", !strcmp(l, "kathara") ? "Kathara lab" : l, out_safe(l + k + 1));
+	}
+	free(copy);
 }

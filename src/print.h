@@ -19,6 +19,21 @@
 /* `up`: the title, the segments and one line per host (quiet: the title alone), then "Next:". */
 void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet);
 
+/* [kathara] `up DIR`: the lab's LAB_* lines and the plan's notes (what is ignored and why),
+ * before it is built (quiet: the notes alone). */
+struct kathara_lab;
+struct kathara_plan;
+struct hostsetup_failure;
+void print_kathara_plan(const struct kathara_lab *lab, const struct kathara_plan *plan,
+			const char *dir, bool quiet);
+/* Why a Kathará lab is not built: its refusals, the packages missing on this machine. */
+void print_kathara_refusal(const struct kathara_plan *plan, const char *const *missing,
+			   size_t nmissing);
+/* A failing startup of a Kathará lab, which is kept (nothing when none failed). */
+void print_startup_failure(const struct hostsetup_failure *f, const char *lab);
+/* `status`: a lab's about lines (hostsetup_about_read), as "  Kathara lab: DIR" and so on. */
+void print_about(const char *about);
+
 /* `status` of one lab: info has lab->nhosts entries (lab_host_info). */
 void print_status(const struct lab *lab, const struct lab_host_info *info);
 

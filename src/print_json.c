@@ -159,7 +159,7 @@ static struct json_object *iface_json(const struct lab *lab, const struct lab_if
 	add_str(o, "segment", lab->segs[x->seg].name);
 	add_str(o, "veth", x->veth);
 	snprintf(buf, sizeof(buf), "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)), lab->segs[x->seg].subnet.prefix);
-	add_str(o, "address", buf);
+	add_opt(o, "address", lab->segs[x->seg].noaddr ? NULL : buf);	/* noaddr: null */
 	add_opt(o, "address6", ipv6_is_zero(x->addr6) ? NULL : ipv6_fmt(x->addr6, a, sizeof(a)));
 	add_opt(o, "mac", fi ? fi->mac : NULL);
 	add_bool(o, "up", fi && fi->up);
@@ -272,7 +272,7 @@ void print_status_json_add(struct json_object *doc, const struct lab *lab,
 
 		add_str(s, "name", seg->name);
 		add_str(s, "bridge", seg->bridge);
-		add_str(s, "subnet", ipv4_fmt_net(&seg->subnet, net, sizeof(net)));
+		add_opt(s, "subnet", seg->noaddr ? NULL : ipv4_fmt_net(&seg->subnet, net, sizeof(net)));
 		add_opt(s, "subnet6", seg->has6 ? ipv6_fmt_net(&seg->subnet6, net6, sizeof(net6)) : NULL);
 		add_int(s, "mtu", print_seg_mtu(seg));
 		push(a, s);

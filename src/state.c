@@ -41,9 +41,10 @@ int state_format(const struct lab *lab, char **out, size_t *out_len, struct lab_
 	for (size_t i = 0; i < lab->nsegs; i++) {
 		const struct lab_segment *g = &lab->segs[i];
 		/* the MTU only when one was given: older state files have none */
+		/* a segment without addresses (noaddr): "-" for both subnets */
 		fprintf(f, "segment %s %s %s %s", g->name, g->bridge,
-			ipv4_fmt_net(&g->subnet, net, sizeof(net)),
-			g->has6 ? ipv6_fmt_net(&g->subnet6, net6, sizeof(net6)) : "-");
+			g->noaddr ? "-" : ipv4_fmt_net(&g->subnet, net, sizeof(net)),
+			g->has6 && !g->noaddr ? ipv6_fmt_net(&g->subnet6, net6, sizeof(net6)) : "-");
 		fprintf(f, g->mtu ? " %u\n" : "\n", g->mtu);
 	}
 	fprintf(f, "hosts %zu\n", lab->nhosts);
@@ -111,6 +112,12 @@ static int parse_iface(const struct lab *lab, const struct lab_host *h, char *li
 		return lab_err(err, 0, "host %s: %s on segment %u of %zu", h->name, name, seg, lab->nsegs);
 	x->seg = seg;
 	g = &lab->segs[seg];
+	if (g->noaddr) {	/* netlab gave it none */
+		if (strcmp(addr, "0.0.0.0") || strcmp(addr6, "-"))
+			return lab_err(err, 0, "host %s: an address on segment %s, which has none",
+				       h->name, g->name);
+		return 0;
+	}
 	if (ipv4_parse_addr(addr, &x->addr) < 0 ||
 	    (x->addr & ipv4_mask(g->subnet.prefix)) != g->subnet.addr)
 		return lab_err(err, 0, "host %s: bad address '%s'", h->name, addr);
@@ -205,6 +212,12 @@ static int parse_segment(char *line, struct lab_segment *g, struct lab_error **e
 	g->mtu = (unsigned)m;
 	util_copy(g->name, sizeof(g->name), name);
 	util_copy(g->bridge, sizeof(g->bridge), bridge);
+	if (!strcmp(net, "-")) {	/* noaddr: neither subnet */
+		g->noaddr = true;
+		if (strcmp(net6, "-"))
+			return lab_err(err, 0, "segment %s: an IPv6 subnet without addresses", name);
+		return 0;
+	}
 	if (ipv4_parse_net(net, &g->subnet, &sub) < 0 ||
 	    (strcmp(net6, "-") && ipv6_parse_net(net6, &g->subnet6, &sub) < 0)) {
 		lab_err_free(&sub);

@@ -39,6 +39,9 @@ struct lab_segment {
 	bool has6;
 	struct ipv6_net subnet6;
 	unsigned mtu;		/* bytes, on the bridges, both ends of each veth and inside; 0: 1500 */
+	bool noaddr;		/* a Kathará collision domain: netlab assigns no address on it (no
+				 * subnet, the interfaces' addr and addr6 zero); the lab's startup
+				 * files do. Recorded as "-" for the subnets */
 };
 
 /* Link shaping of one interface, both directions (tbf for a rate, netem for the rest). */
@@ -57,6 +60,9 @@ struct lab_iface {
 	uint8_t addr6[16];		/* in seg's subnet6; all zero when the segment has no IPv6 */
 	char veth[IFNAMSIZ];		/* the end on the bridge, on the machine */
 	struct lab_shape shape;		/* from a topology file, applied by up; not recorded */
+	bool has_mac;			/* mac given (a Kathará lab's "DOMAIN/MAC"); else netlab's
+					 * (iface_mac). Applied by up; not recorded */
+	uint8_t mac[6];
 };
 
 /* A static route of a host: dst (prefix 0 = default) via a neighbour on one of its segments. */

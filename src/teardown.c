@@ -327,7 +327,10 @@ static int kill_hosts(const struct teardown *t, struct lab_error **err)
 static int remove_state(const struct teardown *t, struct lab_error **err)
 {
 	_cleanup_close_ int rundir = open(LAB_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	static const char *const files[] = { "hosts", "state", ".state.tmp", ".hosts.tmp" };
+	static const char *const files[] = { "hosts", "state", ".state.tmp", ".hosts.tmp",
+					     /* [hostsetup] a Kathará lab's records */
+					     HOSTSETUP_ABOUT_FILE, "." HOSTSETUP_ABOUT_FILE ".tmp",
+					     HOSTSETUP_SHUTDOWN_FILE, "." HOSTSETUP_SHUTDOWN_FILE ".tmp" };
 
 	/* [hostsetup] the hosts' exec: logs (hostsetup.c) */
 	if (hostsetup_logs_remove(t->labfd, err) < 0)

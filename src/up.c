@@ -91,6 +91,8 @@ static int write_hosts_file(struct up *u, struct lab_error **err)
 		for (size_t k = 0; k < h->nifaces; k++) {
 			const struct lab_iface *x = &h->ifaces[k];
 
+			if (u->lab->segs[x->seg].noaddr)	/* no address of netlab's */
+				continue;
 			fprintf(f, "%s\t%s%s%s-%s\n", ipv4_fmt(x->addr, a, sizeof(a)), k ? "" : h->name,
 				k ? "" : " ", h->name, x->name);
 			if (!ipv6_is_zero(x->addr6))

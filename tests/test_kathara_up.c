@@ -1,0 +1,271 @@
+/* `netlab up DIR` on netlab's own Kathará labs (tests/kathara/): each lab comes up from its
+ * directory and does what its startup files set up (routing across a router, OSPF with FRR, a web
+ * page from apache2, names through bind9, SLAAC from radvd with fixed MACs, lab.dep's order); a
+ * failing startup is reported and the lab kept; a lab needing Quagga is refused with nothing
+ * made; shutdown files run at down; nothing is left behind. Labs are named ku<pid> and taken down
+ * in .fini. */
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "../src/state.h"
+
+static struct run r;
+static char lab[16];
+static char dir[64];		/* a test's own lab directory, when it writes one */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void cleanup(void)
+{
+	char what[256];
+
+	if (lab[0]) {
+		lab_down_quiet(lab);
+		cr_expect_not(lab_leftovers(lab, NULL, 0, what, sizeof(what)), "left behind: %s", what);
+	}
+	if (dir[0])
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(kathara_up, .fini = cleanup, .timeout = 120);
+
+/* Bring up tests/kathara/NAME (or a directory) as ku<pid>; asserts exit 0. */
+static void up_dir(const char *path)
+{
+	snprintf(lab, sizeof(lab), "ku%d", (int)(getpid() % 100000));
+	nl(&r, "up", path, "--name", lab, NULL);
+	cr_assert_eq(r.status, 0, "up %s: %s%s", path, r.out, r.err);
+}
+
+static void sh(const char *host, const char *script)
+{
+	nl_sh(&r, lab, host, script);
+}
+
+/* dir/rel with the text, its directories made on the way. */
+static void put(const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "/tmp/netlab-ku-XXXXXX");
+		cr_assert_not_null(mkdtemp(dir));
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (char *s = strchr(path + strlen(dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		mkdir(path, 0755);
+		*s = '/';
+	}
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(kathara_up, static_routes_across_a_router)
+{
+	up_dir("tests/kathara/static");
+	cr_assert(strstr(r.out, "Kathara lab"), "%s", r.out);
+	sh("pc1", "ping -c1 -W2 192.168.20.22");
+	cr_assert_eq(r.status, 0, "pc1 -> pc2 across r1: %s%s", r.out, r.err);
+	/* netlab gave no address of its own: only the startup's */
+	sh("pc1", "ip -4 -br address show dev eth0");
+	cr_assert(strstr(r.out, "192.168.10.11/24") && !strstr(r.out, "10.77."), "%s", r.out);
+	nl(&r, "pingall", lab, NULL);
+	cr_assert_eq(r.status, 0, "pingall on live addresses: %s%s", r.out, r.err);
+	nl(&r, "status", lab, NULL);
+	cr_assert(strstr(r.out, "Two LANs joined by one router"), "LAB_DESCRIPTION in status: %s", r.out);
+}
+
+Test(kathara_up, ifconfig_and_route_add_work_as_well)
+{
+	up_dir("tests/kathara/ifconfig/lab.conf");	/* -f's form: the lab.conf itself */
+	sh("pc2", "ping -c1 -W2 192.168.10.11");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+}
+
+Test(kathara_up, ospf_with_frr_converges_and_shows_ospf_routes, .timeout = 150)
+{
+	up_dir("tests/kathara/ospf");
+	for (int i = 0; i < 60; i++) {	/* convergence: a minute at most */
+		nl(&r, "pingall", lab, NULL);
+		if (r.status == 0)
+			break;
+		sleep(1);
+	}
+	cr_assert_eq(r.status, 0, "pingall after a minute: %s%s", r.out, r.err);
+	sh("r1", "vtysh -c 'show ip route ospf'");
+	cr_assert(strstr(r.out, "O>*") && strstr(r.out, "10.3.0.0/24"), "%s", r.out);
+	nl(&r, "verify", lab, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+}
+
+Test(kathara_up, apache_serves_the_page_of_the_device_directory)
+{
+	char want[512] = "";
+	FILE *f = fopen("tests/kathara/web/server/var/www/html/index.html", "r");
+
+	cr_assert_not_null(f);
+	cr_assert(fread(want, 1, sizeof(want) - 1, f) > 0);
+	fclose(f);
+	up_dir("tests/kathara/web");
+	sh("client", "curl -sS --max-time 5 http://server/");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, want);
+}
+
+Test(kathara_up, dig_resolves_through_the_labs_servers)
+{
+	up_dir("tests/kathara/dns");
+	for (int i = 0; i < 20; i++) {
+		sh("pc1", "dig +short +time=2 +tries=1 www.lab. A");
+		if (strstr(r.out, "192.168.53.80"))
+			break;
+		sleep(1);
+	}
+	cr_assert(strstr(r.out, "192.168.53.80"), "%s%s", r.out, r.err);
+}
+
+Test(kathara_up, slaac_from_radvd_with_the_fixed_mac)
+{
+	up_dir("tests/kathara/ipv6");
+	sh("pc1", "ip -br link show dev eth0");
+	cr_assert(strstr(r.out, "02:00:00:00:0a:01"), "the MAC of lab.conf: %s", r.out);
+	for (int i = 0; i < 30; i++) {
+		sh("pc1", "ip -6 -br address show dev eth0");
+		if (strstr(r.out, "2001:db8:a::ff:fe00:a01/64"))
+			break;
+		sleep(1);
+	}
+	cr_assert(strstr(r.out, "2001:db8:a::ff:fe00:a01/64"), "%s", r.out);
+	/* pc2 configures itself too, and each address leaves its tentative state */
+	for (int i = 0; i < 30; i++) {
+		sh("pc1", "ping -6 -c1 -W2 2001:db8:b::ff:fe00:b02");
+		if (r.status == 0)
+			break;
+		sleep(1);
+	}
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+}
+
+Test(kathara_up, lab_dep_starts_the_server_before_its_client)
+{
+	up_dir("tests/kathara/dep");
+	cr_assert(!strstr(r.err, "warning"), "a startup failed: %s", r.err);
+	sh("pc1", "cat /root/page.html");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(r.out[0], "pc1's startup fetched srv's page");
+	/* shared/ is at /shared, a copy per device */
+	sh("pc1", "test -f /shared/hosts && echo mine > /shared/mine");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	sh("srv", "test ! -e /shared/mine");
+	cr_assert_eq(r.status, 0, "writes to /shared are the device's own");
+}
+
+Test(kathara_up, a_failing_startup_is_reported_and_the_lab_kept)
+{
+	char host[32];
+
+	put("lab.conf", "a[0]=\"X\"\nb[0]=\"X\"\na[exec]=\"echo after > /tmp/after\"\n");
+	put("a.startup", "echo about to fail\nexit 3\n");
+	put("b.startup", "echo b > /tmp/b\n");
+	up_dir(dir);
+	cr_assert(strstr(r.err, "device a") && strstr(r.err, "status 3") &&
+		  strstr(r.err, "about to fail"), "%s", r.err);
+	sh("a", "cat /tmp/after");	/* the next step ran */
+	cr_assert_str_eq(r.out, "after\n");
+	sh("b", "cat /tmp/b");		/* and the next device */
+	cr_assert_str_eq(r.out, "b\n");
+	snprintf(host, sizeof(host), "%s/a", lab);
+	nl(&r, "logs", host, NULL);
+	cr_assert(strstr(r.out, "about to fail"), "%s%s", r.out, r.err);
+}
+
+Test(kathara_up, a_quagga_lab_is_refused_with_nothing_made)
+{
+	char path[128];
+	struct stat st;
+
+	put("lab.conf", "r1[0]=\"A\"\nr1[image]=\"kathara/quagga\"\n");
+	snprintf(lab, sizeof(lab), "ku%d", (int)(getpid() % 100000));
+	nl(&r, "up", dir, "--name", lab, NULL);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "Quagga") && strstr(r.err, "nothing was created"), "%s", r.err);
+	snprintf(path, sizeof(path), "/run/netlab/%s", lab);
+	cr_assert(stat(path, &st) < 0, "%s exists", path);
+}
+
+Test(kathara_up, a_parse_error_names_file_and_line_and_exits_2)
+{
+	put("lab.conf", "a[0]=\"X\"\nthis is not lab.conf\n");
+	snprintf(lab, sizeof(lab), "ku%d", (int)(getpid() % 100000));
+	nl(&r, "up", dir, "--name", lab, NULL);
+	cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "lab.conf:2"), "%s", r.err);
+}
+
+Test(kathara_up, shutdown_files_run_at_down)
+{
+	char cmd[256], got[64] = "";
+	FILE *p;
+
+	put("lab.conf", "a[0]=\"X\"\n");
+	/* it waits (a few seconds at most) for the command below to have seen its file: down kills
+	 * the host right after its shutdown files */
+	put("a.shutdown", "touch /tmp/bye\nfor i in $(seq 50); do test -e /tmp/ack && break; "
+	    "sleep 0.1; done\n");
+	up_dir(dir);
+	/* a command in the host waits for what a.shutdown makes: it sees it before the host goes */
+	snprintf(cmd, sizeof(cmd), "%s exec %s/a -- sh -c 'while ! test -e /tmp/bye; do sleep 0.1; "
+		 "done; echo seen; touch /tmp/ack' 2>&1", netlab_bin(), lab);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	sleep(1);
+	nl(&r, "down", lab, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	if (!fgets(got, sizeof(got), p))
+		got[0] = '\0';
+	pclose(p);
+	cr_assert_str_eq(got, "seen\n");
+}
+
+/* the state file records a segment without addresses, and reads it back (no lab needed) */
+Test(kathara_up, a_noaddr_segment_round_trips_through_the_state_file)
+{
+	struct lab_segment seg = { .name = "a", .bridge = "x-a", .noaddr = true };
+	struct lab_host host = { .name = "r1", .networked = true, .router = true, .nifaces = 1 };
+	struct lab in = { .name = "x", .number = 3, .complete = true, .from_file = true,
+			  .nsegs = 1, .segs = &seg, .nhosts = 1, .hosts = &host }, out;
+	struct lab_error *err = NULL;
+	char *text = NULL;
+	size_t len;
+
+	snprintf(host.ifaces[0].name, sizeof(host.ifaces[0].name), "eth0");
+	snprintf(host.ifaces[0].veth, sizeof(host.ifaces[0].veth), "x-r1");
+	cr_assert_eq(state_format(&in, &text, &len, &err), 0);
+	cr_assert(strstr(text, "segment a x-a - -\n"), "%s", text);
+	cr_assert_eq(state_parse(text, "state", &out, &err), 0, "%s", err ? err->msg : "");
+	cr_assert(out.segs[0].noaddr && out.hosts[0].ifaces[0].addr == 0);
+	state_free(&out);
+	free(text);
+	/* an address on such a segment is corruption */
+	cr_assert_eq(state_parse("netlab-state 2\nname x\nnumber 3\nstatus up\nbuilder 0 0\nextra 0\n"
+				 "kind file\nfs own\nsegments 1\nsegment a x-a - -\nhosts 1\n"
+				 "host r1 0 0 router 1 0\niface eth0 0 10.0.0.1 - x-r1\nend\n", "state",
+				 &out, &err), -1);
+	lab_err_free(&err);
+}

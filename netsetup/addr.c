@@ -184,6 +184,7 @@ static int route_prefixes(struct nets *n, int family, struct nets_prefix **v, si
 		struct rtnl_nexthop *nh;
 		struct nets_prefix *e;
 		char dev[IF_NAMESIZE] = "?";
+		size_t len;
 
 		if (!dst || nl_addr_get_family(dst) != family || rtnl_route_get_table(rt) == RT_TABLE_LOCAL)
 			continue;
@@ -191,7 +192,9 @@ static int route_prefixes(struct nets *n, int family, struct nets_prefix **v, si
 		memset(e, 0, sizeof(*e));
 		e->family = family;
 		e->prefix = (int)nl_addr_get_prefixlen(dst);
-		memcpy(e->addr, nl_addr_get_binary_addr(dst), family == AF_INET6 ? 16 : 4);
+		/* as long as the kernel sent it: a default route's is empty */
+		len = nl_addr_get_len(dst);
+		memcpy(e->addr, nl_addr_get_binary_addr(dst), len < sizeof(e->addr) ? len : sizeof(e->addr));
 		nh = rtnl_route_get_nnexthops(rt) > 0 ? rtnl_route_nexthop_n(rt, 0) : NULL;
 		if (nh)
 			if_indextoname((unsigned)rtnl_route_nh_get_ifindex(nh), dev);

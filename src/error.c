@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* The error when there is no memory to make one: never freed, never changed. */
 static char oom_msg[] = "out of memory";
 static struct lab_error oom = { .kind = LAB_ERR_FAILURE, .errnum = 0, .msg = oom_msg };
@@ -113,4 +115,26 @@ const char *lab_err_str(const struct lab_error *err, char *buf, unsigned long le
 	else
 		snprintf(buf, len, "%s", err->msg);
 	return buf;
+}
+
+void lab_err_send(int fd, const struct lab_error *e)
+{
+	int errnum = e ? e->errnum : 0;
+	const char *msg = e && e->msg ? e->msg : "failed";
+
+	(void)!util_write_all(fd, &errnum, sizeof(errnum));
+	(void)!util_write_all(fd, msg, strlen(msg));
+}
+
+int lab_err_recv(int fd, struct lab_error **err)
+{
+	char msg[1024];
+	int errnum;
+	ssize_t n;
+
+	if (util_read_all(fd, &errnum, sizeof(errnum)) != (ssize_t)sizeof(errnum))
+		return 0;
+	n = util_read_all(fd, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	return lab_err(err, errnum, "%s", msg);
 }

@@ -41,4 +41,10 @@ void lab_err_free(struct lab_error **err);
 /* "msg: strerror(errnum)" into buf; used by the CLI and by children reporting to their parent. */
 const char *lab_err_str(const struct lab_error *err, char *buf, unsigned long len);
 
+/* A child's error to its parent on a pipe: errnum, then the message (a child of netlab's that
+ * joins a host, whose own failures the parent reports). lab_err_send writes e (NULL: "failed");
+ * lab_err_recv reads one into *err and returns < 0, or 0 when the child sent nothing. */
+void lab_err_send(int fd, const struct lab_error *e);
+int lab_err_recv(int fd, struct lab_error **err);
+
 #endif

@@ -302,29 +302,6 @@ fail:
 	return 0;
 }
 
-/* What the command's side of a pty run sends back when it fails: errnum, then the message. */
-static void send_error(int fd, const struct lab_error *e)
-{
-	int errnum = e ? e->errnum : 0;
-	const char *msg = e && e->msg ? e->msg : "failed";
-
-	(void)!util_write_all(fd, &errnum, sizeof(errnum));
-	(void)!util_write_all(fd, msg, strlen(msg));
-}
-
-static int recv_error(int fd, struct lab_error **err)
-{
-	char msg[1024];
-	int errnum;
-	ssize_t n;
-
-	if (util_read_all(fd, &errnum, sizeof(errnum)) != (ssize_t)sizeof(errnum))
-		return 0;
-	n = util_read_all(fd, msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	return lab_err(err, errnum, "%s", msg);
-}
-
 int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[],
 	     const char *const env[], int *out_status, struct lab_error **err)
 {
@@ -382,7 +359,7 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 			_exit(1);
 		close_range(4, ~0U, 0);
 		if (exec_joined(lab, h, argv, env, ctty, &st, &e) < 0) {
-			send_error(3, e);
+			lab_err_send(3, e);
 			lab_err_free(&e);
 			st = st ? st : 1;
 		}
@@ -394,7 +371,7 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 	r = pty_relay(&p, pid, out_status, err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r == 0)
-		r = recv_error(errpipe[0], err);
+		r = lab_err_recv(errpipe[0], err);
 	close(errpipe[0]);
 	return r;
 }

@@ -293,7 +293,7 @@ static int run_one(const struct lab *lab, const struct lab_host *h, const char *
 		    hs_keep_fds(&errfd, 1) < 0)
 			_exit(1);
 		if (lab_exec(lab, h, argv, NULL, &status, &e) < 0) {
-			hs_send_error(3, e);
+			lab_err_send(3, e);
 			status = status ? status : 1;
 		}
 		_exit(status);
@@ -320,7 +320,7 @@ static int run_one(const struct lab *lab, const struct lab_host *h, const char *
 	n = pread(mfd, out->out, (size_t)(st.st_size - from), from);
 	out->len = n > 0 ? (size_t)n : 0;
 	out->out[out->len] = '\0';
-	if (!out->timed_out && hs_recv_error(errfd, err) < 0)
+	if (!out->timed_out && lab_err_recv(errfd, err) < 0)
 		return -1;	/* netlab's own failure to run it (joining the host), not the command's */
 	return 0;
 }

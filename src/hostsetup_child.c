@@ -29,29 +29,8 @@
 #include "hostsetup_int.h"
 
 /* Children: a helper that joins a host (files:, sysctls:) and a runner per exec: command. Both
- * report an error of netlab's own (not the command's) on a pipe, as exec.c's pty children do. */
-
-void hs_send_error(int fd, const struct lab_error *e)
-{
-	int errnum = e ? e->errnum : 0;
-	const char *msg = e && e->msg ? e->msg : "failed";
-
-	(void)!util_write_all(fd, &errnum, sizeof(errnum));
-	(void)!util_write_all(fd, msg, strlen(msg));
-}
-
-int hs_recv_error(int fd, struct lab_error **err)
-{
-	char msg[1024];
-	int errnum;
-	ssize_t n;
-
-	if (util_read_all(fd, &errnum, sizeof(errnum)) != (ssize_t)sizeof(errnum))
-		return 0;
-	n = util_read_all(fd, msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	return lab_err(err, errnum, "%s", msg);
-}
+ * report an error of netlab's own (not the command's) on a pipe (lab_err_send), as exec.c's pty
+ * children do. */
 
 /* Wait until the child behind pidfd exits (*out_wstatus: waitpid's), the deadline passes (1; it
  * still runs) or a signal arrives on sigfd (< 0, an interrupted error: exit 128+N). deadline 0:

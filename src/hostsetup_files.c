@@ -386,7 +386,7 @@ int hs_files_and_sysctls(const struct lab *lab, size_t i, const struct hostsetup
 		if (hs_keep_fds((int[]){ errfd, c->pidfd }, 2) < 0)
 			_exit(1);
 		if (helper(lab, h, s, 4, &e) < 0) {
-			hs_send_error(3, e);
+			lab_err_send(3, e);
 			_exit(1);
 		}
 		_exit(0);
@@ -398,7 +398,7 @@ int hs_files_and_sysctls(const struct lab *lab, size_t i, const struct hostsetup
 			return lab_err(err, ETIMEDOUT, "files: and sysctls: did not finish in time");
 		return -1;
 	}
-	if (hs_recv_error(errfd, err) < 0)
+	if (lab_err_recv(errfd, err) < 0)
 		return -1;
 	if (!WIFEXITED(ws) || WEXITSTATUS(ws))
 		return lab_err(err, 0, "the helper that joins the host ended with status %d", ws);

@@ -11,10 +11,6 @@
 
 #define HOSTSETUP_DEPTH_MAX 64	/* directories deep in a files: tree */
 
-void hs_send_error(int fd, const struct lab_error *e);
-
-int hs_recv_error(int fd, struct lab_error **err);
-
 int hs_wait_child(pid_t pid, int pidfd, uint64_t deadline, int sigfd, const char *what,
 		      int *out_wstatus, struct lab_error **err);
 

@@ -351,3 +351,85 @@ Test(topo, setup_mistakes_name_the_line_and_the_field)
 		cr_expect(strstr(msg, bad[i].msg), "want \"%s\" in \"%s\"", bad[i].msg, msg);
 	}
 }
+
+static int topo_msg(const char *text, char *msg, size_t len)
+{
+	struct lab_topo t;
+	struct lab_error *e = NULL;
+	int rc = topo_parse(text, strlen(text), "lab.yaml", &t, &e);
+
+	snprintf(msg, len, "%s", e ? e->msg : "");
+	lab_err_free(&e);
+	if (rc == 0)
+		lab_topo_free(&t);
+	return rc;
+}
+
+Test(topo, a_file_becomes_a_plan)
+{
+	const char *text = "name: two\n"
+			   "segments:\n  lan1: { subnet: 10.5.1.0/24 }\n  lan2: { ipv6: false }\n"
+			   "hosts:\n"
+			   "  h1: { links: [lan1], routes: [{ to: default, via: r1 }] }\n"
+			   "  r1:\n    router: true\n    links:\n      - { segment: lan1, address: 10.5.1.254 }\n"
+			   "      - { segment: lan2, rate: 10mbit }\n"
+			   "  e1: ~\n";
+	struct lab_topo t;
+
+	cr_assert_eq(topo_parse(text, strlen(text), "lab.yaml", &t, NULL), 0);
+	cr_assert_str_eq(t.plan.name, "two");
+	cr_assert_eq(t.plan.nsegs, 2);
+	cr_assert_eq(t.plan.segs[0].subnet.addr, 0x0a050100);
+	cr_assert_eq(t.plan.segs[1].subnet.prefix, 0, "lan2's subnet is netlab's to pick");
+	cr_assert(t.plan.segs[0].has6 && !t.plan.segs[1].has6);
+	cr_assert_eq(t.plan.nhosts, 3);
+	cr_assert(t.plan.hosts[1].router);
+	cr_assert_eq(t.plan.hosts[1].nifaces, 2);
+	cr_assert_str_eq(t.plan.hosts[1].ifaces[1].name, "eth1");
+	cr_assert_eq(t.plan.hosts[1].ifaces[0].addr, 0x0a0501fe);
+	cr_assert_eq(t.plan.hosts[1].ifaces[1].shape.rate_bps, 10000000u);
+	cr_assert_not(t.plan.hosts[2].networked);
+	cr_assert_eq(t.nroutes, 1);
+	cr_assert_str_eq(t.routes[0].via, "r1");
+	cr_assert_str_eq(t.routes[0].where, "lab.yaml:6");
+	lab_topo_free(&t);
+}
+
+Test(topo, errors_name_the_line_and_the_field)
+{
+	static const struct { const char *text, *msg; } bad[] = {
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1]}\n  h3:\n    links: [lan9]\n",
+		  "lab.yaml:5: host h3: segment \"lan9\" is not defined" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1], colour: red}\n",
+		  "lab.yaml:3: host h1: unknown field \"colour\"" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1]}\n  h1: {}\n",
+		  "lab.yaml:4: hosts: \"h1\" given twice" },
+		{ "segments: {lan1: {subnet: 10.1.0.0/24}}\nhosts:\n  h1: {links: [{segment: lan1, address: 10.2.0.1}]}\n",
+		  "lab.yaml:3: host h1: eth0: address 10.2.0.1 is not a host address of segment lan1" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [{segment: lan1, address: 10.2.0.1}]}\n",
+		  "a fixed address needs a fixed subnet" },
+		{ "segments: {lan1: {}, lan2: {}}\nhosts:\n  h1: {links: [lan1], routes: [{to: lan2, via: h2}]}\n"
+		  "  h2: {links: [lan2]}\n", "lab.yaml:3: host h1: route: via h2, but h2 shares no segment" },
+		{ "segments: {lan1: {}}\nhosts:\n  r1: {router: true, links: [lan1]}\n",
+		  "lab.yaml:3: host r1 is a router with 1 link" },
+		{ "segments: {lan1: {subnet: 8.8.8.0/24}}\nhosts:\n  h1: {links: [lan1]}\n",
+		  "lab.yaml:1: segment lan1: subnet '8.8.8.0/24' is not private" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1, lan1]}\n", "linked to segment lan1 twice" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [{segment: lan1, rate: 1mbit, delay: 5ms}]}\n",
+		  "rate together with delay" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1]\n", "lab.yaml:4: did not find expected" },
+		{ "segments: {lan: {}}\nhosts:\n  lan: {links: [lan]}\n", "a segment has that name too" },
+		{ "hosts:\n  h1: ~\n", "no segments" },
+		{ "", "the file is empty" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {[]: 1}\n", "a key must be a plain name" },	/* fuzz */
+		{ "segments: {lan1: {}}\nhosts:\n  Web1: {links: [lan1]}\n", "host name \"Web1\"" },
+		{ "segments: {lan1: {}}\nhosts:\n  h1: {links: [lan1], routes: [{to: 10.9.0.0/33, via: 10.77.1.1}]}\n",
+		  "to \"10.9.0.0/33\"" },
+	};
+	char msg[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_lt(topo_msg(bad[i].text, msg, sizeof(msg)), 0, "accepted:\n%s", bad[i].text);
+		cr_expect(strstr(msg, bad[i].msg), "want \"%s\" in \"%s\"", bad[i].msg, msg);
+	}
+}

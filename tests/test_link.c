@@ -35,7 +35,8 @@ static bool kernel_has_netem(void)
 		   NULL) == 0;
 }
 
-/* iperf3 from h1 to h2 (reverse: h2 to h1), received bits per second. */
+/* iperf3 from h1 to h2 (reverse: h2 to h1), received bits per second of TCP payload in steady
+ * state: 3 s, the first one (slow start) left out (-O 1). */
 static double iperf(bool reverse)
 {
 	struct json_object *root, *end, *sum, *bps;
@@ -44,9 +45,9 @@ static double iperf(bool reverse)
 	cr_assert_eq(nl(&r, "exec", H2, "--", "iperf3", "-s", "-1", "-D", NULL), 0, "%s", r.err);
 	usleep(300000);
 	if (reverse)
-		nl(&r, "exec", H1, "--", "iperf3", "-c", "h2", "-t", "2", "-R", "-J", NULL);
+		nl(&r, "exec", H1, "--", "iperf3", "-c", "h2", "-t", "3", "-O", "1", "-R", "-J", NULL);
 	else
-		nl(&r, "exec", H1, "--", "iperf3", "-c", "h2", "-t", "2", "-J", NULL);
+		nl(&r, "exec", H1, "--", "iperf3", "-c", "h2", "-t", "3", "-O", "1", "-J", NULL);
 	cr_assert_eq(r.status, 0, "iperf3: %s%s", r.out, r.err);
 	root = json_tokener_parse(r.out);
 	cr_assert_not_null(root, "%s", r.out);
@@ -58,7 +59,11 @@ static double iperf(bool reverse)
 	return v;
 }
 
-Test(link, a_rate_holds_within_15_percent_in_both_directions)
+/* TCP payload is about 95.6% of what tbf counts (1448 of 1514 bytes a frame): 18.8 Mbit/s is
+ * measured here at 20 Mbit/s. The window is wide below (75%: a loaded machine, e.g. the ASan
+ * suite on two cores, once measured 16.8 over 2 s with slow start included) and tight above (105%:
+ * more than the rate means the shaping failed); a wrong unit (x8, /8, x1000) falls far outside. */
+Test(link, a_rate_holds_in_both_directions)
 {
 	const double want = 20e6;
 
@@ -67,8 +72,8 @@ Test(link, a_rate_holds_within_15_percent_in_both_directions)
 	cr_assert_eq(nl(&r, "status", LAB, NULL), 0);
 	cr_assert(strstr(r.out, "shaping: rate 20 Mbit/s"), "%s", r.out);
 	double up = iperf(false), back = iperf(true);
-	cr_assert(up > want * 0.85 && up < want * 1.15, "h1 -> h2: %.2f Mbit/s for 20", up / 1e6);
-	cr_assert(back > want * 0.85 && back < want * 1.15, "h2 -> h1: %.2f Mbit/s for 20", back / 1e6);
+	cr_assert(up > want * 0.75 && up < want * 1.05, "h1 -> h2: %.2f Mbit/s for 20", up / 1e6);
+	cr_assert(back > want * 0.75 && back < want * 1.05, "h2 -> h1: %.2f Mbit/s for 20", back / 1e6);
 
 	cr_assert_eq(nl(&r, "link", H1, "--clear", NULL), 0, "%s", r.err);
 	cr_assert_eq(nl(&r, "status", LAB, NULL), 0);

@@ -73,11 +73,11 @@ int nets_group_del(struct nets *n, uint32_t group, struct lab_error **err);
 int nets_mld_program(struct lab_error **err);
 /* A lab's nftables table (bridge family), "netlab-LAB", in the caller's netns, in one batch
  * (nft.c): chain input drops every frame a bridge would pass up to the machine's own stack from an
- * interface named "LAB-*" (the lab's ports: no ARP answer, no delivery, no routing by the machine);
- * with mld, chain mld also drops the MLD reports those interfaces send (the same for a whole lab as
- * the tc filter on each port). Fails (-errno in the error) where nftables has no bridge family.
- * Delete: 1 when it was there, 0 when there is no such table (or no nf_tables). */
-int nets_lab_table_add(const char *lab, bool mld, struct lab_error **err);
+ * interface in netdevice group `group` (the lab's ports: no ARP answer, no delivery, no routing by
+ * the machine); with mld, chain mld also drops the MLD reports those interfaces send (the same for
+ * a whole lab as the tc filter on each port). Fails (-errno in the error) where nftables has no
+ * bridge family. Delete: 1 when it was there, 0 when there is no such table (or no nf_tables). */
+int nets_lab_table_add(const char *lab, uint32_t group, bool mld, struct lab_error **err);
 /* nf: a socket from nets_nft_open, or NULL for one of its own. Closing a netfilter socket waits
  * for the kernel to destroy the tables deleted before (an RCU grace period): delete first, then
  * do other work, then nets_close(nf). */

@@ -5,11 +5,11 @@
  *   table bridge netlab-LAB {
  *     chain input {
  *       type filter hook input priority -200; policy accept;
- *       iifname "LAB-*" drop
+ *       meta iifgroup GROUP drop
  *     }
  *     chain mld {
  *       type filter hook prerouting priority -200; policy accept;
- *       iifname "LAB-*" ether daddr 33:33:00:00:00:16 drop
+ *       meta iifgroup GROUP ether daddr 33:33:00:00:00:16 drop
  *     }
  *   }
  *
@@ -22,8 +22,10 @@
  *
  * Three objects made once, in one batch, where a qdisc per port cost a netlink round trip and
  * the kernel's work for a new qdisc, some of it over every block bound before (the indirect
- * offload list), for each host. Every interface of a lab is named "LAB-..." and a lab name has
- * no '-': the prefix is the lab's ports and no other lab's. Deleting the table deletes the rest.
+ * offload list), for each host. Every interface of a lab is created in the lab's netdevice group
+ * (GROUP: unique among the labs that are up), in the request that creates it, before it becomes a
+ * bridge port: the group is the lab's ports and no other lab's, whatever they are named. Deleting
+ * the table deletes the rest.
  * libnl has no nftables messages: they are built here with its generic netlink message API. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -273,21 +275,20 @@ fail:
 	return NULL;
 }
 
-/* A rule in chain of table that starts `iifname "LAB-*"`: the message with its expressions' nest
- * open in *exprs, or NULL (out of memory). Every rule of a lab's table matches its ports so. */
-static struct nl_msg *lab_rule_start(const char *table, const char *chain, const char *lab,
+/* A rule in chain of table that starts `meta iifgroup GROUP`: the message with its expressions'
+ * nest open in *exprs, or NULL (out of memory). Every rule of a lab's table matches its ports so. */
+static struct nl_msg *lab_rule_start(const char *table, const char *chain, uint32_t group,
 				     struct nlattr **exprs)
 {
-	const uint32_t meta[] = { NFTA_META_DREG, NFT_REG_1, NFTA_META_KEY, NFT_META_IIFNAME };
+	const uint32_t meta[] = { NFTA_META_DREG, NFT_REG_1, NFTA_META_KEY, NFT_META_IIFGROUP };
 	struct nl_msg *m = nft_msg(NFT_TYPE(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
 				   NFPROTO_BRIDGE, 0);
-	char prefix[32];
 
-	snprintf(prefix, sizeof(prefix), "%s-", lab);
+	/* the kernel loads dev->group into the register as it is, in host byte order */
 	if (!m || nla_put_string(m, NFTA_RULE_TABLE, table) < 0 ||
 	    nla_put_string(m, NFTA_RULE_CHAIN, chain) < 0 ||
 	    !(*exprs = nla_nest_start(m, NFTA_RULE_EXPRESSIONS)) || put_expr(m, "meta", 2, meta) < 0 ||
-	    put_cmp(m, prefix, strlen(prefix)) < 0) {
+	    put_cmp(m, &group, sizeof(group)) < 0) {
 		nlmsg_free(m);
 		return NULL;
 	}
@@ -305,24 +306,24 @@ static struct nl_msg *lab_rule_end(struct nl_msg *m, struct nlattr *exprs, bool 
 	return m;
 }
 
-/* iifname "LAB-*" drop, in chain input */
-static struct nl_msg *input_rule_msg(const char *table, const char *lab)
+/* meta iifgroup GROUP drop, in chain input */
+static struct nl_msg *input_rule_msg(const char *table, uint32_t group)
 {
 	struct nlattr *exprs = NULL;
-	struct nl_msg *m = lab_rule_start(table, "input", lab, &exprs);
+	struct nl_msg *m = lab_rule_start(table, "input", group, &exprs);
 
 	return lab_rule_end(m, exprs, m && put_drop(m) == 0);
 }
 
-/* iifname "LAB-*" ether daddr 33:33:00:00:00:16 drop */
-static struct nl_msg *rule_msg(const char *table, const char *lab)
+/* meta iifgroup GROUP ether daddr 33:33:00:00:00:16 drop */
+static struct nl_msg *rule_msg(const char *table, uint32_t group)
 {
 	static const uint8_t mld_mac[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x16 };
 	const uint32_t payload[] = { NFTA_PAYLOAD_DREG, NFT_REG_1, NFTA_PAYLOAD_BASE,
 				     NFT_PAYLOAD_LL_HEADER, NFTA_PAYLOAD_OFFSET, 0,
 				     NFTA_PAYLOAD_LEN, sizeof(mld_mac) };
 	struct nlattr *exprs = NULL;
-	struct nl_msg *m = lab_rule_start(table, "mld", lab, &exprs);
+	struct nl_msg *m = lab_rule_start(table, "mld", group, &exprs);
 
 	return lab_rule_end(m, exprs, m && put_expr(m, "payload", 4, payload) == 0 &&
 					      put_cmp(m, mld_mac, sizeof(mld_mac)) == 0 &&
@@ -348,7 +349,7 @@ static int batch_send(struct nets *nf, struct nl_msg *msgs[], size_t n)
 	return r;
 }
 
-int nets_lab_table_add(const char *lab, bool mld, struct lab_error **err)
+int nets_lab_table_add(const char *lab, uint32_t group, bool mld, struct lab_error **err)
 {
 	char table[64];
 	struct nl_msg *msgs[5];
@@ -358,10 +359,10 @@ int nets_lab_table_add(const char *lab, bool mld, struct lab_error **err)
 	table_name(table, lab);
 	msgs[n++] = table_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table);
 	msgs[n++] = chain_msg(table, "input", NF_BR_LOCAL_IN);
-	msgs[n++] = input_rule_msg(table, lab);
+	msgs[n++] = input_rule_msg(table, group);
 	if (mld) {
 		msgs[n++] = chain_msg(table, "mld", NF_BR_PRE_ROUTING);
-		msgs[n++] = rule_msg(table, lab);
+		msgs[n++] = rule_msg(table, group);
 	}
 	r = batch_send(NULL, msgs, n);
 	if (r < 0)

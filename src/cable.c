@@ -178,22 +178,20 @@ int wall_off(struct cable_ctx *c, struct lab_error **err)
 {
 	const char *want = getenv("NETLAB_MLD_FILTER");	/* "tc": the tc filter for MLD (tests) */
 	const char *lab = c->lab->name;
-	char prefix[LAB_NAME_MAX + 2];
 	bool mld = !(want && !strcmp(want, "tc"));
 
-	name_prefix(prefix, lab);
 	explainf(c->explain, c->explain_arg,
 		 "nft add table bridge netlab-%s && nft add chain bridge netlab-%s input '{ type filter "
-		 "hook input priority filter; }' && nft add rule bridge netlab-%s input iifname '%s*' "
-		 "drop   # nothing from the lab reaches the machine's own stack", lab, lab, lab, prefix);
+		 "hook input priority filter; }' && nft add rule bridge netlab-%s input meta iifgroup %u "
+		 "drop   # nothing from the lab reaches the machine's own stack", lab, lab, lab, c->group);
 	if (mld)
 		explainf(c->explain, c->explain_arg,
 			 "nft add chain bridge netlab-%s mld '{ type filter hook prerouting priority "
-			 "filter; }' && nft add rule bridge netlab-%s mld iifname '%s*' ether daddr "
-			 "33:33:00:00:00:16 drop   # the MLDv2 reports to ff02::16", lab, lab, prefix);
+			 "filter; }' && nft add rule bridge netlab-%s mld meta iifgroup %u ether daddr "
+			 "33:33:00:00:00:16 drop   # the MLDv2 reports to ff02::16", lab, lab, c->group);
 	if (c->step(c->step_arg, "walling the lab off from the machine", err) < 0)
 		return -1;
-	if (nets_lab_table_add(lab, mld, err) < 0)
+	if (nets_lab_table_add(lab, c->group, mld, err) < 0)
 		return lab_err_wrap(err, "cannot keep the lab's hosts off this machine's own network "
 				    "stack (nftables with its bridge family, CONFIG_NF_TABLES_BRIDGE, is "
 				    "needed; see netlab doctor)");
@@ -244,7 +242,7 @@ static int mld_block(struct cable_ctx *c, const struct lab_iface *x, int ifindex
 int cable_host(struct cable_ctx *c, const struct lab_host *h, int pidfd, struct lab_error **err)
 {
 	const struct lab *lab = c->lab;
-	char alias[64];
+	char alias[LINK_ALIAS_LEN];
 	int r, inside[LAB_IFACES_MAX] = { 0 };	/* each interface's ifindex inside the host */
 
 	link_alias(alias, sizeof(alias), lab->name, h->name);
@@ -288,20 +286,20 @@ int cable_host(struct cable_ctx *c, const struct lab_host *h, int pidfd, struct 
 	return 0;
 }
 
-/* Bridge k of segment g; for k > 0, joined to bridge 0 by a veth pair ("-dn" a port of bridge 0,
- * "-up" of bridge k). No IPv6 on any of them, so the machine has no address in the lab. */
+/* Bridge k of segment g; for k > 0, joined to bridge 0 by a veth pair ("dn" a port of bridge 0,
+ * "up" of bridge k). No IPv6 on any of them, so the machine has no address in the lab. */
 int add_bridge(struct cable_ctx *c, size_t g, size_t k, struct lab_error **err)
 {
 	const struct lab *lab = c->lab;
 	int *ifindex = &c->bridges[g * LAB_SEG_BRIDGES_MAX];
-	char alias[64], br[16], up[16], dn[16], mtu[16] = "";
+	char alias[LINK_ALIAS_LEN], br[IFNAMSIZ], up[IFNAMSIZ], dn[IFNAMSIZ], mtu[16] = "";
 	struct nets_link_spec spec = { .name = br, .alias = alias, .group = c->group, .up = true,
 				       .no_ipv6 = true, .mtu = lab->segs[g].mtu };
 
 	link_alias(alias, sizeof(alias), lab->name, NULL);
 	if (lab_bridge_name(&lab->segs[g], k, "", br, err) < 0 ||
-	    lab_bridge_name(&lab->segs[g], k, "-up", up, err) < 0 ||
-	    lab_bridge_name(&lab->segs[g], k, "-dn", dn, err) < 0)
+	    lab_bridge_name(&lab->segs[g], k, "up", up, err) < 0 ||
+	    lab_bridge_name(&lab->segs[g], k, "dn", dn, err) < 0)
 		return -1;
 	if (spec.mtu)
 		snprintf(mtu, sizeof(mtu), " mtu %u", spec.mtu);

@@ -261,7 +261,7 @@ static bool tmux_has(const char *session)
 static int tmux_windows(const struct lab *lab, const char *session, const char *exe,
 			const struct host_args *a, struct lab_error **err)
 {
-	char target[48], win[64];
+	char target[64], win[64];
 
 	snprintf(win, sizeof(win), "%s:", session);
 	for (size_t i = 0; i < lab->nhosts; i++) {

@@ -84,7 +84,7 @@ static void probe_kernel(int results[PROBES])
 				res[PROBE_TBF] = nets_qdisc_probe(n, a, "tbf", NULL) == 0;
 				res[PROBE_NETEM] = nets_qdisc_probe(n, a, "netem", NULL) == 0;
 				/* 2: one nftables rule per lab; 1: a tc filter per port; 0: none */
-				if (nets_lab_table_add("probe", true, NULL) == 0) {
+				if (nets_lab_table_add("probe", 1, true, NULL) == 0) {
 					res[PROBE_MLD] = 2;
 				} else {
 					fd = nets_mld_program(NULL);

@@ -212,37 +212,75 @@ static int clean_labs(void (*report)(const char *what, void *arg), void *arg, bo
 	return 0;
 }
 
-/* Interfaces marked as netlab's (their alias) whose lab has no state any more. Returns < 0 when
- * the interfaces cannot be listed; *failed when one could not be deleted. */
+/* The lab numbers of the labs under /run/netlab (up, being built, or not yet cleaned), into
+ * numbers[65536]. false when one of them cannot be read (its number unknown: nothing is deleted
+ * by number then). Read after the links are listed: a link that existed then belongs to a lab
+ * whose state was written before it (`up` records it before making anything). */
+static bool lab_numbers(unsigned char *numbers)
+{
+	char **names = NULL;
+	size_t count = 0;
+	bool ok = lab_names(&names, &count, NULL) == 0;
+
+	for (size_t i = 0; ok && i < count; i++) {
+		_cleanup_lab_ struct lab lab = { 0 };
+
+		ok = lab_load(names[i], &lab, NULL) == 0;
+		if (ok)
+			numbers[lab.number] = 1;
+	}
+	lab_names_free(names, count);
+	return ok;
+}
+
+/* Interfaces of labs that have no state any more: marked as netlab's by their alias
+ * (netlab:LAB:...), or, killed between creating a link and naming it, by both the name and the
+ * netdevice group of a lab number (nlN-... in group LAB_GROUP_BASE + N) that no lab has. Returns
+ * < 0 when the interfaces cannot be listed; *failed when one could not be deleted. */
 static int clean_links(void (*report)(const char *what, void *arg), void *arg, bool *failed,
 		       struct lab_error **err)
 {
 	_cleanup_nets_ struct nets *n = NULL;
 	_cleanup_free_ struct nets_link *links = NULL;
 	size_t nlinks = 0;
+	_cleanup_free_ unsigned char *numbers = NULL;
+	bool by_number = false;
 
 	if (nets_open(&n, err) < 0 || nets_link_list(n, &links, &nlinks, err) < 0)
 		return -1;
+	for (size_t i = 0; i < nlinks && !numbers; i++) {
+		unsigned num = link_name_number(links[i].name);
+
+		if (num && num == link_group_number(links[i].group) && !links[i].alias[0]) {
+			numbers = calloc(65536, 1);
+			by_number = numbers && lab_numbers(numbers);
+		}
+	}
 	for (size_t i = 0; i < nlinks; i++) {
-		char lab[LAB_NAME_MAX + 1];
+		char lab[LAB_NAME_MAX + 1], what[128];
+		unsigned num = link_name_number(links[i].name);
 		struct stat st;
 		char path[128];
 
-		if (!alias_lab(links[i].alias, lab))
+		if (alias_lab(links[i].alias, lab)) {
+			snprintf(path, sizeof(path), "%s/%s", LAB_RUN_DIR, lab);
+			if (lstat(path, &st) == 0)
+				continue;	/* its lab is up */
+			snprintf(what, sizeof(what), "deleted interface %s (of lab %s)", links[i].name, lab);
+		} else if (by_number && !links[i].alias[0] && num &&
+			   num == link_group_number(links[i].group) && !numbers[num]) {
+			snprintf(what, sizeof(what), "deleted interface %s (of lab number %u, unnamed)",
+				 links[i].name, num);
+		} else {
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", LAB_RUN_DIR, lab);
-		if (lstat(path, &st) == 0)
-			continue;	/* its lab is up */
+		}
 		/* one gone meanwhile is no failure (nets_link_del) */
 		if (nets_link_del(n, links[i].ifindex, err) < 0) {
 			*failed = true;
 			continue;
 		}
-		if (report) {
-			char what[96];
-			snprintf(what, sizeof(what), "deleted interface %s (of lab %s)", links[i].name, lab);
+		if (report)
 			report(what, arg);
-		}
 	}
 	return 0;
 }

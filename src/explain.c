@@ -91,8 +91,7 @@ static void explain_cgroups(const struct up *u, const struct lab_host *h)
 void explain_host(const struct up *u, const struct lab_host *h, const char *hosts_path)
 {
 	const char *const *sys = host_sysctls(h);
-	const char *n = h->name;
-	char sysctl[2048] = "";
+	char n[NAMES_SHELL_VAR_LEN], sysctl[2048] = "";
 	size_t used = 0;
 
 	if (!u->spec->explain)
@@ -120,12 +119,13 @@ void explain_host(const struct up *u, const struct lab_host *h, const char *host
 			 "namespace: %s", h->name, rootfs_mode_text(rs.mode), prep, inner);
 	}
 	explain_cgroups(u, h);
+	names_shell_var(u->lab, h, n);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "unshare --user sleep infinity & user_%s=$!; until [ \"$(readlink /proc/$user_%s/ns/user)\" "
 		 "!= \"$(readlink /proc/self/ns/user)\" ]; do sleep 0.01; done; echo '0 %u %u' > "
 		 "/proc/$user_%s/uid_map && echo '0 %u %u' > /proc/$user_%s/gid_map   # host %s's user "
 		 "namespace: root inside is uid and gid %u outside", n, n, h->id_base, NS_ID_COUNT, n,
-		 h->id_base, NS_ID_COUNT, n, n, h->id_base);
+		 h->id_base, NS_ID_COUNT, n, h->name, h->id_base);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "nsenter -t $user_%s -U --setuid 0 --setgid 0 unshare --mount --propagation private --pid "
 		 "--fork --kill-child --mount-proc --net --uts --ipc%s sleep infinity & pid_%s=$!; until "
@@ -133,10 +133,11 @@ void explain_host(const struct up *u, const struct lab_host *h, const char *host
 		 "0.01; done; kill $user_%s   # host %s (netlab's: pid %d)", n,
 		 u->lab->extra_ns == LAB_EXTRA_NS_MASK ? " --cgroup --time"
 		 : u->lab->extra_ns & LAB_NS_CGROUP ? " --cgroup" : u->lab->extra_ns ? " --time" : "",
-		 n, n, n, n, (int)h->pid);
+		 n, n, n, h->name, (int)h->pid);
 	explainf(u->spec->explain, u->spec->explain_arg,
 		 "nsenter -t $pid_%s -m -u -n sh -c 'mount --bind %s /etc/hosts; hostname %s; %smount -t "
-		 "sysfs sysfs /sys; mount -t tmpfs -o mode=1777 tmpfs /tmp'", n, hosts_path, n, sysctl);
+		 "sysfs sysfs /sys; mount -t tmpfs -o mode=1777 tmpfs /tmp'", n, hosts_path, h->name,
+		 sysctl);
 }
 
 void explain_iface(const struct cable_ctx *c, const struct lab_host *h, const struct lab_iface *x,
@@ -144,34 +145,36 @@ void explain_iface(const struct cable_ctx *c, const struct lab_host *h, const st
 {
 	const struct lab *lab = c->lab;
 	const struct lab_segment *g = &lab->segs[x->seg];
-	char alias[64], br[16], mtu[16] = "";
+	char alias[LINK_ALIAS_LEN], br[IFNAMSIZ], mtu[16] = "", v[NAMES_SHELL_VAR_LEN];
 
 	if (!c->explain || lab_bridge_name(g, k_br, "", br, NULL) < 0)
 		return;
 	link_alias(alias, sizeof(alias), lab->name, h->name);
+	names_shell_var(lab, h, v);
 	if (g->mtu)
 		snprintf(mtu, sizeof(mtu), " mtu %u", g->mtu);
 	explainf(c->explain, c->explain_arg,
 		 "ip link add %s%s group %u master %s up type veth peer name %s%s netns $pid_%s address "
 		 "%02x:%02x:%02x:%02x:%02x:%02x && sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 && "
 		 "ip link set %s alias %s addrgenmode none", x->veth, mtu, lab_group(lab), br, x->name,
-		 mtu, h->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth, alias);
+		 mtu, v, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], x->veth, x->veth, alias);
 }
 
 /* What host_net does inside the host, right after it: per interface its addresses and up, then
  * the routes. */
 void explain_routes(const struct cable_ctx *c, const struct lab_host *h)
 {
-	char d[IPV6_TEXT + 4], v[IPV6_TEXT], a[IPV6_TEXT], v6[256];
+	char d[IPV6_TEXT + 4], v[IPV6_TEXT], a[IPV6_TEXT], v6[256], var[NAMES_SHELL_VAR_LEN];
 
 	if (!c->explain)
 		return;
+	names_shell_var(c->lab, h, var);
 	for (size_t k = 0; k < h->nifaces; k++) {
 		const struct lab_iface *x = &h->ifaces[k];
 
 		if (c->lab->segs[x->seg].noaddr) {
 			explainf(c->explain, c->explain_arg,
-				 "nsenter -t $pid_%s -U -n sh -c '%sip link set %s up'", h->name,
+				 "nsenter -t $pid_%s -U -n sh -c '%sip link set %s up'", var,
 				 k ? "" : "ip link set lo up; ", x->name);
 			continue;
 		}
@@ -182,7 +185,7 @@ void explain_routes(const struct cable_ctx *c, const struct lab_host *h)
 			snprintf(v6, sizeof(v6), "ip link set %s addrgenmode none; ", x->name);
 		explainf(c->explain, c->explain_arg,
 			 "nsenter -t $pid_%s -U -n sh -c '%s%sip addr add %s/%d brd + dev "
-			 "%s; ip link set %s up'", h->name, k ? "" : "ip link set lo up; ", v6,
+			 "%s; ip link set %s up'", var, k ? "" : "ip link set lo up; ", v6,
 			 ipv4_fmt(x->addr, a, sizeof(a)), c->lab->segs[x->seg].subnet.prefix, x->name,
 			 x->name);
 	}
@@ -190,7 +193,7 @@ void explain_routes(const struct cable_ctx *c, const struct lab_host *h)
 		const struct lab_route *rt = &h->routes[k];
 
 		explainf(c->explain, c->explain_arg,
-			 "nsenter -t $pid_%s -U -n ip %sroute add %s via %s", h->name,
+			 "nsenter -t $pid_%s -U -n ip %sroute add %s via %s", var,
 			 rt->v6 ? "-6 " : "",
 			 rt->v6 ? ipv6_fmt_net(&rt->dst6, d, sizeof(d)) : ipv4_fmt_net(&rt->dst, d, sizeof(d)),
 			 rt->v6 ? ipv6_fmt(rt->via6, v, sizeof(v)) : ipv4_fmt(rt->via, v, sizeof(v)));

@@ -67,7 +67,7 @@ static void planned_addrs(const struct lab *lab, const struct lab_iface *x, char
 
 static void segment_node(FILE *f, const struct lab_segment *g)
 {
-	char label[160], net[20], net6[IPV6_TEXT + 4], id[32];
+	char label[160], net[20], net6[IPV6_TEXT + 4], id[48];
 
 	snprintf(id, sizeof(id), "seg:%s", g->name);
 	snprintf(label, sizeof(label), "%s\n%s%s%s", g->name,
@@ -82,7 +82,7 @@ static void segment_node(FILE *f, const struct lab_segment *g)
 
 static void host_node(FILE *f, const struct lab_host *h, const struct lab_host_info *in)
 {
-	char id[32], label[64];
+	char id[48], label[96];
 	bool dead = in && !in->alive;
 
 	snprintf(id, sizeof(id), "host:%s", h->name);
@@ -101,7 +101,7 @@ static void iface_edge(FILE *f, const struct lab *lab, const struct lab_host *h,
 		       const struct lab_iface *x, const struct lab_host_info *in)
 {
 	const struct lab_if_info *live = in && in->alive ? lab_if_info_find(in, x->name) : NULL;
-	char id[32], addrs[256], label[384];
+	char id[48], addrs[256], label[384];
 	const char *shaping = live ? live->shaping : "";
 
 	if (live)

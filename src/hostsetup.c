@@ -373,22 +373,24 @@ static char *shell_quote(const char *s)
 	return q;
 }
 
-static void explain_files(const struct lab_spec *spec, const struct lab_host *h,
-			  const struct hostsetup_host *s)
+static void explain_files(const struct lab_spec *spec, const struct lab *lab,
+			  const struct lab_host *h, const struct hostsetup_host *s)
 {
 	_cleanup_free_ char *dir = s->files ? shell_quote(s->files) : NULL;
+	char v[NAMES_SHELL_VAR_LEN];
 
+	names_shell_var(lab, h, v);
 	if (s->files)
 		explainf(spec, "# host %s: files: into its own root (by hand, where it has one): tar -C "
 			 "%s -cf - . | nsenter -t $pid_%s -a tar -xf - -C / --no-same-owner "
-			 "--no-overwrite-dir", h->name, dir, h->name);
+			 "--no-overwrite-dir", h->name, dir, v);
 	for (size_t k = 0; k < s->nsysctls; k++) {
 		_cleanup_free_ char *kv = NULL, *q = NULL;
 
 		if (asprintf(&kv, "%s=%s", s->sysctls[k].key, s->sysctls[k].value) < 0)
 			return;
 		q = shell_quote(kv);
-		explainf(spec, "nsenter -t $pid_%s -a sysctl -qw %s", h->name, q);
+		explainf(spec, "nsenter -t $pid_%s -a sysctl -qw %s", v, q);
 	}
 }
 
@@ -396,13 +398,15 @@ static void explain_exec(const struct lab_spec *spec, const struct lab *lab,
 			 const struct lab_host *h, const char *command, unsigned timeout_ms)
 {
 	_cleanup_free_ char *q = shell_quote(command);
+	char v[NAMES_SHELL_VAR_LEN];
 
 	explainf(spec, "mkdir -p -m 0700 %s/%s/%s && nsenter --target $pid_%s --all --setuid 0 "
 		 "--setgid 0 --wd=/tmp -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
 		 "/usr/bin:/sbin:/bin HOME=/tmp USER=root LOGNAME=root NETLAB_LAB=%s NETLAB_HOST=%s "
 		 "setsid -w timeout -s KILL %u sh -c %s < /dev/null >> %s/%s/%s/%s 2>&1",
-		 LAB_RUN_DIR, lab->name, HOSTSETUP_LOG_DIR, h->name, lab->name, h->name,
-		 (timeout_ms + 999) / 1000, q, LAB_RUN_DIR, lab->name, HOSTSETUP_LOG_DIR, h->name);
+		 LAB_RUN_DIR, lab->name, HOSTSETUP_LOG_DIR, names_shell_var(lab, h, v), lab->name,
+		 h->name, (timeout_ms + 999) / 1000, q, LAB_RUN_DIR, lab->name, HOSTSETUP_LOG_DIR,
+		 h->name);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -511,7 +515,7 @@ int hostsetup_up(const struct lab_spec *spec, struct lab *lab, const struct ns_c
 		any_exec |= hs->nexec > 0;
 		if (!hs->files && !hs->ncopies && !hs->nsysctls)
 			continue;
-		explain_files(spec, &lab->hosts[i], hs);
+		explain_files(spec, lab, &lab->hosts[i], hs);
 		r = hs_files_and_sysctls(lab, i, hs, &children[i],
 				      util_now_ns() + (uint64_t)timeout_ms * 1000000u, sigfd, err);
 		if (r < 0)

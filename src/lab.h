@@ -52,9 +52,9 @@ struct lab_spec {
 /* Host interfaces on segment g, and the bridges they take (at least 1). */
 size_t lab_seg_ports(const struct lab *lab, size_t g);
 size_t lab_seg_bridges(const struct lab *lab, size_t g);
-/* Bridge k of a segment (0: the segment's own, "LAB-br"; k: "LAB-br<k+1>"), with a suffix: "" for
- * the bridge, "-up" and "-dn" for the ends of the veth pair joining it to bridge 0. */
-int lab_bridge_name(const struct lab_segment *g, size_t k, const char *suffix, char out[16],
+/* Bridge k of a segment (0: the segment's own, "nlN-bG"; k: "nlN-bG-<k+1>"), with a suffix: "" for
+ * the bridge, "up" and "dn" for the ends of the veth pair joining it to bridge 0. */
+int lab_bridge_name(const struct lab_segment *g, size_t k, const char *suffix, char out[IFNAMSIZ],
 		    struct lab_error **err);
 
 /* Wall time of each phase of `up`, in nanoseconds. */
@@ -64,7 +64,8 @@ struct lab_timing {
 };
 
 /* Build a lab; on success *out describes it (state_free it). It refuses, before making anything,
- * where an interface LAB-*, an entry /run/netns/LAB-* or the nftables table netlab-LAB exists. On
+ * where an interface with the alias netlab:LAB:*, an entry /run/netns/LAB-* or the nftables table
+ * netlab-LAB exists, and takes a lab number no interface's name or group uses. On
  * failure everything this run made is undone in reverse order, and nothing it found;
  * err->signo is set when SIGINT/SIGTERM/SIGHUP interrupted it. */
 int lab_up(const struct lab_spec *spec, struct lab *out, struct lab_timing *timing,

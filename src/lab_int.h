@@ -21,17 +21,27 @@ int open_lab_dir(int rundir, const char *name, struct lab_error **err);
 int read_state_at(int labfd, const char *name, struct lab *out, struct lab_error **err);
 int write_state_at(int labfd, const struct lab *lab, struct lab_error **err);
 
-/* kobj.c: every name netlab gives a kernel object, and whether one is the lab's. Names that do not
- * fit IFNAMSIZ are refused (names_ifname), never cut. */
-/* "LAB-": what every interface and /run/netns entry of the lab starts with */
+/* kobj.c: every name netlab gives a kernel object, and whether one is the lab's. Interface names
+ * come from the lab's number and places, not from the names users give (kobj.c says why); names
+ * that do not fit IFNAMSIZ are refused (names_ifname), never cut. */
+/* "LAB-": what every /run/netns entry of the lab starts with */
 void name_prefix(char out[LAB_NAME_MAX + 2], const char *lab);
-/* a segment's bridge: "LAB-br" for the one segment of `up N` (seg NULL), else "LAB-SEG" */
-int seg_bridge_name(const char *lab, const char *seg, char out[IFNAMSIZ], struct lab_error **err);
-/* the machine's end of host's interface k: "LAB-HOST" for eth0, "LAB-HOST-K" for the others */
-int veth_name(const char *lab, const char *host, size_t k, char out[IFNAMSIZ],
+/* the bridge of segment g (from 0): "nlN-b<g+1>"; needs lab->number */
+int seg_bridge_name(const struct lab *lab, size_t g, char out[IFNAMSIZ], struct lab_error **err);
+/* the machine's end of ethK of host i (from 0): "nlN-h<i+1>" for eth0, "nlN-h<i+1>-K" for the
+ * others; needs lab->number */
+int veth_name(const struct lab *lab, size_t i, size_t k, char out[IFNAMSIZ],
 	      struct lab_error **err);
-/* the alias of the lab's links: "netlab:LAB:HOST" for a host's veth, "netlab:LAB:bridge" (host
+/* Name every bridge and veth of a planned lab (segs[].bridge, ifaces[].veth), once its number is
+ * allocated. */
+int name_links(struct lab *lab, struct lab_error **err);
+/* The lab number an interface's name says ("nlN-..."), or 0; the one a netdevice group says
+ * (LAB_GROUP_BASE + N), or 0. */
+unsigned link_name_number(const char *name);
+unsigned link_group_number(uint32_t group);
+/* the alias of the lab's links (at most LINK_ALIAS_LEN with its NUL): "netlab:LAB:HOST" for a host's veth, "netlab:LAB:bridge" (host
  * NULL) for a bridge and the veths joining bridges */
+#define LINK_ALIAS_LEN (sizeof("netlab:") + LAB_NAME_MAX + 1 + HOST_NAME_MAX_LEN)
 void link_alias(char *out, size_t len, const char *lab, const char *host);
 /* the MAC of the lab's n-th interface (n from 1) */
 void iface_mac(const struct lab *lab, unsigned n, uint8_t mac[6]);

@@ -434,7 +434,7 @@ static int reach_checks(const struct lab *lab, bool v6, int timeout_ms, struct c
 			continue;
 		}
 		if (nets > 16 || v6) {	/* one line per host, not per pair: n^2 lines help nobody */
-			char wrong[96] = "";
+			char wrong[5 * (HOST_NAME_MAX_LEN + 2)] = "";	/* the first 5, whole */
 			size_t right = 0, used = 0, shown = 0, expected = 0;
 
 			for (size_t d = 0; d < n; d++) {
@@ -520,7 +520,7 @@ int lesson_verify(const struct lab *lab, int timeout_ms, struct check **out, siz
 			if (k >= NS_KINDS && !(lab->extra_ns & ns_kinds[k].flag))
 				continue;	/* cgroup, time: only when the lab asked for them */
 			const char *twin = NULL;
-			char whose[32];
+			char whose[HOST_NAME_MAX_LEN + 4];
 
 			for (size_t o = 0; o < n && !twin; o++)
 				if (o != i && info[o].alive && info[o].ns[k] == mine)

@@ -48,7 +48,7 @@ bool lesson_has_ipv6(const struct lab *lab);
 void lesson_pingall_free(struct pingall_result *r);
 
 struct check {
-	char host[16];
+	char host[HOST_NAME_MAX_LEN + 1];
 	char what[48];
 	bool pass;
 	char *evidence;		/* malloc'd, whole (never cut); may hold host-made bytes */

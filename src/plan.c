@@ -15,7 +15,7 @@
 #include "util.h"
 
 /* What the lab will be, before any address is known: from the topology file, or h1..hN on one
- * segment plus e1..eM. Names of bridges and veths follow. */
+ * segment plus e1..eM. Its bridges and veths are named once it has a number (name_links). */
 static int plan_hosts(const struct lab_spec *s, struct lab *lab, struct lab_error **err)
 {
 	const struct lab *topo = s->topo ? &s->topo->plan : NULL;
@@ -35,9 +35,6 @@ static int plan_hosts(const struct lab_spec *s, struct lab *lab, struct lab_erro
 			lab->hosts[i].routes = NULL;	/* resolved later, once addresses are known */
 			lab->hosts[i].nroutes = 0;
 		}
-		for (size_t g = 0; g < lab->nsegs; g++)
-			if (seg_bridge_name(lab->name, lab->segs[g].name, lab->segs[g].bridge, err) < 0)
-				return lab_err_wrap(err, "segment %s (use a shorter lab name)", lab->segs[g].name);
 		for (size_t g = 0; g < lab->nsegs; g++)	/* --mtu: segments without an mtu: */
 			if (!lab->segs[g].mtu)
 				lab->segs[g].mtu = s->mtu;
@@ -45,8 +42,6 @@ static int plan_hosts(const struct lab_spec *s, struct lab *lab, struct lab_erro
 		struct lab_segment *g = &lab->segs[0];
 
 		snprintf(g->name, sizeof(g->name), "lan");
-		if (seg_bridge_name(lab->name, NULL, g->bridge, err) < 0)
-			return -1;
 		if (s->has_subnet)
 			g->subnet = s->subnet;
 		g->has6 = !s->no_ipv6;
@@ -64,26 +59,10 @@ static int plan_hosts(const struct lab_spec *s, struct lab *lab, struct lab_erro
 		for (unsigned i = 0; i < s->empty; i++)
 			snprintf(lab->hosts[s->hosts + i].name, sizeof(lab->hosts[0].name), "e%u", i + 1);
 	}
-	for (size_t i = 0; i < lab->nhosts; i++) {
-		struct lab_host *h = &lab->hosts[i];
-
-		for (size_t k = 0; k < h->nifaces; k++) {
-			if (veth_name(lab->name, h->name, k, h->ifaces[k].veth, err) < 0)
-				return lab_err_wrap(err, "host %s (use a shorter lab or host name)", h->name);
-		}
-	}
-	for (size_t g = 0; g < lab->nsegs; g++) {
-		size_t n = lab_seg_bridges(lab, g);
-		char name[16];
-
-		if (n > LAB_SEG_BRIDGES_MAX)
+	for (size_t g = 0; g < lab->nsegs; g++)
+		if (lab_seg_bridges(lab, g) > LAB_SEG_BRIDGES_MAX)
 			return lab_err(err, E2BIG, "segment %s: %zu hosts, at most %d",
 				       lab->segs[g].name, lab_seg_ports(lab, g), LAB_HOSTS_MAX);
-		if (n > 1 && lab_bridge_name(&lab->segs[g], n - 1, "-up", name, err) < 0)
-			return lab_err_wrap(err, "segment %s: more than %d hosts take more bridges "
-					    "(use a shorter lab or segment name)", lab->segs[g].name,
-					    LAB_BRIDGE_PORTS);
-	}
 	return 0;
 }
 
@@ -195,7 +174,10 @@ static int allocate_segment(const struct plan_input *in, struct lab *lab, size_t
 		       plain ? "--subnet" : "subnet:");
 }
 
-/* Pick a lab number and subnets no other lab and no route of the machine uses. */
+/* Pick a lab number and subnets no other lab and no route of the machine uses, and a number no
+ * interface on the machine has in its name or netdevice group: one left by a lab whose state is
+ * gone, or someone's own "nl5-x", would clash with the names (kobj.c) or the group (the lab's
+ * nftables rules) of the lab. */
 static int allocate(const struct plan_input *in, struct lab *lab, struct lab_error **err)
 {
 	_cleanup_free_ unsigned char *used = calloc(65536, 1);
@@ -204,6 +186,9 @@ static int allocate(const struct plan_input *in, struct lab *lab, struct lab_err
 
 	if (!used)
 		return lab_err(err, ENOMEM, "allocate");
+	for (size_t i = 0; i < in->nlink_numbers; i++)
+		if (in->link_numbers[i] < 65536)
+			used[in->link_numbers[i]] = 1;
 	for (size_t i = 0; i < in->nothers && r == 0; i++) {
 		const struct lab *other = &in->others[i];
 
@@ -425,7 +410,7 @@ int lab_plan(const struct plan_input *in, struct lab *out, struct lab_error **er
 	lab.extra_ns = s->extra_ns;
 	lab.fs = s->fs;
 	/* in the order a user fixes them: names, subnets, ids, addresses, routes */
-	if (plan_hosts(s, &lab, err) < 0 || allocate(in, &lab, err) < 0 ||
+	if (plan_hosts(s, &lab, err) < 0 || allocate(in, &lab, err) < 0 || name_links(&lab, err) < 0 ||
 	    allocate_ids(in, &lab, err) < 0 || assign_addresses(&lab, err) < 0 ||
 	    resolve_routes(s->topo, &lab, err) < 0) {
 		state_free(&lab);

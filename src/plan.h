@@ -28,14 +28,19 @@ struct plan_input {
 	 * numbers, subnets and uid/gid ranges are taken */
 	const struct lab *others;
 	size_t nothers;
+	/* the lab numbers the machine's interfaces have in their names ("nlN-...") or netdevice
+	 * groups (kobj.c: link_name_number, link_group_number): taken too */
+	const unsigned *link_numbers;
+	size_t nlink_numbers;
 	/* the ids the machine's users, groups and subordinate ranges use (plan_ids_parse) */
 	const struct plan_ids *ids;
 	size_t nids;
 	uint32_t id_seed;	/* where the search for free uid/gid ranges starts (random) */
 };
 
-/* Plan the lab in->spec asks for: its hosts and interfaces, the names of their bridges and veths
- * (kobj.c), a lab number and subnets that no other lab and no route of the machine uses (the first
+/* Plan the lab in->spec asks for: its hosts and interfaces, a lab number that no other lab and no
+ * interface of the machine uses and the names of its bridges and veths made from it (kobj.c:
+ * name_links), subnets that no other lab and no route of the machine uses (the first
  * free block of 10.77.0.0/16; IPv6 fd4e:4c00:LAB:SEG::/64), addresses (given ones kept, the others
  * the lowest free in order), the topology's routes with each `via` resolved to an address, a
  * uid/gid range per host. out->name, extra_ns and fs are the spec's. On success *out owns what it

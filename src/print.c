@@ -66,16 +66,17 @@ static const char *segment_nets(const struct lab_segment *g, char *buf, size_t l
 }
 
 
-/* " (and LAB-br2..LAB-br8 joined to it)" when a segment's hosts are spread over bridges */
+/* " (and nl1-b1-2..nl1-b1-8 joined to it)" when a segment's hosts are spread over bridges */
 static const char *more_bridges(const struct lab *lab, size_t g, char *buf, size_t len)
 {
 	size_t n = lab_seg_bridges(lab, g);
-	char last[16];
+	char first[IFNAMSIZ], last[IFNAMSIZ];
 
 	buf[0] = '\0';
-	if (n > 1 && lab_bridge_name(&lab->segs[g], n - 1, "", last, NULL) == 0)
-		snprintf(buf, len, " (and %s%s%s joined to it)", n > 2 ? lab->segs[g].bridge : "",
-			 n > 2 ? "2.." : "", last);
+	if (n > 1 && lab_bridge_name(&lab->segs[g], 1, "", first, NULL) == 0 &&
+	    lab_bridge_name(&lab->segs[g], n - 1, "", last, NULL) == 0)
+		snprintf(buf, len, " (and %s%s%s joined to it)", n > 2 ? first : "", n > 2 ? ".." : "",
+			 last);
 	return buf;
 }
 
@@ -131,7 +132,7 @@ static void print_next(const struct lab *lab)
 {
 	const char *self = cli_self();
 	struct lab_error *err = NULL;
-	char **names = NULL, first[48], last[48];
+	char **names = NULL, first[64], last[64];
 	size_t count = 0;
 	bool alone, dflt = !strcmp(lab->name, LAB_DEFAULT_NAME);
 

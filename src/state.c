@@ -148,19 +148,23 @@ static int parse_route(const struct lab_host *h, char *line, struct lab_route *r
 
 static int parse_host(const struct lab *lab, char **p, struct lab_host *h, struct lab_error **err)
 {
-	char *line = next_line(p), name[16], kind[8], extra[2];
+	char *line = next_line(p), name[64], kind[8], extra[2];
+	struct lab_error *sub = NULL;
 	unsigned long long start, ids = 0;
 	unsigned long nif, nrt;
 	long pid;
 	int fields;
 
 	/* the id base (7th field) is new: older netlabs wrote 6, and all their hosts had NS_ID_BASE */
-	fields = line ? sscanf(line, "host %15s %ld %llu %7s %lu %lu %llu %1s", name, &pid, &start, kind,
+	fields = line ? sscanf(line, "host %63s %ld %llu %7s %lu %lu %llu %1s", name, &pid, &start, kind,
 			       &nif, &nrt, &ids, extra) : 0;
 	if (fields != 6 && fields != 7)
 		return lab_err(err, 0, "malformed host line");
-	if (names_check_host(name, "host", NULL) < 0)
-		return lab_err(err, 0, "bad host name '%s'", name);
+	if (names_check_host(name, &sub) < 0) {	/* the file's failure, not the user's */
+		lab_err(err, 0, "%s", sub->msg);
+		lab_err_free(&sub);
+		return -1;
+	}
 	util_copy(h->name, sizeof(h->name), name);
 	if (pid < 0 || pid > 4194304)
 		return lab_err(err, 0, "host %s: bad pid", name);
@@ -200,15 +204,20 @@ static int parse_host(const struct lab *lab, char **p, struct lab_host *h, struc
 
 static int parse_segment(char *line, struct lab_segment *g, struct lab_error **err)
 {
-	char name[16], bridge[20], net[24], net6[IPV6_TEXT + 8], mtu[8], extra[2];
+	char name[64], bridge[20], net[24], net6[IPV6_TEXT + 8], mtu[8], extra[2];
 	struct lab_error *sub = NULL;
 	unsigned long m = 0;
-	int n = sscanf(line, "segment %15s %19s %23s %53s %7s %1s", name, bridge, net, net6, mtu, extra);
+	int n = sscanf(line, "segment %63s %19s %23s %53s %7s %1s", name, bridge, net, net6, mtu, extra);
 
 	/* an MTU after the subnets, or none (state files before it, and the default) */
 	if ((n != 4 && n != 5) || !ifname_ok(bridge) ||
 	    (n == 5 && util_parse_ulong(mtu, LAB_MTU_MIN, LAB_MTU_MAX, &m) < 0))
 		return lab_err(err, 0, "malformed segment line");
+	if (names_check_segment(name, &sub) < 0) {	/* the file's failure, not the user's */
+		lab_err(err, 0, "%s", sub->msg);
+		lab_err_free(&sub);
+		return -1;
+	}
 	g->mtu = (unsigned)m;
 	util_copy(g->name, sizeof(g->name), name);
 	util_copy(g->bridge, sizeof(g->bridge), bridge);

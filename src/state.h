@@ -33,8 +33,8 @@
 /* A link layer: one Linux bridge, one IPv4 subnet, optionally one IPv6 /64. `netlab up N` makes one
  * ("lan"); a topology file as many as it names. */
 struct lab_segment {
-	char name[16];
-	char bridge[IFNAMSIZ];
+	char name[SEGMENT_NAME_MAX + 1];
+	char bridge[IFNAMSIZ];		/* on the machine: "nlN-bG" (kobj.c); older labs "LAB-SEG" */
 	struct ipv4_net subnet;
 	bool has6;
 	struct ipv6_net subnet6;
@@ -58,7 +58,8 @@ struct lab_iface {
 	unsigned seg;			/* index into lab->segs */
 	uint32_t addr;			/* IPv4, in seg's subnet */
 	uint8_t addr6[16];		/* in seg's subnet6; all zero when the segment has no IPv6 */
-	char veth[IFNAMSIZ];		/* the end on the bridge, on the machine */
+	char veth[IFNAMSIZ];		/* the end on the bridge, on the machine: "nlN-hI[-K]"
+					 * (kobj.c); older labs "LAB-HOST[-K]" */
 	struct lab_shape shape;		/* from a topology file, applied by up; not recorded */
 	bool has_mac;			/* mac given (a Kathará lab's "DOMAIN/MAC"); else netlab's
 					 * (iface_mac). Applied by up; not recorded */
@@ -75,7 +76,7 @@ struct lab_route {
 };
 
 struct lab_host {
-	char name[16];			/* at most HOST_NAME_MAX_LEN characters */
+	char name[HOST_NAME_MAX_LEN + 1];
 	bool networked;			/* nifaces > 0; an empty host has only lo */
 	bool router;			/* IPv4 and IPv6 forwarding on, in its own netns */
 	size_t nifaces;

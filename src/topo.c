@@ -92,14 +92,14 @@ static int want_bool(struct parse *p, const yaml_node_t *n, const char *what, bo
 	return fail(p, n, "%s: expected true or false", what);
 }
 
-/* Host and segment names become parts of interface names and /run/netns entries. */
-static int want_name(struct parse *p, const yaml_node_t *n, const char *what, const char **out)
+/* A host's or a segment's name, by the one rule for each (names.h). */
+static int want_name(struct parse *p, const yaml_node_t *n, bool host, const char **out)
 {
 	const char *s = scalar(n);
 	struct lab_error *why = NULL;
 	int r;
 
-	if (names_check_host(s ? s : "?", what, &why) == 0) {
+	if ((host ? names_check_host : names_check_segment)(s ? s : "?", &why) == 0) {
 		*out = s;
 		return 0;
 	}
@@ -131,7 +131,7 @@ static int parse_segment(struct parse *p, const yaml_node_t *key, const yaml_nod
 	char what[48];
 	struct lab_error *sub = NULL;
 
-	if (want_name(p, key, "segment", &name) < 0)
+	if (want_name(p, key, false, &name) < 0)
 		return -1;
 	util_copy(g->name, sizeof(g->name), name);
 	g->has6 = ipv6;
@@ -447,7 +447,7 @@ static int parse_files(struct parse *p, size_t hi, const yaml_node_t *v, const c
 static int parse_sysctls(struct parse *p, size_t hi, const yaml_node_t *v, const char *what)
 {
 	struct hostsetup_host *hs = setup_of(p, hi);
-	char w[48];
+	char w[64];	/* "host NAME: sysctls" */
 	size_t n;
 
 	snprintf(w, sizeof(w), "%s: sysctls", what);
@@ -485,7 +485,7 @@ static int parse_sysctls(struct parse *p, size_t hi, const yaml_node_t *v, const
 static int parse_exec(struct parse *p, size_t hi, const yaml_node_t *v, const char *what)
 {
 	struct hostsetup_host *hs = setup_of(p, hi);
-	char w[48];
+	char w[64];	/* "host NAME: exec" */
 	size_t n;
 
 	snprintf(w, sizeof(w), "%s: exec", what);
@@ -522,9 +522,9 @@ static int parse_host(struct parse *p, const yaml_node_t *key, const yaml_node_t
 	struct lab *plan = &p->t->plan;
 	struct lab_host *h = &plan->hosts[plan->nhosts];
 	const char *name;
-	char what[32];
+	char what[48];
 
-	if (want_name(p, key, "host", &name) < 0)
+	if (want_name(p, key, true, &name) < 0)
 		return -1;
 	if (find_segment(plan, name) >= 0)
 		return fail(p, key, "host %s: a segment has that name too; rename one of them", name);

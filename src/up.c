@@ -117,10 +117,11 @@ static int make_lab_cgroups(struct up *u, struct lab_error **err)
 	return 0;
 }
 
-/* Refuse to build where something of the lab's names already is: an interface LAB-* (the MLD
- * rule matches every one of them), an entry /run/netns/LAB-*, the nftables table netlab-LAB. A
- * failed `up` would otherwise remove them in its rollback, and `down` later. Runs under the
- * /run/netlab lock, before anything is made. */
+/* Refuse to build where something of the lab's names already is: an interface whose alias names
+ * the lab (left by a lab of that name that crashed), an entry /run/netns/LAB-*, the nftables table
+ * netlab-LAB. A failed `up` would otherwise remove them in its rollback, and `down` later. The
+ * interfaces' own names are free by construction (the plan takes a number none uses). Runs under
+ * the /run/netlab lock, before anything is made. */
 static int check_clashes(struct up *u, struct lab_error **err)
 {
 	const char *name = u->lab->name;
@@ -136,22 +137,15 @@ static int check_clashes(struct up *u, struct lab_error **err)
 	r = nets_link_list(u->root, &links, &count, err);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < count && !found[0]; i++) {
-		if (strncmp(links[i].name, prefix, strlen(prefix)))
-			continue;
+	for (size_t i = 0; i < count && !found[0]; i++)
 		if (alias_is_lab(links[i].alias, name))
 			snprintf(found, sizeof(found), "interface %s is left from a lab '%s' that crashed: "
 				 "run 'netlab clean'", links[i].name, name);
-		else
-			snprintf(found, sizeof(found), "interface %s exists and is not netlab's (a lab's "
-				 "interfaces are named %s*): delete it or choose another --name",
-				 links[i].name, prefix);
-	}
 	if ((d = opendir(LAB_NETNS_DIR)))
 		while (!found[0] && (e = readdir(d)))
 			if (!strncmp(e->d_name, prefix, strlen(prefix)))
-				snprintf(found, sizeof(found), "%s/%.32s exists and is not netlab's (a network "
-					 "namespace made with 'ip netns add'?): remove it ('ip netns del %.32s') "
+				snprintf(found, sizeof(found), "%s/%.64s exists and is not netlab's (a network "
+					 "namespace made with 'ip netns add'?): remove it ('ip netns del %.64s') "
 					 "or choose another --name", LAB_NETNS_DIR, e->d_name, e->d_name);
 	if (!found[0] && nets_mld_table_labs(&tables, &count, NULL) == 0) {
 		for (size_t i = 0; i < count && !found[0]; i++)
@@ -239,20 +233,47 @@ static int read_id_uses(struct plan_ids **out, size_t *out_count, struct lab_err
 
 /* Plan the lab (plan.c) from what this machine has now: its routes, the other labs, its users'
  * ids. Under the /run/netlab lock, so that no other `up` plans meanwhile. */
+/* The lab numbers the machine's interfaces have in their names or netdevice groups (kobj.c), so
+ * that the plan takes none of them; *out malloc'd, two per interface at most. */
+static int link_numbers(struct nets *root, unsigned **out, size_t *out_count, struct lab_error **err)
+{
+	_cleanup_free_ struct nets_link *links = NULL;
+	size_t count = 0, n = 0;
+	unsigned *v;
+
+	if (nets_link_list(root, &links, &count, err) < 0)
+		return -1;
+	v = calloc(2 * count + 1, sizeof(*v));
+	if (!v)
+		return lab_err(err, ENOMEM, "list the machine's interfaces");
+	for (size_t i = 0; i < count; i++) {
+		if ((v[n] = link_name_number(links[i].name)))
+			n++;
+		if ((v[n] = link_group_number(links[i].group)))
+			n++;
+	}
+	*out = v;
+	*out_count = n;
+	return 0;
+}
+
 static int plan(struct up *u, struct lab_error **err)
 {
 	_cleanup_free_ struct nets_prefix *routes = NULL;
 	_cleanup_free_ struct plan_ids *ids = NULL;
+	_cleanup_free_ unsigned *numbers = NULL;
 	_cleanup_(others_free) struct others others = { 0 };
 	struct plan_input in = { .spec = u->spec };
 	struct lab *lab = u->lab;
 
 	if (nets_route_prefixes(u->root, &routes, &in.nroutes, err) < 0 ||
+	    link_numbers(u->root, &numbers, &in.nlink_numbers, err) < 0 ||
 	    load_others(lab->name, &others, err) < 0 || read_id_uses(&ids, &in.nids, err) < 0)
 		return -1;
 	if (getrandom(&in.id_seed, sizeof(in.id_seed), GRND_NONBLOCK) != (ssize_t)sizeof(in.id_seed))
 		in.id_seed = (uint32_t)util_now_ns();
 	in.routes = routes;
+	in.link_numbers = numbers;
 	in.others = others.v;
 	in.nothers = others.n;
 	in.ids = ids;
@@ -463,12 +484,12 @@ static int build(struct up *u, struct lab_timing *t, struct lab_error **err)
 	/* after the hosts made their mounts private, so these never propagate into them */
 	for (size_t i = 0; i < lab->nhosts; i++)
 	{
-		char path[128];
+		char path[128], v[NAMES_SHELL_VAR_LEN];
 
 		netns_path(path, sizeof(path), lab->name, lab->hosts[i].name);
 		explainf(u->spec->explain, u->spec->explain_arg,
 			 "mkdir -p %s && touch %s && mount --bind /proc/$pid_%s/ns/net %s", LAB_NETNS_DIR,
-			 path, lab->hosts[i].name, path);
+			 path, names_shell_var(lab, &lab->hosts[i], v), path);
 		if ((r = up_step(u, "mounting a netns", err)) < 0 ||
 		    (r = mount_netns(lab, &lab->hosts[i], err)) < 0)
 			return r;

@@ -100,7 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	lab_err_free(&err);
 	ipv4_parse_addr(s, &addr);
-	names_check_lab(s, NULL);
+	if (names_check_lab(s, NULL) == 0 && (strlen(s) > LAB_NAME_MAX || strchr(s, '-')))
+		abort();
+	if (names_check_host(s, NULL) == 0 && (strlen(s) > HOST_NAME_MAX_LEN || s[0] == '-'))
+		abort();
+	if (names_check_segment(s, NULL) == 0 && strlen(s) > SEGMENT_NAME_MAX)
+		abort();
 	names_check_ifname(s, NULL);
 	names_split_host(s, lab_name, host, NULL);
 	if (size < 40)

@@ -148,7 +148,7 @@ void lab_down_quiet(const char *lab)
 
 pid_t host_pid(const char *lab, const char *host)
 {
-	char path[128], line[256], want[32];
+	char path[128], line[256], want[64];
 	FILE *f;
 	pid_t pid = 0;
 
@@ -158,16 +158,75 @@ pid_t host_pid(const char *lab, const char *host)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		char name[16];
+		char name[64];
 		int p;
 
 		if (strncmp(line, want, strlen(want)))
 			continue;
-		if (sscanf(line, "host %15s %d", name, &p) == 2)	/* "host NAME PID START ..." */
+		if (sscanf(line, "host %63s %d", name, &p) == 2)	/* "host NAME PID START ..." */
 			pid = p;
 	}
 	fclose(f);
 	return pid;
+}
+
+unsigned state_number(const char *lab)
+{
+	char path[128], line[256];
+	unsigned n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/run/netlab/%s/state", lab);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f) && sscanf(line, "number %u", &n) != 1)
+		;
+	fclose(f);
+	return n;
+}
+
+bool state_bridge(const char *lab, const char *seg, char out[16])
+{
+	char path[128], line[256], name[64], bridge[16];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/run/netlab/%s/state", lab);
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "segment ", 8) && sscanf(line, "segment %63s %15s", name, bridge) == 2 &&
+		    (!seg || !strcmp(seg, name))) {
+			snprintf(out, 16, "%s", bridge);
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+bool state_veth(const char *lab, const char *host, int k, char out[16])
+{
+	char path[128], line[256], name[64], ifname[16], veth[16];
+	bool in_host = false, found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/run/netlab/%s/state", lab);
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char want[16];
+
+		if (!strncmp(line, "host ", 5) && sscanf(line, "host %63s", name) == 1)
+			in_host = !strcmp(name, host);
+		snprintf(want, sizeof(want), "eth%d", k);
+		if (in_host && sscanf(line, "iface %15s %*u %*s %*s %15s", ifname, veth) == 2 &&
+		    !strcmp(ifname, want)) {
+			snprintf(out, 16, "%s", veth);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
 }
 
 static bool alive(pid_t pid)
@@ -217,7 +276,7 @@ static pid_t lab_host_process(const char *lab)
 bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what, size_t len)
 {
 	pid_t host;
-	char prefix[32], path[128];
+	char prefix[32], path[128], alias[64];
 	static struct run r;
 	struct stat st;
 	DIR *d;
@@ -226,16 +285,22 @@ bool lab_leftovers(const char *lab, const pid_t *pids, size_t npids, char *what,
 
 	snprintf(prefix, sizeof(prefix), "%s-", lab);
 	/* a check that could not look finds nothing: say so rather than pass */
-	if (run(&r, "ip", "-br", "link", NULL) != 0 || !strstr(r.out, "lo ")) {
-		snprintf(what, len, "'ip -br link' failed (%d), so interfaces were not checked: %s",
+	if (run(&r, "ip", "-o", "link", NULL) != 0 || !strstr(r.out, ": lo: ")) {
+		snprintf(what, len, "'ip -o link' failed (%d), so interfaces were not checked: %s",
 			 r.status, r.err);
 		return true;
 	}
-	for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"))
-		if (!strncmp(line, prefix, strlen(prefix))) {
-			snprintf(what, len, "interface %s", line);
+	/* the lab's interfaces by their alias, netlab:LAB:...; by the names netlabs before the
+	 * numbered ones gave them, LAB-... */
+	snprintf(alias, sizeof(alias), " alias netlab:%s:", lab);
+	for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+		char *name = strchr(line, ' ');
+
+		if (strstr(line, alias) || (name && !strncmp(name + 1, prefix, strlen(prefix)))) {
+			snprintf(what, len, "interface %.200s", line);
 			return true;
 		}
+	}
 	d = opendir("/run/netns");
 	while (d && (e = readdir(d)))
 		if (!strncmp(e->d_name, prefix, strlen(prefix))) {

@@ -33,7 +33,14 @@ void lab_up_unique(char name[16], const char *prefix, const char *hosts, const c
 /* PID of a host's init from the state file; 0 if none. */
 pid_t host_pid(const char *lab, const char *host);
 
-/* Does anything of this lab remain: interfaces named LAB-*, /run/netns/LAB-* (as files, or as
+/* From the lab's state file (so before `down`): its number (0: none), the machine's name of a
+ * segment's bridge (seg NULL: the first segment's), of the machine's end of a host's ethK. */
+unsigned state_number(const char *lab);
+bool state_bridge(const char *lab, const char *seg, char out[16]);
+bool state_veth(const char *lab, const char *host, int k, char out[16]);
+
+/* Does anything of this lab remain: interfaces whose alias is netlab:LAB:* (or named LAB-*, as
+ * netlabs before numbered interface names made them), /run/netns/LAB-* (as files, or as
  * mounts in this process's mount table, reachable or not), /run/netlab/LAB, live (non-zombie)
  * processes among pids, its nftables table, a process of its hosts, cgroups netlab/LAB? Describes
  * the first leftover in what. A check that cannot run (`ip` failing) counts as a leftover. */

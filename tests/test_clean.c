@@ -45,18 +45,22 @@ Test(clean, clean_finishes_after_ip_netns_add_covered_a_dead_labs_mounts, .fini 
 Test(clean, clean_removes_a_crashed_lab_but_not_lookalikes_or_live_labs, .timeout = 60)
 {
 	pid_t pids[2];
+	char br[16], like[16], likep[16], want[48];
 
 	lab_up_or_die("tcln", "10.99.11.0/24", "2", "0");
 	lab_up_or_die("tlive", "10.99.12.0/24", "1", "0");
 	pids[0] = host_pid("tcln", "h1");
 	pids[1] = host_pid("tcln", "h2");
+	cr_assert(state_bridge("tcln", NULL, br));
 	int lock = clean_lock();
 	kill(pids[0], SIGKILL);
 	kill(pids[1], SIGKILL);
 	usleep(100000);
-	/* a look-alike that netlab did not make: same naming pattern, no marker */
-	cr_assert_eq(run(&r, "ip", "link", "add", "tcln-h9", "type", "veth", "peer", "name", "tcln-h9p",
-			 NULL), 0, "%s", r.err);
+	/* a look-alike that netlab did not make: the lab's naming pattern, no marker */
+	snprintf(like, sizeof(like), "nl%u-h9", state_number("tcln"));
+	snprintf(likep, sizeof(likep), "nl%u-h9p", state_number("tcln"));
+	cr_assert_eq(run(&r, "ip", "link", "add", like, "type", "veth", "peer", "name", likep, NULL), 0,
+		     "%s", r.err);
 	/* the MLD table of a lab whose state is gone, and a table netlab did not make */
 	cr_assert_eq(run(&r, "nft", "add", "table", "bridge", "netlab-tgone", NULL), 0, "%s", r.err);
 	cr_assert_eq(run(&r, "nft", "add", "table", "bridge", "tclnkeep", NULL), 0, "%s", r.err);
@@ -65,8 +69,8 @@ Test(clean, clean_removes_a_crashed_lab_but_not_lookalikes_or_live_labs, .timeou
 	int status = r.status;
 	static char out[sizeof(r.out)];
 	snprintf(out, sizeof(out), "%s", r.out);
-	int kept = run(&r, "ip", "link", "show", "tcln-h9", NULL);
-	run(&r, "ip", "link", "del", "tcln-h9", NULL);
+	int kept = run(&r, "ip", "link", "show", like, NULL);
+	run(&r, "ip", "link", "del", like, NULL);
 	int gone = run(&r, "nft", "list", "table", "bridge", "netlab-tgone", NULL);
 	int kept_table = run(&r, "nft", "list", "table", "bridge", "tclnkeep", NULL);
 	run(&r, "nft", "delete", "table", "bridge", "tclnkeep", NULL);
@@ -77,7 +81,8 @@ Test(clean, clean_removes_a_crashed_lab_but_not_lookalikes_or_live_labs, .timeou
 	cr_assert_eq(run(&r, "nft", "list", "table", "bridge", "netlab-tlive", NULL), 0,
 		     "clean removed a live lab's table");
 	/* (its veths may have gone with the hosts' network namespaces already) */
-	cr_assert(strstr(out, "deleted interface tcln-br\n"), "the bridge of the crashed lab: %s", out);
+	snprintf(want, sizeof(want), "deleted interface %s\n", br);
+	cr_assert(strstr(out, want), "the bridge of the crashed lab: %s", out);
 	cr_assert_eq(kept, 0, "clean removed an interface netlab did not make");
 	assert_lab_gone("tcln", pids, 2);
 	cr_assert_eq(nl(&r, "exec", "tlive/h1", "--", "true", NULL), 0, "clean broke a live lab");

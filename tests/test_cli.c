@@ -30,7 +30,7 @@ Test(cli, usage_errors_exit_2_and_change_nothing)
 		{ "up", "--name", "tbad", "--subnet", "8.8.8.0/24", NULL },
 		{ "up", "--name", "tbad", "--subnet", "banana", NULL },
 		{ "up", "300", "--name", "tbad", "--subnet", "10.99.13.0/24", NULL },
-		{ "up", "--name", "tbadtoolong", NULL },
+		{ "up", "--name", "tbadtoolongforalab", NULL },
 		{ "up", "--name", "t/bad", NULL },
 		{ "up", "--name", "..", NULL },
 		{ "up", "--name", "t bad", NULL },

@@ -20,9 +20,11 @@ static struct run r;
  * commands by hand, after `down`, under the same names: the lab they make must work. While they
  * run, the test holds the lock of /run/netlab/LAB, so that a `netlab clean` of another test does
  * not take the by-hand lab for a crashed one. The by-hand hosts are unshare processes (--kill-child:
- * killing one kills its host); the cleanup runs `down --explain`'s printed commands, but for the
- * group delete (after `down` another lab may have taken the lab's number: links go by name) and
- * the kills of netlab's PIDs (the by-hand PIDs instead). */
+ * killing one kills its host). The commands run in a network namespace of their own (unshare
+ * --net): after `down`, another test's lab may take the lab's number, and with it its interface
+ * names (nlN-...) and group; the bridge and veths go with that namespace when the script ends. The
+ * cleanup runs `down --explain`'s printed commands, but for the group delete and the kills of
+ * netlab's PIDs (the by-hand PIDs instead). */
 static char xlab[16], xdown[sizeof(r.out)];
 
 static pid_t byhand[3];
@@ -31,7 +33,7 @@ static int xlock = -1;
 static void byhand_cleanup(void)
 {
 	static struct run c;
-	char *save = NULL, name[32];
+	char *save = NULL;
 
 	for (int i = 0; i < 3; i++)
 		if (byhand[i] > 0)
@@ -41,10 +43,6 @@ static void byhand_cleanup(void)
 		if (!cmd || strstr(cmd, "ip link delete group") || strstr(cmd, "kill -KILL"))
 			continue;
 		run(&c, "sh", "-c", cmd + 2, NULL);
-	}
-	for (int i = 0; *xlab && i < 3; i++) {
-		snprintf(name, sizeof(name), "%s-%s", xlab, (const char *const[]){ "br", "h1", "h2" }[i]);
-		run(&c, "ip", "link", "del", name, NULL);
 	}
 	xdown[0] = '\0';
 	if (xlock >= 0)
@@ -64,7 +62,7 @@ static void down_xlab(void)
 Test(explain, up_and_down_print_what_netlab_does_and_it_runs_by_hand, .timeout = 60,
      .fini = down_xlab)
 {
-	char *lab = xlab, line[256], want[256], path[128], script[64], log[64];
+	char *lab = xlab, line[256], want[256], path[128], script[64], log[64], br[16], veth[16];
 	static char out[sizeof(r.out)], text[1 << 16];
 	pid_t h1, h2, e1;
 	unsigned long h1base = 0;
@@ -78,16 +76,20 @@ Test(explain, up_and_down_print_what_netlab_does_and_it_runs_by_hand, .timeout =
 	h2 = host_pid(lab, "h2");
 	e1 = host_pid(lab, "e1");
 	/* the kernel's view of what was made */
-	snprintf(line, sizeof(line), "%s-br", lab);
-	cr_assert_eq(run(&r, "ip", "-d", "link", "show", line, NULL), 0);
+	cr_assert(state_bridge(lab, NULL, br));
+	cr_assert_eq(run(&r, "ip", "-d", "link", "show", br, NULL), 0);
 	cr_assert(sscanf(strstr(r.out, " group ") ? strstr(r.out, " group ") : "", " group %u", &group) == 1,
 		  "%s", r.out);
-	snprintf(want, sizeof(want), "$ ip link add %s-br group %u type bridge mcast_snooping 0", lab, group);
+	cr_assert_eq(group, 0x4e4c0000u + state_number(lab), "%s", r.out);
+	snprintf(want, sizeof(want), "$ ip link add %s group %u type bridge mcast_snooping 0", br, group);
+	cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
+	snprintf(want, sizeof(want), "input meta iifgroup %u drop", group);
 	cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
 	for (int i = 0; i < 2; i++) {
 		pid_t pid = i ? h2 : h1;
-		snprintf(want, sizeof(want), "$ ip link add %s-h%d group %u master %s-br up type veth peer "
-			 "name eth0 netns $pid_h%d", lab, i + 1, group, lab, i + 1);
+		cr_assert(state_veth(lab, i ? "h2" : "h1", 0, veth));
+		snprintf(want, sizeof(want), "$ ip link add %s group %u master %s up type veth peer "
+			 "name eth0 netns $pid_h%d", veth, group, br, i + 1);
 		cr_assert(strstr(out, want), "missing '%s' in:\n%s", want, out);
 		/* the address it says it adds is the one the host has */
 		char target[32], addr[32];
@@ -168,7 +170,7 @@ Test(explain, up_and_down_print_what_netlab_does_and_it_runs_by_hand, .timeout =
 	      "echo map $(cat /proc/$pid_h1/uid_map)\n"
 	      "echo byhand-ok\n", f);
 	fclose(f);
-	snprintf(line, sizeof(line), "sh %s </dev/null >%s 2>&1", script, log);
+	snprintf(line, sizeof(line), "unshare --net sh %s </dev/null >%s 2>&1", script, log);
 	int st = run(&r, "sh", "-c", line, NULL);
 	f = fopen(log, "r");
 	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;

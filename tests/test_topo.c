@@ -153,13 +153,13 @@ Test(topo_lab, routers_forward_and_hosts_do_not, .timeout = 60)
 
 Test(topo_lab, shaping_from_the_file_is_on_both_ends_of_the_link, .timeout = 60)
 {
-	char lab[16], veth[32], core[32];
+	char lab[16], veth[16] = "", core[32];
 
 	unique(lab, "tsh");
 	up_file(lab, "examples/star.yaml");
 	nl(&r, "status", lab, NULL);
 	int shaped = count_lines(r.out, "shaping: rate 1 Mbit/s");
-	snprintf(veth, sizeof(veth), "%s-core-2", lab);
+	state_veth(lab, "core", 2, veth);
 	run(&r, "tc", "qdisc", "show", "dev", veth, NULL);
 	bool machine_side = strstr(r.out, "tbf") != NULL;
 	snprintf(core, sizeof(core), "%s/core", lab);

@@ -90,58 +90,6 @@ Test(ipv4, overlap_capacity_and_host_numbering)
 	cr_assert_str_eq(ipv4_fmt_net(&a, buf, sizeof(buf)), "10.77.1.0/24");
 }
 
-Test(names, lab_names)
-{
-	struct lab_error *e = NULL;
-	static const char *good[] = { "lab", "week_1", "A", "abcdefgh" };
-	static const char *bad[] = { "", "abcdefghi", "1lab", "a-b", "a/b", "..", "a b", "a;b",
-				     "$(x)", "a.b", "_x" };
-
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		cr_expect_eq(names_check_lab(good[i], NULL), 0, "'%s' refused", good[i]);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_expect_lt(names_check_lab(bad[i], NULL), 0, "'%s' accepted", bad[i]);
-	cr_assert_lt(names_check_lab("abcdefghijk", &e), 0);
-	cr_assert(strstr(e->msg, "at most 8"), "%s", e->msg);
-	lab_err_free(&e);
-}
-
-Test(names, interface_names_are_checked_never_cut)
-{
-	char out[IFNAMSIZ];
-	struct lab_error *e = NULL;
-
-	cr_assert_eq(names_ifname(out, NULL, "%s-%s", "abcdefgh", "h1000"), 0);
-	cr_assert_str_eq(out, "abcdefgh-h1000");
-	cr_assert_eq(strlen(out), 14);
-	cr_assert_lt(names_ifname(out, &e, "%s-%s", "abcdefghij", "h10000"), 0);
-	cr_assert(strstr(e->msg, "17 characters; the kernel allows 15"), "%s", e->msg);
-	lab_err_free(&e);
-	cr_assert_eq(names_check_ifname("abcdefghijklmno", NULL), 0, "15 characters fit");
-	cr_assert_lt(names_check_ifname("abcdefghijklmnop", NULL), 0, "16 do not");
-	cr_assert_lt(names_check_ifname("a/b", NULL), 0);
-	cr_assert_lt(names_check_ifname("a b", NULL), 0);
-	cr_assert_lt(names_check_ifname("..", NULL), 0);
-	cr_assert_lt(names_check_ifname("", NULL), 0);
-}
-
-Test(names, host_arguments)
-{
-	char lab[LAB_NAME_MAX + 1], host[HOST_NAME_MAX_LEN + 1];
-
-	cr_assert_eq(names_split_host("h1", lab, host, NULL), 0);
-	cr_assert_str_eq(lab, "");
-	cr_assert_str_eq(host, "h1");
-	cr_assert_eq(names_split_host("week1/e2", lab, host, NULL), 0);
-	cr_assert_str_eq(lab, "week1");
-	cr_assert_str_eq(host, "e2");
-	cr_assert_lt(names_split_host("a/b/c", lab, host, NULL), 0);
-	cr_assert_lt(names_split_host("bad-lab/h1", lab, host, NULL), 0);
-	cr_assert_lt(names_split_host("h1;rm", lab, host, NULL), 0);
-	cr_assert_lt(names_split_host("", lab, host, NULL), 0);
-	cr_assert_lt(names_split_host("lab/", lab, host, NULL), 0);
-}
-
 /* Two segments joined by a router: h1 on lan1, r1 on both, h2 on lan2, e1 empty. */
 static struct lab_route h1_routes[2], h2_routes[1];
 static struct lab_segment segs[2];
@@ -508,51 +456,6 @@ Test(units, rates_times_and_percentages)
 	cr_assert_eq(units_percent("0.5", &p), 0);
 	cr_assert_lt(units_percent("101%", &p), 0);
 	cr_assert_lt(units_percent("x", &p), 0);
-}
-
-/* One rule for host names, wherever a name comes from: the command line, a topology file, a state
- * file (the copies used to disagree: the command line took "H1"). */
-Test(names, one_rule_for_host_names_everywhere)
-{
-	static const char *const good[] = { "h1", "r1", "core", "a2b3c4" };
-	static const char *const bad[] = { "H1", "1h", "", "h-1", "h_1", "abcdefg", "h1 " };
-	char lab[LAB_NAME_MAX + 1], host[HOST_NAME_MAX_LEN + 1], yaml[256];
-	struct lab_error *err = NULL;
-	struct lab_topo t;
-	struct lab l;
-
-	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
-		cr_assert_eq(names_check_host(good[i], "host", NULL), 0, "%s", good[i]);
-		cr_assert_eq(names_split_host(good[i], lab, host, NULL), 0, "%s", good[i]);
-		snprintf(yaml, sizeof(yaml), "segments: {s: {}}\nhosts: {%s: {links: [s]}}\n", good[i]);
-		cr_assert_eq(topo_parse(yaml, strlen(yaml), "t.yaml", &t, &err), 0, "%s: %s", good[i],
-			     err ? err->msg : "");
-		lab_topo_free(&t);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-		cr_assert_lt(names_check_host(bad[i], "host", NULL), 0, "'%s'", bad[i]);
-		cr_assert_lt(names_split_host(bad[i], lab, host, NULL), 0, "'%s'", bad[i]);
-		snprintf(yaml, sizeof(yaml), "segments: {s: {}}\nhosts: {\"%s\": {links: [s]}}\n", bad[i]);
-		cr_assert_lt(topo_parse(yaml, strlen(yaml), "t.yaml", &t, &err), 0, "'%s'", bad[i]);
-		cr_assert(strstr(err->msg, "lowercase letters and digits"), "%s", err->msg);
-		lab_err_free(&err);
-	}
-	/* a state file naming a host H1 is refused like any other bad host line */
-	{
-		struct lab in = sample();
-		char *text = NULL, *at;
-		size_t len;
-
-		cr_assert_eq(state_format(&in, &text, &len, NULL), 0);
-		cr_assert_eq(state_parse(text, "t", &l, NULL), 0, "%s", text);
-		state_free(&l);
-		cr_assert_not_null(at = strstr(text, "host h1 "), "%s", text);
-		at[5] = 'H';
-		cr_assert_lt(state_parse(text, "t", &l, &err), 0, "H1 accepted in:\n%s", text);
-		cr_assert(strstr(err->msg, "H1"), "%s", err->msg);
-		free(text);
-	}
-	lab_err_free(&err);
 }
 
 /* Issue 14.9: one rate format, never an exponent ("1e+03 Mbit/s"), never a second rounding. */

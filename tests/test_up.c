@@ -133,10 +133,9 @@ Test(up, the_machine_has_no_address_on_the_lab_links, .init = up_tcore, .fini = 
 {
 	/* the bridge and the machine's veth ends carry frames only: no IPv4, and no link-local
 	 * address the hosts could reach the machine by (a bridge created up would get one) */
-	char br[32], veth[32];
+	char br[16], veth[16];
 
-	snprintf(br, sizeof(br), "%s-br", LAB);
-	snprintf(veth, sizeof(veth), "%s-h1", LAB);
+	cr_assert(state_bridge(LAB, NULL, br) && state_veth(LAB, "h1", 0, veth));
 	cr_assert_eq(run(&r, "ip", "-br", "addr", "show", "dev", br, NULL), 0, "%s", r.err);
 	cr_assert(strstr(r.out, br), "%s", r.out);
 	cr_assert(!strchr(r.out, '/'), "the bridge has an address:\n%s", r.out);
@@ -173,11 +172,11 @@ static unsigned long machine_counter(const char *dev, const char *stat)
 /* h1 (lab/h1) joins a new group; its MLD reports reach the bridge, and not h2 */
 static void assert_mld_stays(const char *lab, const char *h1, const char *h2)
 {
-	char veth[32];
+	char veth[16];
 	unsigned long sent, seen;
 	int tries = 0;
 
-	snprintf(veth, sizeof(veth), "%s-h1", lab);
+	cr_assert(state_veth(lab, "h1", 0, veth), "%s", lab);
 	cr_assert_eq(nl(&r, "exec", h2, "--", "cat", "/sys/class/net/eth0/statistics/rx_packets",
 			NULL), 0, "%s", r.err);
 	seen = strtoul(r.out, NULL, 10);
@@ -218,8 +217,11 @@ Test(up, without_nftables_a_tc_filter_on_each_port_keeps_mld_reports_off,
 	/* the lab's table still walls it off from the machine (test_netiso.c), without an mld chain */
 	cr_assert_eq(run(&r, "nft", "list", "table", "bridge", "netlab-tmld", NULL), 0, "%s", r.err);
 	cr_assert(!strstr(r.out, "33:33:00:00:00:16"), "an nftables MLD rule after all:\n%s", r.out);
-	cr_assert_eq(run(&r, "tc", "qdisc", "show", "dev", "tmld-h1", NULL), 0, "%s", r.err);
-	cr_assert(strstr(r.out, "clsact"), "no clsact qdisc on tmld-h1:\n%s", r.out);
+	char veth[16];
+
+	cr_assert(state_veth("tmld", "h1", 0, veth));
+	cr_assert_eq(run(&r, "tc", "qdisc", "show", "dev", veth, NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, "clsact"), "no clsact qdisc on %s (h1's):\n%s", veth, r.out);
 	assert_mld_stays("tmld", "tmld/h1", "tmld/h2");
 	cr_assert_eq(nl(&r, "down", "tmld", NULL), 0, "%s", r.err);
 	assert_lab_gone("tmld", NULL, 0);
@@ -282,14 +284,15 @@ Test(up, status_json_is_parseable_and_true, .init = up_tcore, .fini = down_tcore
 	json_object_put(root);
 }
 
-/* 130 hosts: 128 on tbig-br, 2 on tbig-br2, the two bridges joined by the veth pair
- * tbig-br2-dn (a port of tbig-br) / tbig-br2-up (a port of tbig-br2) */
+/* 130 hosts: 128 on nlN-b1, 2 on nlN-b1-2, the two bridges joined by the veth pair nlN-b1-2dn (a
+ * port of nlN-b1) / nlN-b1-2up (a port of nlN-b1-2) */
 static void down_tbig(void) { lab_down_quiet("tbig"); }
 
 Test(up, a_segment_of_more_than_128_hosts_spans_joined_bridges, .fini = down_tbig,
      .timeout = 120)
 {
-	static const char *const joined[] = { "tbig-br2", "tbig-br2-up", "tbig-br2-dn" };
+	static const char *const suffix[] = { "-2", "-2up", "-2dn" };
+	char br[16], joined[3][24], prefix[16], want[2][32];
 
 	/* a failure while making the second bridge, or while joining it, undoes everything */
 	for (int k = 2; k <= 3; k++) {
@@ -304,12 +307,22 @@ Test(up, a_segment_of_more_than_128_hosts_spans_joined_bridges, .fini = down_tbi
 		assert_lab_gone("tbig", NULL, 0);
 	}
 	lab_up_or_die("tbig", "10.99.40.0/24", "130", "0");
-	cr_assert_eq(run(&r, "ip", "-o", "link", "show", "master", "tbig-br", NULL), 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out, "tbig-"), 129, "128 hosts and the join:\n%s", r.out);
-	cr_assert(strstr(r.out, ": tbig-h128@") && strstr(r.out, ": tbig-br2-dn@"), "%s", r.out);
-	cr_assert_eq(run(&r, "ip", "-o", "link", "show", "master", "tbig-br2", NULL), 0, "%s", r.err);
-	cr_assert_eq(count_lines(r.out, "tbig-"), 3, "h129, h130 and the join:\n%s", r.out);
-	cr_assert(strstr(r.out, ": tbig-h129@") && strstr(r.out, ": tbig-br2-up@"), "%s", r.out);
+	cr_assert(state_bridge("tbig", NULL, br));
+	snprintf(prefix, sizeof(prefix), "nl%u-", state_number("tbig"));
+	snprintf(want[0], sizeof(want[0]), "%sb1", prefix);
+	cr_assert_str_eq(br, want[0], "the bridge of `up N`'s one segment");
+	for (size_t i = 0; i < 3; i++)
+		snprintf(joined[i], sizeof(joined[i]), "%s%s", br, suffix[i]);
+	cr_assert_eq(run(&r, "ip", "-o", "link", "show", "master", br, NULL), 0, "%s", r.err);
+	cr_assert_eq(count_lines(r.out, prefix), 129, "128 hosts and the join:\n%s", r.out);
+	snprintf(want[0], sizeof(want[0]), ": %sh128@", prefix);
+	snprintf(want[1], sizeof(want[1]), ": %s@", joined[2]);
+	cr_assert(strstr(r.out, want[0]) && strstr(r.out, want[1]), "%s", r.out);
+	cr_assert_eq(run(&r, "ip", "-o", "link", "show", "master", joined[0], NULL), 0, "%s", r.err);
+	cr_assert_eq(count_lines(r.out, prefix), 3, "h129, h130 and the join:\n%s", r.out);
+	snprintf(want[0], sizeof(want[0]), ": %sh129@", prefix);
+	snprintf(want[1], sizeof(want[1]), ": %s@", joined[1]);
+	cr_assert(strstr(r.out, want[0]) && strstr(r.out, want[1]), "%s", r.out);
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert_eq(run(&r, "ip", "-br", "addr", "show", "dev", joined[i], NULL), 0, "%s", r.err);
 		cr_assert(strstr(r.out, joined[i]) && !strchr(r.out, '/'), "%s has an address:\n%s",
@@ -388,7 +401,7 @@ static void down_clash(void) { if (*CLASH) lab_down_quiet(CLASH); }
 Test(up, up_refuses_where_the_lab_names_are_taken_and_removes_nothing, .fini = down_clash,
      .timeout = 60)
 {
-	char ns[32], iface[32], peer[32], table[32], path[64];
+	char ns[32], iface[32], peer[32], table[32], path[64], alias[64];
 
 	snprintf(CLASH, sizeof(CLASH), "tk%d", (int)(getpid() % 100000));
 	own_mount_ns();	/* ip netns add makes /run/netns a mount point: in here only */
@@ -408,18 +421,21 @@ Test(up, up_refuses_where_the_lab_names_are_taken_and_removes_nothing, .fini = d
 	cr_assert_eq(kept, 0, "up removed the network namespace %s it did not make", ns);
 	assert_lab_gone(CLASH, NULL, 0);
 
-	/* an interface named like the lab's, and the lab's nftables table made by hand */
-	snprintf(iface, sizeof(iface), "%s-x", CLASH);
+	/* an interface with the lab's alias (as a lab of that name that crashed leaves it: up
+	 * leaves it to clean), and the lab's nftables table made by hand */
+	snprintf(iface, sizeof(iface), "%sx", CLASH);
 	snprintf(peer, sizeof(peer), "%sp", CLASH);
+	snprintf(alias, sizeof(alias), "netlab:%s:h1", CLASH);
 	cr_assert_eq(run(&r, "ip", "link", "add", iface, "type", "veth", "peer", "name", peer, NULL), 0,
 		     "%s", r.err);
+	cr_assert_eq(run(&r, "ip", "link", "set", iface, "alias", alias, NULL), 0, "%s", r.err);
 	nl(&r, "up", "1", "--name", CLASH, NULL);
 	st = r.status;
 	snprintf(err, sizeof(err), "%s", r.err);
 	kept = run(&r, "ip", "link", "show", iface, NULL);
 	run(&r, "ip", "link", "del", iface, NULL);
 	cr_assert_eq(st, 1, "%s", err);
-	cr_assert(strstr(err, "exists and is not netlab's"), "%s", err);
+	cr_assert(strstr(err, "is left from a lab '") && strstr(err, "run 'netlab clean'"), "%s", err);
 	cr_assert_eq(kept, 0, "up removed the interface %s it did not make", iface);
 	assert_lab_gone(CLASH, NULL, 0);
 

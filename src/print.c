@@ -80,6 +80,17 @@ static const char *more_bridges(const struct lab *lab, size_t g, char *buf, size
 	return buf;
 }
 
+/* The HOST column: as wide as the longest host name, at least 6 */
+static int host_col(const struct lab *lab)
+{
+	size_t w = 6;
+
+	for (size_t i = 0; i < lab->nhosts; i++)
+		if (strlen(lab->hosts[i].name) > w)
+			w = strlen(lab->hosts[i].name);
+	return (int)w;
+}
+
 
 /* The segments of a topology lab, one line each (a plain lab's one bridge is in its title). */
 static void print_segments(const struct lab *lab)
@@ -152,23 +163,24 @@ static void print_next(const struct lab *lab)
 void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet)
 {
 	char a[128], tail[32];
+	int w = host_col(lab);
 
 	snprintf(tail, sizeof(tail), ", %.0f ms", (double)t->total / 1e6);
 	print_title(lab, "up", tail, !quiet);
 	if (quiet)
 		return;
-	printf("  %-6s %-8s %-4s %-34s %s\n", "HOST", "PID", "IF", "ADDRESSES", "NAMESPACES");
+	printf("  %-*s %-8s %-4s %-34s %s\n", w, "HOST", "PID", "IF", "ADDRESSES", "NAMESPACES");
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
 
-		printf("  %-6s %-8d %-4s %-34s uts ipc pid mnt user net%s%s%s\n", h->name, (int)h->pid,
+		printf("  %-*s %-8d %-4s %-34s uts ipc pid mnt user net%s%s%s\n", w, h->name, (int)h->pid,
 		       h->nifaces ? h->ifaces[0].name : "-",
 		       h->nifaces ? iface_addrs(lab, &h->ifaces[0], a, sizeof(a)) : "-",
 		       lab->extra_ns & LAB_NS_CGROUP ? " cgroup" : "",
 		       lab->extra_ns & LAB_NS_TIME ? " time" : "",
 		       h->networked ? (h->router ? " (router)" : "") : " (empty netns)");
 		for (size_t k = 1; k < h->nifaces; k++)
-			printf("  %-6s %-8s %-4s %s\n", "", "", h->ifaces[k].name,
+			printf("  %-*s %-8s %-4s %s\n", w, "", "", h->ifaces[k].name,
 			       iface_addrs(lab, &h->ifaces[k], a, sizeof(a)));
 	}
 	print_next(lab);
@@ -239,7 +251,7 @@ static void print_limits_text(const struct lab *lab, const struct lab_host *h)
 void print_status(const struct lab *lab, const struct lab_host_info *info)
 {
 	char tail[32];
-
+	int w = host_col(lab);
 	char dead[160];
 
 	snprintf(tail, sizeof(tail), ", %zu hosts", lab->nhosts);
@@ -256,7 +268,7 @@ void print_status(const struct lab *lab, const struct lab_host_info *info)
 	if (lab->dynamic)
 		printf("  routing dynamic: the hosts' routing daemons make the routes; every host should "
 		       "reach every address of every other\n");
-	printf("  %-6s %-8s %-6s %-4s %-18s %s\n", "HOST", "PID", "STATE", "IF", "MAC", "ADDRESSES");
+	printf("  %-*s %-8s %-6s %-4s %-18s %s\n", w, "HOST", "PID", "STATE", "IF", "MAC", "ADDRESSES");
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		const struct lab_host *h = &lab->hosts[i];
 		const struct lab_host_info *in = &info[i];
@@ -265,19 +277,20 @@ void print_status(const struct lab *lab, const struct lab_host_info *info)
 			const struct lab_if_info *fi = h->nifaces ? lab_if_info_find(in, h->ifaces[k].name) : NULL;
 
 			if (k == 0)
-				printf("  %-6s %-8d %-6s ", h->name, (int)h->pid,
+				printf("  %-*s %-8d %-6s ", w, h->name, (int)h->pid,
 				       in->alive ? "alive" : "DEAD");
 			else
-				printf("  %-6s %-8s %-6s ", "", "", "");
+				printf("  %-*s %-8s %-6s ", w, "", "", "");
 			printf("%-4s %-18s %s%s\n", h->nifaces ? h->ifaces[k].name : "-",
 			       fi && fi->mac[0] ? out_safe(fi->mac) : "-",
 			       !in->alive ? "-" : fi ? (fi->addrs[0] ? out_safe(fi->addrs) : "no address")
 				       : h->nifaces ? "MISSING" : "(empty netns: lo only)",
 			       fi && !fi->up ? " (down)" : "");
 			if (fi && fi->shaping[0])
-				printf("  %-6s %-8s %-6s %-4s shaping: %s\n", "", "", "", "", out_safe(fi->shaping));
+				printf("  %-*s %-8s %-6s %-4s shaping: %s\n", w, "", "", "", "",
+				       out_safe(fi->shaping));
 			if (fi && fi->mtu != print_seg_mtu(&lab->segs[h->ifaces[k].seg]))
-				printf("  %-6s %-8s %-6s %-4s MTU %u, not the segment's %u\n", "", "", "", "",
+				printf("  %-*s %-8s %-6s %-4s MTU %u, not the segment's %u\n", w, "", "", "", "",
 				       fi->mtu, print_seg_mtu(&lab->segs[h->ifaces[k].seg]));
 		}
 		if (in->alive) {
@@ -335,16 +348,20 @@ void print_pingall(const struct lab *lab, const struct pingall_result *pr)
 	       pr->v6 ? " over IPv6" : "", pr->reachable, pr->pairs, pr->expected_reachable,
 	       pr->mismatches ? "NOT as expected" : "as expected", pr->seconds);
 	if (n <= 16) {
-		printf("  %-6s", "from\\to");
+		int w = host_col(lab) > 7 ? host_col(lab) : 7;	/* a column per host, as wide as */
+
+		printf("  %-*s", w, "from\\to");	/* its name, at least 5 */
 		for (size_t d = 0; d < n; d++)
 			printf(" %-5s", lab->hosts[d].name);
 		putchar('\n');
 		for (size_t s = 0; s < n; s++) {
-			printf("  %-7s", lab->hosts[s].name);
+			printf("  %-*s", w, lab->hosts[s].name);
 			for (size_t d = 0; d < n; d++) {
 				bool got = pr->replies[s * n + d], exp = pr->expected[s * n + d];
-				printf(" %s", s == d ? "-    " : got == exp ? (got ? GREEN("ok   ") : "x    ")
-						       : got ? RED("YES! ") : RED("NO!  "));
+				int pad = (int)strlen(lab->hosts[d].name) - 5;
+
+				printf(" %s%*s", s == d ? "-    " : got == exp ? (got ? GREEN("ok   ") : "x    ")
+						 : got ? RED("YES! ") : RED("NO!  "), pad > 0 ? pad : 0, "");
 			}
 			putchar('\n');
 		}

@@ -75,6 +75,6 @@ run "$NETLAB" pingall "$LAB"
 say "Tear down: nothing is left"
 run "$NETLAB" down "$LAB"
 trap - EXIT
-if ip -br link | grep -q "^$LAB-"; then fail "interfaces left"; fi
+if ip -o link | grep -q " alias netlab:$LAB:"; then fail "interfaces left"; fi	# (named nlN-...)
 if [ -e "/run/netlab/$LAB" ] || ls /run/netns 2>/dev/null | grep -q "^$LAB-"; then fail "state left"; fi
 echo "demo: all six namespaces behaved as described"

@@ -241,7 +241,9 @@ row '`netlab up --exec-timeout 0`' -- up --exec-timeout 0
 row '`netlab verify --wait 0`, `--wait 5m`' -- verify --wait 0
 row '`netlab verify --wait 0`, `--wait 5m`' sub="'0'/'5m'" -- verify --wait 5m
 row '`netlab up 300 --subnet 10.99.0.0/24`' -- up 300 --subnet 10.99.0.0/24
-row '`--name abcdefghij`' -- up --name abcdefghij
+row '`--name abcdefghijklmnopq`' -- up --name abcdefghijklmnopq
+row '`--name a-b`' -- up --name a-b
+row '`netlab exec Web -- true`' -- exec Web -- true
 row "\`--name a/b\`, \`'a b'\`, \`'a;b'\`, \`..\`" -- up --name a/b
 row "\`--name a/b\`, \`'a b'\`, \`'a;b'\`, \`..\`" say="lab name 'a b'" -- up --name 'a b'
 row "\`--name a/b\`, \`'a b'\`, \`'a;b'\`, \`..\`" say="lab name 'a;b'" -- up --name 'a;b'
@@ -261,6 +263,19 @@ if [ -n "$route" ]; then
 else
 	norow '`--subnet` overlapping a route' "this machine has no private IPv4 route to overlap"
 fi
+# Names: the README's two refusals, each on line 6 of a lab.yaml
+mkdir -p "$TMP/names1" "$TMP/names2"
+printf 'segments:\n  lan: {}\nhosts:\n  h1: { links: [lan] }\n  h2: { links: [lan] }\n  Webserver: { links: [lan] }\n' > "$TMP/names1/lab.yaml"
+printf 'segments:\n  lan: {}\nhosts:\n  h1: { links: [lan] }\n  h2: { links: [lan] }\n  abcdefghijklmnopqrstuvwxyz-012_34: { links: [lan] }\n' > "$TMP/names2/lab.yaml"
+claim "Names: a host name with a capital is refused, with file and line" \
+	readme="netlab: lab.yaml:6: host name \"Webserver\" has 'W': host names are lowercase (use lowercase letters, digits, '-' and '_')" \
+	exit=2 err="netlab: lab\.yaml:6: host name \"Webserver\" has 'W': host names are lowercase \(use lowercase letters, digits, '-' and '_'\)" \
+	in="$TMP/names1" -- NL up -f lab.yaml
+claim "Names: a host name of 33 is refused, with file and line" \
+	readme='netlab: lab.yaml:6: host name "abcdefghijklmnopqrstuvwxyz-012_34" is 33 characters; at most 32' \
+	exit=2 err='netlab: lab\.yaml:6: host name "abcdefghijklmnopqrstuvwxyz-012_34" is 33 characters; at most 32' \
+	in="$TMP/names2" -- NL up -f lab.yaml
+
 [ "$L" = lab ] && claim "status with no lab" want="no lab is up.*" -- NL status
 claim "down of a lab that is not up: nothing to do, exit 0" \
 	readme='A second `down` says there is nothing to' \
@@ -276,8 +291,8 @@ fi
 
 UP+=("$L")
 claim "make up ends with the lab's summary" \
-	readme='lab "lab" up: 2 hosts + 1 empty on bridge lab-br (10.77.1.0/24, fd4e:4c00:1:1::/64), 7 ms' \
-	want='lab "@L" up: 2 hosts \+ 1 empty on bridge @L-br \(@IP4/24, @IP6/64\), @N ms' \
+	readme='lab "lab" up: 2 hosts + 1 empty on bridge nl1-b1 (10.77.1.0/24, fd4e:4c00:1:1::/64), 7 ms' \
+	want='lab "@L" up: 2 hosts \+ 1 empty on bridge nl@N-b1 \(@IP4/24, @IP6/64\), @N ms' \
 	want='  HOST +PID +IF +ADDRESSES +NAMESPACES' \
 	want='  h1 +@N +eth0 @IP4/24 @IP6/64 +uts ipc pid mnt user net' \
 	want='  h2 +@N +eth0 @IP4/24 @IP6/64 +uts ipc pid mnt user net' \
@@ -332,7 +347,7 @@ claim "ip netns exec LAB-h1 works" readme='so `ip netns exec lab-h1' \
 	want='eth0@if@N +UP +@IP4/24 .*' -- ip netns exec "$L-h1" ip -br addr
 
 claim "status: one block per host" readme='  HOST   PID      STATE  IF   MAC                ADDRESSES' \
-	want='lab "@L" up: 2 hosts \+ 1 empty on bridge @L-br \(@IP4/24, @IP6/64\), 3 hosts' \
+	want='lab "@L" up: 2 hosts \+ 1 empty on bridge nl@N-b1 \(@IP4/24, @IP6/64\), 3 hosts' \
 	want='  HOST +PID +STATE +IF +MAC +ADDRESSES' \
 	want='  h1 +@N +alive +eth0 @MAC  @IP4/24 @IP6/64 fe80::@IP6/64' \
 	want='         links: lo\(up\) eth0\(up\); own root' \
@@ -342,9 +357,9 @@ claim "status: one block per host" readme='  HOST   PID      STATE  IF   MAC    
 # JSON: whitespace removed, then each documented key on its own (json-c or not, any key order)
 jkeys=()
 for k in '"version":2' '"labs":\[\{' '"name":"@L"' '"state":"up"' '"from_file":false' '"segments":\[\{' \
-	'"bridge":"@L-br"' '"subnet":"@IP4/24"' '"subnet6":"@IP6/64"' '"hosts":\[\{' '"name":"h1"' \
+	'"bridge":"nl@N-b1"' '"subnet":"@IP4/24"' '"subnet6":"@IP6/64"' '"hosts":\[\{' '"name":"h1"' \
 	'"kind":"host"' '"kind":"empty"' '"pid":@N' '"alive":true' '"netns":"/run/netns/@L-h1"' \
-	'"interfaces":\[\{' '"interfaces":\[\]' '"segment":"lan"' '"veth":"@L-h1"' '"address":"@IP4/24"' \
+	'"interfaces":\[\{' '"interfaces":\[\]' '"segment":"lan"' '"veth":"nl@N-h1"' '"address":"@IP4/24"' \
 	'"address6":"@IP6"' '"mac":"@MAC"' '"up":true' '"addresses":\["@IP4/24","@IP6/64","fe80::@IP6/64"\]' \
 	'"shaping":null' '"routes":\[' '"namespaces":\{' '"user":@N' '"mnt":@N' '"pid":@N' '"net":@N' \
 	'"uts":@N' '"ipc":@N' '"cgroup":@N' '"time":@N'; do
@@ -368,8 +383,8 @@ claim "verify: all pass on a fresh lab, exit 0" readme='ends with `N passed, M f
 claim "pingall: the matrix, as expected, exit 0" readme='Exit 0 when reality matches' \
 	want='pingall lab "@L": 2/6 pairs reachable \(2 expected\), as expected, @F s' \
 	want='  from\\to h1 +h2 +e1 *' want='  h1 +- +ok +x *' want='  e1 +x +x +- *' -- NL pingall "$L"
-claim "link --rate: both directions" readme='h1: rate 20 Mbit/s in both directions (eth0 and lab-h1)' \
-	want='h1: rate 20 Mbit/s in both directions \(eth0 and @L-h1\)' -- NL link "${HP}h1" --rate 20mbit
+claim "link --rate: both directions" readme='h1: rate 20 Mbit/s in both directions (eth0 and nl1-h1)' \
+	want='h1: rate 20 Mbit/s in both directions \(eth0 and nl@N-h1\)' -- NL link "${HP}h1" --rate 20mbit
 claim "status shows the shaping" readme='MACs, links, addresses, shaping, routes and forwarding are read live' want=' +shaping: rate 20 Mbit/s' -- NL status "$L"
 if grep -q '^ *warn  netem' < <("$NETLAB" doctor 2>/dev/null); then
 	claim "link --delay without netem: exit 1, nothing changed" \
@@ -441,13 +456,13 @@ down_lab "$L"
 # --------------------------------------------------------------------------------- --explain
 
 claim "up 1 --explain prints the by-hand commands" readme='$ netlab up 1 --explain' \
-	want='  \$ ip link add @L-br group @N type bridge mcast_snooping 0 .*' \
+	want='  \$ ip link add nl@N-b1 group @N type bridge mcast_snooping 0 .*' \
 	want='  \$ # host h1: own root \(by hand with util-linux >= 2.39\): .*' \
 	want='  \$ unshare --user sleep infinity & user_h1=.*' \
 	want='  \$ nsenter -t \$user_h1 -U --setuid 0 --setgid 0 unshare --mount .* --pid --fork .* --net --uts --ipc sleep infinity & pid_h1=.*   # host h1 \(netlab.s: pid @N\)' \
-	want='  \$ ip link add @L-h1 group @N master @L-br up type veth peer name eth0 netns \$pid_h1 address @MAC.*' \
+	want='  \$ ip link add nl@N-h1 group @N master nl@N-b1 up type veth peer name eth0 netns \$pid_h1 address @MAC.*' \
 	want='  \$ nsenter -t \$pid_h1 -U -n .*ip addr add @IP4/24 brd \+ dev eth0.*' \
-	want='  \$ nft add table bridge netlab-@L .*' \
+	want='  \$ nft add table bridge netlab-@L .* input meta iifgroup @N drop .*' \
 	want='  \$ mkdir -p /run/netns && touch /run/netns/@L-h1 && mount --bind /proc/\$pid_h1/ns/net /run/netns/@L-h1' \
 	-- NL up 1 --explain $([ "$L" = lab ] || echo --name "$L")
 claim "down --explain prints the by-hand commands" readme='$ netlab down --explain' \
@@ -467,7 +482,7 @@ C=chain; [ "$L" = lab ] || C=rmckc
 UP+=("$C")
 claim "up -f examples/chain.yaml" readme='$ netlab up -f examples/chain.yaml' \
 	want='lab "'$C'" up: 5 hosts \(3 routers\) \+ 0 empty on 4 segments, @N ms' \
-	want='  segment net1 +bridge '$C'-net1 +@IP4/24, @IP6/64, 2 ports' \
+	want='  segment net1 +bridge nl@N-b1 +@IP4/24, @IP6/64, 2 ports' \
 	want='  r1 +@N +eth0 @IP4/24 @IP6/64 +uts ipc pid mnt user net \(router\)' \
 	want='                  eth1 @IP4/24 @IP6/64' \
 	want='Next: .*' -- NL up -f examples/chain.yaml $([ "$C" = chain ] || printf -- '-n %s' "$C")
@@ -522,7 +537,7 @@ if [ "$L" = lab ]; then
 	UP+=(week1)
 	claim "up 3 --name week1 --subnet 10.99.0.0/24 --empty 2" \
 		readme='netlab up 3 --name week1 --subnet 10.99.0.0/24 --empty 2' \
-		want='lab "week1" up: 3 hosts \+ 2 empty on bridge week1-br \(10\.99\.0\.0/24, @IP6/64\), @N ms' \
+		want='lab "week1" up: 3 hosts \+ 2 empty on bridge nl@N-b1 \(10\.99\.0\.0/24, @IP6/64\), @N ms' \
 		want='  h3 +@N +eth0 10\.99\.0\.3/24 @IP6/64 .*' want='  e2 +@N +- +- .*' \
 		-- NL up 3 --name week1 --subnet 10.99.0.0/24 --empty 2
 	down_lab week1
@@ -531,13 +546,26 @@ awk '/^## Topology files/ { t = 1 } t && /^```yaml/ { on = 1; next } on && /^```
 UP+=(rmcky)
 claim "the README's topology file comes up" readme='name: twonets                   # the lab' \
 	want='lab "rmcky" up: 3 hosts \(1 router\) \+ 1 empty on 2 segments, @N ms' \
-	want='  segment lan1 +bridge rmcky-lan1 +10\.78\.1\.0/24, @IP6/64, 2 ports' \
+	want='  segment lan1 +bridge nl@N-b1 +10\.78\.1\.0/24, @IP6/64, 2 ports' \
 	want='  r1 +@N +eth0 10\.78\.1\.254/24 @IP6/64 +uts ipc pid mnt user net \(router\)' \
 	-- NL up -f "$TMP/files/twonets.yaml" -n rmcky
 claim "... and verifies" want='@N passed, 0 failed' -- NL verify rmcky -W 2
 claim "... routes go into the host's main table with proto static" readme='with `proto static`' \
 	want='default via 10\.78\.1\.254 dev eth0 proto static.*' -- NL exec rmcky/h1 -- ip route
 down_lab rmcky
+
+# Names: the machine's interfaces of a lab with Kathará-style names, numbered, the names in the alias
+printf 'name: isp_lab_week_3\nsegments:\n  Lan-A: {}\n  core_1: {}\nhosts:\n  webserver: { links: [Lan-A] }\n  as100r1: { router: true, links: [Lan-A, core_1] }\n  container_1_1_1: { links: [core_1] }\n' > "$TMP/files/isp.yaml"
+I=isp_lab_week_3; [ "$L" = lab ] || I=rmcki
+up_lab "$I" -f "$TMP/files/isp.yaml"
+n=$(awk '$1 == "number" { print $2 }' "/run/netlab/$I/state")
+claim "Names: the lab's interfaces on the machine" readme="$ ip -br link | grep '^nl'" \
+	want="nl$n-b1 +(UP|UNKNOWN) +@MAC <.*UP.*> *" want="nl$n-b2 +(UP|UNKNOWN) +@MAC <.*UP.*> *" \
+	want="nl$n-h1@if@N +UP +@MAC <.*UP.*> *" want="nl$n-h2-1@if@N +UP +@MAC <.*UP.*> *" \
+	want="nl$n-h3@if@N +UP +@MAC <.*UP.*> *" -- bash -c "ip -br link | grep '^nl$n-'"
+claim "Names: the full names in the alias" readme='alias netlab:isp_lab_week_3:as100r1' \
+	want="alias netlab:$I:as100r1" -- bash -c "ip -d link show nl$n-h2-1 | grep -o 'alias.*'"
+down_lab "$I"
 
 # --ns +cgroup,+time: compare then shows those two isolated as well
 up_lab rmckn 1 --ns +cgroup,+time

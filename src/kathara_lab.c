@@ -1,6 +1,5 @@
 #include "kathara_lab.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,29 +115,18 @@ static bool seg_name_taken(const struct kathara_plan *p, const char *name)
 	return false;
 }
 
-/* netlab's names for the domains: "A" is segment "a" when no other domain is "a" too (Kathará's
- * names are case-sensitive, netlab's lower case), else cd1, cd2, ... */
+/* netlab's names for the domains: the domain itself (segment names are case-sensitive, as
+ * Kathará's domains: "A" and "a" are two), else, for one longer than a segment name, cd1, cd2, ... */
 static void name_segs(struct kathara_plan *p)
 {
 	unsigned next = 1;
 
+	for (size_t i = 0; i < p->nsegs; i++)
+		if (names_check_segment(p->segs[i].domain, NULL) == 0)
+			snprintf(p->segs[i].name, sizeof(p->segs[i].name), "%.*s", SEGMENT_NAME_MAX,
+				 p->segs[i].domain);
 	for (size_t i = 0; i < p->nsegs; i++) {
-		char lower[KATHARA_DOMAIN_MAX + 1];
-		struct lab_error *e = NULL;
-		bool clash = false;
-		size_t k;
-
-		for (k = 0; p->segs[i].domain[k]; k++)
-			lower[k] = (char)tolower((unsigned char)p->segs[i].domain[k]);
-		lower[k] = '\0';
-		for (size_t j = 0; j < p->nsegs && !clash; j++)
-			clash = j != i && !strcasecmp(p->segs[j].domain, p->segs[i].domain);
-		if (!clash && k <= KATHARA_SEG_NAME_MAX && names_check_host(lower, "segment", &e) == 0)
-			memcpy(p->segs[i].name, lower, k + 1);
-		lab_err_free(&e);
-	}
-	for (size_t i = 0; i < p->nsegs; i++) {
-		char name[KATHARA_SEG_NAME_MAX + 1];
+		char name[SEGMENT_NAME_MAX + 1];
 
 		if (p->segs[i].name[0])
 			continue;
@@ -295,9 +283,18 @@ static int add_host(struct kathara_plan *p, const struct kathara_lab *lab, size_
 	const struct kathara_device *d = &lab->devices[di];
 	struct kathara_host *h = &p->hosts[p->nhosts++];
 	const char *why = NULL;
+	struct lab_error *e = NULL;
 
 	snprintf(h->name, sizeof(h->name), "%s", d->name);
 	h->device = di;
+	/* Kathará's device names are host names, but for those that read as an address ("123") */
+	if (names_check_host(d->name, &e) < 0) {
+		int r = push_line(&p->refusals, &p->nrefusals, "device %s: %s", d->name, e->msg);
+
+		lab_err_free(&e);
+		if (r < 0)
+			goto oom;
+	}
 	h->ipv6 = d->ipv6 == 1;	/* Kathará's default (its enable_ipv6 setting): off */
 	if (d->nifaces && !(h->ports = calloc(d->nifaces, sizeof(*h->ports))))
 		goto oom;

@@ -20,17 +20,17 @@
 
 #include "error.h"
 #include "kathara.h"
+#include "names.h"
 
 #define KATHARA_HOSTLAB "/hostlab"	/* where a device finds its startup and shutdown files */
 #define KATHARA_SHARED "/shared"	/* where every device finds the lab's shared/ */
-#define KATHARA_SEG_NAME_MAX 15
 
 /* A collision domain, as a segment. */
 struct kathara_seg {
 	char domain[KATHARA_DOMAIN_MAX + 1];	/* as lab.conf names it: "A", "LAN_1" */
-	char name[KATHARA_SEG_NAME_MAX + 1];	/* netlab's name for it: the domain in lower case
-						 * when that is a valid segment name (names.h) and
-						 * no other domain's, else "cdN" */
+	char name[SEGMENT_NAME_MAX + 1];	/* netlab's name for it: the domain itself when
+						 * that is a segment name (names.h: any of
+						 * Kathará's up to 32 characters), else "cdN" */
 	size_t nports;				/* interfaces on it */
 };
 

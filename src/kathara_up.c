@@ -181,7 +181,7 @@ static int map_host(const struct kathara_up *k, const struct kathara_host *kh, s
 {
 	const struct kathara_plan *p = &k->plan;
 
-	if (names_check_host(kh->name, "host", err) < 0)
+	if (names_check_host(kh->name, err) < 0)
 		return lab_err_wrap(err, "%s/lab.conf: device %s", k->dir, kh->name);
 	if (kh->nports > LAB_IFACES_MAX)
 		return lab_err_usage(err, "%s/lab.conf: device %s: %zu interfaces, netlab has at most %d",
@@ -291,7 +291,7 @@ int kathara_up_topo(const struct kathara_up *k, struct lab_topo *out, struct lab
 	 * pingall and verify expect every host to reach every other, as with routing: dynamic */
 	lab->dynamic = true;
 	for (size_t g = 0; g < p->nsegs; g++) {
-		if (names_check_host(p->segs[g].name, "segment", err) < 0) {
+		if (names_check_segment(p->segs[g].name, err) < 0) {
 			lab_topo_free(out);
 			return lab_err_wrap(err, "%s/lab.conf: collision domain %s", k->dir,
 					    p->segs[g].domain);

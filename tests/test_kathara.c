@@ -313,12 +313,12 @@ Test(kathara, plan_maps_domains_devices_and_startups, .fini = plan_done)
 		ospf_files);
 	cr_assert_eq(plan.nsegs, 3);
 	cr_assert_str_eq(plan.segs[0].domain, "A");
-	cr_assert_str_eq(plan.segs[0].name, "a", "a domain that is a valid segment name, lower case");
+	cr_assert_str_eq(plan.segs[0].name, "A", "a domain is a segment name as it is");
 	cr_assert_eq(plan.segs[0].nports, 2);
 	cr_assert_str_eq(plan.segs[1].domain, "B");
 	cr_assert_str_eq(plan.segs[2].domain, "b", "Kathará's domains are case-sensitive");
-	cr_assert_str_eq(plan.segs[1].name, "cd1", "B and b would both be segment b");
-	cr_assert_str_eq(plan.segs[2].name, "cd2");
+	cr_assert_str_eq(plan.segs[1].name, "B", "segment names keep their case: B and b are two");
+	cr_assert_str_eq(plan.segs[2].name, "b");
 	cr_assert(plan.shared);
 
 	cr_assert_eq(plan.nhosts, 3);
@@ -403,7 +403,7 @@ Test(kathara, plan_follows_lab_dep, .fini = plan_done)
 	cr_assert_str_eq(plan.hosts[0].name, "srv");
 	cr_assert_eq(plan.hosts[0].device, 1);
 	cr_assert_str_eq(plan.hosts[1].name, "pc1");
-	cr_assert_str_eq(plan.segs[0].name, "lan");
+	cr_assert_str_eq(plan.segs[0].name, "LAN");
 }
 
 static bool has_line(char **lines, size_t n, const char *a, const char *b)

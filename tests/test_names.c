@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../src/kathara_lab.h"
 #include "../src/lab_int.h"
 #include "../src/topo.h"
 #include "helpers.h"
@@ -711,4 +712,32 @@ Test(names, clean_removes_an_unnamed_interface_of_a_lab_number_no_lab_has, .time
 	cr_assert(strstr(out, want), "no '%s' in:\n%s", want, out);
 	cr_assert_eq(kept[1], 0, "clean removed %s, which has the name only:\n%s", name[1], out);
 	cr_assert_eq(kept[2], 0, "clean removed %s, which has the group only:\n%s", name[2], out);
+}
+
+/* A Kathará lab's names become netlab's as they are: devices are hosts, collision domains are
+ * segments (case and all); a device name that reads as an address is refused with the rule. */
+Test(names, kathara_devices_and_domains_keep_their_names)
+{
+	static const char conf[] = "container_1_1_1[0]=A\nas100r1[0]=A\nas100r1[1]=a\n"
+				   "dnsroot[0]=Core_Net_2\n123[0]=A\n";
+	struct kathara_lab k;
+	struct kathara_plan p;
+	struct lab_error *err = NULL;
+	bool refused = false;
+
+	cr_assert_eq(kathara_parse_conf(conf, strlen(conf), "lab.conf", &k, &err), 0, "%s",
+		     err ? err->msg : "");
+	cr_assert_eq(kathara_plan_make(&k, &p, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(p.nsegs, 3);
+	cr_assert_str_eq(p.segs[0].name, "A");
+	cr_assert_str_eq(p.segs[1].name, "a");
+	cr_assert_str_eq(p.segs[2].name, "Core_Net_2");
+	for (size_t i = 0; i < p.nhosts; i++)
+		if (strcmp(p.hosts[i].name, "123"))
+			cr_assert_eq(names_check_host(p.hosts[i].name, NULL), 0, "%s", p.hosts[i].name);
+	for (size_t i = 0; i < p.nrefusals; i++)
+		refused |= strstr(p.refusals[i], "device 123: host name \"123\" reads as an IPv4 address") != NULL;
+	cr_assert(refused, "no refusal of device 123 (%zu refusals)", p.nrefusals);
+	kathara_plan_free(&p);
+	kathara_lab_free(&k);
 }

@@ -131,7 +131,7 @@ void lab_up_unique(char name[16], const char *prefix, const char *hosts, const c
 
 	int mod = 1;
 
-	/* lab names hold 8 characters: as many PID digits as fit after the prefix */
+	/* 8 characters (the tests keep lab names in char[16]): as many PID digits as fit */
 	for (size_t i = strlen(prefix); i < 8; i++)
 		mod *= 10;
 	snprintf(name, 16, "%s%d", prefix, (int)(getpid() % mod));

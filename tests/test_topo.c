@@ -10,7 +10,7 @@
 
 static struct run r;
 
-/* A unique lab name for this test process: PREFIX + pid digits, at most 8 characters. */
+/* A unique lab name for this test process: PREFIX + pid digits, at most 8 characters (in char[16]). */
 static void unique(char name[16], const char *prefix)
 {
 	snprintf(name, 16, "%s%d", prefix, (int)(getpid() % 10000));

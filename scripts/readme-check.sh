@@ -617,7 +617,7 @@ claim "up DIR: a Kathará lab, its LAB_* lines, segments without netlab's addres
 	want='Kathara lab .*/tests/kathara/ospf: 5 devices, 5 collision domains' \
 	want='  Description  OSPF, one area: three FRR routers in a triangle, a LAN with a PC at two of them' \
 	want='lab "'$K'" up: 5 hosts \(5 routers\) \+ 0 empty on 5 segments, @N ms' \
-	want='  segment a +bridge '$K'-a +no addresses of netlab.s, 2 ports' \
+	want='  segment A +bridge nl@N-b1 +no addresses of netlab.s, 2 ports' \
 	want='  r1 +@N +eth0 \(its own\) +uts ipc pid mnt user net \(router\)' \
 	-- NL up tests/kathara/ospf --name "$K"
 claim "verify --wait on a Kathará lab: live addresses, every pair" readme='$ netlab verify --wait 60 ospf | tail -3' \

@@ -180,8 +180,7 @@ static void down_fini(void)
 		lab_down_quiet(lab);
 }
 
-/* A lab named PREFIX (one letter) + digits of the PID: at most 5 characters, which leaves room
- * for the examples' 6-character segment names in bridge names (LAB-ring12-up, 15). */
+/* A lab named PREFIX (one letter) + digits of the PID, unique to this test process. */
 static void up_example(const char *prefix, const char *file)
 {
 	snprintf(lab, sizeof(lab), "%s%d", prefix, (int)(getpid() % 10000));

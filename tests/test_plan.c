@@ -126,13 +126,13 @@ Test(plan, a_picked_subnet_skips_the_machines_routes_and_other_labs)
 	cr_assert_str_eq(lab.name, "tp");
 	cr_assert_eq(lab.number, 2, "the lowest number no other lab has");
 	cr_assert_eq(lab.nsegs, 1);
-	cr_assert_str_eq(lab.segs[0].bridge, "tp-br");
+	cr_assert_str_eq(lab.segs[0].bridge, "nl2-b1", "named from the number");
 	cr_assert_eq(lab.segs[0].subnet.addr, 0x0a4d0600, "got %s",
 		     fmt4(lab.segs[0].subnet.addr));	/* .1 and .3 other labs, .2 and .4-.5 routes */
 	cr_assert_eq(lab.segs[0].subnet.prefix, 24);
 	cr_assert_eq(lab.nhosts, 3);
 	cr_assert_str_eq(lab.hosts[0].name, "h1");
-	cr_assert_str_eq(lab.hosts[0].ifaces[0].veth, "tp-h1");
+	cr_assert_str_eq(lab.hosts[0].ifaces[0].veth, "nl2-h1");
 	cr_assert_str_eq(fmt4(lab.hosts[0].ifaces[0].addr), "10.77.6.1");
 	cr_assert_str_eq(fmt4(lab.hosts[1].ifaces[0].addr), "10.77.6.2");
 	cr_assert_str_eq(lab.hosts[2].name, "e1");
@@ -143,6 +143,16 @@ Test(plan, a_picked_subnet_skips_the_machines_routes_and_other_labs)
 	in.nroutes = 0;
 	cr_assert_str_empty(plan(&in, &lab));
 	cr_assert_str_eq(fmt4(lab.segs[0].subnet.addr), "10.77.2.0");
+	state_free(&lab);
+
+	/* a number the machine's interfaces use (in a name nlN-..., or a group) is taken too */
+	const unsigned used[] = { 2, 4 };
+
+	in.link_numbers = used;
+	in.nlink_numbers = 2;
+	cr_assert_str_empty(plan(&in, &lab));
+	cr_assert_eq(lab.number, 5, "1, 3: other labs; 2, 4: interfaces");
+	cr_assert_str_eq(lab.segs[0].bridge, "nl5-b1");
 	state_free(&lab);
 }
 
@@ -243,7 +253,7 @@ Test(plan, topology_addresses_given_stay_and_the_others_take_the_lowest_free)
 	cr_assert_str_empty(plan(&in, &lab));
 	cr_assert(lab.from_file);
 	cr_assert_eq(lab.nsegs, 2);
-	cr_assert_str_eq(lab.segs[0].bridge, "tp-lan1");
+	cr_assert_str_eq(lab.segs[0].bridge, "nl1-b1");
 	cr_assert_str_eq(fmt4(lab.segs[0].subnet.addr), "10.5.1.0", "given");
 	cr_assert_str_eq(fmt4(lab.segs[1].subnet.addr), "10.77.2.0", "picked around the route");
 	cr_assert_eq(lab.segs[1].subnet.prefix, 24);
@@ -252,7 +262,7 @@ Test(plan, topology_addresses_given_stay_and_the_others_take_the_lowest_free)
 	cr_assert_str_eq(fmt4(lab.hosts[0].ifaces[0].addr), "10.5.1.2", "h1: the lowest free one");
 	cr_assert_str_eq(fmt4(lab.hosts[1].ifaces[1].addr), "10.77.2.1");
 	cr_assert_str_eq(fmt4(lab.hosts[2].ifaces[0].addr), "10.77.2.2");
-	cr_assert_str_eq(lab.hosts[1].ifaces[1].veth, "tp-r1-1");
+	cr_assert_str_eq(lab.hosts[1].ifaces[1].veth, "nl1-h2-1", "r1, host 2: its eth1");
 	cr_assert(lab.hosts[1].router);
 	state_free(&lab);
 	lab_topo_free(&t);

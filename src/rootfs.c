@@ -237,6 +237,11 @@ static int attach_clone(int userns, struct lab_error **err)
 	return 0;
 }
 
+const char rootfs_resolv_conf[] =
+	"# netlab: this host does not reach the machine's name servers (lab traffic stays in the\n"
+	"# lab). Name the lab's own here (nameserver ADDRESS); with none, the resolver asks\n"
+	"# 127.0.0.1 and fails at once unless this host runs a name server.\n";
+
 /* Shared root: the machine's root filesystem, read-only, and under what the host mounts its own
  * /tmp, /run, ... on, empty locked tmpfs, so that unmounting them reveals nothing of the machine.
  * Plain mount(2) binds (no idmap is needed): this works where the new mount API does not. */
@@ -245,6 +250,7 @@ static int stage_shared(const struct rootfs_spec *s, struct lab_error **err)
 	static const char *const blocked[] = { "tmp", "var/tmp", "run", "dev", "root", "home" };
 	const unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV;
 	char lower[96], hosts[96];
+	struct stat sb;
 
 	if (mount("tmpfs", ROOTFS_STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
 		return lab_err(err, errno, "mount the stage tmpfs on %s", ROOTFS_STAGE);
@@ -257,7 +263,6 @@ static int stage_shared(const struct rootfs_spec *s, struct lab_error **err)
 		return lab_err(err, errno, "bind the machine's root read-only at %s", lower);
 	for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++) {
 		char path[128];
-		struct stat sb;
 
 		snprintf(path, sizeof(path), "%s/lower/%s", rootfs_st.slot, blocked[i]);
 		if (lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode))
@@ -270,6 +275,12 @@ static int stage_shared(const struct rootfs_spec *s, struct lab_error **err)
 	if (s->hosts_path && (mount(s->hosts_path, hosts, "none", MS_BIND, NULL) < 0 ||
 			      mount("none", hosts, "none", ro, NULL) < 0))
 		return lab_err(err, errno, "bind %s over the hosts' /etc/hosts", s->hosts_path);
+	/* no name server (rootfs_int.h): an empty file over the machine's resolv.conf; a symbolic
+	 * link into /run already leads nowhere under the cover */
+	rootfs_slot_path(hosts, sizeof(hosts), "lower/etc/resolv.conf");
+	if (lstat(hosts, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (mount("/dev/null", hosts, "none", MS_BIND, NULL) < 0 || mount("none", hosts, "none", ro, NULL) < 0))
+		return lab_err(err, errno, "bind /dev/null over the hosts' /etc/resolv.conf");
 	return 0;
 }
 

@@ -25,6 +25,13 @@
 /* Upper layer size per host: a limit, not a reservation (tmpfs takes pages as they are written). */
 #define UPPER_OPTS "mode=755,size=1g"
 
+/* A host's /etc/resolv.conf: no name server. The machine's are never reachable from a host (lab
+ * traffic stays in the lab), and asking them from a host with a default route into the lab made
+ * every lookup wait for the resolver's timeouts (apache2 took 30 s to start). With none, glibc asks
+ * 127.0.0.1 (resolv.conf(5)), which fails at once unless the host runs a server. A Kathará
+ * device's etc/resolv.conf or a topology's files: replace it. */
+extern const char rootfs_resolv_conf[];
+
 /* What the spawner learns once and every host it clones inherits (clone copies our memory). */
 struct rootfs_state {
 	bool ready;

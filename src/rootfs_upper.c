@@ -1,5 +1,5 @@
-/* Each host's upper layer (the writable half of its own root): /etc/hosts and hostname, the
- * machine's secrets hidden, the systemctl shim, empty directories under its own mounts. */
+/* Each host's upper layer (the writable half of its own root): /etc/hosts, hostname and
+ * resolv.conf, the machine's secrets hidden, the systemctl shim, empty directories under its own mounts. */
 #include "rootfs.h"
 
 #include <errno.h>
@@ -164,6 +164,8 @@ static int fill_upper(const char *upper, const char *xattr_ns, const char *hostn
 	if (upper_file(upper, "etc/hostname", line, strlen(line), 0644, err) < 0)
 		return -1;
 	if (rootfs_st.hosts && upper_file(upper, "etc/hosts", rootfs_st.hosts, rootfs_st.hosts_len, 0644, err) < 0)
+		return -1;
+	if (upper_file(upper, "etc/resolv.conf", rootfs_resolv_conf, strlen(rootfs_resolv_conf), 0644, err) < 0)
 		return -1;
 	if (rootfs_st.shadow && upper_file(upper, "etc/shadow", rootfs_st.shadow, rootfs_st.shadow_len, 0640, err) < 0)
 		return -1;

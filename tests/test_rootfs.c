@@ -272,6 +272,21 @@ Test(rootfs, the_machines_secrets_are_hidden_and_accounts_still_there)
 	cr_expect(strstr(r.out, "PRIVATE KEY") == NULL);
 }
 
+/* The machine's name servers are out of a host's reach: its resolv.conf names none (with a default
+ * route into a lab, asking them made every lookup wait for the resolver's timeouts). Fails only
+ * where the machine's resolv.conf names a server (CI's machines do). */
+Test(rootfs, a_host_names_no_name_server_of_the_machine)
+{
+	up_with("tfr", "1", NULL, NULL);
+	cr_assert_eq(sh("h1", "grep -c '^nameserver' /etc/resolv.conf; grep -c netlab /etc/resolv.conf"), 0,
+		     "%s%s", r.out, r.err);
+	cr_expect_str_eq(r.out, "0\n1\n", "nameserver lines, then netlab's comment:\n%s", r.out);
+	lab_down_quiet(LAB);
+	up_with("tfr", "1", "--fs", "shared");
+	cr_assert_eq(sh("h1", "cat /etc/resolv.conf 2>/dev/null | grep -c '^nameserver'; true"), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "0\n", "--fs shared: the machine's name servers show: %s", r.out);
+}
+
 /* ------------------------------------------------------------------------------ real daemons */
 
 Test(rootfs, nginx_in_h1_serves_a_page_to_curl_in_h2)

@@ -242,6 +242,7 @@ static int up_kathara(struct up_args *a)
 {
 	struct lab_spec *spec = &a->spec;
 	struct lab_error *err = NULL;
+	struct lab_host_info *info;
 	struct kathara_up k;
 	struct lab_timing t;
 	struct lab_topo topo;
@@ -272,7 +273,13 @@ static int up_kathara(struct up_args *a)
 		print_setup_failure(&a->setup.fail, spec->name);
 		return r;
 	}
-	print_up(&lab, &t, a->quiet);
+	/* the roles its startups gave the devices (a PC forwards as a router does): read live */
+	info = calloc(lab.nhosts + 1, sizeof(*info));
+	for (size_t i = 0; info && i < lab.nhosts; i++)
+		if (lab_host_info(&lab.hosts[i], &info[i], &err) < 0)
+			lab_err_free(&err);	/* that host's role from the plan */
+	print_up(&lab, info, &t, a->quiet);
+	free(info);
 	state_free(&lab);
 	fflush(stdout);
 	print_startup_failure(&a->setup.fail, spec->name);	/* the lab is kept: exit 0 */
@@ -329,7 +336,7 @@ static int run_up(const struct cli_command *self, int argc, char **argv)
 		print_setup_failure(&a.setup.fail, spec->name);
 		return r;
 	}
-	print_up(&lab, &t, a.quiet);
+	print_up(&lab, NULL, &t, a.quiet);
 	if (getenv("NETLAB_TIMING"))
 		fprintf(stderr, "timing: reserve %.2f ms, spawn+links %.2f ms (waiting for clone3 %.2f, "
 				"veth %.2f), ready %.2f ms, mounts %.2f ms, commit %.2f ms, total %.2f ms\n",

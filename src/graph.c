@@ -1,5 +1,6 @@
 #include "graph.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -65,13 +66,86 @@ static void planned_addrs(const struct lab *lab, const struct lab_iface *x, char
 		snprintf(out + n, len - (size_t)n, "\n%s/64", ipv6_fmt(x->addr6, a, sizeof(a)));
 }
 
-static void segment_node(FILE *f, const struct lab_segment *g)
+/* "a/p": the network of an address the host has (a/p, text made inside the host), into out;
+ * false when it is not an address. */
+static bool net_of(const char *word, char *out, size_t len)
 {
-	char label[160], net[20], net6[IPV6_TEXT + 4], id[48];
+	char a[IPV6_TEXT + 8], txt[INET6_ADDRSTRLEN], *slash;
+	unsigned char bin[16];
+	int prefix, fam, bits;
 
+	snprintf(a, sizeof(a), "%s", word);
+	if (!(slash = strchr(a, '/')) || sscanf(slash + 1, "%d", &prefix) != 1)
+		return false;
+	*slash = '\0';
+	fam = strchr(a, ':') ? AF_INET6 : AF_INET;
+	bits = fam == AF_INET6 ? 128 : 32;
+	if (prefix < 0 || prefix > bits || inet_pton(fam, a, bin) != 1)
+		return false;
+	for (int b = prefix; b < bits; b++)
+		bin[b / 8] &= (unsigned char)~(0x80u >> (b % 8));
+	if (!inet_ntop(fam, bin, txt, sizeof(txt)))
+		return false;
+	return snprintf(out, len, "%s/%d", txt, prefix) < (int)len;
+}
+
+/* Is word one of the lines of text? */
+static bool has_line(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = text; (p = strstr(p, word)); p++)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\0' || p[n] == '\n'))
+			return true;
+	return false;
+}
+
+/* [kathara] The subnets of a segment without netlab's addresses, as its hosts have them now:
+ * the networks of their interfaces' addresses on it (link-local left out), each once, one a line. */
+static void live_subnets(const struct lab *lab, const struct lab_host_info *info, size_t g,
+			 char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; info && i < lab->nhosts; i++)
+		for (size_t k = 0; k < lab->hosts[i].nifaces; k++) {
+			const struct lab_iface *x = &lab->hosts[i].ifaces[k];
+			const struct lab_if_info *live =
+				info[i].alive ? lab_if_info_find(&info[i], x->name) : NULL;
+			char buf[sizeof(live->addrs)], *save = NULL, net[INET6_ADDRSTRLEN + 8];
+
+			if (x->seg != g || !live)
+				continue;
+			snprintf(buf, sizeof(buf), "%s", live->addrs);
+			for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+				int n;
+
+				if (!strncmp(t, "fe80:", 5) || !net_of(t, net, sizeof(net)))
+					continue;
+				if (has_line(out, net))
+					continue;
+				n = snprintf(out + used, len - used, "%s%s", used ? "\n" : "", net);
+				if (n < 0 || (size_t)n >= len - used) {
+					out[used] = '\0';
+					return;
+				}
+				used += (size_t)n;
+			}
+		}
+}
+
+static void segment_node(FILE *f, const struct lab *lab, const struct lab_host_info *info, size_t i)
+{
+	const struct lab_segment *g = &lab->segs[i];
+	char label[320], net[20], net6[IPV6_TEXT + 4], id[48], live[256] = "";
+
+	if (g->noaddr)
+		live_subnets(lab, info, i, live, sizeof(live));
 	snprintf(id, sizeof(id), "seg:%s", g->name);
 	snprintf(label, sizeof(label), "%s\n%s%s%s", g->name,
-		 g->noaddr ? "(no addresses of netlab's)" : ipv4_fmt_net(&g->subnet, net, sizeof(net)),
+		 !g->noaddr ? ipv4_fmt_net(&g->subnet, net, sizeof(net))
+		 : live[0] ? live : "(no addresses of netlab's)",
 		 g->has6 ? "\n" : "", g->has6 ? ipv6_fmt_net(&g->subnet6, net6, sizeof(net6)) : "");
 	fputs("  ", f);
 	dot_str(f, id);
@@ -80,19 +154,20 @@ static void segment_node(FILE *f, const struct lab_segment *g)
 	fputs("];\n", f);
 }
 
-static void host_node(FILE *f, const struct lab_host *h, const struct lab_host_info *in)
+static void host_node(FILE *f, const struct lab *lab, const struct lab_host *h,
+		      const struct lab_host_info *in)
 {
 	char id[48], label[96];
-	bool dead = in && !in->alive;
+	bool dead = in && !in->alive, router = h->networked && lab_host_is_router(lab, h, in);
 
 	snprintf(id, sizeof(id), "host:%s", h->name);
 	snprintf(label, sizeof(label), "%s%s%s", h->name,
-		 h->router ? "\nrouter" : !h->networked ? "\nempty netns" : "", dead ? "\n(dead)" : "");
+		 router ? "\nrouter" : !h->networked ? "\nempty netns" : "", dead ? "\n(dead)" : "");
 	fputs("  ", f);
 	dot_str(f, id);
 	/* routers are drawn as octagons, filled; hosts as boxes */
-	fprintf(f, " [shape=%s, style=\"%s%s\", fillcolor=\"#fde9c9\", label=", h->router ? "octagon" : "box",
-		h->router ? "filled" : "rounded", dead || !h->networked ? ",dashed" : "");
+	fprintf(f, " [shape=%s, style=\"%s%s\", fillcolor=\"#fde9c9\", label=", router ? "octagon" : "box",
+		router ? "filled" : "rounded", dead || !h->networked ? ",dashed" : "");
 	dot_str(f, label);
 	fputs("];\n", f);
 }
@@ -139,9 +214,9 @@ int graph_dot(const struct lab *lab, const struct lab_host_info *info, char **ou
 	fputs("];\n  node [fontname=\"Helvetica\", fontsize=11];\n"
 	      "  edge [fontname=\"Helvetica\", fontsize=9, len=1.6];\n", f);
 	for (size_t g = 0; g < lab->nsegs; g++)
-		segment_node(f, &lab->segs[g]);
+		segment_node(f, lab, info, g);
 	for (size_t i = 0; i < lab->nhosts; i++)
-		host_node(f, &lab->hosts[i], info ? &info[i] : NULL);
+		host_node(f, lab, &lab->hosts[i], info ? &info[i] : NULL);
 	for (size_t i = 0; i < lab->nhosts; i++)
 		for (size_t k = 0; k < lab->hosts[i].nifaces; k++)
 			iface_edge(f, lab, &lab->hosts[i], &lab->hosts[i].ifaces[k],

@@ -120,10 +120,56 @@ static int live_routes(struct nets *n, const struct lab_host *h, const struct ne
 	return 0;
 }
 
-bool lab_forwarding_differs(const struct lab_host *h, const struct lab_host_info *in)
+bool lab_host_self_configured(const struct lab *lab, const struct lab_host *h)
+{
+	if (!h->networked)
+		return false;
+	for (size_t k = 0; k < h->nifaces; k++)
+		if (h->ifaces[k].seg >= lab->nsegs || !lab->segs[h->ifaces[k].seg].noaddr)
+			return false;
+	return true;
+}
+
+bool lab_self_configured(const struct lab *lab)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < lab->nhosts; i++) {
+		if (!lab->hosts[i].networked)
+			continue;
+		if (!lab_host_self_configured(lab, &lab->hosts[i]))
+			return false;
+		n++;
+	}
+	return n > 0;
+}
+
+bool lab_host_is_router(const struct lab *lab, const struct lab_host *h,
+			const struct lab_host_info *in)
+{
+	size_t up = 0;
+
+	if (!lab_host_self_configured(lab, h))
+		return h->router;
+	/* dead or unread: what Kathará's sysctls make of it (forwarding on, h->router) on two
+	 * segments or more */
+	if (!in || !in->alive)
+		return h->router && h->nifaces >= 2;
+	/* Kathará turns forwarding on in every device, so forwarding alone would make every PC a
+	 * router: a router also has two interfaces up (the lab's or the ones its startup made,
+	 * VLANs say) to forward between */
+	for (size_t i = 0; i < in->nifs; i++)
+		up += in->ifs[i].up;
+	return (in->forwarding4 == 1 || in->forwarding6 == 1) && up >= 2;
+}
+
+bool lab_forwarding_differs(const struct lab *lab, const struct lab_host *h,
+			    const struct lab_host_info *in)
 {
 	bool has6 = false;
 
+	if (lab_host_self_configured(lab, h))	/* nothing planned: nothing to differ from */
+		return false;
 	for (size_t k = 0; k < h->nifaces; k++)
 		has6 |= !ipv6_is_zero(h->ifaces[k].addr6);
 	if (!in->alive)

@@ -142,8 +142,23 @@ const struct lab_if_info *lab_if_info_find(const struct lab_host_info *info, con
 int lab_host_info(const struct lab_host *h, struct lab_host_info *out, struct lab_error **err);
 
 /* Does the live forwarding of a host differ from its plan (a router forwards IPv4, and IPv6
- * when it has IPv6; a host does neither)? false when unknown. */
-bool lab_forwarding_differs(const struct lab_host *h, const struct lab_host_info *in);
+ * when it has IPv6; a host does neither)? false when unknown, and for a host that configures
+ * itself (lab_host_self_configured: nothing was planned). */
+bool lab_forwarding_differs(const struct lab *lab, const struct lab_host *h,
+			    const struct lab_host_info *in);
+
+/* Does the host configure its own addresses and routes (a Kathará device: every interface on a
+ * noaddr segment, so netlab planned no address, route or role for it)? false for an empty host. */
+bool lab_host_self_configured(const struct lab *lab, const struct lab_host *h);
+
+/* Do all the lab's networked hosts configure themselves (a Kathará lab), and is there one? */
+bool lab_self_configured(const struct lab *lab);
+
+/* Is the host a router? The plan's h->router; for a host that configures itself, what it is now
+ * (in, read by lab_host_info): it forwards IPv4 or IPv6 and has two or more interfaces up. in
+ * NULL or dead: its plan (Kathará's forwarding on) and two or more interfaces in lab.conf. */
+bool lab_host_is_router(const struct lab *lab, const struct lab_host *h,
+			const struct lab_host_info *in);
 
 /* Run argv inside every namespace of the host, as its root, cwd /tmp. *out_status is the exit code
  * to pass on: the command's, 128+signal if it was killed, 126/127 if it could not be executed.

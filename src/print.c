@@ -110,14 +110,17 @@ static void print_segments(const struct lab *lab)
 }
 
 
-static void print_title(const struct lab *lab, const char *state, const char *tail, bool segments)
+/* info: as print_up's (NULL: the plan's roles) */
+static void print_title(const struct lab *lab, const struct lab_host_info *info, const char *state,
+			const char *tail, bool segments)
 {
 	unsigned nets = 0, empties = 0, routers = 0;
 	char nets_text[96];
 
 	for (size_t i = 0; i < lab->nhosts; i++) {
 		lab->hosts[i].networked ? nets++ : empties++;
-		routers += lab->hosts[i].router;
+		routers += lab->hosts[i].networked &&
+			   lab_host_is_router(lab, &lab->hosts[i], info ? &info[i] : NULL);
 	}
 	if (lab->from_file)
 		printf("lab \"%s\" %s: %u host%s (%u router%s) + %u empty on %zu segment%s%s\n", lab->name,
@@ -160,13 +163,14 @@ static void print_next(const struct lab *lab)
 }
 
 
-void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet)
+void print_up(const struct lab *lab, const struct lab_host_info *info, const struct lab_timing *t,
+	      bool quiet)
 {
 	char a[128], tail[32];
 	int w = host_col(lab);
 
 	snprintf(tail, sizeof(tail), ", %.0f ms", (double)t->total / 1e6);
-	print_title(lab, "up", tail, !quiet);
+	print_title(lab, info, "up", tail, !quiet);
 	if (quiet)
 		return;
 	printf("  %-*s %-8s %-4s %-34s %s\n", w, "HOST", "PID", "IF", "ADDRESSES", "NAMESPACES");
@@ -178,7 +182,8 @@ void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet)
 		       h->nifaces ? iface_addrs(lab, &h->ifaces[0], a, sizeof(a)) : "-",
 		       lab->extra_ns & LAB_NS_CGROUP ? " cgroup" : "",
 		       lab->extra_ns & LAB_NS_TIME ? " time" : "",
-		       h->networked ? (h->router ? " (router)" : "") : " (empty netns)");
+		       h->networked ? (lab_host_is_router(lab, h, info ? &info[i] : NULL) ? " (router)" : "")
+				    : " (empty netns)");
 		for (size_t k = 1; k < h->nifaces; k++)
 			printf("  %-*s %-8s %-4s %s\n", w, "", "", h->ifaces[k].name,
 			       iface_addrs(lab, &h->ifaces[k], a, sizeof(a)));
@@ -187,13 +192,19 @@ void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet)
 }
 
 
-/* "; forwarding (router)" as planned; what the kernel says, marked, when it is not. */
-static const char *forwarding_text(const struct lab_host *h, const struct lab_host_info *in, char *buf,
-				   size_t len)
+/* "; forwarding (router)" as planned; what the kernel says, marked, when it is not. A host that
+ * configures itself had no plan: what the kernel says, unmarked, and "(router)" when it is one. */
+static const char *forwarding_text(const struct lab *lab, const struct lab_host *h,
+				   const struct lab_host_info *in, char *buf, size_t len)
 {
 	static const char *const word[] = { "?", "off", "on" };
 
-	if (!lab_forwarding_differs(h, in))
+	if (lab_host_self_configured(lab, h)) {
+		snprintf(buf, len, "; forwarding IPv4 %s, IPv6 %s%s", word[in->forwarding4 + 1],
+			 word[in->forwarding6 + 1], lab_host_is_router(lab, h, in) ? " (router)" : "");
+		return buf;
+	}
+	if (!lab_forwarding_differs(lab, h, in))
 		return h->router ? "; forwarding (router)" : "";
 	snprintf(buf, len, "; forwarding IPv4 %s, IPv6 %s: NOT AS PLANNED (%s)", word[in->forwarding4 + 1],
 		 word[in->forwarding6 + 1], h->router ? "a router forwards" : "a host does not forward");
@@ -208,9 +219,11 @@ static void print_live_routes(const struct lab *lab, const struct lab_host *h,
 	for (size_t k = 0; k < in->nroutes; k++) {
 		const struct lab_live_route *lr = &in->routes[k];
 
-		/* with dynamic routing, the daemons' routes are the plan */
+		/* with dynamic routing, the daemons' routes are the plan; a host that configures
+		 * itself had none */
 		printf("  %-6s route %s via %s%s%s%s\n", "", lr->to, lr->via, lr->dev[0] ? " dev " : "",
-		       out_safe(lr->dev), lr->planned || lab->dynamic ? "" : "  NOT PLANNED");
+		       out_safe(lr->dev), lr->planned || lab->dynamic || lab_host_self_configured(lab, h)
+						  ? "" : "  NOT PLANNED");
 	}
 	if (in->routes_more)
 		printf("  %-6s (more routes than the %d shown)\n", "", LAB_LIVE_ROUTES_MAX);
@@ -259,13 +272,17 @@ void print_status(const struct lab *lab, const struct lab_host_info *info)
 	 * state and links now, and says how to remove it */
 	snprintf(dead, sizeof(dead), "dead (no host is running: 'netlab down %s' or 'netlab clean' "
 		 "removes what is left)", lab->name);
-	print_title(lab, !lab->complete ? "being built (or its netlab up died: netlab clean)"
+	print_title(lab, info, !lab->complete ? "being built (or its netlab up died: netlab clean)"
 			 : print_lab_dead(lab, info) ? dead : "up", tail, true);
 	printf("  MTU");
 	for (size_t g = 0; g < lab->nsegs; g++)
 		printf("%s %s %u", g ? "," : "", lab->segs[g].name, print_seg_mtu(&lab->segs[g]));
 	putchar('\n');
-	if (lab->dynamic)
+	if (lab_self_configured(lab))	/* [kathara] */
+		printf("  addresses and routes: the lab's own (startup files, routing daemons): netlab "
+		       "planned none, so what follows is as the hosts have it, unmarked; every host "
+		       "should reach every address of every other\n");
+	else if (lab->dynamic)
 		printf("  routing dynamic: the hosts' routing daemons make the routes; every host should "
 		       "reach every address of every other\n");
 	printf("  %-*s %-8s %-6s %-4s %-18s %s\n", w, "HOST", "PID", "STATE", "IF", "MAC", "ADDRESSES");
@@ -297,7 +314,7 @@ void print_status(const struct lab *lab, const struct lab_host_info *info)
 			char fwd[160];
 
 			printf("  %-6s links: %s%s; %s\n", "", out_safe(in->links),
-			       forwarding_text(h, in, fwd, sizeof(fwd)), rootfs_mode_text(lab->fs));
+			       forwarding_text(lab, h, in, fwd, sizeof(fwd)), rootfs_mode_text(lab->fs));
 			print_limits_text(lab, h);
 			print_live_routes(lab, h, in);
 			printf("  %-6s ns", "");

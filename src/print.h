@@ -16,8 +16,11 @@
 
 /* --- text (print.c) --- */
 
-/* `up`: the title, the segments and one line per host (quiet: the title alone), then "Next:". */
-void print_up(const struct lab *lab, const struct lab_timing *t, bool quiet);
+/* `up`: the title, the segments and one line per host (quiet: the title alone), then "Next:".
+ * info: what lab_host_info read of each host (lab->nhosts of them), for the roles of hosts that
+ * configure themselves (lab_host_is_router); NULL: the plan's. */
+void print_up(const struct lab *lab, const struct lab_host_info *info, const struct lab_timing *t,
+	      bool quiet);
 
 /* [kathara] `up DIR`: the lab's LAB_* lines and the plan's notes (what is ignored and why),
  * before it is built (quiet: the notes alone). */

@@ -179,10 +179,14 @@ static struct json_object *iface_json(const struct lab *lab, const struct lab_if
 	return o;
 }
 
-/* "routes" as planned, "live_routes" as the host has them, forwarding against the plan. */
-static void routes_json(struct json_object *o, const struct lab_host *h, const struct lab_host_info *in)
+/* "routes" as planned, "live_routes" as the host has them, forwarding against the plan; for a host
+ * that configures itself (a Kathará device) nothing was planned: "planned" and
+ * "forwarding_planned" are null. */
+static void routes_json(struct json_object *o, const struct lab *lab, const struct lab_host *h,
+			const struct lab_host_info *in)
 {
 	struct json_object *a = add(o, "routes", new_arr()), *fwd;
+	bool own = lab_host_self_configured(lab, h);
 
 	for (size_t k = 0; k < h->nroutes; k++) {
 		const struct lab_route *rt = &h->routes[k];
@@ -201,7 +205,10 @@ static void routes_json(struct json_object *o, const struct lab_host *h, const s
 		add_str(r, "to", in->routes[k].to);
 		add_str(r, "via", in->routes[k].via);
 		add_str(r, "dev", in->routes[k].dev);
-		add_bool(r, "planned", in->routes[k].planned);
+		if (own)
+			add_null(r, "planned");
+		else
+			add_bool(r, "planned", in->routes[k].planned);
 		push(a, r);
 	}
 	if (!in->alive) {
@@ -217,8 +224,11 @@ static void routes_json(struct json_object *o, const struct lab_host *h, const s
 		else
 			add_bool(fwd, "ipv6", in->forwarding6);
 	}
-	add_bool(o, "forwarding_planned", h->router);
-	add_bool(o, "forwarding_as_planned", !lab_forwarding_differs(h, in));
+	if (own)
+		add_null(o, "forwarding_planned");
+	else
+		add_bool(o, "forwarding_planned", h->router);
+	add_bool(o, "forwarding_as_planned", !lab_forwarding_differs(lab, h, in));
 }
 
 static struct json_object *host_json(const struct lab *lab, const struct lab_host *h,
@@ -228,7 +238,7 @@ static struct json_object *host_json(const struct lab *lab, const struct lab_hos
 	char netns[64];
 
 	add_str(o, "name", h->name);
-	add_str(o, "kind", !h->networked ? "empty" : h->router ? "router" : "host");
+	add_str(o, "kind", !h->networked ? "empty" : lab_host_is_router(lab, h, in) ? "router" : "host");
 	add_int(o, "pid", h->pid);
 	add_bool(o, "alive", in->alive);
 	limits_json(o, lab, h);
@@ -238,7 +248,7 @@ static struct json_object *host_json(const struct lab *lab, const struct lab_hos
 	a = add(o, "interfaces", new_arr());
 	for (size_t k = 0; k < h->nifaces; k++)
 		push(a, iface_json(lab, &h->ifaces[k], lab_if_info_find(in, h->ifaces[k].name)));
-	routes_json(o, h, in);
+	routes_json(o, lab, h, in);
 	a = add(o, "namespaces", new_obj());
 	for (int k = 0; k < NS_KINDS_ALL; k++)
 		add_u64(a, ns_kinds[k].name, in->ns[k]);

@@ -101,6 +101,55 @@ Test(graph, a_hostile_interface_name_is_escaped)
 	free(dot);
 }
 
+/* A Kathará lab's plan has no address and calls every device a router (Kathará's forwarding on):
+ * the picture shows each interface's live addresses, each segment's live subnets, and as routers
+ * the devices that forward between two interfaces, not a PC that forwards on its one. */
+Test(graph, a_kathara_lab_is_drawn_as_it_is_live)
+{
+	struct lab_host hosts[4];
+	struct lab_segment segs[2];
+	struct lab_host_info info[4];
+	struct lab_error *err = NULL;
+	struct lab lab;
+	char *dot = NULL;
+	const char *live[3][2] = { { "192.168.10.11/24 fe80::1/64", NULL },
+				   { "192.168.10.1/24", "192.168.20.1/24 2001:db8:b::1/64" },
+				   { "192.168.20.22/24", NULL } };
+
+	plan(&lab, hosts, segs);
+	memset(info, 0, sizeof(info));
+	for (int g = 0; g < 2; g++) {
+		memset(&segs[g].subnet, 0, sizeof(segs[g].subnet));
+		segs[g].noaddr = true;
+	}
+	for (int i = 0; i < 4; i++) {
+		info[i].alive = true;
+		info[i].forwarding4 = 1;
+		info[i].forwarding6 = 0;
+		hosts[i].router = hosts[i].networked;	/* as kathara_up plans every device */
+		for (size_t k = 0; i < 3 && k < hosts[i].nifaces; k++) {
+			struct lab_if_info *f = &info[i].ifs[info[i].nifs++];
+
+			hosts[i].ifaces[k].addr = 0;
+			snprintf(f->name, sizeof(f->name), "eth%zu", k);
+			snprintf(f->addrs, sizeof(f->addrs), "%s", live[i][k]);
+			f->up = true;
+		}
+	}
+	cr_assert_eq(graph_dot(&lab, info, &dot, &err), 0);
+	for (const char *const *w = (const char *const[]){ "eth0\\n192.168.10.11/24",
+							  "eth1\\n192.168.20.1/24\\n2001:db8:b::1/64",
+							  "alpha\\n192.168.10.0/24\"",
+							  "beta\\n192.168.20.0/24\\n2001:db8:b::/64\"", NULL };
+	     *w; w++)
+		cr_assert(strstr(dot, *w), "%s missing from:\n%s", *w, dot);
+	cr_assert_null(strstr(dot, "(its own)"), "live addresses, not the plan's:\n%s", dot);
+	cr_assert(strstr(dot, "\"host:r1\" [shape=octagon"), "r1 routes between two:\n%s", dot);
+	cr_assert(strstr(dot, "\"host:h1\" [shape=box"), "h1 forwards on one interface:\n%s", dot);
+	cr_assert(strstr(dot, "\"host:h2\" [shape=box"), "%s", dot);
+	free(dot);
+}
+
 Test(graph, format_from_the_file_name)
 {
 	cr_assert_str_eq(graph_format_of("lab.svg"), "svg");
@@ -162,6 +211,28 @@ Test(graph_lab, the_star_example, .timeout = 60, .fini = take_down)
 Test(graph_lab, the_two_subnets_example, .timeout = 60, .fini = take_down)
 {
 	draw_example("examples/two-subnets.yaml", "gtw", (const char *const[]){ "h1", "r1", "h2", "lan1", "lan2", NULL });
+}
+
+/* tests/kathara/static up for real: the DOT text has the addresses the startup files gave, and
+ * draws r1 (two LANs) as the one router; the SVG names every device and collision domain. */
+Test(graph_lab, a_kathara_lab_with_its_live_addresses, .timeout = 60, .fini = take_down)
+{
+	snprintf(lab_name, sizeof(lab_name), "gka%d", (int)(getpid() % 10000));
+	cr_assert_eq(nl(&r, "up", "tests/kathara/static", "--name", lab_name, "-q", NULL), 0, "%s",
+		     r.err);
+	cr_assert_eq(nl(&r, "graph", lab_name, NULL), 0, "%s", r.err);
+	for (const char *const *w = (const char *const[]){ "eth0\\n192.168.10.1/24",
+							  "eth1\\n192.168.20.1/24",
+							  "eth0\\n192.168.10.11/24",
+							  "eth0\\n192.168.20.22/24",
+							  "\"A\\n192.168.10.0/24\"", NULL };
+	     *w; w++)
+		cr_assert(strstr(r.out, *w), "%s missing from:\n%s", *w, r.out);
+	cr_assert(strstr(r.out, "\"host:r1\" [shape=octagon"), "%s", r.out);
+	cr_assert(strstr(r.out, "\"host:pc1\" [shape=box"), "%s", r.out);
+	cr_assert(strstr(r.out, "\"host:pc2\" [shape=box"), "%s", r.out);
+	take_down();
+	lab_name[0] = '\0';
 }
 
 Test(graph_lab, a_plain_lab_and_usage_errors, .timeout = 60, .fini = take_down)

@@ -91,6 +91,74 @@ Test(kathara_up, static_routes_across_a_router)
 	cr_assert(strstr(r.out, "Two LANs joined by one router"), "LAB_DESCRIPTION in status: %s", r.out);
 }
 
+/* The line of status under host's first line that starts with "links:". */
+static const char *links_line(const char *out, const char *host, char *line, size_t len)
+{
+	char head[48];
+	const char *p, *e;
+
+	snprintf(head, sizeof(head), "\n  %-6s ", host);
+	line[0] = '\0';
+	if (!(p = strstr(out, head)) || !(p = strstr(p + 1, "links: ")))
+		return line;
+	e = strchr(p, '\n');
+	snprintf(line, len, "%.*s", (int)(e ? e - p : (long)strlen(p)), p);
+	return line;
+}
+
+/* Nothing was planned on a Kathará lab: the startup files made the addresses and routes, and every
+ * device forwards (Kathará's sysctls). The device that routes between two LANs is the router;
+ * the PCs are hosts, whatever the plan said, and nothing is "NOT PLANNED". */
+Test(kathara_up, status_says_which_device_routes_and_marks_nothing_against_a_plan)
+{
+	char line[256];
+
+	up_dir("tests/kathara/static");
+	cr_assert(strstr(r.out, "3 hosts (1 router)"), "up's title: %s", r.out);
+	cr_assert_eq(count_lines(r.out, "(router)"), 1, "only r1 is a router at up:\n%s", r.out);
+	nl(&r, "status", lab, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "3 hosts (1 router)"), "status's title: %s", r.out);
+	cr_assert(strstr(links_line(r.out, "r1", line, sizeof(line)), "(router)"), "r1: %s\n%s", line,
+		  r.out);
+	cr_assert(strstr(line, "forwarding IPv4 on"), "r1's live forwarding: %s", line);
+	cr_assert_not(strstr(links_line(r.out, "pc1", line, sizeof(line)), "router"), "pc1: %s", line);
+	cr_assert(strstr(line, "forwarding IPv4 on"), "pc1 forwards, as Kathará has it: %s", line);
+	cr_assert_not(strstr(links_line(r.out, "pc2", line, sizeof(line)), "router"), "pc2: %s", line);
+	cr_assert(strstr(r.out, "route 0.0.0.0/0 via 192.168.10.1 dev eth0"), "pc1's live route: %s",
+		  r.out);
+	cr_assert_not(strstr(r.out, "NOT PLANNED"), "%s", r.out);
+	cr_assert_not(strstr(r.out, "NOT AS PLANNED"), "%s", r.out);
+	cr_assert_not(strstr(r.out, "does not forward"), "%s", r.out);
+	nl(&r, "status", lab, "--json", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "\"name\":\"r1\",\"kind\":\"router\""), "%s", r.out);
+	cr_assert(strstr(r.out, "\"name\":\"pc1\",\"kind\":\"host\""), "%s", r.out);
+	cr_assert(strstr(r.out, "\"name\":\"pc2\",\"kind\":\"host\""), "%s", r.out);
+	cr_assert(strstr(r.out, "\"via\":\"192.168.10.1\",\"dev\":\"eth0\",\"planned\":null"),
+		  "nothing planned: %s", r.out);
+	cr_assert_not(strstr(r.out, "\"forwarding_as_planned\":false"), "%s", r.out);
+}
+
+/* A device's own etc/hosts (a DNS lab's, say) is the /etc/hosts it reads: netlab's does not
+ * replace it. A device without one gets netlab's (localhost: netlab assigned no address). */
+Test(kathara_up, a_devices_own_etc_hosts_is_the_one_it_reads)
+{
+	const char *mine = "127.0.0.1\tlocalhost\n10.9.9.9\twww.example.lab www\n# pc1's own\n";
+
+	put("lab.conf", "pc1[0]=\"X\"\npc2[0]=\"X\"\n");
+	put("pc1/etc/hosts", mine);
+	put("pc1.startup", "ip address add 10.9.9.1/24 dev eth0\n");
+	up_dir(dir);
+	sh("pc1", "cat /etc/hosts");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, mine);
+	sh("pc1", "getent hosts www.example.lab");
+	cr_assert(strstr(r.out, "10.9.9.9"), "resolved from the device's file: %s%s", r.out, r.err);
+	sh("pc2", "cat /etc/hosts");
+	cr_assert(strstr(r.out, "localhost") && !strstr(r.out, "www.example.lab"), "%s", r.out);
+}
+
 Test(kathara_up, ifconfig_and_route_add_work_as_well)
 {
 	up_dir("tests/kathara/ifconfig/lab.conf");	/* -f's form: the lab.conf itself */

@@ -616,10 +616,26 @@ claim "up DIR: a Kathará lab, its LAB_* lines, segments without netlab's addres
 	readme='$ netlab up tests/kathara/ospf --name ospf' \
 	want='Kathara lab .*/tests/kathara/ospf: 5 devices, 5 collision domains' \
 	want='  Description  OSPF, one area: three FRR routers in a triangle, a LAN with a PC at two of them' \
-	want='lab "'$K'" up: 5 hosts \(5 routers\) \+ 0 empty on 5 segments, @N ms' \
+	want='lab "'$K'" up: 5 hosts \(3 routers\) \+ 0 empty on 5 segments, @N ms' \
 	want='  segment A +bridge nl@N-b1 +no addresses of netlab.s, 2 ports' \
 	want='  r1 +@N +eth0 \(its own\) +uts ipc pid mnt user net \(router\)' \
+	want='  pc1 +@N +eth0 \(its own\) +uts ipc pid mnt user net' \
 	-- NL up tests/kathara/ospf --name "$K"
+claim "status on a Kathará lab: routers are the devices that forward between two, nothing marked" \
+	readme='a device is a router when it forwards and has two interfaces up or more' \
+	readme="(\`addresses and routes: the lab's own (startup files, routing daemons): netlab planned none, so" \
+	want='lab "'$K'" up: 5 hosts \(3 routers\) \+ 0 empty on 5 segments, 5 hosts' \
+	want="  addresses and routes: the lab's own \(startup files, routing daemons\): netlab planned none, so what follows is as the hosts have it, unmarked; .*" \
+	want='         links: lo\(up\) eth0\(up\) eth1\(up\) eth2\(up\); forwarding IPv4 on, IPv6 off \(router\); own root' \
+	want='         links: lo\(up\) eth0\(up\); forwarding IPv4 on, IPv6 off; own root' \
+	nowant='.*NOT PLANNED.*' nowant='.*NOT AS PLANNED.*' -- NL status "$K"
+claim "graph of a Kathará lab: live addresses and subnets, routers as octagons" \
+	readme='$ netlab graph ospf -o doc/kathara-ospf.svg' \
+	want="wrote $TMP/ospf.svg \(svg, lab $K: 5 hosts, 5 segments\)" -- NL graph "$K" -o "$TMP/ospf.svg"
+claim "the DOT text of the Kathará lab" readme='each collision domain the subnets its interfaces have' \
+	want='  "seg:A" \[.*label="A\\n10\.1\.0\.0/24"\];' want='  "host:r1" \[shape=octagon.*' \
+	want='  "host:pc1" \[shape=box.*' want='  "host:pc1" -- "seg:A" \[label="eth0\\n10\.1\.0\.10/24"\];' \
+	-- NL graph "$K"
 claim "verify --wait on a Kathará lab: live addresses, every pair" readme='$ netlab verify --wait 60 ospf | tail -3' \
 	want='PASS  pc2  reaches pc1 +ICMP echo to 10.1.0.10: reply' want='60 passed, 0 failed' -- NL verify --wait 60 "$K"
 claim "pingall on a Kathará lab" readme='pingall lab "ospf": 20/20 pairs reachable (20 expected), as expected' \

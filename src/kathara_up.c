@@ -209,7 +209,10 @@ static int map_host(const struct kathara_up *k, const struct kathara_host *kh, s
 			free(s->sysctls[j].key);
 			return lab_err(err, ENOMEM, "plan");
 		}
-	/* the device's files, then the lab's shared/ at /shared: copied, one copy per host */
+	/* the device's files, then the lab's shared/ at /shared: copied, one copy per host. They are
+	 * laid after the host's upper layer got netlab's /etc/hosts (rootfs_upper.c), so a
+	 * device's own etc/hosts (a DNS lab's) is the one it reads, whole: netlab's names no
+	 * address on a Kathará lab, there is nothing of it to keep */
 	s->copies = calloc(kh->ncopies + 1, sizeof(*s->copies));
 	if (!s->copies)
 		return lab_err(err, ENOMEM, "plan");

@@ -131,7 +131,7 @@ Test(graph, a_kathara_lab_is_drawn_as_it_is_live)
 			struct lab_if_info *f = &info[i].ifs[info[i].nifs++];
 
 			hosts[i].ifaces[k].addr = 0;
-			snprintf(f->name, sizeof(f->name), "eth%zu", k);
+			snprintf(f->name, sizeof(f->name), "%s", hosts[i].ifaces[k].name);
 			snprintf(f->addrs, sizeof(f->addrs), "%s", live[i][k]);
 			f->up = true;
 		}

@@ -331,10 +331,6 @@ static int add_host(struct kathara_plan *p, const struct kathara_lab *lab, size_
 			  "most %d (eth0..eth%d)", d->name, d->nifaces, LAB_IFACES_MAX,
 			  LAB_IFACES_MAX - 1) < 0)
 		goto oom;
-	if (asprintf(&h->etc_hosts, "127.0.0.1 localhost\n::1 localhost\n127.0.1.1 %s\n", d->name) < 0) {
-		h->etc_hosts = NULL;
-		goto oom;
-	}
 	if (add_files_and_steps(h, lab, d) < 0 || add_notes(p, d) < 0)
 		goto oom;
 	return 0;
@@ -476,7 +472,6 @@ void kathara_plan_free(struct kathara_plan *plan)
 		kv_free(h->sysctls, h->nsysctls);
 		kv_free(h->envs, h->nenvs);
 		free(h->image);
-		free(h->etc_hosts);
 		for (size_t k = 0; k < h->ncopies; k++) {
 			free(h->copies[k].src);
 			free(h->copies[k].dst);

@@ -7,7 +7,7 @@
  * address at all (the startup files address the interfaces); one host per kathara_host, in
  * `hosts` order (lab.dep's), its links in ports order (eth0, eth1, ...) with the MACs given, and
  * forwarding on, as in every Kathará device; then per host, before its startup: `sysctls` in order
- * (later ones win), `etc_hosts` written to /etc/hosts, `copies` in order (the device's directory
+ * (later ones win), `copies` in order (the device's directory
  * over /, its startup and shutdown files into /hostlab), the lab's shared/ at /shared; then
  * `startup` steps in order, each with /bin/bash -c, its output in the host's log (a failing step is
  * reported and the next still runs, as in Kathará); `shutdown` at down. */
@@ -71,8 +71,6 @@ struct kathara_host {
 	char *image;				/* [image] as written, or NULL */
 	const char *packages;			/* the Debian packages the image implies ("" none);
 						 * static storage */
-	char *etc_hosts;			/* Kathará's /etc/hosts (localhost and the device's
-						 * name); a device directory's etc/hosts replaces it */
 	size_t ncopies;
 	struct kathara_copy *copies;
 	size_t nstartup;

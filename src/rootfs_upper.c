@@ -7,6 +7,7 @@
 #include <glob.h>
 #include <pwd.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,6 +99,34 @@ static int upper_file(const char *upper, const char *rel, const char *data, size
 	return 0;
 }
 
+/* /etc/hosts: the lab's (every address netlab gave, up.c: write_hosts_file), and where that does
+ * not name the host (it has no address of netlab's: a Kathará device, an empty host),
+ * "127.0.1.1 NAME", as Debian's installer writes for a machine without a fixed address, so that
+ * the host's own name resolves (apache2, sudo and `hostname -f` look it up). */
+static int upper_hosts(const char *upper, const char *hostname, struct lab_error **err)
+{
+	char line[HOST_NAME_MAX + 16], tab[HOST_NAME_MAX + 3], path[256];	/* a UTS name: limits.h */
+	const char *t = rootfs_st.hosts;
+	size_t len = rootfs_st.hosts_len, n;
+	_cleanup_close_ int fd = -1;
+	bool named = false;
+
+	if (upper_file(upper, "etc/hosts", t, len, 0644, err) < 0)
+		return -1;
+	snprintf(tab, sizeof(tab), "\t%s", hostname);
+	n = strlen(tab);
+	for (const char *p = t; !named && (p = memmem(p, len - (size_t)(p - t), tab, n)); p += n)
+		named = p + n == t + len || p[n] == ' ' || p[n] == '\n';
+	if (named)
+		return 0;
+	snprintf(line, sizeof(line), "127.0.1.1\t%s\n", hostname);
+	snprintf(path, sizeof(path), "%s/etc/hosts", upper);
+	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || util_write_all(fd, line, strlen(line)) < 0)
+		return lab_err(err, errno, "write etc/hosts in the host's layer");
+	return 0;
+}
+
 static int fill_upper(const char *upper, const char *xattr_ns, const char *hostname,
 		      struct lab_error **err)
 {
@@ -163,7 +192,7 @@ static int fill_upper(const char *upper, const char *xattr_ns, const char *hostn
 	snprintf(line, sizeof(line), "%s\n", hostname);
 	if (upper_file(upper, "etc/hostname", line, strlen(line), 0644, err) < 0)
 		return -1;
-	if (rootfs_st.hosts && upper_file(upper, "etc/hosts", rootfs_st.hosts, rootfs_st.hosts_len, 0644, err) < 0)
+	if (rootfs_st.hosts && upper_hosts(upper, hostname, err) < 0)
 		return -1;
 	if (upper_file(upper, "etc/resolv.conf", rootfs_resolv_conf, strlen(rootfs_resolv_conf), 0644, err) < 0)
 		return -1;

@@ -287,6 +287,18 @@ Test(rootfs, a_host_names_no_name_server_of_the_machine)
 	cr_expect_str_eq(r.out, "0\n", "--fs shared: the machine's name servers show: %s", r.out);
 }
 
+/* A host's own name resolves: the lab's /etc/hosts where netlab gave it an address, else
+ * 127.0.1.1 (an empty host, a Kathará device), as Debian writes for a machine without one. */
+Test(rootfs, every_host_resolves_its_own_name)
+{
+	up_with("tfn", "1", "--empty", "1");
+	cr_assert_eq(sh("h1", "getent ahostsv4 h1 | head -1"), 0, "%s", r.err);
+	cr_expect(strncmp(r.out, "10.", 3) == 0, "h1 is the lab's address: %s", r.out);
+	cr_assert_eq(sh("e1", "getent hosts e1; grep -c e1 /etc/hosts"), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "127.0.1.1       e1\n1\n", "%s", r.out);
+	cr_assert_eq(sh("h1", "grep -c e1 /etc/hosts"), 1, "only e1 names itself 127.0.1.1: %s", r.out);
+}
+
 /* ------------------------------------------------------------------------------ real daemons */
 
 Test(rootfs, nginx_in_h1_serves_a_page_to_curl_in_h2)

@@ -350,7 +350,7 @@ int lab_host_pidfd(const struct lab_host *h)
 	return ns_pidfd_verified(h->pid, h->start, NULL);
 }
 
-/* The child of lab_capture*: stdin from /dev/null, stdout and stderr into wfd, then argv in the
+/* The child of lab_capture_timed: stdin from /dev/null, stdout and stderr into wfd, then argv in the
  * host (lab_exec: it joins, so that the caller stays where it is) or, h NULL, on the machine. */
 __attribute__((noreturn)) static void capture_child(const struct lab *lab, const struct lab_host *h,
 						    char *const argv[], int wfd)
@@ -374,29 +374,6 @@ __attribute__((noreturn)) static void capture_child(const struct lab *lab, const
 void lab_exec_deadline_waiter(void)
 {
 	exec_term_kills = true;
-}
-
-int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
-		size_t len, int *out_status, struct lab_error **err)
-{
-	size_t got = 0;
-	pid_t pid;
-	int fd = -1;
-
-	pid = util_fork_piped(&fd, err);
-	if (pid < 0)
-		return -1;
-	if (pid == 0)
-		capture_child(lab, h, argv, fd);
-	while (got + 1 < len) {
-		ssize_t n = TEMP_FAILURE_RETRY(read(fd, out + got, len - 1 - got));
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	out[got] = '\0';
-	close(fd);	/* a command that prints more than we keep gets SIGPIPE: fine */
-	return wait_child(pid, out_status, err);
 }
 
 int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,

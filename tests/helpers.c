@@ -139,6 +139,26 @@ void lab_up_unique(char name[16], const char *prefix, const char *hosts, const c
 	cr_assert_eq(r.status, 0, "netlab up %s failed (%d): %s", name, r.status, r.err);
 }
 
+const char *lab_host(const char *lab, const char *host)
+{
+	static char buf[4][64];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", lab, host);
+	return buf[k];
+}
+
+const char *lab_netns(const char *lab, const char *host)
+{
+	static char buf[2][64];
+	static int k;
+
+	k ^= 1;
+	snprintf(buf[k], sizeof(buf[k]), "%s-%s", lab, host);
+	return buf[k];
+}
+
 void lab_down_quiet(const char *lab)
 {
 	static struct run r;

@@ -30,6 +30,13 @@ void lab_down_quiet(const char *lab);
 /* Bring up a lab named PREFIX<pid> (unique per test process) on the default subnet; asserts. */
 void lab_up_unique(char name[16], const char *prefix, const char *hosts, const char *empty);
 
+/* "LAB/HOST", as netlab's commands name a host, in one of four static buffers used in turn (so
+ * up to four can be in one call's arguments). */
+const char *lab_host(const char *lab, const char *host);
+/* "LAB-HOST", the host's name under /run/netns (`ip -n`), in one of two static buffers used in
+ * turn. */
+const char *lab_netns(const char *lab, const char *host);
+
 /* PID of a host's init from the state file; 0 if none. */
 pid_t host_pid(const char *lab, const char *host);
 

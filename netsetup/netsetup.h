@@ -94,13 +94,11 @@ int nets_qdisc_probe(struct nets *n, int ifindex, const char *kind, struct lab_e
 
 /* Link shaping on the egress of a link (root qdisc, replacing any): tbf for a rate; netem for
  * delay, jitter (microseconds) and loss (percent). A qdisc the kernel lacks (netem often)
- * returns -ENOENT. clear removes the root qdisc; get describes it ("" for
- * none of ours). */
+ * returns -ENOENT. clear removes the root qdisc; nets_shape_info (below) reads it back. */
 int nets_shape_rate(struct nets *n, int ifindex, uint64_t bits_per_s, struct lab_error **err);
 int nets_shape_netem(struct nets *n, int ifindex, uint32_t delay_us, uint32_t jitter_us,
 		     double loss_percent, struct lab_error **err);
 int nets_shape_clear(struct nets *n, int ifindex, struct lab_error **err);
-int nets_shape_get(struct nets *n, int ifindex, char *out, size_t len, struct lab_error **err);
 
 /* An address (network byte order: 4 bytes for AF_INET, 16 for AF_INET6). nodad: usable at once,
  * no duplicate address detection (a lab's addresses are planned, and DAD is multicast the bridge

@@ -104,28 +104,3 @@ int nets_shape_clear(struct nets *n, int ifindex, struct lab_error **err)
 		return nets_nlerr(err, r, "remove the root qdisc");
 	return 0;
 }
-
-int nets_shape_get(struct nets *n, int ifindex, char *out, size_t len, struct lab_error **err)
-{
-	struct nl_cache *cache = NULL;
-	int r = rtnl_qdisc_alloc_cache(n->sk, &cache);
-
-	out[0] = '\0';
-	if (r < 0)
-		return nets_nlerr(err, r, "list qdiscs");
-	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct rtnl_qdisc *q = (struct rtnl_qdisc *)o;
-		const char *kind = rtnl_tc_get_kind(TC_CAST(q));
-
-		if (rtnl_tc_get_ifindex(TC_CAST(q)) != ifindex || rtnl_tc_get_parent(TC_CAST(q)) != TC_H_ROOT ||
-		    !kind)
-			continue;
-		if (!strcmp(kind, "tbf"))
-			snprintf(out, len, "rate %.3g Mbit/s", rtnl_qdisc_tbf_get_rate(q) * 8.0 / 1e6);
-		else if (!strcmp(kind, "netem"))
-			snprintf(out, len, "delay %d us, jitter %d us", rtnl_netem_get_delay(q),
-				 rtnl_netem_get_jitter(q));
-	}
-	nl_cache_put(cache);
-	return 0;
-}

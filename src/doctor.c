@@ -62,21 +62,20 @@ enum { PROBE_VETH, PROBE_BRIDGE, PROBE_TBF, PROBE_NETEM, PROBE_MLD, PROBES };
  * MLD report filter (an nftables table, else an eBPF tc classifier on a shared block). */
 static void probe_kernel(int results[PROBES])
 {
-	int pipefd[2], status;
+	int pipe_fd = -1, status;
 	pid_t pid;
 
 	for (int i = 0; i < PROBES; i++)
 		results[i] = -1;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	pid = util_fork_piped(&pipe_fd, NULL);
+	if (pid < 0)
 		return;
-	pid = fork();
 	if (pid == 0) {
 		int res[PROBES] = { -1, -1, -1, -1, -1 }, a = 0, b = 0, fd;
 		struct nets *n = NULL;
 		struct nets_link_spec veth = { .name = "probe0", .up = true };
 		struct nets_link_spec br = { .name = "probebr", .up = true };
 
-		close(pipefd[0]);
 		if (unshare(CLONE_NEWNET) == 0 && nets_open(&n, NULL) == 0) {
 			res[PROBE_VETH] = nets_veth_add(n, &veth, "probe1", getpid(), NULL, &a, NULL, NULL) == 0;
 			res[PROBE_BRIDGE] = nets_bridge_add(n, &br, &b, NULL) == 0;
@@ -94,18 +93,15 @@ static void probe_kernel(int results[PROBES])
 			}
 			nets_close(n);
 		}
-		(void)!write(pipefd[1], res, sizeof(res));
+		(void)!write(pipe_fd, res, sizeof(res));
 		_exit(0);
 	}
-	close(pipefd[1]);
-	if (pid > 0) {
-		if (util_read_all(pipefd[0], results, sizeof(int) * PROBES) != (ssize_t)(sizeof(int) * PROBES))
-			for (int i = 0; i < PROBES; i++)
-				results[i] = -1;
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	close(pipefd[0]);
+	if (util_read_all(pipe_fd, results, sizeof(int) * PROBES) != (ssize_t)(sizeof(int) * PROBES))
+		for (int i = 0; i < PROBES; i++)
+			results[i] = -1;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(pipe_fd);
 }
 
 static void check_kernel(struct lines *l)
@@ -276,38 +272,36 @@ static void check_cgroups(struct lines *l)
 static void check_rootfs(struct lines *l)
 {
 	struct ns_spec spec = { .hostname = "probe", .title = "netlab-doctor-probe", .fs = ROOTFS_OWN };
-	int pipefd[2], status;
+	int fd = -1, status = 0;
 	char msg[300] = "";
 	pid_t pid;
 
-	if (geteuid() != 0 || pipe2(pipefd, O_CLOEXEC) < 0)
+	if (geteuid() != 0)
 		return;
-	pid = fork();
+	pid = util_fork_piped(&fd, NULL);
 	if (pid == 0) {
 		struct ns_child c = { .pid = 0, .pidfd = -1, .sync_fd = -1 };
 		struct lab_error *e = NULL;
 		char buf[300];
 		int r;
 
-		close(pipefd[0]);
 		r = ns_spawn(&spec, &c, &e);
 		if (r == 0 && (r = ns_go(&c, &e)) == 0)
 			r = ns_read_ready(&c, &e);
 		if (c.pid > 0)
 			ns_abort(&c);
 		if (r < 0)
-			util_write_all(pipefd[1], lab_err_str(e, buf, sizeof(buf)), strlen(buf));
+			util_write_all(fd, lab_err_str(e, buf, sizeof(buf)), strlen(buf));
 		_exit(r < 0);
 	}
-	close(pipefd[1]);
 	if (pid > 0) {
-		ssize_t n = util_read_all(pipefd[0], msg, sizeof(msg) - 1);
+		ssize_t n = util_read_all(fd, msg, sizeof(msg) - 1);
 
 		msg[n > 0 ? n : 0] = '\0';
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+		close(fd);
 	}
-	close(pipefd[0]);
 	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		add(l, DOCTOR_OK, "host roots", "each host gets its own root (an overlay over a read-only "
 			"idmapped clone of /; upper layer %s)", rootfs_upper_by_parent()

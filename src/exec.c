@@ -25,27 +25,6 @@
 #include "pty.h"
 #include "util.h"
 
-/* A CLOEXEC pipe and a fork: the child gets pipefd[1] to write to, the parent pipefd[0]. */
-static pid_t fork_piped(int pipefd[2], struct lab_error **err)
-{
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return lab_err(err, errno, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return lab_err(err, e, "fork");
-	}
-	if (pid > 0)
-		close(pipefd[1]);
-	else
-		close(pipefd[0]);
-	return pid;
-}
-
 /* waitpid, EINTR retried; *out_status as a shell would report it (128+signal if killed). */
 static int wait_child(pid_t pid, int *out_status, struct lab_error **err)
 {
@@ -307,7 +286,7 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 {
 	struct pty p;
 	sigset_t sigs, old;
-	int errpipe[2], r;
+	int errfd = -1, r;
 	pid_t pid;
 
 	*out_status = 1;
@@ -329,33 +308,24 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 		return exec_joined(lab, h, argv, env, -1, out_status, err);
 	/* a terminal is involved: we stay outside with the admin's terminal and relay; a child
 	 * joins the host with the pty's slave only */
-	if (pipe2(errpipe, O_CLOEXEC) < 0) {
-		pty_close(&p);
-		return lab_err(err, errno, "pipe");
-	}
 	pty_signals(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, &old);
-	pid = fork();
+	pid = util_fork_piped(&errfd, err);
 	if (pid < 0) {
-		int e = errno;
-
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		pty_close(&p);
-		close(errpipe[0]);
-		close(errpipe[1]);
-		return lab_err(err, e, "fork");
+		return -1;
 	}
 	if (pid == 0) {
 		struct lab_error *e = NULL;
 		int st = 1, ctty;
 
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		close(errpipe[0]);
 		/* out of the admin's session at once, and nothing of the admin's terminal kept:
-		 * the slave replaces it on 0, 1, 2, every other fd closes (errpipe moves to 3) */
+		 * the slave replaces it on 0, 1, 2, every other fd closes (errfd moves to 3) */
 		setsid();
 		ctty = pty_child_fds(&p);
-		if (ctty < 0 || (errpipe[1] != 3 && dup3(errpipe[1], 3, O_CLOEXEC) < 0))
+		if (ctty < 0 || (errfd != 3 && dup3(errfd, 3, O_CLOEXEC) < 0))
 			_exit(1);
 		close_range(4, ~0U, 0);
 		if (exec_joined(lab, h, argv, env, ctty, &st, &e) < 0) {
@@ -365,14 +335,13 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 		}
 		_exit(st);
 	}
-	close(errpipe[1]);
 	close(p.slave);
 	p.slave = -1;
 	r = pty_relay(&p, pid, out_status, err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r == 0)
-		r = lab_err_recv(errpipe[0], err);
-	close(errpipe[0]);
+		r = lab_err_recv(errfd, err);
+	close(errfd);
 	return r;
 }
 
@@ -381,7 +350,7 @@ int lab_host_pidfd(const struct lab_host *h)
 	return ns_pidfd_verified(h->pid, h->start, NULL);
 }
 
-/* The child of lab_capture*: stdin from /dev/null, stdout and stderr into wfd, then argv in the
+/* The child of lab_capture_timed: stdin from /dev/null, stdout and stderr into wfd, then argv in the
  * host (lab_exec: it joins, so that the caller stays where it is) or, h NULL, on the machine. */
 __attribute__((noreturn)) static void capture_child(const struct lab *lab, const struct lab_host *h,
 						    char *const argv[], int wfd)
@@ -407,40 +376,16 @@ void lab_exec_deadline_waiter(void)
 	exec_term_kills = true;
 }
 
-int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
-		size_t len, int *out_status, struct lab_error **err)
-{
-	int pipefd[2];
-	size_t got = 0;
-	pid_t pid;
-
-	pid = fork_piped(pipefd, err);
-	if (pid < 0)
-		return -1;
-	if (pid == 0)
-		capture_child(lab, h, argv, pipefd[1]);
-	while (got + 1 < len) {
-		ssize_t n = TEMP_FAILURE_RETRY(read(pipefd[0], out + got, len - 1 - got));
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	out[got] = '\0';
-	close(pipefd[0]);	/* a command that prints more than we keep gets SIGPIPE: fine */
-	return wait_child(pid, out_status, err);
-}
-
 int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		      size_t len, int timeout_ms, int *out_status, struct lab_error **err)
 {
 	_cleanup_close_ int rd = -1;
 	uint64_t deadline = util_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	bool late = false;
-	int pipefd[2];
 	size_t got = 0;
 	pid_t pid;
 
-	pid = fork_piped(pipefd, err);
+	pid = util_fork_piped(&rd, err);
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
@@ -448,10 +393,9 @@ int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *con
 		 * kills its whole process group, then reaps it and exits */
 		exec_term_kills = true;
 		setpgid(0, 0);
-		capture_child(lab, h, argv, pipefd[1]);
+		capture_child(lab, h, argv, rd);
 	}
 	setpgid(pid, pid);	/* also here: no race with the kill below */
-	rd = pipefd[0];
 	/* read until EOF, the buffer is full, or the deadline */
 	while (got + 1 < len) {
 		uint64_t now = util_now_ns();

@@ -94,25 +94,20 @@ void hs_kill_reap(pid_t pid)
 		;
 }
 
-/* fork with a CLOEXEC pipe for the child's error and a pidfd for us. */
+/* util_fork_piped, the pipe for the child's error, plus what a child of `up` needs: it dies with
+ * `up`, its signals unblocked; and a pidfd for us. *out_errfd and *out_pidfd are set only on
+ * success (the parent's; the child has no pidfd). */
 pid_t hs_fork_reporting(int *out_errfd, int *out_pidfd, struct lab_error **err)
 {
 	pid_t parent = getpid(), pid;
-	int pipefd[2];
+	int errfd = -1, pidfd;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return lab_err(err, errno, "pipe");
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return lab_err(err, e, "fork");
-	}
+	pid = util_fork_piped(&errfd, err);
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
 		sigset_t none;
 
-		close(pipefd[0]);
 		/* `up` dying ends us (a uid change clears this: we are short-lived before it) */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
@@ -120,18 +115,17 @@ pid_t hs_fork_reporting(int *out_errfd, int *out_pidfd, struct lab_error **err)
 		/* `up` blocks its signals to read them from a signalfd: ours are our own */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		*out_errfd = pipefd[1];
+		*out_errfd = errfd;
 		return 0;
 	}
-	close(pipefd[1]);
-	*out_errfd = pipefd[0];
-	*out_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (*out_pidfd < 0) {
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
 		int e = errno;
 		hs_kill_reap(pid);
-		close(pipefd[0]);
+		close(errfd);
 		return lab_err(err, e, "pidfd_open");
 	}
+	*out_errfd = errfd;
+	*out_pidfd = pidfd;
 	return pid;
 }
-

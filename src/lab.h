@@ -176,14 +176,11 @@ int lab_exec(const struct lab *lab, const struct lab_host *h, char *const argv[]
 	     const char *const env[], int *out_status, struct lab_error **err);
 
 /* Like lab_exec, but stdout (and stderr, merged) is captured into out (NUL-terminated, cut at
- * len-1). h == NULL runs argv on the real machine instead, for side-by-side comparisons. */
-int lab_capture(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
-		size_t len, int *out_status, struct lab_error **err);
-
-/* lab_capture with a deadline: a host's command that has not exited within timeout_ms (with
- * whatever it started in its process group) is killed, and the result is -ETIMEDOUT with "host
- * h1 did not answer 'hostname' within 5 s" (out holds what it printed until then). Root inside
- * a host decides what its commands do: a report must not wait for them for ever. */
+ * len-1); h == NULL runs argv on the real machine instead, for side-by-side comparisons. With a
+ * deadline: a host's command that has not exited within timeout_ms (with whatever it started in
+ * its process group) is killed, and the result is -ETIMEDOUT with "host h1 did not answer
+ * 'hostname' within 5 s" (out holds what it printed until then). Root inside a host decides what
+ * its commands do: a report must not wait for them for ever. */
 int lab_capture_timed(const struct lab *lab, const struct lab_host *h, char *const argv[], char *out,
 		      size_t len, int timeout_ms, int *out_status, struct lab_error **err);
 /* [hostsetup] In a child forked to run one lab_exec under a deadline (hostsetup.c): SIGTERM to it

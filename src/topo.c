@@ -1,112 +1,19 @@
+/* Topology files, their grammar: segments, hosts, links, routes, limits and a host's files:,
+ * sysctls: and exec:, each field checked where it is read, with its line (topo_yaml.c reads the
+ * YAML and its values). */
 #include "topo.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "hostsetup.h"
+#include "topo_int.h"
 #include "units.h"
 #include "util.h"
-
-#define TOPO_FILE_MAX (1 << 20)
-
-struct parse {
-	yaml_document_t doc;
-	const char *where;
-	struct lab_topo *t;
-	struct lab_error **err;
-	size_t hosts_total;	/* the file's hosts: entries of t->setup */
-};
-
-/* "lab.yaml:12: " + message; returns -1. Lines as an editor counts them (libyaml's are 0-based). */
-static int fail(struct parse *p, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct parse *p, const yaml_node_t *n, const char *fmt, ...)
-{
-	char msg[384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return lab_err_usage(p->err, "%s:%zu: %s", p->where, n ? n->start_mark.line + 1 : 1, msg);
-}
-
-static yaml_node_t *node(struct parse *p, int i)
-{
-	return yaml_document_get_node(&p->doc, i);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	const char *s = scalar(n);
-
-	return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       (!*s || !strcmp(s, "~") || !strcmp(s, "null"));
-}
-
-static int want_map(struct parse *p, const yaml_node_t *n, const char *what)
-{
-	if (n->type != YAML_MAPPING_NODE)
-		return fail(p, n, "%s: expected a mapping (key: value lines)", what);
-	for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++)
-		if (!scalar(node(p, a->key)))
-			return fail(p, node(p, a->key), "%s: a key must be a plain name, not a list or "
-							"mapping", what);
-	/* libyaml keeps duplicate keys; a second "h1:" is almost certainly a mistake */
-	for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++)
-		for (yaml_node_pair_t *b = a + 1; b < n->data.mapping.pairs.top; b++) {
-			const char *ka = scalar(node(p, a->key)), *kb = scalar(node(p, b->key));
-			if (ka && kb && !strcmp(ka, kb))
-				return fail(p, node(p, b->key), "%s: \"%s\" given twice", what, kb);
-		}
-	return 0;
-}
-
-static int want_scalar(struct parse *p, const yaml_node_t *n, const char *what, const char **out)
-{
-	if (!(*out = scalar(n)) || is_null(n))
-		return fail(p, n, "%s: expected a value", what);
-	return 0;
-}
-
-static int want_bool(struct parse *p, const yaml_node_t *n, const char *what, bool *out)
-{
-	const char *s = scalar(n);
-
-	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
-		return *out = true, 0;
-	if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")))
-		return *out = false, 0;
-	return fail(p, n, "%s: expected true or false", what);
-}
-
-/* A host's or a segment's name, by the one rule for each (names.h). */
-static int want_name(struct parse *p, const yaml_node_t *n, bool host, const char **out)
-{
-	const char *s = scalar(n);
-	struct lab_error *why = NULL;
-	int r;
-
-	if ((host ? names_check_host : names_check_segment)(s ? s : "?", &why) == 0) {
-		*out = s;
-		return 0;
-	}
-	r = fail(p, n, "%s", why->msg);
-	lab_err_free(&why);
-	return r;
-}
 
 static long find_segment(const struct lab *plan, const char *name)
 {
@@ -131,54 +38,54 @@ static int parse_segment(struct parse *p, const yaml_node_t *key, const yaml_nod
 	char what[48];
 	struct lab_error *sub = NULL;
 
-	if (want_name(p, key, false, &name) < 0)
+	if (ty_want_name(p, key, false, &name) < 0)
 		return -1;
 	util_copy(g->name, sizeof(g->name), name);
 	g->has6 = ipv6;
 	snprintf(what, sizeof(what), "segment %s", name);
-	if (is_null(val))
+	if (ty_is_null(val))
 		return 0;
-	if (want_map(p, val, what) < 0)
+	if (ty_want_map(p, val, what) < 0)
 		return -1;
 	for (yaml_node_pair_t *e = val->data.mapping.pairs.start; e < val->data.mapping.pairs.top; e++) {
-		const yaml_node_t *k = node(p, e->key), *v = node(p, e->value);
-		const char *field = scalar(k) ? scalar(k) : "?";
+		const yaml_node_t *k = ty_node(p, e->key), *v = ty_node(p, e->value);
+		const char *field = ty_scalar(k) ? ty_scalar(k) : "?";
 
 		if (!strcmp(field, "subnet")) {
-			if (want_scalar(p, v, what, &s) < 0)
+			if (ty_want_scalar(p, v, what, &s) < 0)
 				return -1;
 			if (ipv4_parse_net(s, &g->subnet, &sub) < 0)
 				goto sub_fail;
 		} else if (!strcmp(field, "subnet6")) {
-			if (want_scalar(p, v, what, &s) < 0)
+			if (ty_want_scalar(p, v, what, &s) < 0)
 				return -1;
 			if (ipv6_parse_net(s, &g->subnet6, &sub) < 0)
 				goto sub_fail;
 		} else if (!strcmp(field, "ipv6")) {
 			bool on;
-			if (want_bool(p, v, what, &on) < 0)
+			if (ty_want_bool(p, v, what, &on) < 0)
 				return -1;
 			g->has6 = g->has6 && on;
 		} else if (!strcmp(field, "mtu")) {
 			unsigned long m;
-			if (want_scalar(p, v, what, &s) < 0)
+			if (ty_want_scalar(p, v, what, &s) < 0)
 				return -1;
 			if (util_parse_ulong(s, LAB_MTU_MIN, LAB_MTU_MAX, &m) < 0)
-				return fail(p, v, "%s: mtu \"%s\": expected a number of bytes from %d to %d",
+				return ty_fail(p, v, "%s: mtu \"%s\": expected a number of bytes from %d to %d",
 					    what, s, LAB_MTU_MIN, LAB_MTU_MAX);
 			g->mtu = (unsigned)m;
 		} else {
-			return fail(p, k, "%s: unknown field \"%s\" (expected subnet, subnet6, ipv6 or "
+			return ty_fail(p, k, "%s: unknown field \"%s\" (expected subnet, subnet6, ipv6 or "
 				    "mtu)", what, field);
 		}
 		continue;
 sub_fail:
-		fail(p, v, "%s: %s", what, sub->msg);
+		ty_fail(p, v, "%s: %s", what, sub->msg);
 		lab_err_free(&sub);
 		return -1;
 	}
 	if (g->mtu && g->mtu < LAB_MTU_MIN6 && g->has6)
-		return fail(p, val, "%s: mtu %u is below %d, which IPv6 needs: raise it, or give the "
+		return ty_fail(p, val, "%s: mtu %u is below %d, which IPv6 needs: raise it, or give the "
 			    "segment ipv6: false", what, g->mtu, LAB_MTU_MIN6);
 	return 0;
 }
@@ -186,26 +93,26 @@ sub_fail:
 static int parse_shape_field(struct parse *p, const yaml_node_t *k, const yaml_node_t *v,
 			     const char *what, struct lab_shape *sh, bool *found)
 {
-	const char *field = scalar(k), *s;
+	const char *field = ty_scalar(k), *s;
 	int r = 0;
 
 	*found = true;
 	if (!strcmp(field, "rate")) {
-		if (want_scalar(p, v, what, &s) < 0)
+		if (ty_want_scalar(p, v, what, &s) < 0)
 			return -1;
-		r = units_rate(s, &sh->rate_bps) < 0 ? fail(p, v, "%s: rate \"%s\": expected a rate such "
+		r = units_rate(s, &sh->rate_bps) < 0 ? ty_fail(p, v, "%s: rate \"%s\": expected a rate such "
 						      "as 10mbit, 500kbit or 1gbit", what, s) : 0;
 	} else if (!strcmp(field, "delay") || !strcmp(field, "jitter")) {
-		if (want_scalar(p, v, what, &s) < 0)
+		if (ty_want_scalar(p, v, what, &s) < 0)
 			return -1;
 		r = units_time_us(s, field[0] == 'd' ? &sh->delay_us : &sh->jitter_us) < 0
-			    ? fail(p, v, "%s: %s \"%s\": expected a time such as 10ms", what, field, s)
+			    ? ty_fail(p, v, "%s: %s \"%s\": expected a time such as 10ms", what, field, s)
 			    : 0;
 	} else if (!strcmp(field, "loss")) {
-		if (want_scalar(p, v, what, &s) < 0)
+		if (ty_want_scalar(p, v, what, &s) < 0)
 			return -1;
 		r = units_percent(s, &sh->loss_percent) < 0
-			    ? fail(p, v, "%s: loss \"%s\": expected a percentage such as 1%%", what, s)
+			    ? ty_fail(p, v, "%s: loss \"%s\": expected a percentage such as 1%%", what, s)
 			    : 0;
 	} else {
 		*found = false;
@@ -226,14 +133,14 @@ static int parse_link(struct parse *p, struct lab_host *h, const yaml_node_t *n)
 	snprintf(x->name, sizeof(x->name), "eth%zu", h->nifaces);
 	snprintf(what, sizeof(what), "host %s: %s", h->name, x->name);
 	if (h->nifaces == LAB_IFACES_MAX)
-		return fail(p, n, "host %s: more than %d links", h->name, LAB_IFACES_MAX);
+		return ty_fail(p, n, "host %s: more than %d links", h->name, LAB_IFACES_MAX);
 	if (n->type == YAML_MAPPING_NODE) {
 		segnode = NULL;
-		if (want_map(p, n, what) < 0)
+		if (ty_want_map(p, n, what) < 0)
 			return -1;
 		for (yaml_node_pair_t *e = n->data.mapping.pairs.start; e < n->data.mapping.pairs.top; e++) {
-			const yaml_node_t *k = node(p, e->key), *v = node(p, e->value);
-			const char *field = scalar(k) ? scalar(k) : "?";
+			const yaml_node_t *k = ty_node(p, e->key), *v = ty_node(p, e->value);
+			const char *field = ty_scalar(k) ? ty_scalar(k) : "?";
 			bool shaping;
 
 			if (!strcmp(field, "segment"))
@@ -243,47 +150,47 @@ static int parse_link(struct parse *p, struct lab_host *h, const yaml_node_t *n)
 			else if (parse_shape_field(p, k, v, what, &x->shape, &shaping) < 0)
 				return -1;
 			else if (!shaping)
-				return fail(p, k, "%s: unknown field \"%s\" (expected segment, address, "
+				return ty_fail(p, k, "%s: unknown field \"%s\" (expected segment, address, "
 						  "rate, delay, jitter or loss)", what, field);
 		}
 		if (!segnode)
-			return fail(p, n, "%s: which segment? (segment: NAME)", what);
+			return ty_fail(p, n, "%s: which segment? (segment: NAME)", what);
 	}
-	if (want_scalar(p, segnode, what, &seg) < 0)
+	if (ty_want_scalar(p, segnode, what, &seg) < 0)
 		return -1;
 	gi = find_segment(plan, seg);
 	if (gi < 0)
-		return fail(p, segnode, "host %s: segment \"%s\" is not defined", h->name, seg);
+		return ty_fail(p, segnode, "host %s: segment \"%s\" is not defined", h->name, seg);
 	x->seg = (unsigned)gi;
 	for (size_t k = 0; k < h->nifaces; k++)
 		if (h->ifaces[k].seg == x->seg)
-			return fail(p, segnode, "host %s: linked to segment %s twice", h->name, seg);
+			return ty_fail(p, segnode, "host %s: linked to segment %s twice", h->name, seg);
 	if (x->shape.rate_bps && (x->shape.delay_us || x->shape.jitter_us || x->shape.loss_percent > 0))
-		return fail(p, n, "%s: rate together with delay/jitter/loss is not supported yet: "
+		return ty_fail(p, n, "%s: rate together with delay/jitter/loss is not supported yet: "
 				  "give one of them", what);
 	if (addrnode) {
 		const struct lab_segment *g = &plan->segs[gi];
 		uint32_t off;
 
-		if (want_scalar(p, addrnode, what, &s) < 0)
+		if (ty_want_scalar(p, addrnode, what, &s) < 0)
 			return -1;
 		if (ipv4_parse_addr(s, &x->addr) < 0)
-			return fail(p, addrnode, "%s: address \"%s\" is not an IPv4 address", what, s);
+			return ty_fail(p, addrnode, "%s: address \"%s\" is not an IPv4 address", what, s);
 		if (!g->subnet.prefix)
-			return fail(p, addrnode, "%s: a fixed address needs a fixed subnet: give segment "
+			return ty_fail(p, addrnode, "%s: a fixed address needs a fixed subnet: give segment "
 						 "%s a subnet (or leave the address out)", what, g->name);
 		off = x->addr - g->subnet.addr;
 		if ((x->addr & ipv4_mask(g->subnet.prefix)) != g->subnet.addr || !off ||
 		    off > ipv4_capacity(g->subnet.prefix)) {
 			char net[20];
-			return fail(p, addrnode, "%s: address %s is not a host address of segment %s "
+			return ty_fail(p, addrnode, "%s: address %s is not a host address of segment %s "
 						 "(%s)", what, s, g->name,
 				    ipv4_fmt_net(&g->subnet, net, sizeof(net)));
 		}
 		for (size_t i = 0; i < plan->nhosts; i++)
 			for (size_t k = 0; k < plan->hosts[i].nifaces; k++)
 				if (plan->hosts[i].ifaces[k].seg == x->seg && plan->hosts[i].ifaces[k].addr == x->addr)
-					return fail(p, addrnode, "%s: address %s is already %s's", what, s,
+					return ty_fail(p, addrnode, "%s: address %s is already %s's", what, s,
 						    plan->hosts[i].name);
 	}
 	h->nifaces++;
@@ -311,26 +218,26 @@ static int parse_route(struct parse *p, size_t hi, const yaml_node_t *n)
 	char what[48];
 
 	snprintf(what, sizeof(what), "host %s: route", h->name);
-	if (want_map(p, n, what) < 0)
+	if (ty_want_map(p, n, what) < 0)
 		return -1;
 	for (yaml_node_pair_t *e = n->data.mapping.pairs.start; e < n->data.mapping.pairs.top; e++) {
-		const yaml_node_t *k = node(p, e->key);
-		const char *field = scalar(k) ? scalar(k) : "?";
+		const yaml_node_t *k = ty_node(p, e->key);
+		const char *field = ty_scalar(k) ? ty_scalar(k) : "?";
 
 		if (!strcmp(field, "to"))
-			tonode = node(p, e->value);
+			tonode = ty_node(p, e->value);
 		else if (!strcmp(field, "via"))
-			vianode = node(p, e->value);
+			vianode = ty_node(p, e->value);
 		else
-			return fail(p, k, "%s: unknown field \"%s\" (expected to and via)", what, field);
+			return ty_fail(p, k, "%s: unknown field \"%s\" (expected to and via)", what, field);
 	}
 	if (!tonode || !vianode)
-		return fail(p, n, "%s: needs both to: (default, a segment or a prefix) and via: (a host "
+		return ty_fail(p, n, "%s: needs both to: (default, a segment or a prefix) and via: (a host "
 				  "or an address)", what);
-	if (want_scalar(p, tonode, what, &to) < 0 || want_scalar(p, vianode, what, &via) < 0)
+	if (ty_want_scalar(p, tonode, what, &to) < 0 || ty_want_scalar(p, vianode, what, &via) < 0)
 		return -1;
 	if (!h->nifaces)
-		return fail(p, n, "host %s has no links: it cannot have routes", h->name);
+		return ty_fail(p, n, "host %s has no links: it cannot have routes", h->name);
 	if (strcmp(to, "default") && find_segment(plan, to) < 0) {
 		struct ipv4_net n4;
 		struct ipv6_net n6;
@@ -338,7 +245,7 @@ static int parse_route(struct parse *p, size_t hi, const yaml_node_t *n)
 		int r = strchr(to, ':') ? ipv6_parse_prefix(to, &n6, &sub) : ipv4_parse_prefix(to, &n4, &sub);
 
 		if (r < 0 || !strchr(to, '/')) {
-			fail(p, tonode, "%s: to \"%s\": not default, a segment of this file or a prefix "
+			ty_fail(p, tonode, "%s: to \"%s\": not default, a segment of this file or a prefix "
 					"(%s)", what, to, sub ? sub->msg : "no /length");
 			lab_err_free(&sub);
 			return -1;
@@ -349,19 +256,19 @@ static int parse_route(struct parse *p, size_t hi, const yaml_node_t *n)
 		bool shared = false;
 
 		if (vi < 0)
-			return fail(p, vianode, "%s: via \"%s\" is neither a host of this file nor an "
+			return ty_fail(p, vianode, "%s: via \"%s\" is neither a host of this file nor an "
 						"address", what, via);
 		if ((size_t)vi == hi)
-			return fail(p, vianode, "%s: via itself", what);
+			return ty_fail(p, vianode, "%s: via itself", what);
 		for (size_t a = 0; a < h->nifaces; a++)
 			for (size_t b = 0; b < plan->hosts[vi].nifaces; b++)
 				shared = shared || h->ifaces[a].seg == plan->hosts[vi].ifaces[b].seg;
 		if (!shared)
-			return fail(p, vianode, "%s: via %s, but %s shares no segment with %s", what, via,
+			return ty_fail(p, vianode, "%s: via %s, but %s shares no segment with %s", what, via,
 				    via, h->name);
 	}
 	if (p->t->nroutes >= (size_t)LAB_ROUTES_MAX * (plan->nhosts + 1))
-		return fail(p, n, "%s: too many routes", what);
+		return ty_fail(p, n, "%s: too many routes", what);
 	v = realloc(p->t->routes, (p->t->nroutes + 1) * sizeof(*v));
 	if (!v)
 		return lab_err(p->err, ENOMEM, "routes");
@@ -379,18 +286,18 @@ static int parse_route(struct parse *p, size_t hi, const yaml_node_t *n)
 static int parse_limit(struct parse *p, const yaml_node_t *k, const yaml_node_t *v, const char *what,
 		       uint64_t *pids_max, uint64_t *memory_max, bool *found)
 {
-	const char *field = scalar(k), *s;
+	const char *field = ty_scalar(k), *s;
 
 	*found = !strcmp(field, "pids-max") || !strcmp(field, "memory-max");
 	if (!*found)
 		return 0;
-	if (want_scalar(p, v, what, &s) < 0)
+	if (ty_want_scalar(p, v, what, &s) < 0)
 		return -1;
 	if (field[0] == 'p' && cgroup_parse_pids(s, pids_max) < 0)
-		return fail(p, v, "%s: pids-max \"%s\": expected a number of tasks from %u to %u, or max",
+		return ty_fail(p, v, "%s: pids-max \"%s\": expected a number of tasks from %u to %u, or max",
 			    what, s, CGROUP_PIDS_MIN, CGROUP_PIDS_LIMIT);
 	if (field[0] == 'm' && cgroup_parse_memory(s, memory_max) < 0)
-		return fail(p, v, "%s: memory-max \"%s\": expected a size such as 256M or 2G (at least "
+		return ty_fail(p, v, "%s: memory-max \"%s\": expected a size such as 256M or 2G (at least "
 				  "8M), or max", what, s);
 	return 0;
 }
@@ -424,7 +331,7 @@ static int parse_files(struct parse *p, size_t hi, const yaml_node_t *v, const c
 	struct stat st;
 	char *path;
 
-	if (!hs || want_scalar(p, v, what, &dir) < 0)
+	if (!hs || ty_want_scalar(p, v, what, &dir) < 0)
 		return -1;
 	if (dir[0] == '/' || !slash)
 		path = strdup(dir);
@@ -435,11 +342,11 @@ static int parse_files(struct parse *p, size_t hi, const yaml_node_t *v, const c
 	free(hs->files);
 	hs->files = path;
 	if (stat(path, &st) < 0)
-		return fail(p, v, "%s: files: %s: %s%s", what, path, strerror(errno),
+		return ty_fail(p, v, "%s: files: %s: %s%s", what, path, strerror(errno),
 			    errno == ENOENT && dir[0] != '/' ? " (a path relative to the topology "
 							       "file's directory)" : "");
 	if (!S_ISDIR(st.st_mode))
-		return fail(p, v, "%s: files: %s is not a directory: give a directory whose tree is "
+		return ty_fail(p, v, "%s: files: %s is not a directory: give a directory whose tree is "
 				  "laid over the host's root", what, path);
 	return 0;
 }
@@ -451,29 +358,29 @@ static int parse_sysctls(struct parse *p, size_t hi, const yaml_node_t *v, const
 	size_t n;
 
 	snprintf(w, sizeof(w), "%s: sysctls", what);
-	if (!hs || want_map(p, v, w) < 0)
+	if (!hs || ty_want_map(p, v, w) < 0)
 		return -1;
 	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
 	if (n > HOSTSETUP_SYSCTLS_MAX)
-		return fail(p, v, "%s: %zu of them, at most %d", w, n, HOSTSETUP_SYSCTLS_MAX);
+		return ty_fail(p, v, "%s: %zu of them, at most %d", w, n, HOSTSETUP_SYSCTLS_MAX);
 	hs->sysctls = calloc(n + 1, sizeof(*hs->sysctls));
 	if (!hs->sysctls)
 		return lab_err(p->err, ENOMEM, "topology");
 	for (yaml_node_pair_t *e = v->data.mapping.pairs.start; e < v->data.mapping.pairs.top; e++) {
-		const yaml_node_t *k = node(p, e->key), *val = node(p, e->value);
+		const yaml_node_t *k = ty_node(p, e->key), *val = ty_node(p, e->value);
 		struct hostsetup_sysctl *sc = &hs->sysctls[hs->nsysctls];
 		struct lab_error *why = NULL;
 		const char *value;
 		char path[320];
 
-		if (hostsetup_sysctl_path(scalar(k), path, sizeof(path), &why) < 0) {
-			fail(p, k, "%s: %s", w, why->msg);
+		if (hostsetup_sysctl_path(ty_scalar(k), path, sizeof(path), &why) < 0) {
+			ty_fail(p, k, "%s: %s", w, why->msg);
 			lab_err_free(&why);
 			return -1;
 		}
-		if (want_scalar(p, val, w, &value) < 0)
+		if (ty_want_scalar(p, val, w, &value) < 0)
 			return -1;
-		sc->key = strdup(scalar(k));
+		sc->key = strdup(ty_scalar(k));
 		sc->value = strdup(value);
 		hs->nsysctls++;
 		if (!sc->key || !sc->value)
@@ -492,23 +399,23 @@ static int parse_exec(struct parse *p, size_t hi, const yaml_node_t *v, const ch
 	if (!hs)
 		return -1;
 	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(p, v, "%s: expected a list of commands, e.g. [\"service frr start\"]", w);
+		return ty_fail(p, v, "%s: expected a list of commands, e.g. [\"service frr start\"]", w);
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n > HOSTSETUP_EXEC_MAX)
-		return fail(p, v, "%s: %zu commands, at most %d", w, n, HOSTSETUP_EXEC_MAX);
+		return ty_fail(p, v, "%s: %zu commands, at most %d", w, n, HOSTSETUP_EXEC_MAX);
 	hs->exec = calloc(n + 1, sizeof(*hs->exec));
 	if (!hs->exec)
 		return lab_err(p->err, ENOMEM, "topology");
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		const yaml_node_t *c = node(p, *it);
+		const yaml_node_t *c = ty_node(p, *it);
 		const char *cmd;
 
-		if (want_scalar(p, c, w, &cmd) < 0)
+		if (ty_want_scalar(p, c, w, &cmd) < 0)
 			return -1;
 		if (!cmd[strspn(cmd, " \t\n")])
-			return fail(p, c, "%s: an empty command", w);
+			return ty_fail(p, c, "%s: an empty command", w);
 		if (strlen(cmd) >= HOSTSETUP_CMD_MAX)
-			return fail(p, c, "%s: a command of more than %d bytes", w, HOSTSETUP_CMD_MAX - 1);
+			return ty_fail(p, c, "%s: a command of more than %d bytes", w, HOSTSETUP_CMD_MAX - 1);
 		if (!(hs->exec[hs->nexec] = strdup(cmd)))
 			return lab_err(p->err, ENOMEM, "topology");
 		hs->nexec++;
@@ -524,30 +431,30 @@ static int parse_host(struct parse *p, const yaml_node_t *key, const yaml_node_t
 	const char *name;
 	char what[48];
 
-	if (want_name(p, key, true, &name) < 0)
+	if (ty_want_name(p, key, true, &name) < 0)
 		return -1;
 	if (find_segment(plan, name) >= 0)
-		return fail(p, key, "host %s: a segment has that name too; rename one of them", name);
+		return ty_fail(p, key, "host %s: a segment has that name too; rename one of them", name);
 	util_copy(h->name, sizeof(h->name), name);
 	plan->nhosts++;
 	snprintf(what, sizeof(what), "host %s", name);
-	if (is_null(val))
+	if (ty_is_null(val))
 		return 0;	/* no links: an empty-netns control host */
-	if (want_map(p, val, what) < 0)
+	if (ty_want_map(p, val, what) < 0)
 		return -1;
 	for (yaml_node_pair_t *e = val->data.mapping.pairs.start; e < val->data.mapping.pairs.top; e++) {
-		const yaml_node_t *k = node(p, e->key), *v = node(p, e->value);
-		const char *field = scalar(k) ? scalar(k) : "?";
+		const yaml_node_t *k = ty_node(p, e->key), *v = ty_node(p, e->value);
+		const char *field = ty_scalar(k) ? ty_scalar(k) : "?";
 
 		if (!strcmp(field, "router")) {
-			if (want_bool(p, v, what, &h->router) < 0)
+			if (ty_want_bool(p, v, what, &h->router) < 0)
 				return -1;
 		} else if (!strcmp(field, "links")) {
 			if (v->type != YAML_SEQUENCE_NODE)
-				return fail(p, v, "%s: links: expected a list, e.g. [lan1, lan2]", what);
+				return ty_fail(p, v, "%s: links: expected a list, e.g. [lan1, lan2]", what);
 			for (yaml_node_item_t *it = v->data.sequence.items.start;
 			     it < v->data.sequence.items.top; it++)
-				if (parse_link(p, h, node(p, *it)) < 0)
+				if (parse_link(p, h, ty_node(p, *it)) < 0)
 					return -1;
 		} else if (!strcmp(field, "files")) {	/* [hostsetup] */
 			if (parse_files(p, plan->nhosts - 1, v, what) < 0)
@@ -564,12 +471,12 @@ static int parse_host(struct parse *p, const yaml_node_t *key, const yaml_node_t
 			if (parse_limit(p, k, v, what, &h->pids_max, &h->memory_max, &limit) < 0)
 				return -1;
 			if (!limit)
-				return fail(p, k, "%s: unknown field \"%s\" (expected links, router, routes, "
+				return ty_fail(p, k, "%s: unknown field \"%s\" (expected links, router, routes, "
 						  "pids-max, memory-max, files, sysctls or exec)", what, field);
 		}
 	}
 	if (h->router && h->nifaces < 2)
-		return fail(p, key, "host %s is a router with %zu link%s: a router joins two segments "
+		return ty_fail(p, key, "host %s is a router with %zu link%s: a router joins two segments "
 				    "or more", name, h->nifaces, h->nifaces == 1 ? "" : "s");
 	return 0;
 }
@@ -580,32 +487,32 @@ static int parse_doc(struct parse *p, const yaml_node_t *root)
 	const yaml_node_t *segs = NULL, *hosts = NULL;
 	bool ipv6 = true;
 
-	if (!root || is_null(root))
-		return fail(p, root, "the file is empty: it needs at least hosts:");
-	if (want_map(p, root, "top level") < 0)
+	if (!root || ty_is_null(root))
+		return ty_fail(p, root, "the file is empty: it needs at least hosts:");
+	if (ty_want_map(p, root, "top level") < 0)
 		return -1;
 	for (yaml_node_pair_t *e = root->data.mapping.pairs.start; e < root->data.mapping.pairs.top; e++) {
-		const yaml_node_t *k = node(p, e->key), *v = node(p, e->value);
-		const char *field = scalar(k) ? scalar(k) : "?", *s;
+		const yaml_node_t *k = ty_node(p, e->key), *v = ty_node(p, e->value);
+		const char *field = ty_scalar(k) ? ty_scalar(k) : "?", *s;
 		struct lab_error *sub = NULL;
 
 		if (!strcmp(field, "name")) {
-			if (want_scalar(p, v, "name", &s) < 0)
+			if (ty_want_scalar(p, v, "name", &s) < 0)
 				return -1;
 			if (names_check_lab(s, &sub) < 0) {
-				fail(p, v, "name: %s", sub->msg);
+				ty_fail(p, v, "name: %s", sub->msg);
 				lab_err_free(&sub);
 				return -1;
 			}
 			util_copy(plan->name, sizeof(plan->name), s);
 		} else if (!strcmp(field, "ipv6")) {
-			if (want_bool(p, v, "ipv6", &ipv6) < 0)
+			if (ty_want_bool(p, v, "ipv6", &ipv6) < 0)
 				return -1;
 		} else if (!strcmp(field, "routing")) {	/* static (the default) | dynamic */
-			if (want_scalar(p, v, "routing", &s) < 0)
+			if (ty_want_scalar(p, v, "routing", &s) < 0)
 				return -1;
 			if (strcmp(s, "static") && strcmp(s, "dynamic"))
-				return fail(p, v, "routing: \"%s\": expected static (routes: lines only) or "
+				return ty_fail(p, v, "routing: \"%s\": expected static (routes: lines only) or "
 						  "dynamic (routing daemons in the hosts)", s);
 			plan->dynamic = !strcmp(s, "dynamic");
 		} else if (!strcmp(field, "segments")) {
@@ -619,23 +526,23 @@ static int parse_doc(struct parse *p, const yaml_node_t *root)
 					&p->t->limits.memory_max, &limit) < 0)
 				return -1;
 			if (!limit)
-				return fail(p, k, "unknown field \"%s\" (expected name, ipv6, routing, segments, "
+				return ty_fail(p, k, "unknown field \"%s\" (expected name, ipv6, routing, segments, "
 						  "hosts, pids-max or memory-max)", field);
 		}
 	}
-	if (!segs || is_null(segs))
-		return fail(p, root, "no segments: define at least one, e.g. \"segments: {lan: {}}\"");
-	if (!hosts || is_null(hosts))
-		return fail(p, root, "no hosts: define at least one under hosts:");
-	if (want_map(p, segs, "segments") < 0 || want_map(p, hosts, "hosts") < 0)
+	if (!segs || ty_is_null(segs))
+		return ty_fail(p, root, "no segments: define at least one, e.g. \"segments: {lan: {}}\"");
+	if (!hosts || ty_is_null(hosts))
+		return ty_fail(p, root, "no hosts: define at least one under hosts:");
+	if (ty_want_map(p, segs, "segments") < 0 || ty_want_map(p, hosts, "hosts") < 0)
 		return -1;
 
 	plan->nsegs = (size_t)(segs->data.mapping.pairs.top - segs->data.mapping.pairs.start);
 	plan->nhosts = (size_t)(hosts->data.mapping.pairs.top - hosts->data.mapping.pairs.start);
 	if (plan->nsegs > LAB_SEGMENTS_MAX)
-		return fail(p, segs, "%zu segments: at most %d", plan->nsegs, LAB_SEGMENTS_MAX);
+		return ty_fail(p, segs, "%zu segments: at most %d", plan->nsegs, LAB_SEGMENTS_MAX);
 	if (plan->nhosts > LAB_HOSTS_MAX)
-		return fail(p, hosts, "%zu hosts: at most %d", plan->nhosts, LAB_HOSTS_MAX);
+		return ty_fail(p, hosts, "%zu hosts: at most %d", plan->nhosts, LAB_HOSTS_MAX);
 	p->hosts_total = plan->nhosts;
 	plan->segs = calloc(plan->nsegs + 1, sizeof(*plan->segs));
 	plan->hosts = calloc(plan->nhosts + 1, sizeof(*plan->hosts));
@@ -645,35 +552,35 @@ static int parse_doc(struct parse *p, const yaml_node_t *root)
 	for (yaml_node_pair_t *e = segs->data.mapping.pairs.start; e < segs->data.mapping.pairs.top; e++) {
 		struct lab_segment *g = &plan->segs[plan->nsegs];
 
-		if (parse_segment(p, node(p, e->key), node(p, e->value), ipv6, g) < 0)
+		if (parse_segment(p, ty_node(p, e->key), ty_node(p, e->value), ipv6, g) < 0)
 			return -1;
 		for (size_t i = 0; i < plan->nsegs; i++)
 			if (g->subnet.prefix && plan->segs[i].subnet.prefix &&
 			    ipv4_overlap(&g->subnet, &plan->segs[i].subnet))
-				return fail(p, node(p, e->value), "segment %s: subnet overlaps segment %s's",
+				return ty_fail(p, ty_node(p, e->value), "segment %s: subnet overlaps segment %s's",
 					    g->name, plan->segs[i].name);
 		plan->nsegs++;
 	}
 	for (yaml_node_pair_t *e = hosts->data.mapping.pairs.start; e < hosts->data.mapping.pairs.top; e++)
-		if (parse_host(p, node(p, e->key), node(p, e->value)) < 0)
+		if (parse_host(p, ty_node(p, e->key), ty_node(p, e->value)) < 0)
 			return -1;
 	/* pass 2: routes, now that every host's links are known */
 	for (size_t hi = 0; hi < plan->nhosts; hi++) {
-		const yaml_node_t *val = node(p, hosts->data.mapping.pairs.start[hi].value);
+		const yaml_node_t *val = ty_node(p, hosts->data.mapping.pairs.start[hi].value);
 
-		if (is_null(val))
+		if (ty_is_null(val))
 			continue;
 		for (yaml_node_pair_t *e = val->data.mapping.pairs.start; e < val->data.mapping.pairs.top; e++) {
-			const yaml_node_t *v = node(p, e->value);
+			const yaml_node_t *v = ty_node(p, e->value);
 
-			if (strcmp(scalar(node(p, e->key)), "routes"))
+			if (strcmp(ty_scalar(ty_node(p, e->key)), "routes"))
 				continue;
 			if (v->type != YAML_SEQUENCE_NODE)
-				return fail(p, v, "host %s: routes: expected a list of {to: ..., via: ...}",
+				return ty_fail(p, v, "host %s: routes: expected a list of {to: ..., via: ...}",
 					    plan->hosts[hi].name);
 			for (yaml_node_item_t *it = v->data.sequence.items.start;
 			     it < v->data.sequence.items.top; it++)
-				if (parse_route(p, hi, node(p, *it)) < 0)
+				if (parse_route(p, hi, ty_node(p, *it)) < 0)
 					return -1;
 		}
 	}
@@ -695,50 +602,14 @@ int topo_parse(const char *text, size_t len, const char *where, struct lab_topo 
 	       struct lab_error **err)
 {
 	struct parse p = { .where = where, .t = out, .err = err };
-	yaml_parser_t parser;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (!yaml_parser_initialize(&parser))
-		return lab_err(err, ENOMEM, "YAML parser");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &p.doc)) {
-		r = lab_err_usage(err, "%s:%zu: %s%s%s", where, parser.problem_mark.line + 1,
-			    parser.problem ? parser.problem : "not valid YAML",
-			    parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return r;
-	}
+	if (ty_load(&p, text, len) < 0)
+		return -1;
 	r = parse_doc(&p, yaml_document_get_root_node(&p.doc));
 	yaml_document_delete(&p.doc);
-	yaml_parser_delete(&parser);
 	if (r < 0)
 		lab_topo_free(out);
-	return r;
-}
-
-int topo_load(const char *path, struct lab_topo *out, struct lab_error **err)
-{
-	char *text = NULL;
-	ssize_t n;
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);	/* the user's own file: symlinks are fine */
-	if (fd < 0)
-		return lab_err(err, errno, "topology file %s", path);
-	text = malloc(TOPO_FILE_MAX + 1);
-	n = text ? util_read_all(fd, text, TOPO_FILE_MAX + 1) : -1;
-	r = errno;
-	close(fd);
-	if (n < 0) {
-		free(text);
-		return lab_err(err, text ? r : ENOMEM, "read topology file %s", path);
-	}
-	if ((size_t)n > TOPO_FILE_MAX) {
-		free(text);
-		return lab_err(err, EFBIG, "topology file %s is larger than 1 MiB", path);
-	}
-	r = topo_parse(text, (size_t)n, path, out, err);
-	free(text);
 	return r;
 }

@@ -159,6 +159,25 @@ int util_copy(char *dst, size_t size, const char *src)
 	return 0;
 }
 
+pid_t util_fork_piped(int *out_fd, struct lab_error **err)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return lab_err(err, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return lab_err(err, e, "fork");
+	}
+	close(pipefd[pid > 0 ? 1 : 0]);
+	*out_fd = pipefd[pid > 0 ? 0 : 1];
+	return pid;
+}
+
 uint64_t util_now_ns(void)
 {
 	struct timespec ts;

@@ -33,6 +33,12 @@ int util_proc_starttime(pid_t pid, unsigned long long *out);
 /* Copy src into dst[size] whole, or return -1 (and leave dst empty) if it does not fit. */
 int util_copy(char *dst, size_t size, const char *src);
 
+/* fork with a CLOEXEC pipe from the child back to the parent (for its output or its error): in
+ * the child *out_fd is the write end, in the parent the read end (the other end closed in each;
+ * the caller closes its end). Returns the child's PID in the parent, 0 in the child, < 0 (pipe or
+ * fork failed, nothing left open) with *err filled. */
+pid_t util_fork_piped(int *out_fd, struct lab_error **err);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t util_now_ns(void);
 

@@ -17,6 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../src/ipv6.h"
+#include "../src/state.h"
+
 int run_argv(struct run *r, char *const argv[])
 {
 	int out[2], err[2], status;
@@ -137,6 +140,73 @@ void lab_up_unique(char name[16], const char *prefix, const char *hosts, const c
 	snprintf(name, 16, "%s%d", prefix, (int)(getpid() % mod));
 	nl(&r, "up", hosts, "--name", name, "--empty", empty, "-q", NULL);
 	cr_assert_eq(r.status, 0, "netlab up %s failed (%d): %s", name, r.status, r.err);
+}
+
+void sample_lab(struct lab *out)
+{
+	static struct lab_segment segs[2];
+	static struct lab_host hosts[4];
+	static const struct { const char *name; bool router; int nif; unsigned seg[2]; uint32_t addr[2]; }
+		plan[4] = {
+			{ "h1", false, 1, { 0 }, { 0x0a4d0101 } },
+			{ "r1", true, 2, { 0, 1 }, { 0x0a4d01fe, 0x0a4d02fe } },
+			{ "h2", false, 1, { 1 }, { 0x0a4d0201 } },
+			{ "e1", false, 0, { 0 }, { 0 } },
+		};
+
+	memset(segs, 0, sizeof(segs));
+	memset(hosts, 0, sizeof(hosts));
+	*out = (struct lab){ .number = 7, .complete = true, .from_file = true, .builder = 99,
+			     .builder_start = 4999, .extra_ns = LAB_NS_CGROUP | LAB_NS_TIME,
+			     .nsegs = 2, .segs = segs, .nhosts = 4, .hosts = hosts };
+	snprintf(out->name, sizeof(out->name), "lab");
+	for (int g = 0; g < 2; g++) {
+		snprintf(segs[g].name, sizeof(segs[g].name), "lan%c", '1' + g);
+		snprintf(segs[g].bridge, sizeof(segs[g].bridge), "lab-lan%c", '1' + g);
+		segs[g].subnet = (struct ipv4_net){ 0x0a4d0100 + ((uint32_t)g << 8), 24 };
+	}
+	segs[0].has6 = true;	/* lan2: IPv4 only */
+	ipv6_lab_net(7, 1, &segs[0].subnet6);
+	for (int i = 0; i < 4; i++) {
+		struct lab_host *h = &hosts[i];
+
+		snprintf(h->name, sizeof(h->name), "%s", plan[i].name);
+		h->router = plan[i].router;
+		h->nifaces = (size_t)plan[i].nif;
+		h->networked = plan[i].nif > 0;
+		h->pid = 100 + i;
+		h->start = 5000 + (unsigned)i;
+		for (int k = 0; k < plan[i].nif; k++) {
+			struct lab_iface *x = &h->ifaces[k];
+
+			snprintf(x->name, sizeof(x->name), "eth%d", k);
+			x->seg = plan[i].seg[k];
+			x->addr = plan[i].addr[k];
+			if (segs[x->seg].has6)
+				ipv6_host(&segs[x->seg].subnet6, x->addr & 0xff, x->addr6);
+			snprintf(x->veth, sizeof(x->veth), k ? "lab-%s-%d" : "lab-%s", h->name, k);
+		}
+	}
+}
+
+const char *lab_host(const char *lab, const char *host)
+{
+	static char buf[4][64];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", lab, host);
+	return buf[k];
+}
+
+const char *lab_netns(const char *lab, const char *host)
+{
+	static char buf[2][64];
+	static int k;
+
+	k ^= 1;
+	snprintf(buf[k], sizeof(buf[k]), "%s-%s", lab, host);
+	return buf[k];
 }
 
 void lab_down_quiet(const char *lab)

@@ -30,6 +30,21 @@ void lab_down_quiet(const char *lab);
 /* Bring up a lab named PREFIX<pid> (unique per test process) on the default subnet; asserts. */
 void lab_up_unique(char name[16], const char *prefix, const char *hosts, const char *empty);
 
+struct lab;	/* src/state.h */
+
+/* A lab of four hosts for the tests that need no kernel (the state file, the expected reach): h1
+ * on lan1, r1 (a router) on lan1 and lan2, h2 on lan2, e1 empty; lan1 with IPv6, lan2 IPv4 only;
+ * no route. Named "lab", number 7, from a file. Its segments and hosts are static arrays of
+ * helpers.c: one such lab at a time, never freed. */
+void sample_lab(struct lab *out);
+
+/* "LAB/HOST", as netlab's commands name a host, in one of four static buffers used in turn (so
+ * up to four can be in one call's arguments). */
+const char *lab_host(const char *lab, const char *host);
+/* "LAB-HOST", the host's name under /run/netns (`ip -n`), in one of two static buffers used in
+ * turn. */
+const char *lab_netns(const char *lab, const char *host);
+
 /* PID of a host's init from the state file; 0 if none. */
 pid_t host_pid(const char *lab, const char *host);
 

@@ -19,18 +19,9 @@ static struct run r;
 static char LAB[16];
 static void down(void) { lab_down_quiet(LAB); }
 static void up3(void) { lab_up_unique(LAB, "tcm", "3", "1"); }
+static const char *host(const char *h) { return lab_host(LAB, h); }
 
 TestSuite(compare, .init = up3, .fini = down, .timeout = 60);
-
-static const char *host(const char *h)
-{
-	static char buf[4][32];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", LAB, h);
-	return buf[k];
-}
 
 Test(compare, compare_shows_six_isolated_rows_and_cgroup_time_shared)
 {

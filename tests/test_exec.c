@@ -316,7 +316,7 @@ Test(exec, without_a_terminal_the_command_has_none_and_keeps_its_pipes)
 	cr_assert_eq(sid, pid, "the command leads a session of its own: %s", r.out);
 	/* it has no controlling terminal to open */
 	cr_assert_eq(nl_sh(&r, LAB, "h1", "exec 3</dev/tty"), 2, "%s", r.err);
-	/* lab_capture (compare) still runs commands in hosts */
+	/* lab_capture_timed (compare) still runs commands in hosts */
 	snprintf(line, sizeof(line), "%s", H1);
 	cr_assert_eq(nl(&r, "compare", line, NULL), 0, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, "h1"), "%s", r.out);

@@ -18,18 +18,9 @@ static struct run r;
 static char LAB[16];
 static void down(void) { lab_down_quiet(LAB); }
 static void up3(void) { lab_up_unique(LAB, "tpg", "3", "1"); }
+static const char *host(const char *h) { return lab_host(LAB, h); }
 
 TestSuite(pingall, .timeout = 60);
-
-static const char *host(const char *h)
-{
-	static char buf[4][32];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", LAB, h);
-	return buf[k];
-}
 
 Test(pingall, pingall_counts_pairs_and_takes_count_and_timeout, .init = up3, .fini = down)
 {

@@ -57,50 +57,14 @@ Test(routing_plan, the_routing_field_says_static_or_dynamic_and_nothing_else)
 	lab_err_free(&e);
 }
 
-/* h1 on lan1, r1 on lan1 and lan2 (IPv4 only), h2 on lan2, e1 empty; no route at all. */
-static struct lab_segment segs[2];
-static struct lab_host hosts[4];
-
+/* helpers' sample lab (h1 on lan1, r1 on lan1 and lan2, h2 on lan2 without IPv6, e1 empty; no
+ * route at all) with routing: dynamic */
 static struct lab dynamic_lab(void)
 {
-	struct lab lab = { .name = "dyn", .number = 3, .complete = true, .from_file = true,
-			   .dynamic = true, .builder = 9, .builder_start = 99, .fs = 0,
-			   .nsegs = 2, .segs = segs, .nhosts = 4, .hosts = hosts };
-	static const struct { const char *name; int nif; unsigned seg[2]; uint32_t addr[2]; } plan[4] = {
-		{ "h1", 1, { 0 }, { 0x0a4d0101 } },
-		{ "r1", 2, { 0, 1 }, { 0x0a4d01fe, 0x0a4d02fe } },
-		{ "h2", 1, { 1 }, { 0x0a4d0201 } },
-		{ "e1", 0, { 0 }, { 0 } },
-	};
+	struct lab lab;
 
-	memset(segs, 0, sizeof(segs));
-	memset(hosts, 0, sizeof(hosts));
-	for (int g = 0; g < 2; g++) {
-		snprintf(segs[g].name, sizeof(segs[g].name), "lan%c", '1' + g);
-		snprintf(segs[g].bridge, sizeof(segs[g].bridge), "dyn-lan%c", '1' + g);
-		segs[g].subnet = (struct ipv4_net){ 0x0a4d0100 + ((uint32_t)g << 8), 24 };
-	}
-	segs[0].has6 = true;
-	ipv6_lab_net(3, 1, &segs[0].subnet6);
-	for (int i = 0; i < 4; i++) {
-		struct lab_host *h = &hosts[i];
-
-		snprintf(h->name, sizeof(h->name), "%s", plan[i].name);
-		h->router = i == 1;
-		h->nifaces = (size_t)plan[i].nif;
-		h->networked = plan[i].nif > 0;
-		h->pid = 200 + i;
-		for (int k = 0; k < plan[i].nif; k++) {
-			struct lab_iface *x = &h->ifaces[k];
-
-			snprintf(x->name, sizeof(x->name), "eth%d", k);
-			x->seg = plan[i].seg[k];
-			x->addr = plan[i].addr[k];
-			if (segs[x->seg].has6)
-				ipv6_host(&segs[x->seg].subnet6, x->addr & 0xff, x->addr6);
-			snprintf(x->veth, sizeof(x->veth), k ? "dyn-%.2s-%c" : "dyn-%.2s", h->name, '0' + k);
-		}
-	}
+	sample_lab(&lab);
+	lab.dynamic = true;
 	return lab;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "../src/error.h"
 #include "../src/ipv4.h"
 #include "../src/output.h"
@@ -90,66 +91,25 @@ Test(ipv4, overlap_capacity_and_host_numbering)
 	cr_assert_str_eq(ipv4_fmt_net(&a, buf, sizeof(buf)), "10.77.1.0/24");
 }
 
-/* Two segments joined by a router: h1 on lan1, r1 on both, h2 on lan2, e1 empty. */
+/* helpers' sample lab (h1 on lan1, r1 on both, h2 on lan2, e1 empty) with routes: h1 a default
+ * via r1 in both families, h2 one via r1 in IPv4 */
 static struct lab_route h1_routes[2], h2_routes[1];
-static struct lab_segment segs[2];
-static struct lab_host hosts[4];
 
 static struct lab sample(void)
 {
-	struct lab lab = { .name = "lab", .number = 7, .complete = true, .from_file = true,
-			   .builder = 99, .builder_start = 4999, .extra_ns = LAB_NS_CGROUP | LAB_NS_TIME,
-			   .nsegs = 2, .segs = segs, .nhosts = 4, .hosts = hosts };
+	struct lab lab;
 
-	memset(segs, 0, sizeof(segs));
-	memset(hosts, 0, sizeof(hosts));
+	sample_lab(&lab);
 	memset(h1_routes, 0, sizeof(h1_routes));
 	memset(h2_routes, 0, sizeof(h2_routes));
-	snprintf(segs[0].name, sizeof(segs[0].name), "lan1");
-	snprintf(segs[0].bridge, sizeof(segs[0].bridge), "lab-lan1");
-	segs[0].subnet = (struct ipv4_net){ 0x0a4d0100, 24 };
-	segs[0].has6 = true;
-	ipv6_lab_net(7, 1, &segs[0].subnet6);
-	snprintf(segs[1].name, sizeof(segs[1].name), "lan2");
-	snprintf(segs[1].bridge, sizeof(segs[1].bridge), "lab-lan2");
-	segs[1].subnet = (struct ipv4_net){ 0x0a4d0200, 24 };	/* IPv4 only */
-
-	static const struct { const char *name; bool router; int nif; unsigned seg[2]; uint32_t addr[2]; }
-		plan[4] = {
-			{ "h1", false, 1, { 0 }, { 0x0a4d0101 } },
-			{ "r1", true, 2, { 0, 1 }, { 0x0a4d01fe, 0x0a4d02fe } },
-			{ "h2", false, 1, { 1 }, { 0x0a4d0201 } },
-			{ "e1", false, 0, { 0 }, { 0 } },
-		};
-	for (int i = 0; i < 4; i++) {
-		struct lab_host *h = &hosts[i];
-
-		snprintf(h->name, sizeof(h->name), "%s", plan[i].name);
-		h->router = plan[i].router;
-		h->nifaces = (size_t)plan[i].nif;
-		h->networked = plan[i].nif > 0;
-		h->pid = 100 + i;
-		h->start = 5000 + (unsigned)i;
-		for (int k = 0; k < plan[i].nif; k++) {
-			struct lab_iface *x = &h->ifaces[k];
-
-			snprintf(x->name, sizeof(x->name), "eth%d", k);
-			x->seg = plan[i].seg[k];
-			x->addr = plan[i].addr[k];
-			if (segs[x->seg].has6)
-				ipv6_host(&segs[x->seg].subnet6, x->addr & 0xff, x->addr6);
-			snprintf(x->veth, sizeof(x->veth), k ? "lab-%s-%d" : "lab-%s", h->name, k);
-		}
-	}
-	/* h1: default via r1 (both families); h2: default via r1 (IPv4) */
 	h1_routes[0] = (struct lab_route){ .dst = { 0, 0 }, .via = 0x0a4d01fe };
 	h1_routes[1].v6 = true;
-	memcpy(h1_routes[1].via6, hosts[1].ifaces[0].addr6, 16);
+	memcpy(h1_routes[1].via6, lab.hosts[1].ifaces[0].addr6, 16);
 	h2_routes[0] = (struct lab_route){ .dst = { 0, 0 }, .via = 0x0a4d02fe };
-	hosts[0].routes = h1_routes;
-	hosts[0].nroutes = 2;
-	hosts[2].routes = h2_routes;
-	hosts[2].nroutes = 1;
+	lab.hosts[0].routes = h1_routes;
+	lab.hosts[0].nroutes = 2;
+	lab.hosts[2].routes = h2_routes;
+	lab.hosts[2].nroutes = 1;
 	return lab;
 }
 
@@ -272,12 +232,12 @@ Test(reach, expected_reachability_follows_routes_and_routers)
 	cr_assert_not(lab_expect_reach(&lab, 3, 0, false));
 	cr_assert_not(lab_expect_reach(&lab, 0, 3, false));
 	/* without forwarding the path stops at r1 */
-	hosts[1].router = false;
+	lab.hosts[1].router = false;
 	cr_assert_not(lab_expect_reach(&lab, 0, 2, false));
 	cr_assert(lab_expect_reach(&lab, 0, 1, false), "r1 itself still answers on its own address");
-	hosts[1].router = true;
+	lab.hosts[1].router = true;
 	/* without h2's route back, the echo arrives but the reply cannot return */
-	hosts[2].nroutes = 0;
+	lab.hosts[2].nroutes = 0;
 	cr_assert_not(lab_expect_reach(&lab, 0, 2, false));
 	/* h1 still reaches r1's far address: it is r1's own, no forwarding needed */
 	cr_assert(lab_expect_reach(&lab, 0, 1, false));

@@ -19,28 +19,10 @@ static struct run r;
 static char LAB[16];
 static void down(void) { lab_down_quiet(LAB); }
 static void up3(void) { lab_up_unique(LAB, "tvf", "3", "1"); }
+static const char *host(const char *h) { return lab_host(LAB, h); }
+static const char *netns(const char *h) { return lab_netns(LAB, h); }
 
 TestSuite(verify, .timeout = 60);
-
-static const char *host(const char *h)
-{
-	static char buf[4][32];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", LAB, h);
-	return buf[k];
-}
-
-static const char *netns(const char *h)
-{
-	static char buf[2][32];
-	static int k;
-
-	k ^= 1;
-	snprintf(buf[k], sizeof(buf[k]), "%s-%s", LAB, h);
-	return buf[k];
-}
 
 Test(verify, verify_passes_on_a_healthy_lab, .init = up3, .fini = down)
 {

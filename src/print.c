@@ -32,22 +32,37 @@ unsigned print_seg_mtu(const struct lab_segment *g)
 }
 
 
-/* "10.77.1.1/24 fd4e:4c00:1:1::1/64": an interface's planned addresses. */
-static const char *iface_addrs(const struct lab *lab, const struct lab_iface *x, char *buf,
-			       size_t len)
+/* "10.77.1.1/24 fd4e:4c00:1:1::1/64": an interface's planned addresses; on a segment where netlab
+ * planned none (a Kathará lab's), those it has live (in: read after the startups), but for
+ * link-local ones, or "(its own)" when it has none yet or could not be read. */
+static const char *iface_addrs(const struct lab *lab, const struct lab_iface *x,
+			       const struct lab_host_info *in, char *buf, size_t len)
 {
+	const struct lab_if_info *fi = in && in->alive ? lab_if_info_find(in, x->name) : NULL;
 	char a[IPV6_TEXT];
-	int n;
+	size_t n = 0;
+	int m;
 
 	if (lab->segs[x->seg].noaddr) {
-		snprintf(buf, len, "(its own)");
-		return buf;
+		buf[0] = '\0';
+		for (const char *p = fi ? fi->addrs : ""; *p; p += strspn(p, " ")) {
+			size_t l = strcspn(p, " ");
+
+			if (strncmp(p, "fe80:", 5) && n + l + 2 < len) {
+				m = snprintf(buf + n, len - n, "%s%.*s", n ? " " : "", (int)l, p);
+				n += m > 0 ? (size_t)m : 0;
+			}
+			p += l;
+		}
+		if (!n)
+			snprintf(buf, len, "(its own)");
+		return out_safe(buf);
 	}
-	n = snprintf(buf, len, "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)),
+	m = snprintf(buf, len, "%s/%d", ipv4_fmt(x->addr, a, sizeof(a)),
 		     lab->segs[x->seg].subnet.prefix);
 
-	if (!ipv6_is_zero(x->addr6) && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, " %s/64", ipv6_fmt(x->addr6, a, sizeof(a)));
+	if (!ipv6_is_zero(x->addr6) && m > 0 && (size_t)m < len)
+		snprintf(buf + m, len - (size_t)m, " %s/64", ipv6_fmt(x->addr6, a, sizeof(a)));
 	return buf;
 }
 
@@ -179,14 +194,14 @@ void print_up(const struct lab *lab, const struct lab_host_info *info, const str
 
 		printf("  %-*s %-8d %-4s %-34s uts ipc pid mnt user net%s%s%s\n", w, h->name, (int)h->pid,
 		       h->nifaces ? h->ifaces[0].name : "-",
-		       h->nifaces ? iface_addrs(lab, &h->ifaces[0], a, sizeof(a)) : "-",
+		       h->nifaces ? iface_addrs(lab, &h->ifaces[0], info ? &info[i] : NULL, a, sizeof(a)) : "-",
 		       lab->extra_ns & LAB_NS_CGROUP ? " cgroup" : "",
 		       lab->extra_ns & LAB_NS_TIME ? " time" : "",
 		       h->networked ? (lab_host_is_router(lab, h, info ? &info[i] : NULL) ? " (router)" : "")
 				    : " (empty netns)");
 		for (size_t k = 1; k < h->nifaces; k++)
 			printf("  %-*s %-8s %-4s %s\n", w, "", "", h->ifaces[k].name,
-			       iface_addrs(lab, &h->ifaces[k], a, sizeof(a)));
+			       iface_addrs(lab, &h->ifaces[k], info ? &info[i] : NULL, a, sizeof(a)));
 	}
 	print_next(lab);
 }

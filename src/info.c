@@ -245,7 +245,7 @@ void lab_host_limits(const struct lab *lab, const struct lab_host *h, struct cgr
 {
 	/* Found once per process: status asks for every host, and /proc/self/mountinfo has a line
 	 * per host's /run/netns mount, so reading it per host was quadratic (1000 hosts: `status
-	 * --json` 1.6-2.6 s, 0.44-0.65 s reading it once). Where the cgroup hierarchies are mounted
+	 * --json` 1.5-2.6 s, 0.42-0.65 s reading it once). Where the cgroup hierarchies are mounted
 	 * does not change while a command runs. */
 	static struct cgroup_set cg;
 	static bool detected;

@@ -235,6 +235,18 @@ static int up_check(struct up_args *a, int argc, char **argv)
 	return 0;
 }
 
+/* NETLAB_TIMING=1: the phases of `up` on stderr, for scripts/bench. A topology's files:, sysctls:
+ * and exec: and a Kathará lab's startups are what total leaves after the others. */
+static void print_timing(const struct lab_timing *t)
+{
+	if (getenv("NETLAB_TIMING"))
+		fprintf(stderr, "timing: reserve %.2f ms, spawn+links %.2f ms (waiting for clone3 %.2f, "
+				"veth %.2f), ready %.2f ms, mounts %.2f ms, commit %.2f ms, total %.2f ms\n",
+			(double)t->reserve / 1e6, (double)t->spawn / 1e6, (double)t->clone / 1e6,
+			(double)t->veth / 1e6, (double)t->ready / 1e6,
+			(double)t->mounts / 1e6, (double)t->commit / 1e6, (double)t->total / 1e6);
+}
+
 /* up DIR (or up -f DIR/lab.conf): a Kathará lab. Its notes first; refused (exit 1, nothing made)
  * when it needs software Debian lacks or the machine has not installed; a failing startup is
  * reported and the lab kept, as Kathará does. */
@@ -280,6 +292,7 @@ static int up_kathara(struct up_args *a)
 			lab_err_free(&err);	/* that host's role from the plan */
 	print_up(&lab, info, &t, a->quiet);
 	free(info);
+	print_timing(&t);
 	state_free(&lab);
 	fflush(stdout);
 	print_startup_failure(&a->setup.fail, spec->name);	/* the lab is kept: exit 0 */
@@ -337,12 +350,7 @@ static int run_up(const struct cli_command *self, int argc, char **argv)
 		return r;
 	}
 	print_up(&lab, NULL, &t, a.quiet);
-	if (getenv("NETLAB_TIMING"))
-		fprintf(stderr, "timing: reserve %.2f ms, spawn+links %.2f ms (waiting for clone3 %.2f, "
-				"veth %.2f), ready %.2f ms, mounts %.2f ms, commit %.2f ms, total %.2f ms\n",
-			(double)t.reserve / 1e6, (double)t.spawn / 1e6, (double)t.clone / 1e6,
-			(double)t.veth / 1e6, (double)t.ready / 1e6,
-			(double)t.mounts / 1e6, (double)t.commit / 1e6, (double)t.total / 1e6);
+	print_timing(&t);
 	state_free(&lab);
 	if (a.setup.fail.kept) {	/* --keep-on-error */
 		fflush(stdout);

@@ -538,6 +538,55 @@ void print_host_text(FILE *f, const char *buf, size_t len, const char *indent)
 	}
 }
 
+/* A step that exited 127 because a command is missing ("line 6: iptables: command not found", as
+ * bash and dash say it): hosts run the machine's software, so say which Debian package gives it.
+ * Quagga's init script ("/etc/init.d/zebra: not found") gets FRR's way instead. */
+static void print_missing_software(const struct hostsetup_failure *f)
+{
+	static const struct {
+		const char *command, *package;
+	} known[] = {
+		{ "iptables", "iptables" }, { "iptables-legacy", "iptables" }, { "ip6tables", "iptables" },
+		{ "ifconfig", "net-tools" }, { "route", "net-tools" }, { "arp", "net-tools" },
+		{ "netstat", "net-tools" }, { "brctl", "bridge-utils" }, { "tcpdump", "tcpdump" },
+		{ "traceroute", "traceroute" }, { "dig", "bind9-dnsutils" }, { "nslookup", "bind9-dnsutils" },
+		{ "host", "bind9-host" }, { "named", "bind9" }, { "curl", "curl" }, { "wget", "wget" },
+		{ "links", "links" }, { "nc", "netcat-openbsd" }, { "telnet", "telnet" },
+		{ "ethtool", "ethtool" }, { "iperf3", "iperf3" }, { "hping3", "hping3" },
+		{ "vtysh", "frr" }, { "radvd", "radvd" }, { "dnsmasq", "dnsmasq" }, { "apache2", "apache2" },
+		{ "nginx", "nginx-light" }, { "ovs-vsctl", "openvswitch-switch" }, { "bird", "bird2" },
+	};
+	/* bash, dash, and bash on a path ("/etc/init.d/zebra: No such file or directory") */
+	static const char *const said[] = { ": command not found", ": not found",
+					    ": No such file or directory" };
+	const char *end = NULL, *start;
+	char name[64];
+
+	if (f->timed_out || f->status != 127)
+		return;
+	for (size_t k = 0; k < sizeof(said) / sizeof(said[0]) && !end; k++)
+		for (const char *p = f->tail; (p = strstr(p, said[k])); p++)
+			end = p;
+	if (!end)
+		return;
+	for (start = end; start > f->tail && start[-1] != ' ' && start[-1] != '\n'; start--)
+		;
+	snprintf(name, sizeof(name), "%.*s", (int)(end - start), start);
+	if (!strcmp(name, "/etc/init.d/zebra") || !strcmp(name, "/etc/init.d/quagga")) {
+		fprintf(stderr, "netlab: %s is Quagga's, which Debian 12 does not ship: FRR replaced it "
+				"(systemctl start frr, its configuration in /etc/frr)\n", name);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(name, known[i].command)) {
+			fprintf(stderr, "netlab: %s is not installed on this machine, whose software the "
+					"hosts run: apt-get install %s\n", name, known[i].package);
+			return;
+		}
+	fprintf(stderr, "netlab: %s is not installed on this machine, whose software the hosts run: "
+			"install the Debian package that has it\n", out_safe(name));
+}
+
 void print_setup_failure(const struct hostsetup_failure *f, const char *lab)
 {
 	const char *self = cli_self();
@@ -554,6 +603,7 @@ void print_setup_failure(const struct hostsetup_failure *f, const char *lab)
 	if (f->tail[0])
 		fprintf(stderr, "netlab: its last lines:\n");
 	print_host_text(stderr, f->tail, strlen(f->tail), "  | ");
+	print_missing_software(f);
 	if (f->kept)
 		fprintf(stderr, "netlab: lab \"%s\" is kept (--keep-on-error): the rest of the exec: "
 				"commands did not run; see '%s logs %s/%s', end it with '%s down %s'\n",
@@ -614,6 +664,7 @@ void print_startup_failure(const struct hostsetup_failure *f, const char *lab)
 	if (f->tail[0])
 		fprintf(stderr, "netlab: its last lines:\n");
 	print_host_text(stderr, f->tail, strlen(f->tail), "  | ");
+	print_missing_software(f);
 	if (f->others)
 		fprintf(stderr, "netlab: %zu more startup step%s failed\n", f->others,
 			f->others == 1 ? "" : "s");

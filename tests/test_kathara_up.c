@@ -263,6 +263,32 @@ Test(kathara_up, a_failing_startup_is_reported_and_the_lab_kept)
 	cr_assert(strstr(r.out, "about to fail"), "%s%s", r.out, r.err);
 }
 
+/* A startup that needs software the machine lacks (exit 127) says which: a known command with its
+ * Debian package, Quagga's init script with FRR's way, any other with a general line. hping3 and
+ * the two others are on no machine netlab's dependencies make. */
+Test(kathara_up, a_missing_command_is_named_with_its_debian_package)
+{
+	static const struct {
+		const char *startup, *said;
+	} cases[] = {
+		{ "hping3 -c 1 10.0.0.1\n", "hping3 is not installed on this machine, whose software the "
+					      "hosts run: apt-get install hping3" },
+		{ "/etc/init.d/zebra start\n", "/etc/init.d/zebra is Quagga's, which Debian 12 does not "
+						 "ship: FRR replaced it" },
+		{ "nlx-no-such-command\n", "nlx-no-such-command is not installed on this machine, whose "
+					     "software the hosts run: install the Debian package" },
+	};
+
+	cr_assert_neq(system("command -v hping3 >/dev/null"), 0, "this machine has hping3");
+	put("lab.conf", "a[0]=\"X\"\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put("a.startup", cases[i].startup);
+		up_dir(dir);
+		cr_expect(strstr(r.err, "status 127") && strstr(r.err, cases[i].said), "%s", r.err);
+		lab_down_quiet(lab);
+	}
+}
+
 Test(kathara_up, a_quagga_lab_is_refused_with_nothing_made)
 {
 	char path[128];

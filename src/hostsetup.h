@@ -52,6 +52,9 @@ struct hostsetup_host {
 	struct hostsetup_sysctl *sysctls;
 	size_t nexec;
 	char **exec;		/* each run as /bin/sh -c COMMAND inside the host */
+	size_t nafter;		/* hostsetup.parallel: the hosts (indexes, each before this one)
+				 * whose exec: must have ended before this host's starts */
+	size_t *after;
 };
 
 /* One per host of the plan, in its order (plan.hosts[i] <-> host[i]). */
@@ -61,6 +64,8 @@ struct hostsetup {
 	bool keep_going;	/* Kathará's way: a failing exec command is reported (fail, with
 				 * the count of the others), the next ones and hosts still run,
 				 * and the lab is kept */
+	bool parallel;		/* Kathará's way: the hosts' exec: run at once, each host's in
+				 * order and after those of its `after`; else host after host */
 	char *about;		/* lines `status` shows for the lab (a Kathará lab's directory and
 				 * LAB_* metadata); NULL: none */
 };
@@ -102,10 +107,12 @@ struct hostsetup_opts {
 int hostsetup_check(const struct lab_spec *spec, struct lab_error **err);
 
 /* In `up`, once every host is cabled and before the lab is committed (lab.c): for each host of
- * spec->topo in order, its files: then its sysctls:; then each host's exec: commands, one at a
- * time, each in a new session inside all its namespaces and cgroups as lab_exec runs them, its
- * output (stdout and stderr, no terminal) appended to /run/netlab/LAB/logs/HOST (labfd: the lab's
- * locked directory). children: the hosts, not yet committed (their pidfds and start times; copied
+ * spec->topo in order, its files: then its sysctls:; then each host's exec: commands, in order,
+ * host after host (or, hostsetup.parallel, the hosts at once, each after its `after`, at most
+ * hostsetup_max_running() commands at a time), each in a new session inside all its namespaces
+ * and cgroups as lab_exec runs them, its output (stdout and stderr, no terminal) appended to
+ * /run/netlab/LAB/logs/HOST (labfd: the lab's locked directory). --explain prints the commands in
+ * the hosts' order before a parallel run starts. children: the hosts, not yet committed (their pidfds and start times; copied
  * into lab->hosts[i].start). sigfd: up's signalfd; a signal read there stops it (err->signo).
  * Returns 0 when all went well, or when an exec: failed and spec->setup->keep_on_error is set
  * (spec->setup->fail says what); < 0 otherwise (the caller rolls back), with *err naming the host

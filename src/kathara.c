@@ -444,6 +444,9 @@ void kathara_lab_free(struct kathara_lab *lab)
 		device_free(&lab->devices[i]);
 	free(lab->devices);
 	free(lab->order);
+	for (size_t i = 0; lab->deps && i < lab->ndeps; i++)
+		free(lab->deps[i]);
+	free(lab->deps);
 	free(lab->description);
 	free(lab->version);
 	free(lab->author);
@@ -569,7 +572,7 @@ int kathara_parse_dep(const char *text, size_t len, const char *where, struct ka
 		      struct lab_error **err)
 {
 	size_t n = lab->ndevices, placed = 0;
-	_cleanup_free_ size_t **deps = calloc(n + 1, sizeof(*deps));
+	size_t **deps = calloc(n + 1, sizeof(*deps));
 	_cleanup_free_ unsigned *lines = calloc(n + 1, sizeof(*lines));
 	_cleanup_free_ bool *done = calloc(n + 1, sizeof(*done));
 	_cleanup_free_ size_t *order = calloc(n + 1, sizeof(*order));
@@ -577,8 +580,10 @@ int kathara_parse_dep(const char *text, size_t len, const char *where, struct ka
 			  .lines = lines };
 	int r = -1;
 
-	if (!deps || !lines || !done || !order)
+	if (!deps || !lines || !done || !order) {
+		free(deps);
 		return lab_err(err, ENOMEM, "%s", where);
+	}
 	if (each_line(text, len, &dp.c, dep_line) < 0)
 		goto out;
 	/* Kahn's algorithm, always taking the first ready device in lab.conf order */
@@ -605,9 +610,15 @@ int kathara_parse_dep(const char *text, size_t len, const char *where, struct ka
 	}
 	free(lab->order);
 	lab->order = TAKE_PTR(order);
+	for (size_t i = 0; lab->deps && i < lab->ndeps; i++)
+		free(lab->deps[i]);
+	free(lab->deps);
+	lab->deps = TAKE_PTR(deps);
+	lab->ndeps = n;
 	r = 0;
 out:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; deps && i < n; i++)
 		free(deps[i]);
+	free(deps);
 	return r;
 }

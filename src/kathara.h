@@ -62,6 +62,9 @@ struct kathara_lab {
 	struct kathara_device *devices;		/* in the order lab.conf first names them */
 	size_t *order;				/* startup order (lab.dep), ndevices indexes; NULL
 						 * when there is no lab.dep: any order */
+	size_t ndeps;				/* lab.dep: deps[i] (i < ndeps) lists the devices */
+	size_t **deps;				/* device i waits for (indexes, (size_t)-1 after the
+						 * last), or is NULL; deps NULL without lab.dep */
 	/* what kathara_load_dir found in the lab's directory (all false after kathara_parse_conf) */
 	bool has_shared;			/* DIR/shared/: /shared in every device */
 	bool has_shared_startup, has_shared_shutdown;	/* DIR/shared.startup, .shutdown */
@@ -77,9 +80,9 @@ struct kathara_lab {
 int kathara_parse_conf(const char *text, size_t len, const char *where, struct kathara_lab *out,
 		       struct lab_error **err);
 
-/* Parse lab.dep text ("dev: dep1 dep2" lines) against a parsed lab, and set lab->order to an order
- * in which every device starts after those it depends on (devices lab.dep does not name keep their
- * lab.conf order). A name lab.dep uses that is no device, a syntax error, or a loop is an error
+/* Parse lab.dep text ("dev: dep1 dep2" lines) against a parsed lab, set lab->deps to what each
+ * device waits for and lab->order to an order in which every device starts after those it depends
+ * on (devices lab.dep does not name keep their lab.conf order). A name lab.dep uses that is no device, a syntax error, or a loop is an error
  * "lab.dep:3: ..." (a usage error). */
 int kathara_parse_dep(const char *text, size_t len, const char *where, struct kathara_lab *lab,
 		      struct lab_error **err);

@@ -338,6 +338,31 @@ oom:
 	return lab_err(err, ENOMEM, "plan device %s", d->name);
 }
 
+/* Each host's lab.dep dependencies as indexes of plan hosts. lab->order placed every one of them
+ * before the host. -1: out of memory. */
+static int add_after(struct kathara_plan *p, const struct kathara_lab *lab)
+{
+	for (size_t i = 0; i < p->nhosts; i++) {
+		struct kathara_host *h = &p->hosts[i];
+		const size_t *deps = lab->deps && h->device < lab->ndeps ? lab->deps[h->device] : NULL;
+		size_t n = 0;
+
+		while (deps && deps[n] != (size_t)-1)
+			n++;
+		if (!n)
+			continue;
+		if (!(h->after = calloc(n, sizeof(*h->after))))
+			return -1;
+		for (size_t k = 0; k < n; k++)
+			for (size_t j = 0; j < i; j++)
+				if (p->hosts[j].device == deps[k]) {
+					h->after[h->nafter++] = j;
+					break;
+				}
+	}
+	return 0;
+}
+
 int kathara_plan_make(const struct kathara_lab *lab, struct kathara_plan *out,
 		      struct lab_error **err)
 {
@@ -357,6 +382,8 @@ int kathara_plan_make(const struct kathara_lab *lab, struct kathara_plan *out,
 			kathara_plan_free(out);
 			return -1;
 		}
+	if (add_after(out, lab) < 0)
+		goto oom;
 	name_segs(out);
 	if (out->nsegs > LAB_SEGMENTS_MAX &&
 	    push_line(&out->refusals, &out->nrefusals, "%zu collision domains; a netlab lab has at "
@@ -479,6 +506,7 @@ void kathara_plan_free(struct kathara_plan *plan)
 		free(h->copies);
 		steps_free(h->startup, h->nstartup);
 		steps_free(h->shutdown, h->nshutdown);
+		free(h->after);
 	}
 	free(plan->hosts);
 	free(plan->segs);

@@ -10,7 +10,9 @@
  * (later ones win), `copies` in order (the device's directory
  * over /, its startup and shutdown files into /hostlab), the lab's shared/ at /shared; then
  * `startup` steps in order, each with /bin/bash -c, its output in the host's log (a failing step is
- * reported and the next still runs, as in Kathará); `shutdown` at down. */
+ * reported and the next still runs, as in Kathará), the hosts' startups at once, as Kathará starts
+ * its devices, except that a host waits for the startups of its `after` (lab.dep) to end;
+ * `shutdown` at down. */
 #ifndef NETLAB_KATHARA_LAB_H
 #define NETLAB_KATHARA_LAB_H
 
@@ -77,13 +79,17 @@ struct kathara_host {
 	struct kathara_step *startup;
 	size_t nshutdown;
 	struct kathara_step *shutdown;
+	size_t nafter;				/* lab.dep: the hosts (indexes into plan->hosts, all */
+	size_t *after;				/* before this one) whose startups must have ended
+						 * before this host's starts; the others run at once */
 };
 
 struct kathara_plan {
 	size_t nsegs;
 	struct kathara_seg *segs;		/* in the order lab.conf first names them */
 	size_t nhosts;
-	struct kathara_host *hosts;		/* in startup order: lab.dep's, else lab.conf's */
+	struct kathara_host *hosts;		/* in an order lab.dep allows, else lab.conf's; their
+						 * startups run at once but for each host's `after` */
 	bool shared;				/* DIR/shared/ is /shared in every host */
 	size_t nnotes;				/* what `up` does not honour, one line each, to print */
 	char **notes;

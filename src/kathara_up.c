@@ -240,6 +240,10 @@ static int map_host(const struct kathara_up *k, const struct kathara_host *kh, s
 	for (size_t j = 0; j < kh->nshutdown; j++, s->nshutdown++)
 		if (!(s->shutdown[j] = step_command(kh, kh->shutdown[j].command)))
 			return lab_err(err, ENOMEM, "plan");
+	if (kh->nafter && !(s->after = calloc(kh->nafter, sizeof(*s->after))))
+		return lab_err(err, ENOMEM, "plan");
+	for (size_t j = 0; j < kh->nafter; j++)
+		s->after[s->nafter++] = kh->after[j];
 	return 0;
 }
 
@@ -290,6 +294,7 @@ int kathara_up_topo(const struct kathara_up *k, struct lab_topo *out, struct lab
 	lab->nhosts = p->nhosts;
 	s->n = p->nhosts;
 	s->keep_going = true;
+	s->parallel = true;	/* Kathará starts its devices at once; lab.dep: `after` */
 	/* the startup files address the hosts and route between them, statically or with daemons:
 	 * pingall and verify expect every host to reach every other, as with routing: dynamic */
 	lab->dynamic = true;

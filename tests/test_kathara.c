@@ -143,6 +143,11 @@ Test(kathara, lab_dep_orders_startups)
 	cr_assert_str_eq(k.devices[k.order[1]].name, "r1");
 	cr_assert_str_eq(k.devices[k.order[2]].name, "r2");
 	cr_assert_str_eq(k.devices[k.order[3]].name, "pc1");
+	/* what each waits for, kept for up (lab.conf's indexes: pc1 0, pc2 1, r1 2, r2 3) */
+	cr_assert_not_null(k.deps);
+	cr_assert_null(k.deps[1], "pc2 waits for nothing");
+	cr_assert(k.deps[0] && k.deps[0][0] == 2 && k.deps[0][1] == 3 && k.deps[0][2] == (size_t)-1);
+	cr_assert(k.deps[3] && k.deps[3][0] == 2 && k.deps[3][1] == (size_t)-1);
 
 	cr_assert_lt(dep(&k, "r1: r2\nr2: pc1\npc1: r1\n", &err), 0);
 	cr_assert(strstr(err->msg, "form a loop"), "%s", err->msg);
@@ -403,6 +408,10 @@ Test(kathara, plan_follows_lab_dep, .fini = plan_done)
 	cr_assert_eq(plan.hosts[0].device, 1);
 	cr_assert_str_eq(plan.hosts[1].name, "pc1");
 	cr_assert_str_eq(plan.segs[0].name, "LAN");
+	/* pc1's startup waits for srv's, and srv's for nothing */
+	cr_assert_eq(plan.hosts[0].nafter, 0);
+	cr_assert_eq(plan.hosts[1].nafter, 1);
+	cr_assert_eq(plan.hosts[1].after[0], 0);
 }
 
 static bool has_line(char **lines, size_t n, const char *a, const char *b)
@@ -499,7 +508,7 @@ Test(kathara, own_test_labs_load_and_plan)
 		{ "tests/kathara/static", 3, 2, "r1" },	 { "tests/kathara/ifconfig", 3, 2, "r1" },
 		{ "tests/kathara/ospf", 5, 5, "r1" },	 { "tests/kathara/web", 2, 1, "server" },
 		{ "tests/kathara/dns", 4, 1, "rootns" }, { "tests/kathara/ipv6", 3, 2, "r1" },
-		{ "tests/kathara/dep", 2, 1, "srv" },
+		{ "tests/kathara/dep", 2, 1, "srv" },	 { "tests/kathara/par", 3, 1, "a" },
 	};
 
 	for (size_t i = 0; i < sizeof(labs) / sizeof(*labs); i++) {

@@ -1,15 +1,19 @@
 /* `netlab up DIR` on netlab's own Kathará labs (tests/kathara/): each lab comes up from its
  * directory and does what its startup files set up (routing across a router, OSPF with FRR, a web
- * page from apache2, names through bind9, SLAAC from radvd with fixed MACs, lab.dep's order); a
- * failing startup is reported and the lab kept; a lab needing Quagga is refused with nothing
+ * page from apache2, names through bind9, SLAAC from radvd with fixed MACs, lab.dep's order); the
+ * devices' startups run at once but for lab.dep; a failing startup is reported and the lab kept,
+ * a signal during startups rolls it back; a lab needing Quagga is refused with nothing
  * made; shutdown files run at down; nothing is left behind. Labs are named ku<pid> and taken down
  * in .fini. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -52,6 +56,21 @@ static void up_dir(const char *path)
 static void sh(const char *host, const char *script)
 {
 	nl_sh(&r, lab, host, script);
+}
+
+/* The time (date +%s.%N) a device wrote into one of its files: the last field of its one line. */
+static double time_in(const char *host, const char *file)
+{
+	char script[128];
+	char *end = NULL;
+	double t;
+
+	snprintf(script, sizeof(script), "tail -n1 %s | awk '{ print $NF }'", file);
+	sh(host, script);
+	cr_assert_eq(r.status, 0, "%s: %s: %s", host, file, r.err);
+	t = strtod(r.out, &end);
+	cr_assert(end != r.out && t > 0, "%s: %s holds no time: '%s'", host, file, r.out);
+	return t;
 }
 
 /* dir/rel with the text, its directories made on the way. */
@@ -237,6 +256,9 @@ Test(kathara_up, lab_dep_starts_the_server_before_its_client)
 	sh("pc1", "cat /root/page.html");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(r.out[0], "pc1's startup fetched srv's page");
+	/* pc1's startup began once srv's had ended, not only after it began */
+	cr_assert_gt(time_in("pc1", "/var/log/started"), time_in("srv", "/var/log/ended"),
+		     "pc1 began before srv's startup ended");
 	/* shared/ is at /shared, a copy per device */
 	sh("pc1", "test -f /shared/hosts && echo mine > /shared/mine");
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -287,6 +309,78 @@ Test(kathara_up, a_missing_command_is_named_with_its_debian_package)
 		cr_expect(strstr(r.err, "status 127") && strstr(r.err, cases[i].said), "%s", r.err);
 		lab_down_quiet(lab);
 	}
+}
+
+Test(kathara_up, startups_run_at_once_but_lab_dep_still_orders)
+{
+	double a0, a1, b0, b1, c0;
+
+	up_dir("tests/kathara/par");
+	cr_assert(!strstr(r.err, "warning"), "a startup failed: %s", r.err);
+	a0 = time_in("a", "/var/log/began");
+	a1 = time_in("a", "/var/log/ended");
+	b0 = time_in("b", "/var/log/began");
+	b1 = time_in("b", "/var/log/ended");
+	c0 = time_in("c", "/var/log/began");
+	/* a and b (no lab.dep between them) overlap: each began before the other ended */
+	cr_expect_lt(a0, b1, "a began %.3f, after b ended %.3f: one after the other", a0, b1);
+	cr_expect_lt(b0, a1, "b began %.3f, after a ended %.3f: one after the other", b0, a1);
+	/* c waits for both (lab.dep: c: a b) */
+	cr_expect_gt(c0, a1, "c began %.3f before a ended %.3f", c0, a1);
+	cr_expect_gt(c0, b1, "c began %.3f before b ended %.3f", c0, b1);
+}
+
+Test(kathara_up, a_failing_startup_among_parallel_ones_is_reported_in_the_hosts_order)
+{
+	put("lab.conf", "a[0]=\"X\"\nb[0]=\"X\"\nc[0]=\"X\"\n");
+	put("a.startup", "sleep 1\necho a > /tmp/a\n");
+	/* c fails first; b, before it in the hosts' order, is the one reported */
+	put("b.startup", "sleep 0.5\necho b about to fail\nexit 3\n");
+	put("c.startup", "echo c fails\nexit 4\n");
+	up_dir(dir);
+	cr_assert(strstr(r.err, "device b") && strstr(r.err, "status 3") &&
+		  strstr(r.err, "b about to fail"), "%s", r.err);
+	cr_assert(strstr(r.err, "1 more startup step failed"), "%s", r.err);
+	sh("a", "cat /tmp/a");		/* the others ran to their end, and the lab is kept */
+	cr_assert_str_eq(r.out, "a\n");
+	nl(&r, "status", lab, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+}
+
+Test(kathara_up, a_signal_during_parallel_startups_rolls_back_and_exits_130)
+{
+	char path[2][128];
+	struct stat st;
+	bool both;
+	pid_t pid;
+	int status;
+
+	/* each device's startup ends at once, then its [exec] sleeps: once both logs exist (a log is
+	 * written when a step ends), both sleeps run at the same time */
+	put("lab.conf", "a[0]=\"X\"\nb[0]=\"X\"\na[exec]=\"sleep 100\"\nb[exec]=\"sleep 100\"\n");
+	put("a.startup", "true\n");
+	put("b.startup", "true\n");
+	snprintf(lab, sizeof(lab), "ku%d", (int)(getpid() % 100000));
+	snprintf(path[0], sizeof(path[0]), "/run/netlab/%s/logs/a", lab);
+	snprintf(path[1], sizeof(path[1]), "/run/netlab/%s/logs/b", lab);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(netlab_bin(), netlab_bin(), "up", "-q", dir, "--name", lab, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 3000 && (stat(path[0], &st) < 0 || stat(path[1], &st) < 0); i++)
+		usleep(10000);
+	both = stat(path[0], &st) == 0 && stat(path[1], &st) == 0;
+	kill(pid, SIGINT);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(both, "a's and b's sleeps did not run at the same time");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d", status);
+	assert_lab_gone(lab, NULL, 0);
 }
 
 Test(kathara_up, a_quagga_lab_is_refused_with_nothing_made)

@@ -347,6 +347,22 @@ Test(kathara_up, a_failing_startup_among_parallel_ones_is_reported_in_the_hosts_
 	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 }
 
+Test(kathara_up, a_startup_past_its_deadline_is_killed_while_the_others_run_on)
+{
+	put("lab.conf", "a[0]=\"X\"\nb[0]=\"X\"\n");
+	put("a.startup", "sleep 1000 & echo started\nsleep 1001\n");
+	put("b.startup", "sleep 0.5\necho b > /tmp/b\n");
+	snprintf(lab, sizeof(lab), "ku%d", (int)(getpid() % 100000));
+	nl(&r, "up", dir, "--name", lab, "--exec-timeout", "2", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "device a") && strstr(r.err, "did not exit in time") &&
+		  strstr(r.err, "started"), "%s", r.err);
+	sh("b", "cat /tmp/b");
+	cr_assert_str_eq(r.out, "b\n");
+	sh("a", "pidof sleep || echo none");	/* killed with what it started */
+	cr_assert_str_eq(r.out, "none\n");
+}
+
 Test(kathara_up, a_signal_during_parallel_startups_rolls_back_and_exits_130)
 {
 	char path[2][128];

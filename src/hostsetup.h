@@ -109,14 +109,17 @@ int hostsetup_check(const struct lab_spec *spec, struct lab_error **err);
 /* In `up`, once every host is cabled and before the lab is committed (lab.c): for each host of
  * spec->topo in order, its files: then its sysctls:; then each host's exec: commands, in order,
  * host after host (or, hostsetup.parallel, the hosts at once, each after its `after`, at most
- * hostsetup_max_running() commands at a time), each in a new session inside all its namespaces
+ * twice the CPUs' count of commands at a time), each in a new session inside all its namespaces
  * and cgroups as lab_exec runs them, its output (stdout and stderr, no terminal) appended to
- * /run/netlab/LAB/logs/HOST (labfd: the lab's locked directory). --explain prints the commands in
- * the hosts' order before a parallel run starts. children: the hosts, not yet committed (their pidfds and start times; copied
- * into lab->hosts[i].start). sigfd: up's signalfd; a signal read there stops it (err->signo).
- * Returns 0 when all went well, or when an exec: failed and spec->setup->keep_on_error is set
- * (spec->setup->fail says what); < 0 otherwise (the caller rolls back), with *err naming the host
- * and the step, and spec->setup->fail filled when a command failed. */
+ * /run/netlab/LAB/logs/HOST (labfd: the lab's locked directory). --explain prints each command
+ * as it starts, or all of them in the hosts' order before a parallel run starts. children: the
+ * hosts, not yet committed (their pidfds and start times; copied into lab->hosts[i].start).
+ * sigfd: up's signalfd; a signal read there stops it (err->signo), every command under way
+ * stopped and reaped. Returns 0 when all went well, or when an exec: failed and
+ * spec->setup->keep_on_error is set (spec->setup->fail says what); < 0 otherwise (the caller
+ * rolls back), with *err naming the host and the step, and spec->setup->fail filled when a
+ * command failed. keep_going: fail names the first failing command in the hosts' order (not the
+ * first to end), `others` counts the rest. */
 int hostsetup_up(const struct lab_spec *spec, struct lab *lab, const struct ns_child *children,
 		 int labfd, int sigfd, struct lab_error **err);
 

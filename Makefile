@@ -94,7 +94,7 @@ asan: deps
 # sanitizer report or a failed round trip fails the run. FUZZ_TIME bounds it (seconds).
 FUZZ_TIME ?= 60
 FUZZ_SRC := tests/fuzz/fuzz_parsers.c src/state.c src/ipv4.c src/ipv6.c src/names.c src/error.c \
-	src/util.c src/topo.c src/topo_yaml.c src/units.c src/kathara.c src/cgroup.c src/hostsetup.c src/hostsetup_child.c \
+	src/util.c src/topo.c src/topo_yaml.c src/units.c src/kathara.c src/cgroup.c src/hostsetup.c src/hostsetup_child.c src/hostsetup_exec.c \
 	src/hostsetup_files.c tests/fuzz/stubs.c
 fuzz:
 	@./scripts/deps.sh --extra

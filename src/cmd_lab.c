@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "hostsetup.h"
@@ -12,6 +13,7 @@
 #include "kathara_up.h"
 #include "lab.h"
 #include "names.h"
+#include "output.h"
 #include "print.h"
 #include "rootfs.h"
 #include "topo.h"
@@ -216,8 +218,19 @@ static int up_check(struct up_args *a, int argc, char **argv)
 	    kathara_up_is_lab(argv[optind]))	/* up DIR: a Kathará lab */
 		a->file = argv[optind++];
 	else if (optind < argc) {
-		if (util_parse_ulong(argv[optind], 1, LAB_HOSTS_MAX, &v) < 0)
-			return cli_usage_error("'%s' is not a number of hosts from 1 to %d", argv[optind],
+		const char *x = argv[optind];
+		struct stat st;
+
+		if (util_parse_ulong(x, 1, LAB_HOSTS_MAX, &v) < 0 && strchr(x, '/') && stat(x, &st) < 0)
+			return cli_usage_error("'%s': %s: give a number of hosts from 1 to %d or a "
+					       "Kathará lab directory", out_safe(x), strerror(errno),
+					       LAB_HOSTS_MAX);
+		if (util_parse_ulong(x, 1, LAB_HOSTS_MAX, &v) < 0 && (strchr(x, '/') || stat(x, &st) == 0))
+			return cli_usage_error("'%s' is neither a number of hosts from 1 to %d nor a "
+					       "Kathará lab directory (one with a lab.conf); a topology "
+					       "file goes with -f", out_safe(x), LAB_HOSTS_MAX);
+		if (util_parse_ulong(x, 1, LAB_HOSTS_MAX, &v) < 0)
+			return cli_usage_error("'%s' is not a number of hosts from 1 to %d", out_safe(x),
 					       LAB_HOSTS_MAX);
 		spec->hosts = (unsigned)v;
 		optind++;

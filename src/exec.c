@@ -186,10 +186,11 @@ static int exec_joined(const struct lab *lab, const struct lab_host *h, char *co
 	pid_t pid;
 
 	pidfd = ns_pidfd_verified(h->pid, h->start, err);
-	if (pidfd == -ESRCH)
-		return lab_err(err, ESRCH, "host %s of lab %s (pid %d) is not running any more: "
-					   "'netlab down %s' cleans the lab up",
-			       h->name, lab->name, (int)h->pid, lab->name);
+	if (pidfd == -ESRCH) {	/* the message says it all: no ": No such process" after it */
+		lab_err(err, 0, "host %s of lab %s (pid %d) is not running any more: 'netlab down %s' "
+				"cleans the lab up", h->name, lab->name, (int)h->pid, lab->name);
+		return -ESRCH;
+	}
 	if (pidfd < 0)
 		return -1;
 #ifdef __SANITIZE_ADDRESS__

@@ -292,6 +292,14 @@ int graph_render(const char *dot, const char *format, const char *path, struct l
 
 	if (snprintf(tmp, sizeof(tmp), "%s.netlab-tmp", path) >= (int)sizeof(tmp))
 		return lab_err(err, ENAMETOOLONG, "%s", path);
+	/* can we write there at all? Graphviz would say so in its own words, with our temporary
+	 * name, and still return 0 */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return lab_err(err, errno, "cannot write %s", path);
+	close(fd);
+	unlink(tmp);
 	if (gvc_load(&api, err) < 0)
 		return -1;
 	if (!(gvc = api.context())) {

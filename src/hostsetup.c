@@ -334,7 +334,7 @@ int hostsetup_log_read(const char *lab, const char *host, char **out, size_t *ou
 	snprintf(path, sizeof(path), "%s/%s/%s/%s", LAB_RUN_DIR, lab, HOSTSETUP_LOG_DIR, host);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		lab_err(err, ENOENT, "host %s of lab %s has no log: no exec: command of its topology "
+		lab_err(err, 0, "host %s of lab %s has no log: no exec: command of its topology "
 				     "file ran in it", host, lab);
 		return -ENOENT;
 	}

@@ -403,13 +403,22 @@ static int check_ifaces(const struct conf *c0, struct kathara_lab *lab)
 {
 	struct conf c = *c0;
 
-	for (size_t i = 0; i < lab->ndevices; i++)
-		for (size_t k = 0; k < lab->devices[i].nifaces; k++)
-			if (!lab->devices[i].ifaces[k].line) {
-				c.line = lab->devices[i].line;
-				return fail(&c, "device %s: eth%zu is missing: Kathará numbers "
-						"interfaces from eth0 without gaps", lab->devices[i].name, k);
-			}
+	for (size_t i = 0; i < lab->ndevices; i++) {
+		const struct kathara_device *d = &lab->devices[i];
+
+		for (size_t k = 0; k < d->nifaces; k++) {
+			size_t j = k;
+
+			if (d->ifaces[k].line)
+				continue;
+			/* the line of the interface past the gap (nifaces is one past the highest given) */
+			while (j + 1 < d->nifaces && !d->ifaces[j].line)
+				j++;
+			c.line = d->ifaces[j].line ? d->ifaces[j].line : d->line;
+			return fail(&c, "device %s: eth%zu is given but eth%zu is missing: Kathará numbers "
+					"interfaces from eth0 without gaps", d->name, j, k);
+		}
+	}
 	return 0;
 }
 

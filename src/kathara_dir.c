@@ -135,9 +135,9 @@ int kathara_load_dir(const char *dir, struct kathara_lab *out, struct lab_error 
 	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "%s/lab.ext", dir);
 	if (stat(path, &st) == 0)
-		return lab_err_usage(err, "%s: lab.ext connects collision domains to the machine's "
-				       "physical interfaces; netlab keeps lab traffic inside the lab, so "
-				       "it does not run such labs", path);
+		return lab_err(err, 0, "%s: lab.ext connects collision domains to the machine's "
+				"physical interfaces; netlab keeps lab traffic inside the lab, so it "
+				"does not run such labs", path);
 	snprintf(path, sizeof(path), "%s/lab.conf", dir);
 	if ((r = slurp(path, false, &text, &len, err)) < 0)
 		return r;

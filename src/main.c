@@ -19,16 +19,17 @@ static const struct cli_command *const commands[] = {
 	&cmd_pingall, &cmd_console, &cmd_link, &cmd_graph, &cmd_clean, &cmd_doctor,
 };
 
-static void usage(void)
+/* The help: on stdout when asked for, on stderr (with exit 2) when no command was given. */
+static void usage(FILE *f)
 {
-	printf("Usage: netlab COMMAND [ARGS...]\n\n"
-	       "Build small, real networks of hosts out of Linux namespaces on this machine.\n\n"
-	       "Commands:\n");
+	fprintf(f, "Usage: netlab COMMAND [ARGS...]\n\n"
+		"Build small, real networks of hosts out of Linux namespaces on this machine.\n\n"
+		"Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-8s %s\n", commands[i]->name, commands[i]->summary);
-	printf("\nOptions:\n  -h, --help      show this help (netlab COMMAND --help for a command)\n"
-	       "  -V, --version   show the version\n\n"
-	       "Example: netlab up 2 && netlab exec h1 -- ping -c1 h2 && netlab down\n");
+		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nOptions:\n  -h, --help      show this help (netlab COMMAND --help for a command)\n"
+		"  -V, --version   show the version\n\n"
+		"Example: netlab up 2 && netlab exec h1 -- ping -c1 h2 && netlab down\n");
 }
 
 int main(int argc, char **argv)
@@ -45,12 +46,12 @@ int main(int argc, char **argv)
 	util_proctitle_init(argc, argv);
 	opterr = 0;	/* getopt's messages are worded by cli_options */
 	if (argc < 2) {
-		usage();
+		usage(stderr);
 		return EXIT_USAGE;
 	}
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-		usage();
+		usage(stdout);
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {

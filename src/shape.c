@@ -34,7 +34,8 @@ int lab_shape(const struct lab *lab, const struct lab_host *h, size_t iface,
 		return lab_err(err, 0, "host %s has no interface %zu", h->name, iface);
 	pidfd = ns_pidfd_verified(h->pid, h->start, NULL);
 	if (pidfd < 0)
-		return lab_err(err, ESRCH, "host %s of lab %s is not running", h->name, lab->name);
+		return lab_err(err, 0, "host %s of lab %s is not running any more: 'netlab down %s' "
+				       "cleans the lab up", h->name, lab->name, lab->name);
 	if ((r = nets_open_at(pidfd, &in, err)) < 0 || (r = nets_open(&out, err)) < 0 ||
 	    (r = nets_ifindex(in, x->name, &eth, err)) < 0 || (r = nets_ifindex(out, x->veth, &veth, err)) < 0)
 		goto done;

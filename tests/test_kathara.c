@@ -96,8 +96,8 @@ Test(kathara, errors_name_file_and_line)
 	cr_assert(strstr(conf_error("r1[0]=A\nthis is not a line\n"), "lab.conf:2: expected"));
 	cr_assert(strstr(conf_error("R1[0]=A\n"), "lab.conf:1: device name \"R1\""),
 		  "Kathará device names are lower case");
-	cr_assert(strstr(conf_error("r1[0]=A\nr1[2]=B\n"), "eth1 is missing"),
-		  "interfaces are numbered without gaps");
+	cr_assert(strstr(conf_error("r1[0]=A\nr2[0]=A\nr1[2]=B\n"), "lab.conf:3: device r1: eth2 is "
+		  "given but eth1 is missing"), "interfaces are numbered without gaps; the line is the one past the gap");
 	cr_assert(strstr(conf_error("r1[0]=A\nr1[0]=B\n"), "lab.conf:2: device r1: eth0 is "
 								  "already on collision domain A"));
 	cr_assert(strstr(conf_error("r1[0]=\"A.B\"\n"), "collision domain \"A.B\""));
@@ -247,6 +247,7 @@ Test(kathara, load_dir_notes_files_and_refuses_lab_ext)
 	cr_assert_lt(kathara_load_dir(dir, &k, &err), 0);
 	cr_assert(strstr(err->msg, "lab.ext") && strstr(err->msg, "physical interfaces"), "%s",
 		  err->msg);
+	cr_assert_eq(err->kind, LAB_ERR_FAILURE, "a refusal (exit 1), not a usage error");
 	lab_err_free(&err);
 
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);

@@ -223,6 +223,8 @@ row '`netlab up --name`' -- up --name
 row '`netlab up 0`, `up abc`, `up 99999`' -- up 0
 row '`netlab up 0`, `up abc`, `up 99999`' sub="'0'/'abc'" -- up abc
 row '`netlab up 0`, `up abc`, `up 99999`' sub="'0'/'99999'" -- up 99999
+row '`netlab up labs/nosuch`' -- up labs/nosuch
+row '`netlab up README.md`' -- up README.md
 row '`netlab up -1`' -- up -1
 row '`netlab up --subnet banana`' -- up --subnet banana
 row '`netlab up --subnet 10.0.0.0/33`' -- up --subnet 10.0.0.0/33
@@ -415,6 +417,7 @@ claim "completion offers the lab's name" \
 row 'the same lab twice' -- up 1 --name "$L"
 row '`netlab exec h9 -- true` (no such host)' sub="'lab'/'$L'" -- exec "${HP}h9" -- true
 row '`netlab logs h1` (no `exec:` ran in h1)' -- logs "${HP}h1"
+row '`netlab graph -o /nonexistent/x.svg` (a lab up)' -- graph "$L" -o /nonexistent/x.svg
 row '`netlab link h1 --iface eth7 --rate 10mbit`' -- link "${HP}h1" --iface eth7 --rate 10mbit
 row '`netlab exec h1 --bogus -- true`' -- exec "${HP}h1" --bogus -- true
 row '`netlab exec h1 -e 1X=y -- true`' -- exec "${HP}h1" -e 1X=y -- true
@@ -618,8 +621,8 @@ claim "up DIR: a Kathará lab, its LAB_* lines, segments without netlab's addres
 	want='  Description  OSPF, one area: three FRR routers in a triangle, a LAN with a PC at two of them' \
 	want='lab "'$K'" up: 5 hosts \(3 routers\) \+ 0 empty on 5 segments, @N ms' \
 	want='  segment A +bridge nl@N-b1 +no addresses of netlab.s, 2 ports' \
-	want='  r1 +@N +eth0 \(its own\) +uts ipc pid mnt user net \(router\)' \
-	want='  pc1 +@N +eth0 \(its own\) +uts ipc pid mnt user net' \
+	want='  r1 +@N +eth0 10\.1\.0\.1/24 +uts ipc pid mnt user net \(router\)' \
+	want='  pc1 +@N +eth0 10\.1\.0\.10/24 +uts ipc pid mnt user net' \
 	-- NL up tests/kathara/ospf --name "$K"
 claim "status on a Kathará lab: routers are the devices that forward between two, nothing marked" \
 	readme='a device is a router when it forwards and has two interfaces up or more' \

@@ -350,7 +350,7 @@ void print_shape(const struct lab_host *h, size_t iface, const struct lab_shape 
 	char rate[32];
 
 	if (shape->clear)
-		printf("%s: shaping removed from %s\n", h->name, x->name);
+		printf("%s: shaping cleared on %s and %s\n", h->name, x->name, x->veth);
 	else if (shape->rate_bps)
 		printf("%s: rate %s in both directions (%s and %s)\n", h->name,
 		       units_rate_fmt(shape->rate_bps, rate, sizeof(rate)), x->name, x->veth);

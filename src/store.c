@@ -246,9 +246,19 @@ int lab_resolve_host(const char *arg, const char *lab_name, struct lab *out_lab,
 			return 0;
 		}
 	}
-	lab_err(err, 0, "lab '%s' has no host '%s' (it has %s..%s)", lab, host,
-		out_lab->nhosts ? out_lab->hosts[0].name : "none",
-		out_lab->nhosts ? out_lab->hosts[out_lab->nhosts - 1].name : "none");
+	/* "h1, h2, h3, e1"; past 8 names, the first 6, "...", the last */
+	char names[8 * (HOST_NAME_MAX_LEN + 2) + 8] = "none";
+	size_t n = 0, m = out_lab->nhosts;
+
+	for (size_t i = 0; i < m; i++) {
+		if (m > 8 && i == 6) {
+			n += (size_t)snprintf(names + n, sizeof(names) - n, ", ...");
+			i = m - 1;
+		}
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+				      out_lab->hosts[i].name);
+	}
+	lab_err(err, 0, "lab '%s' has no host '%s' (it has %s)", lab, host, names);
 	state_free(out_lab);
 	return -ENOENT;
 }

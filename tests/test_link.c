@@ -76,6 +76,7 @@ Test(link, a_rate_holds_in_both_directions)
 	cr_assert(back > want * 0.75 && back < want * 1.05, "h2 -> h1: %.2f Mbit/s for 20", back / 1e6);
 
 	cr_assert_eq(nl(&r, "link", H1, "--clear", NULL), 0, "%s", r.err);
+	cr_assert(strstr(r.out, "h1: shaping cleared on eth0 and nl"), "both ends: %s", r.out);
 	cr_assert_eq(nl(&r, "status", LAB, NULL), 0);
 	cr_assert(!strstr(r.out, "shaping:"), "%s", r.out);
 	double free_rate = iperf(false);

@@ -334,39 +334,14 @@ static void explainf(const struct lab_spec *spec, const char *fmt, ...)
 	free(s);
 }
 
-/* s in single quotes for the shell, into a malloc'd string ("" when out of memory). */
-static char *shell_quote(const char *s)
-{
-	size_t n = 2;
-	char *q, *p;
-
-	for (const char *c = s; *c; c++)
-		n += *c == '\'' ? 4 : 1;
-	q = p = malloc(n + 1);
-	if (!q)
-		return strdup("");
-	*p++ = '\'';
-	for (const char *c = s; *c; c++) {
-		if (*c == '\'') {
-			memcpy(p, "'\\''", 4);
-			p += 4;
-		} else {
-			*p++ = *c;
-		}
-	}
-	*p++ = '\'';
-	*p = '\0';
-	return q;
-}
-
 void hs_explain_files(const struct lab_spec *spec, const struct lab *lab,
 			  const struct lab_host *h, const struct hostsetup_host *s)
 {
-	_cleanup_free_ char *dir = s->files ? shell_quote(s->files) : NULL;
+	_cleanup_free_ char *dir = s->files ? util_shell_quote(s->files) : NULL;
 	char v[NAMES_SHELL_VAR_LEN];
 
 	names_shell_var(lab, h, v);
-	if (s->files)
+	if (s->files && dir)
 		explainf(spec, "# host %s: files: into its own root (by hand, where it has one): tar -C "
 			 "%s -cf - . | nsenter -t $pid_%s -a tar -xf - -C / --no-same-owner "
 			 "--no-overwrite-dir", h->name, dir, v);
@@ -375,7 +350,8 @@ void hs_explain_files(const struct lab_spec *spec, const struct lab *lab,
 
 		if (asprintf(&kv, "%s=%s", s->sysctls[k].key, s->sysctls[k].value) < 0)
 			return;
-		q = shell_quote(kv);
+		if (!(q = util_shell_quote(kv)))
+			return;
 		explainf(spec, "nsenter -t $pid_%s -a sysctl -qw %s", v, q);
 	}
 }
@@ -383,9 +359,11 @@ void hs_explain_files(const struct lab_spec *spec, const struct lab *lab,
 static void explain_exec(const struct lab_spec *spec, const struct lab *lab,
 			 const struct lab_host *h, const char *command, unsigned timeout_ms)
 {
-	_cleanup_free_ char *q = shell_quote(command);
+	_cleanup_free_ char *q = util_shell_quote(command);
 	char v[NAMES_SHELL_VAR_LEN];
 
+	if (!q)
+		return;	/* --explain is best effort: out of memory, no line */
 	explainf(spec, "mkdir -p -m 0700 %s/%s/%s && nsenter --target $pid_%s --all --setuid 0 "
 		 "--setgid 0 --wd=/tmp -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
 		 "/usr/bin:/sbin:/bin HOME=/tmp USER=root LOGNAME=root NETLAB_LAB=%s NETLAB_HOST=%s "

@@ -126,30 +126,6 @@ void kathara_up_free(struct kathara_up *k)
 	memset(k, 0, sizeof(*k));
 }
 
-/* 'text' quoted for sh */
-static char *quote(const char *s)
-{
-	size_t n = 2;
-	char *q, *p;
-
-	for (const char *c = s; *c; c++)
-		n += *c == '\'' ? 4 : 1;
-	if (!(q = p = malloc(n + 1)))
-		return NULL;
-	*p++ = '\'';
-	for (const char *c = s; *c; c++) {
-		if (*c == '\'') {
-			memcpy(p, "'\\''", 4);
-			p += 4;
-		} else {
-			*p++ = *c;
-		}
-	}
-	*p++ = '\'';
-	*p = '\0';
-	return q;
-}
-
 /* A step as hostsetup runs it (/bin/sh -c): its [env] exported, then the command with /bin/bash,
  * Kathará's shell. */
 static char *step_command(const struct kathara_host *kh, const char *command)
@@ -161,12 +137,12 @@ static char *step_command(const struct kathara_host *kh, const char *command)
 	if (!f)
 		return NULL;
 	for (size_t i = 0; i < kh->nenvs; i++) {
-		if (!(q = quote(kh->envs[i].value)))
+		if (!(q = util_shell_quote(kh->envs[i].value)))
 			break;
 		fprintf(f, "export %s=%s; ", kh->envs[i].key, q);
 		free(q);
 	}
-	if ((q = quote(command)))
+	if ((q = util_shell_quote(command)))
 		fprintf(f, "exec /bin/bash -c %s", q);
 	free(q);
 	if (fclose(f) != 0 || !q) {

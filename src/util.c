@@ -218,3 +218,26 @@ void util_proctitle_set(const char *title)
 	memset(title_start, 0, title_len);
 	memcpy(title_start, title, strnlen(title, title_len - 1));
 }
+
+char *util_shell_quote(const char *s)
+{
+	size_t n = 2;
+	char *q, *p;
+
+	for (const char *c = s; *c; c++)
+		n += *c == '\'' ? 4 : 1;
+	if (!(q = p = malloc(n + 1)))
+		return NULL;
+	*p++ = '\'';
+	for (const char *c = s; *c; c++) {
+		if (*c == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = *c;
+		}
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return q;
+}

@@ -11,6 +11,10 @@
 
 /* write(2)/read(2) until done; EINTR retried. Return 0 / bytes read, or -1 with errno set. */
 int util_write_all(int fd, const void *buf, size_t len);
+
+/* s in single quotes for sh (each ' as '\''): a malloc'd string the caller frees, or NULL when
+ * out of memory. */
+char *util_shell_quote(const char *s);
 ssize_t util_read_all(int fd, void *buf, size_t len);
 
 /* Write data to an existing file (e.g. /proc/PID/uid_map) in one write(2). */

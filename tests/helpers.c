@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -532,4 +533,17 @@ int clean_lock(void)
 	cr_assert(fd >= 0, "open %s: %s", netlab_bin(), strerror(errno));
 	cr_assert_eq(TEMP_FAILURE_RETRY(flock(fd, LOCK_EX)), 0, "flock: %s", strerror(errno));
 	return fd;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void rm_tree(const char *dir)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -27,6 +27,9 @@ int nl_sh(struct run *r, const char *lab, const char *host, const char *script);
 void lab_up_or_die(const char *lab, const char *subnet, const char *hosts, const char *empty);
 void lab_down_quiet(const char *lab);
 
+/* Remove a test's temporary directory and all below it, following no link (nftw FTW_PHYS). */
+void rm_tree(const char *dir);
+
 /* Bring up a lab named PREFIX<pid> (unique per test process) on the default subnet; asserts. */
 void lab_up_unique(char name[16], const char *prefix, const char *hosts, const char *empty);
 

@@ -7,7 +7,6 @@
  * in .fini. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +22,6 @@ static struct run r;
 static char lab[16];
 static char dir[64];		/* a test's own lab directory, when it writes one */
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void cleanup(void)
 {
 	char what[256];
@@ -40,7 +31,7 @@ static void cleanup(void)
 		cr_expect_not(lab_leftovers(lab, NULL, 0, what, sizeof(what)), "left behind: %s", what);
 	}
 	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(dir);
 }
 
 TestSuite(kathara_up, .fini = cleanup, .timeout = 120);
